@@ -1,0 +1,45 @@
+SHELL := /bin/bash
+# PayBridge — one command each: `make demo`, `make test`, `make bench`.
+# Everything installs what it needs (Debian, root) and starts a loopback broker when none is listening.
+SWIFT       ?= swift
+SWIFT_FLAGS ?=
+AMQP_URL    ?= amqp://guest:guest@127.0.0.1:5672/%2F
+export RABBITMQ_URL ?= $(AMQP_URL)
+
+.PHONY: all deps broker broker-stop build test test-unit bench bench-amqp demo clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+broker: deps
+	@bash scripts/broker.sh start
+
+broker-stop:
+	@bash scripts/broker.sh stop
+
+build: deps
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+# Every test, unit and integration. Integration tests use the broker started here; they never skip.
+test: broker
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	$(SWIFT) test --skip-build $(SWIFT_FLAGS) 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+
+bench-c: deps
+	$(CC) -O2 -o bench/c-passthrough bench/c-passthrough.c $$(pkg-config --cflags --libs librabbitmq)
+
+# Swift client vs. the same loop in C on librabbitmq, one after the other on the same broker.
+bench-amqp: broker bench-c
+	$(SWIFT) build -c release --product amqp-bench $(SWIFT_FLAGS)
+	bash bench/run-amqp-bench.sh
+
+bench: bench-amqp
+
+demo: broker
+	$(SWIFT) build $(SWIFT_FLAGS)
+	bash scripts/demo.sh
+
+clean:
+	rm -rf .build bench/c-passthrough

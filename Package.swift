@@ -1,0 +1,131 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// PayBridge: payment commands in over RabbitMQ, provider calls out over HTTP, outcome events back.
+// One module per concern (see README "Layout"). Only `AMQP` may import the C modules.
+
+let package = Package(
+    name: "PayBridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "paybridge", targets: ["PayBridgeCLI"]),
+        .executable(name: "amqp-bench", targets: ["AMQPBench"]),
+        .library(name: "AMQP", targets: ["AMQP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // --- C: librabbitmq (Debian librabbitmq-dev 0.11) and the few shims Swift cannot call directly.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"]), .brew(["rabbitmq-c"])]
+        ),
+        .target(name: "CRabbitMQShims", dependencies: ["CRabbitMQ"]),
+
+        // --- AMQP client over librabbitmq (issue 2).
+        .target(
+            name: "AMQP",
+            dependencies: [
+                "CRabbitMQ", "CRabbitMQShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // --- Payment providers (issue 3).
+        .target(
+            name: "ProviderCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "Amanpay",
+            dependencies: [
+                "ProviderCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "FirstPay",
+            dependencies: [
+                "ProviderCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "ProviderSandbox",
+            dependencies: [
+                "ProviderCore", "Amanpay", "FirstPay",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // --- The adapter (issue 4).
+        .target(name: "PayBridgeContract", dependencies: []),
+        .target(
+            name: "PayBridge",
+            dependencies: [
+                "AMQP", "ProviderCore", "Amanpay", "FirstPay", "PayBridgeContract",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "PayBridgeCLI",
+            dependencies: [
+                "PayBridge", "ProviderSandbox", "AMQP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "AMQPBench",
+            dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // --- Tests. Integration tests need the broker that `make test` starts; they never skip.
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
+        .testTarget(
+            name: "ProviderTests",
+            dependencies: ["ProviderCore", "Amanpay", "FirstPay", "ProviderSandbox"]
+        ),
+        .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract"]),
+        .testTarget(
+            name: "PayBridgeTests",
+            dependencies: ["PayBridge", "ProviderSandbox", "AMQP", "PayBridgeContract"]
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,1 @@
+// Amanpay module: see README.

@@ -1,0 +1,1 @@
+// FirstPay module: see README.

@@ -1,0 +1,1 @@
+// PayBridge module: see README.

@@ -1,0 +1,1 @@
+// PayBridgeContract module: see README.

@@ -1,0 +1,1 @@
+// ProviderCore module: see README.

@@ -1,0 +1,1 @@
+// ProviderSandbox module: see README.

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the system packages PayBridge needs, only when something is missing (fresh Debian, run as root).
+set -euo pipefail
+need=()
+dpkg -s librabbitmq-dev >/dev/null 2>&1 || need+=(librabbitmq-dev)
+command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
