@@ -1,0 +1,1 @@
+// AMQP client over librabbitmq: see README.

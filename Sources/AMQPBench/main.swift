@@ -1,0 +1,1 @@
+print("amqp-bench: not yet")

@@ -1,0 +1,3 @@
+#ifndef CRABBITMQ_SHIMS_H
+#define CRABBITMQ_SHIMS_H
+#endif
