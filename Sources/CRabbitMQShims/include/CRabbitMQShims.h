@@ -1,3 +1,42 @@
+// Small C helpers for what Swift cannot call on librabbitmq directly.
+// Why each exists is written at the declaration. Every symbol is prefixed `crmq_`.
 #ifndef CRABBITMQ_SHIMS_H
 #define CRABBITMQ_SHIMS_H
+
+#if __has_include(<rabbitmq-c/amqp.h>)
+#include <rabbitmq-c/amqp.h>
+#else
+#include <amqp.h>
+#endif
+
+/// `amqp_login_with_properties` is variadic (SASL arguments), which Swift cannot call.
+/// Logs in with SASL PLAIN and client properties that announce PayBridge's capabilities:
+/// `consumer_cancel_notify`, `connection.blocked`, `authentication_failure_close`, `publisher_confirms`,
+/// `basic.nack`, plus `connection_name` and `product`.
+amqp_rpc_reply_t crmq_login(amqp_connection_state_t _Nonnull state,
+                            const char *_Nonnull vhost,
+                            int channel_max,
+                            int frame_max,
+                            int heartbeat_seconds,
+                            const char *_Nonnull user,
+                            const char *_Nonnull password,
+                            const char *_Nonnull connection_name);
+
+/// Waits up to `timeout_ms` for the socket or the wake-up fd to become readable (poll(2)).
+/// Returns 1 when the socket is readable, 2 when only the wake fd is, 0 on timeout, -1 on error.
+/// Why: librabbitmq has no way to be woken from a blocking wait; we poll both fds and only then call it.
+int crmq_poll_socket_and_wake(int socket_fd, int wake_fd, int timeout_ms);
+
+/// eventfd(2) helpers for waking the I/O thread out of poll(2); Swift's Glibc module does not export
+/// <sys/eventfd.h>.
+int crmq_wake_fd_create(void);
+void crmq_wake_fd_signal(int fd);
+void crmq_wake_fd_drain(int fd);
+
+/// eventfd(2) helpers for waking the I/O thread out of poll(2); Swift's Glibc module does not export
+/// <sys/eventfd.h>.
+int crmq_wake_fd_create(void);
+void crmq_wake_fd_signal(int fd);
+void crmq_wake_fd_drain(int fd);
+
 #endif

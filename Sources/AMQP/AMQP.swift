@@ -1,1 +1,0 @@
-// AMQP client over librabbitmq: see README.

@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+
+/// A connection to a RabbitMQ broker over librabbitmq, with its own I/O thread.
+///
+/// Every method is `async` and safe to call from any task; none blocks Swift's cooperative thread pool. The
+/// connection recovers by itself: when it drops it reconnects with backoff and jitter, re-declares the
+/// exchanges, queues and bindings declared through it, restores confirm mode and QoS, and resubscribes its
+/// consumers. Observe that through ``events``.
+///
+/// Publishing uses publisher confirms: ``publish(_:exchange:routingKey:mandatory:properties:)`` returns when the
+/// broker has taken responsibility for the message, and any number of publishes may be in flight at once.
+/// Publishes not yet confirmed when the connection drops fail with a retryable ``AMQPError`` (they are **not**
+/// re-sent automatically: the caller decides, which keeps "publish, then ack the input" correct).
+public final class AMQPConnection: Sendable {
+    let loop: AMQPIOLoop
+
+    /// Connection-level events: disconnects, reconnects, flow control, broker-cancelled consumers.
+    public var events: AsyncStream<AMQPConnectionEvent> { loop.events }
+
+    /// The configuration this connection was opened with.
+    public var configuration: AMQPConfiguration { loop.configuration }
+
+    private init(loop: AMQPIOLoop) {
+        self.loop = loop
+    }
+
+    deinit {
+        // Dropped without close(): close in the background (the I/O thread keeps `loop` alive until it is done).
+        loop.enqueue(.close(nil))
+    }
+
+    /// Opens a connection. The first attempt is not retried, so a wrong password or an unreachable broker fails
+    /// fast with a clear error (`.authenticationFailed`, `.connectionFailed`).
+    /// - Parameters:
+    ///   - configuration: where and how to connect.
+    ///   - logger: receives debug lines and the reconnect notices; never the password.
+    /// - Throws: ``AMQPError``.
+    public static func connect(_ configuration: AMQPConfiguration,
+                               logger: Logger = Logger(label: "paybridge.amqp")) async throws -> AMQPConnection {
+        let loop = AMQPIOLoop(configuration: configuration, logger: logger)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let thread = Thread { loop.start(continuation) }
+            thread.name = "paybridge.amqp.io \(configuration.connectionName)"
+            thread.start()
+        }
+        return AMQPConnection(loop: loop)
+    }
+
+    /// Opens a connection from an `amqp://` / `amqps://` URL.
+    public static func connect(url: String, logger: Logger = Logger(label: "paybridge.amqp")) async throws
+        -> AMQPConnection
+    {
+        try await connect(AMQPConfiguration(url: url), logger: logger)
+    }
+
+    // MARK: Topology
+
+    /// Declares an exchange (or, with `passive`, checks it exists). Non-passive declarations are repeated after
+    /// a reconnect.
+    /// - Throws: ``AMQPError`` `.channelClosed` with reply 404 (passive, missing) or 406 (mismatched arguments).
+    public func declare(_ exchange: AMQPExchange) async throws {
+        _ = try await topology(.declareExchange(exchange))
+    }
+
+    /// Declares a queue (or, with `passive`, checks it exists) and returns its message and consumer counts.
+    @discardableResult
+    public func declare(_ queue: AMQPQueue) async throws -> AMQPQueueState {
+        try await topology(.declareQueue(queue))!
+    }
+
+    /// Binds a queue to an exchange.
+    public func bind(_ binding: AMQPBinding) async throws {
+        _ = try await topology(.bind(binding))
+    }
+
+    /// Binds `queue` to `exchange` with `routingKey`.
+    public func bind(queue: String, exchange: String, routingKey: String, arguments: AMQPTable = [:]) async throws {
+        try await bind(AMQPBinding(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments))
+    }
+
+    /// Deletes a queue; returns how many messages it held.
+    @discardableResult
+    public func deleteQueue(_ name: String) async throws -> UInt32 {
+        try await topology(.deleteQueue(name))!.messageCount
+    }
+
+    /// Deletes an exchange.
+    public func deleteExchange(_ name: String) async throws {
+        _ = try await topology(.deleteExchange(name))
+    }
+
+    /// Removes all ready messages from a queue; returns how many.
+    @discardableResult
+    public func purgeQueue(_ name: String) async throws -> UInt32 {
+        try await topology(.purgeQueue(name))!.messageCount
+    }
+
+    private func topology(_ operation: AMQPIOLoop.TopologyOperation) async throws -> AMQPQueueState? {
+        try await withCheckedThrowingContinuation { continuation in
+            loop.enqueue(.topology(operation, continuation))
+        }
+    }
+
+    // MARK: Publishing
+
+    /// Publishes a message and waits for the broker's confirm.
+    /// - Parameters:
+    ///   - body: the message body.
+    ///   - exchange: the exchange (`""` for the default exchange, routing by queue name).
+    ///   - routingKey: the routing key.
+    ///   - mandatory: when `true`, a message no queue receives fails with `.unroutable` instead of vanishing.
+    ///   - properties: message properties and headers (set `persistent: true` for durability).
+    /// - Throws: ``AMQPError``: `.unroutable`, `.publishNacked`, `.channelClosed` (e.g. 404: no such exchange),
+    ///   `.connectionClosed` (retryable: not confirmed before the connection dropped), `.alreadyClosed`.
+    public func publish(_ body: [UInt8], exchange: String, routingKey: String, mandatory: Bool = false,
+                        properties: AMQPProperties = AMQPProperties()) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            loop.enqueue(.publish(.init(exchange: exchange, routingKey: routingKey, mandatory: mandatory,
+                                        properties: properties, body: body, continuation: continuation)))
+        }
+    }
+
+    /// Publishes UTF-8 text. See ``publish(_:exchange:routingKey:mandatory:properties:)``.
+    public func publish(_ text: String, exchange: String, routingKey: String, mandatory: Bool = false,
+                        properties: AMQPProperties = AMQPProperties()) async throws {
+        try await publish(Array(text.utf8), exchange: exchange, routingKey: routingKey, mandatory: mandatory,
+                          properties: properties)
+    }
+
+    // MARK: Consuming
+
+    /// Starts consuming `queue` with manual acknowledgements.
+    /// - Parameters:
+    ///   - queue: the queue.
+    ///   - prefetch: the most unacknowledged deliveries the broker sends this consumer (`basic.qos`).
+    ///   - consumerTag: a tag; default a unique one.
+    ///   - arguments: `basic.consume` arguments (e.g. `x-priority`).
+    /// - Returns: the consumer, an `AsyncSequence` of ``AMQPDelivery``.
+    /// - Throws: ``AMQPError`` `.channelClosed` with 404 when the queue does not exist.
+    public func consume(queue: String, prefetch: UInt16 = 100, consumerTag: String? = nil,
+                        arguments: AMQPTable = [:]) async throws -> AMQPConsumer {
+        let tag = consumerTag ?? "paybridge-\(UUID().uuidString.lowercased())"
+        let (stream, continuation) = AsyncThrowingStream<AMQPDelivery, any Error>.makeStream()
+        let loop = self.loop
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { loop.enqueue(.cancel(tag, nil)) }
+        }
+        let record = AMQPIOLoop.ConsumerRecord(tag: tag, queue: queue, prefetch: prefetch, arguments: arguments,
+                                               continuation: continuation)
+        try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
+            loop.enqueue(.consume(record, started))
+        }
+        return AMQPConsumer(consumerTag: tag, queue: queue, stream: stream, loop: loop)
+    }
+
+    // MARK: Closing
+
+    /// Closes the connection gracefully: cancels consumers, waits (up to `operationTimeout`) for outstanding
+    /// publisher confirms, then closes channels and connection. Settlements queued before `close()` are sent
+    /// first. To drain work, cancel consumers and finish/ack in-flight deliveries before calling this.
+    public func close() async {
+        await withCheckedContinuation { continuation in
+            loop.enqueue(.close(continuation))
+        }
+    }
+}
+

@@ -1,0 +1,621 @@
+import CRabbitMQ
+import CRabbitMQShims
+import Foundation
+import Logging
+import Synchronization
+
+/// The one thread that owns a connection's librabbitmq state, and the mailbox through which async callers talk
+/// to it.
+///
+/// Why a thread: librabbitmq is blocking and not thread-safe, and it services heartbeats only while a call into
+/// it is running. The loop waits on the socket *and* an eventfd with `poll(2)` for at most
+/// `min(pollInterval, heartbeat/2)`, then always calls into librabbitmq once, so heartbeats flow whether the
+/// application is busy or idle, and a command posted by a caller wakes the thread at once.
+///
+/// `@unchecked Sendable` invariant: the stored properties marked "I/O thread" are read and written only on the
+/// thread started in ``start(_:)`` (every access is reached from `run`/`start`, never from a caller), and the
+/// only state callers touch is `mailbox` (a `Mutex`), `wakeFD` (an immutable fd; `write(2)` is thread-safe),
+/// and the immutable `configuration`, `logger` and event stream.
+final class AMQPIOLoop: @unchecked Sendable {
+    let configuration: AMQPConfiguration
+    let logger: Logger
+    let events: AsyncStream<AMQPConnectionEvent>
+    private let eventSink: AsyncStream<AMQPConnectionEvent>.Continuation
+
+    private struct Mailbox {
+        var commands: [Command] = []
+        var sleeping = false
+        var finished = false
+    }
+    private let mailbox = Mutex(Mailbox())
+    private let wakeFD: Int32
+
+    // MARK: I/O thread state
+    private var handle: LibRabbitMQHandle?
+    /// Commands that cannot run yet (disconnected, or publishes while the broker blocks us), in arrival order.
+    private var backlog: [Command] = []
+    private var epoch: UInt64 = 0
+    private var nextPublishSequence: UInt64 = 1
+    private var lowestUnconfirmed: UInt64 = 1
+    private var unconfirmed: [UInt64: PendingPublish] = [:]
+    private var consumers: [String: ConsumerRecord] = [:]
+    private var consumerOrder: [String] = []
+    private var exchanges: [AMQPExchange] = []
+    private var queues: [AMQPQueue] = []
+    private var bindings: [AMQPBinding] = []
+    private var blocked = false
+    private var closeRequests: [CheckedContinuation<Void, Never>?] = []
+    private var closing = false
+
+    init(configuration: AMQPConfiguration, logger: Logger) {
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: AMQPLoggingKeys.endpoint] = "\(configuration.endpoint)"
+        logger[metadataKey: AMQPLoggingKeys.connectionName] = "\(configuration.connectionName)"
+        self.logger = logger
+        (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(256))
+        wakeFD = crmq_wake_fd_create()
+    }
+
+    deinit {
+        close(wakeFD)
+    }
+
+    // MARK: - Caller side (any thread)
+
+    enum Command {
+        case topology(TopologyOperation, CheckedContinuation<AMQPQueueState?, any Error>)
+        case publish(PendingPublish)
+        case consume(ConsumerRecord, CheckedContinuation<Void, any Error>)
+        case cancel(String, CheckedContinuation<Void, Never>?)
+        case settle(epoch: UInt64, tag: UInt64, LibRabbitMQHandle.Settlement, CheckedContinuation<Void, any Error>)
+        case close(CheckedContinuation<Void, Never>?)
+
+        func fail(_ error: AMQPError) {
+            switch self {
+            case .topology(_, let c): c.resume(throwing: error)
+            case .publish(let p): p.continuation.resume(throwing: error)
+            case .consume(let r, let c):
+                r.continuation.finish(throwing: error)
+                c.resume(throwing: error)
+            case .cancel(_, let c): c?.resume()
+            case .settle(_, _, _, let c): c.resume(throwing: error)
+            case .close(let c): c?.resume()
+            }
+        }
+    }
+
+    enum TopologyOperation {
+        case declareExchange(AMQPExchange)
+        case deleteExchange(String)
+        case declareQueue(AMQPQueue)
+        case deleteQueue(String)
+        case purgeQueue(String)
+        case bind(AMQPBinding)
+    }
+
+    struct PendingPublish {
+        var exchange: String
+        var routingKey: String
+        var mandatory: Bool
+        var properties: AMQPProperties
+        var body: [UInt8]
+        var continuation: CheckedContinuation<Void, any Error>
+        var returned: AMQPError? = nil
+    }
+
+    struct ConsumerRecord {
+        var tag: String
+        var queue: String
+        var prefetch: UInt16
+        var arguments: AMQPTable
+        var continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+    }
+
+    func enqueue(_ command: Command) {
+        let (wake, rejected) = mailbox.withLock { box -> (Bool, Bool) in
+            if box.finished { return (false, true) }
+            box.commands.append(command)
+            if box.sleeping {
+                box.sleeping = false
+                return (true, false)
+            }
+            return (false, false)
+        }
+        if rejected {
+            command.fail(AMQPError(.alreadyClosed, "the connection is closed", host: configuration.endpoint))
+            return
+        }
+        if wake {
+            crmq_wake_fd_signal(wakeFD)
+        }
+    }
+
+    func settle(_ delivery: AMQPDelivery, _ settlement: LibRabbitMQHandle.Settlement) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.settle(epoch: delivery.epoch, tag: delivery.deliveryTag, settlement, continuation))
+        }
+    }
+
+    func cancelConsumer(tag: String) async {
+        await withCheckedContinuation { continuation in
+            enqueue(.cancel(tag, continuation))
+        }
+    }
+
+    // MARK: - I/O thread
+
+    /// Runs on the new thread: opens the connection, reports the outcome of the first attempt to `connected`
+    /// (a wrong password or a closed port fails fast, without retries), then serves until closed.
+    func start(_ connected: CheckedContinuation<Void, any Error>) {
+        do {
+            handle = try LibRabbitMQHandle.open(configuration)
+        } catch {
+            mailbox.withLock { $0.finished = true }
+            connected.resume(throwing: error)
+            return
+        }
+        logger.debug("AMQP connection open")
+        connected.resume()
+        run()
+    }
+
+    private func run() {
+        while true {
+            if handle == nil, !reconnect() { break }
+            serveCommands()
+            if closing { break }
+            guard let handle else { continue }
+            do {
+                if !handle.hasBufferedFrames { waitForSocketOrCommand(socket: handle.socketFD) }
+                var frames = 0
+                while frames < 512, let frame = try handle.nextFrame() {
+                    try dispatch(frame, handle)
+                    frames += 1
+                }
+                handle.releaseBuffersIfPossible()
+            } catch {
+                connectionLost(error)
+            }
+        }
+        shutDown()
+    }
+
+    private var maximumSleepMilliseconds: Int32 {
+        var bound = configuration.pollInterval
+        if configuration.heartbeat > .zero { bound = min(bound, configuration.heartbeat / 2) }
+        let (seconds, attoseconds) = bound.components
+        return Int32(max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+    }
+
+    /// Sleeps in `poll(2)` until the socket is readable, a command arrives, or the bound passes.
+    private func waitForSocketOrCommand(socket: Int32, milliseconds: Int32? = nil) {
+        let sleep = mailbox.withLock { box -> Bool in
+            guard box.commands.isEmpty else { return false }
+            box.sleeping = true
+            return true
+        }
+        guard sleep else { return }
+        _ = crmq_poll_socket_and_wake(socket, wakeFD, milliseconds ?? maximumSleepMilliseconds)
+        mailbox.withLock { $0.sleeping = false }
+        crmq_wake_fd_drain(wakeFD)
+    }
+
+    private func serveCommands() {
+        let incoming = mailbox.withLock { box -> [Command] in
+            defer { box.commands.removeAll(keepingCapacity: true) }
+            return box.commands
+        }
+        guard !incoming.isEmpty || !backlog.isEmpty else { return }
+        var pending = backlog
+        pending.append(contentsOf: incoming)
+        backlog.removeAll(keepingCapacity: true)
+        for (index, command) in pending.enumerated() {
+            if !execute(command) { backlog.append(command) }
+            if handle == nil, index + 1 < pending.count {
+                // The connection dropped while serving: everything after waits for the reconnect.
+                for later in pending[(index + 1)...] { backlog.append(later) }
+                return
+            }
+        }
+    }
+
+    /// Runs one command; returns `false` when it must wait (disconnected, or a publish while blocked).
+    private func execute(_ command: Command) -> Bool {
+        switch command {
+        case .close(let continuation):
+            closeRequests.append(continuation)
+            closing = true
+            return true
+        case .settle(let deliveryEpoch, let tag, let settlement, let continuation):
+            guard let handle, deliveryEpoch == epoch else {
+                continuation.resume(throwing: AMQPError(
+                    .staleDelivery, "delivery \(tag) came from a connection or channel that is gone; not sent "
+                        + "(the broker redelivers it)", host: configuration.endpoint, operation: "basic.\(settlement)"))
+                return true
+            }
+            do {
+                try handle.settle(deliveryTag: tag, settlement)
+                continuation.resume()
+            } catch {
+                continuation.resume(throwing: error)
+                connectionLost(error)
+            }
+            return true
+        case .cancel(let tag, let continuation):
+            if let record = consumers.removeValue(forKey: tag) {
+                consumerOrder.removeAll { $0 == tag }
+                if let handle {
+                    do { try handle.cancel(consumerTag: tag) } catch { connectionLost(error) }
+                }
+                record.continuation.finish()
+            }
+            continuation?.resume()
+            return true
+        case .topology(let operation, let continuation):
+            guard let handle else { return false }
+            do {
+                let result = try runTopology(operation, on: handle)
+                continuation.resume(returning: result)
+            } catch {
+                continuation.resume(throwing: error)
+                if error.code != .channelClosed { connectionLost(error) }
+            }
+            return true
+        case .publish(let publish):
+            guard let handle, !blocked else { return false }
+            do {
+                try handle.publish(exchange: publish.exchange, routingKey: publish.routingKey,
+                                   mandatory: publish.mandatory, properties: publish.properties, body: publish.body)
+                var record = publish
+                if !record.mandatory { record.body = [] }  // keep bodies only to match basic.return
+                unconfirmed[nextPublishSequence] = record
+                nextPublishSequence += 1
+            } catch {
+                publish.continuation.resume(throwing: error)
+                connectionLost(error)
+            }
+            return true
+        case .consume(let record, let continuation):
+            guard let handle else { return false }
+            do {
+                try handle.qos(prefetch: record.prefetch)
+                try handle.consume(queue: record.queue, consumerTag: record.tag, arguments: record.arguments)
+                consumers[record.tag] = record
+                consumerOrder.append(record.tag)
+                continuation.resume()
+            } catch {
+                record.continuation.finish(throwing: error)
+                continuation.resume(throwing: error)
+                if error.code == .channelClosed {
+                    reopenConsumeChannel(after: error)
+                } else {
+                    connectionLost(error)
+                }
+            }
+            return true
+        }
+    }
+
+    private func runTopology(_ operation: TopologyOperation, on handle: LibRabbitMQHandle) throws(AMQPError)
+        -> AMQPQueueState?
+    {
+        switch operation {
+        case .declareExchange(let exchange):
+            try handle.declareExchange(exchange)
+            if !exchange.passive {
+                exchanges.removeAll { $0.name == exchange.name }
+                exchanges.append(exchange)
+            }
+            return nil
+        case .deleteExchange(let name):
+            try handle.deleteExchange(name)
+            exchanges.removeAll { $0.name == name }
+            bindings.removeAll { $0.exchange == name }
+            return nil
+        case .declareQueue(let queue):
+            let state = try handle.declareQueue(queue)
+            if !queue.passive {
+                queues.removeAll { $0.name == queue.name }
+                queues.append(queue)
+            }
+            return state
+        case .deleteQueue(let name):
+            let count = try handle.deleteQueue(name)
+            queues.removeAll { $0.name == name }
+            bindings.removeAll { $0.queue == name }
+            return AMQPQueueState(name: name, messageCount: count, consumerCount: 0)
+        case .purgeQueue(let name):
+            let count = try handle.purgeQueue(name)
+            return AMQPQueueState(name: name, messageCount: count, consumerCount: 0)
+        case .bind(let binding):
+            try handle.bind(binding)
+            if !bindings.contains(binding) { bindings.append(binding) }
+            return nil
+        }
+    }
+
+    // MARK: Frames
+
+    private func dispatch(_ frame: amqp_frame_t, _ handle: LibRabbitMQHandle) throws(AMQPError) {
+        guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return }
+        let method = frame.payload.method
+        switch method.id {
+        case LibRabbitMQMethod.basicDeliver:
+            let deliver = method.decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
+            let tag = LibRabbitMQDecoding.string(deliver.consumer_tag)
+            let deliveryTag = deliver.delivery_tag
+            let redelivered = deliver.redelivered != 0
+            let exchange = LibRabbitMQDecoding.string(deliver.exchange)
+            let routingKey = LibRabbitMQDecoding.string(deliver.routing_key)
+            let (properties, body) = try handle.readContent(channel: frame.channel)
+            guard let record = consumers[tag] else {
+                // Delivered after we cancelled the consumer: hand it back to the queue.
+                try handle.settle(deliveryTag: deliveryTag, .reject(requeue: true))
+                return
+            }
+            record.continuation.yield(AMQPDelivery(
+                body: body, properties: properties, deliveryTag: deliveryTag, redelivered: redelivered,
+                exchange: exchange, routingKey: routingKey, consumerTag: tag, epoch: epoch, loop: self))
+        case LibRabbitMQMethod.basicAck:
+            let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+            confirm(upTo: ack.delivery_tag, multiple: ack.multiple != 0, nackReason: nil)
+        case LibRabbitMQMethod.basicNack:
+            let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+            confirm(upTo: nack.delivery_tag, multiple: nack.multiple != 0,
+                    nackReason: AMQPError(.publishNacked, "the broker refused the message (basic.nack)",
+                                          host: configuration.endpoint, operation: "basic.publish"))
+        case LibRabbitMQMethod.basicReturn:
+            let ret = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
+            let replyCode = ret.reply_code
+            let replyText = LibRabbitMQDecoding.string(ret.reply_text)
+            let exchange = LibRabbitMQDecoding.string(ret.exchange)
+            let routingKey = LibRabbitMQDecoding.string(ret.routing_key)
+            let (_, body) = try handle.readContent(channel: frame.channel)
+            markReturned(exchange: exchange, routingKey: routingKey, body: body, replyCode: replyCode,
+                         replyText: replyText)
+        case LibRabbitMQMethod.basicCancel:
+            let cancel = method.decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
+            let tag = LibRabbitMQDecoding.string(cancel.consumer_tag)
+            if let record = consumers.removeValue(forKey: tag) {
+                consumerOrder.removeAll { $0 == tag }
+                logger.info("broker cancelled consumer", metadata: [AMQPLoggingKeys.consumerTag: "\(tag)",
+                                                                    AMQPLoggingKeys.queue: "\(record.queue)"])
+                record.continuation.finish(throwing: AMQPError(
+                    .consumerCancelled, "the broker cancelled the consumer (queue deleted or unavailable)",
+                    host: configuration.endpoint, operation: "basic.consume(\(record.queue))"))
+                eventSink.yield(.consumerCancelled(consumerTag: tag, queue: record.queue))
+            }
+        case LibRabbitMQMethod.channelClose:
+            let close = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+            let error = AMQPError(.channelClosed, "broker closed channel \(frame.channel)",
+                                  replyCode: close.reply_code, replyText: LibRabbitMQDecoding.string(close.reply_text),
+                                  host: configuration.endpoint)
+            handle.sendChannelCloseOk(frame.channel)
+            logger.warning("broker closed a channel", metadata: ["amqp.channel": "\(frame.channel)",
+                                                                 "amqp.reply": "\(error.replyCode ?? 0) \(error.replyText ?? "")"])
+            switch frame.channel {
+            case LibRabbitMQHandle.publishChannel:
+                failUnconfirmed(error)
+                try handle.openChannel(LibRabbitMQHandle.publishChannel, confirm: true)
+                nextPublishSequence = 1
+                lowestUnconfirmed = 1
+            case LibRabbitMQHandle.consumeChannel:
+                reopenConsumeChannel(after: error)
+            default:
+                try handle.openChannel(frame.channel, confirm: false)
+            }
+        case LibRabbitMQMethod.connectionClose:
+            let close = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
+            handle.sendConnectionCloseOk()
+            throw AMQPError(.connectionClosed, "broker closed the connection", replyCode: close.reply_code,
+                            replyText: LibRabbitMQDecoding.string(close.reply_text), host: configuration.endpoint)
+        case LibRabbitMQMethod.connectionBlocked:
+            let blockedMethod = method.decoded.assumingMemoryBound(to: amqp_connection_blocked_t.self).pointee
+            let reason = LibRabbitMQDecoding.string(blockedMethod.reason)
+            blocked = true
+            logger.warning("broker blocked publishing", metadata: ["amqp.reason": "\(reason)"])
+            eventSink.yield(.blocked(reason: reason))
+        case LibRabbitMQMethod.connectionUnblocked:
+            blocked = false
+            logger.info("broker unblocked publishing")
+            eventSink.yield(.unblocked)
+        default:
+            return  // cancel-ok and other replies we do not wait for
+        }
+    }
+
+    private func confirm(upTo tag: UInt64, multiple: Bool, nackReason: AMQPError?) {
+        let first = multiple ? lowestUnconfirmed : tag
+        guard first <= tag else { return }
+        for sequence in first...tag {
+            guard let publish = unconfirmed.removeValue(forKey: sequence) else { continue }
+            if let nackReason {
+                publish.continuation.resume(throwing: nackReason)
+            } else if let returned = publish.returned {
+                publish.continuation.resume(throwing: returned)
+            } else {
+                publish.continuation.resume()
+            }
+        }
+        while lowestUnconfirmed < nextPublishSequence, unconfirmed[lowestUnconfirmed] == nil { lowestUnconfirmed += 1 }
+    }
+
+    /// basic.return names no sequence number; it precedes the confirm of the same message, so it belongs to the
+    /// oldest unconfirmed mandatory publish with the same exchange, routing key and body.
+    private func markReturned(exchange: String, routingKey: String, body: [UInt8], replyCode: UInt16,
+                              replyText: String) {
+        var sequence = lowestUnconfirmed
+        while sequence < nextPublishSequence {
+            if var publish = unconfirmed[sequence], publish.mandatory, publish.returned == nil,
+                publish.exchange == exchange, publish.routingKey == routingKey, publish.body == body
+            {
+                publish.returned = AMQPError(
+                    .unroutable, "no queue is bound for this routing key (basic.return)", replyCode: replyCode,
+                    replyText: replyText, host: configuration.endpoint,
+                    operation: "basic.publish(\(exchange) '\(routingKey)')")
+                unconfirmed[sequence] = publish
+                return
+            }
+            sequence += 1
+        }
+    }
+
+    private func failUnconfirmed(_ error: AMQPError) {
+        let pending = unconfirmed
+        unconfirmed.removeAll()
+        for sequence in pending.keys.sorted() { pending[sequence]?.continuation.resume(throwing: error) }
+        lowestUnconfirmed = nextPublishSequence
+    }
+
+    /// The consuming channel was closed by the broker (e.g. 406 for an unknown delivery tag, 404 for a missing
+    /// queue): its unacked deliveries went back to their queues, so settlements for them must not be sent.
+    private func reopenConsumeChannel(after error: AMQPError) {
+        guard let handle else { return }
+        epoch += 1
+        do {
+            if error.code == .channelClosed, error.operation != nil {
+                handle.sendChannelCloseOk(LibRabbitMQHandle.consumeChannel)
+            }
+            try handle.openChannel(LibRabbitMQHandle.consumeChannel, confirm: false)
+            try resubscribe(on: handle)
+        } catch {
+            connectionLost(error)
+        }
+    }
+
+    private func resubscribe(on handle: LibRabbitMQHandle) throws(AMQPError) {
+        for tag in consumerOrder {
+            guard let record = consumers[tag] else { continue }
+            do {
+                try handle.qos(prefetch: record.prefetch)
+                try handle.consume(queue: record.queue, consumerTag: record.tag, arguments: record.arguments)
+            } catch {
+                guard error.code == .channelClosed else { throw error }
+                // The queue is gone: this consumer ends; the others continue on a fresh channel.
+                consumers.removeValue(forKey: tag)
+                consumerOrder.removeAll { $0 == tag }
+                record.continuation.finish(throwing: error)
+                eventSink.yield(.consumerCancelled(consumerTag: tag, queue: record.queue))
+                handle.sendChannelCloseOk(LibRabbitMQHandle.consumeChannel)
+                try handle.openChannel(LibRabbitMQHandle.consumeChannel, confirm: false)
+                try resubscribe(on: handle)
+                return
+            }
+        }
+    }
+
+    // MARK: Recovery
+
+    private func connectionLost(_ error: AMQPError) {
+        guard let lost = handle else { return }
+        lost.close(graceful: false)
+        handle = nil
+        epoch += 1
+        blocked = false
+        failUnconfirmed(AMQPError(
+            .connectionClosed, "the connection dropped before the broker confirmed this message; it was not "
+                + "re-sent: publish it again", host: configuration.endpoint, operation: "basic.publish",
+            underlying: error))
+        nextPublishSequence = 1
+        lowestUnconfirmed = 1
+        logger.warning("AMQP connection lost; reconnecting", metadata: ["error": "\(error)"])
+        eventSink.yield(.disconnected(error))
+    }
+
+    /// Reconnects with backoff and full jitter, re-declares the recorded topology and resubscribes consumers.
+    /// Returns `false` when closing was requested or the policy gave up.
+    private func reconnect() -> Bool {
+        var attempt = 0
+        while true {
+            let delay = configuration.reconnect.delay(forAttempt: attempt, randomFraction: Double.random(in: 0..<1))
+            let deadline = ContinuousClock.now + delay
+            repeat {
+                serveCommands()  // settlements fail as stale; close is noticed
+                if closing { return false }
+                let remaining = deadline - ContinuousClock.now
+                guard remaining > .zero else { break }
+                let (s, a) = remaining.components
+                waitForSocketOrCommand(socket: -1, milliseconds: Int32(max(1, s * 1000 + a / 1_000_000_000_000_000)))
+            } while ContinuousClock.now < deadline
+            attempt += 1
+            do throws(AMQPError) {
+                let fresh = try LibRabbitMQHandle.open(configuration)
+                do {
+                    for exchange in exchanges { try fresh.declareExchange(exchange) }
+                    for queue in queues { _ = try fresh.declareQueue(queue) }
+                    for binding in bindings { try fresh.bind(binding) }
+                    handle = fresh
+                    try resubscribe(on: fresh)
+                } catch {
+                    handle = nil
+                    fresh.close(graceful: false)
+                    throw error
+                }
+                logger.info("AMQP connection recovered", metadata: ["amqp.attempts": "\(attempt)"])
+                eventSink.yield(.reconnected(attempts: attempt))
+                return true
+            } catch {
+                logger.info("AMQP reconnect attempt failed",
+                            metadata: ["amqp.attempt": "\(attempt)", "error": "\(error)"])
+                if let maximum = configuration.reconnect.maximumAttempts, attempt >= maximum {
+                    eventSink.yield(.failed(error))
+                    giveUp(error)
+                    return false
+                }
+            }
+        }
+    }
+
+    private func giveUp(_ error: AMQPError) {
+        for tag in consumerOrder { consumers[tag]?.continuation.finish(throwing: error) }
+        consumers.removeAll()
+        consumerOrder.removeAll()
+        let leftovers = backlog + mailbox.withLock { box -> [Command] in
+            box.finished = true
+            defer { box.commands.removeAll() }
+            return box.commands
+        }
+        backlog.removeAll()
+        for command in leftovers { command.fail(error) }
+    }
+
+    // MARK: Close
+
+    /// Graceful close: cancel consumers, wait (bounded by `operationTimeout`) for outstanding publisher confirms,
+    /// then close the channels and the connection.
+    private func shutDown() {
+        if let handle {
+            for tag in consumerOrder { try? handle.cancel(consumerTag: tag) }
+            let deadline = ContinuousClock.now + configuration.operationTimeout
+            while !unconfirmed.isEmpty, ContinuousClock.now < deadline, self.handle != nil {
+                do {
+                    waitForSocketOrCommand(socket: handle.socketFD)
+                    while let frame = try handle.nextFrame() { try dispatch(frame, handle) }
+                } catch {
+                    connectionLost(error)
+                }
+            }
+            self.handle?.close(graceful: true)
+            self.handle = nil
+        }
+        failUnconfirmed(AMQPError(.alreadyClosed, "the connection was closed before the broker confirmed",
+                                  host: configuration.endpoint, operation: "basic.publish"))
+        for tag in consumerOrder { consumers[tag]?.continuation.finish() }
+        consumers.removeAll()
+        consumerOrder.removeAll()
+        let leftovers = backlog + mailbox.withLock { box -> [Command] in
+            box.finished = true
+            defer { box.commands.removeAll() }
+            return box.commands
+        }
+        backlog.removeAll()
+        for command in leftovers {
+            command.fail(AMQPError(.alreadyClosed, "the connection is closed", host: configuration.endpoint))
+        }
+        eventSink.finish()
+        logger.debug("AMQP connection closed")
+        for request in closeRequests { request?.resume() }
+        closeRequests.removeAll()
+    }
+}

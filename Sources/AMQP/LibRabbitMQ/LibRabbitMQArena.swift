@@ -1,0 +1,160 @@
+import CRabbitMQ
+
+/// Owns the C memory for one call into librabbitmq that takes `amqp_bytes_t`/`amqp_table_t` arguments.
+/// Everything allocated here is freed when the arena is released, right after the call returns
+/// (librabbitmq copies what it sends into its own frame buffer).
+final class LibRabbitMQArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    deinit { release() }
+
+    func release() {
+        for pointer in allocations { pointer.deallocate() }
+        allocations.removeAll()
+    }
+
+    func bytes(_ string: String) -> amqp_bytes_t {
+        bytes(Array(string.utf8))
+    }
+
+    func bytes(_ array: [UInt8]) -> amqp_bytes_t {
+        guard !array.isEmpty else { return amqp_bytes_t(len: 0, bytes: nil) }
+        let pointer = UnsafeMutableRawPointer.allocate(byteCount: array.count, alignment: 1)
+        allocations.append(pointer)
+        array.withUnsafeBytes { pointer.copyMemory(from: $0.baseAddress!, byteCount: array.count) }
+        return amqp_bytes_t(len: array.count, bytes: pointer)
+    }
+
+    func table(_ table: AMQPTable) -> amqp_table_t {
+        guard !table.isEmpty else { return amqp_table_t(num_entries: 0, entries: nil) }
+        let entries = UnsafeMutablePointer<amqp_table_entry_t>.allocate(capacity: table.count)
+        allocations.append(UnsafeMutableRawPointer(entries))
+        for (index, entry) in table.storage.enumerated() {
+            entries[index] = amqp_table_entry_t(key: bytes(entry.key), value: fieldValue(entry.value))
+        }
+        return amqp_table_t(num_entries: Int32(table.count), entries: entries)
+    }
+
+    func fieldValue(_ value: AMQPFieldValue) -> amqp_field_value_t {
+        var field = amqp_field_value_t()
+        func kind(_ k: amqp_field_value_kind_t) -> UInt8 { UInt8(truncatingIfNeeded: k.rawValue) }
+        switch value {
+        case .void: field.kind = kind(AMQP_FIELD_KIND_VOID)
+        case .bool(let v): field.kind = kind(AMQP_FIELD_KIND_BOOLEAN); field.value.boolean = v ? 1 : 0
+        case .int8(let v): field.kind = kind(AMQP_FIELD_KIND_I8); field.value.i8 = v
+        case .uint8(let v): field.kind = kind(AMQP_FIELD_KIND_U8); field.value.u8 = v
+        case .int16(let v): field.kind = kind(AMQP_FIELD_KIND_I16); field.value.i16 = v
+        case .uint16(let v): field.kind = kind(AMQP_FIELD_KIND_U16); field.value.u16 = v
+        case .int32(let v): field.kind = kind(AMQP_FIELD_KIND_I32); field.value.i32 = v
+        case .uint32(let v): field.kind = kind(AMQP_FIELD_KIND_U32); field.value.u32 = v
+        case .int64(let v): field.kind = kind(AMQP_FIELD_KIND_I64); field.value.i64 = v
+        case .float(let v): field.kind = kind(AMQP_FIELD_KIND_F32); field.value.f32 = v
+        case .double(let v): field.kind = kind(AMQP_FIELD_KIND_F64); field.value.f64 = v
+        case .decimal(let scale, let v):
+            field.kind = kind(AMQP_FIELD_KIND_DECIMAL)
+            field.value.decimal = amqp_decimal_t(decimals: scale, value: v)
+        case .string(let s): field.kind = kind(AMQP_FIELD_KIND_UTF8); field.value.bytes = bytes(s)
+        case .bytes(let b): field.kind = kind(AMQP_FIELD_KIND_BYTES); field.value.bytes = bytes(b)
+        case .timestamp(let v): field.kind = kind(AMQP_FIELD_KIND_TIMESTAMP); field.value.u64 = v
+        case .table(let t): field.kind = kind(AMQP_FIELD_KIND_TABLE); field.value.table = table(t)
+        case .array(let values):
+            field.kind = kind(AMQP_FIELD_KIND_ARRAY)
+            let items = UnsafeMutablePointer<amqp_field_value_t>.allocate(capacity: max(values.count, 1))
+            allocations.append(UnsafeMutableRawPointer(items))
+            for (index, item) in values.enumerated() { items[index] = fieldValue(item) }
+            field.value.array = amqp_array_t(num_entries: Int32(values.count), entries: values.isEmpty ? nil : items)
+        }
+        return field
+    }
+
+    func properties(_ p: AMQPProperties) -> amqp_basic_properties_t {
+        var props = amqp_basic_properties_t()
+        var flags: UInt32 = 0
+        if let v = p.contentType { flags |= 1 << 15; props.content_type = bytes(v) }
+        if let v = p.contentEncoding { flags |= 1 << 14; props.content_encoding = bytes(v) }
+        if let v = p.headers { flags |= 1 << 13; props.headers = table(v) }
+        if let v = p.persistent { flags |= 1 << 12; props.delivery_mode = v ? 2 : 1 }
+        if let v = p.priority { flags |= 1 << 11; props.priority = v }
+        if let v = p.correlationId { flags |= 1 << 10; props.correlation_id = bytes(v) }
+        if let v = p.replyTo { flags |= 1 << 9; props.reply_to = bytes(v) }
+        if let v = p.expiration { flags |= 1 << 8; props.expiration = bytes(v) }
+        if let v = p.messageId { flags |= 1 << 7; props.message_id = bytes(v) }
+        if let v = p.timestamp { flags |= 1 << 6; props.timestamp = v }
+        if let v = p.type { flags |= 1 << 5; props.type = bytes(v) }
+        if let v = p.userId { flags |= 1 << 4; props.user_id = bytes(v) }
+        if let v = p.appId { flags |= 1 << 3; props.app_id = bytes(v) }
+        props._flags = flags
+        return props
+    }
+}
+
+/// Copies C values (valid only during the call that produced them) into Swift values.
+enum LibRabbitMQDecoding {
+    static func bytes(_ b: amqp_bytes_t) -> [UInt8] {
+        guard b.len > 0, let base = b.bytes else { return [] }
+        return Array(UnsafeRawBufferPointer(start: base, count: b.len))
+    }
+
+    static func string(_ b: amqp_bytes_t) -> String {
+        guard b.len > 0, let base = b.bytes else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: base, count: b.len), as: UTF8.self)
+    }
+
+    static func table(_ t: amqp_table_t) -> AMQPTable {
+        var result = AMQPTable()
+        guard t.num_entries > 0, let entries = t.entries else { return result }
+        result.storage.reserveCapacity(Int(t.num_entries))
+        for index in 0..<Int(t.num_entries) {
+            let entry = entries[index]
+            result.storage.append(.init(key: string(entry.key), value: fieldValue(entry.value)))
+        }
+        return result
+    }
+
+    static func fieldValue(_ f: amqp_field_value_t) -> AMQPFieldValue {
+        switch UInt32(f.kind) {
+        case AMQP_FIELD_KIND_BOOLEAN.rawValue: return .bool(f.value.boolean != 0)
+        case AMQP_FIELD_KIND_I8.rawValue: return .int8(f.value.i8)
+        case AMQP_FIELD_KIND_U8.rawValue: return .uint8(f.value.u8)
+        case AMQP_FIELD_KIND_I16.rawValue: return .int16(f.value.i16)
+        case AMQP_FIELD_KIND_U16.rawValue: return .uint16(f.value.u16)
+        case AMQP_FIELD_KIND_I32.rawValue: return .int32(f.value.i32)
+        case AMQP_FIELD_KIND_U32.rawValue: return .uint32(f.value.u32)
+        case AMQP_FIELD_KIND_I64.rawValue: return .int64(f.value.i64)
+        case AMQP_FIELD_KIND_U64.rawValue: return .int64(Int64(bitPattern: f.value.u64))
+        case AMQP_FIELD_KIND_F32.rawValue: return .float(f.value.f32)
+        case AMQP_FIELD_KIND_F64.rawValue: return .double(f.value.f64)
+        case AMQP_FIELD_KIND_DECIMAL.rawValue:
+            return .decimal(scale: f.value.decimal.decimals, value: f.value.decimal.value)
+        case AMQP_FIELD_KIND_UTF8.rawValue: return .string(string(f.value.bytes))
+        case AMQP_FIELD_KIND_BYTES.rawValue: return .bytes(bytes(f.value.bytes))
+        case AMQP_FIELD_KIND_TIMESTAMP.rawValue: return .timestamp(f.value.u64)
+        case AMQP_FIELD_KIND_TABLE.rawValue: return .table(table(f.value.table))
+        case AMQP_FIELD_KIND_ARRAY.rawValue:
+            let array = f.value.array
+            guard array.num_entries > 0, let entries = array.entries else { return .array([]) }
+            return .array((0..<Int(array.num_entries)).map { fieldValue(entries[$0]) })
+        default: return .void
+        }
+    }
+
+    static func properties(_ p: amqp_basic_properties_t) -> AMQPProperties {
+        let flags = p._flags
+        func has(_ bit: UInt32) -> Bool { flags & (1 << bit) != 0 }
+        var result = AMQPProperties()
+        if has(15) { result.contentType = string(p.content_type) }
+        if has(14) { result.contentEncoding = string(p.content_encoding) }
+        if has(13) { result.headers = table(p.headers) }
+        if has(12) { result.persistent = p.delivery_mode == 2 }
+        if has(11) { result.priority = p.priority }
+        if has(10) { result.correlationId = string(p.correlation_id) }
+        if has(9) { result.replyTo = string(p.reply_to) }
+        if has(8) { result.expiration = string(p.expiration) }
+        if has(7) { result.messageId = string(p.message_id) }
+        if has(6) { result.timestamp = p.timestamp }
+        if has(5) { result.type = string(p.type) }
+        if has(4) { result.userId = string(p.user_id) }
+        if has(3) { result.appId = string(p.app_id) }
+        return result
+    }
+}

@@ -1,0 +1,44 @@
+import AMQP
+import Foundation
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct AMQPConnectionFailureTests {
+    @Test func wrongPasswordFailsFastWithAuthenticationError() async throws {
+        var configuration = try BrokerTestSupport.configuration()
+        configuration.password = "definitely-wrong-\(UUID().uuidString)"
+        let started = ContinuousClock.now
+        do {
+            _ = try await AMQPConnection.connect(configuration)
+            Issue.record("connected with a wrong password")
+        } catch let error as AMQPError {
+            #expect(error.code == .authenticationFailed)
+            #expect(error.description.contains("login refused"))
+            #expect(!error.description.contains(configuration.password))
+            #expect(!error.debugDescription.contains(configuration.password))
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test func closedPortFailsFastWithConnectionError() async throws {
+        var configuration = try BrokerTestSupport.configuration()
+        configuration.port = 1  // nothing listens on tcp/1 on loopback
+        do {
+            _ = try await AMQPConnection.connect(configuration)
+            Issue.record("connected to a closed port")
+        } catch let error as AMQPError {
+            #expect(error.code == .connectionFailed)
+            #expect(error.description.contains("127.0.0.1:1"))
+        }
+    }
+
+    @Test func operationsAfterCloseFailWithAlreadyClosed() async throws {
+        let connection = try await BrokerTestSupport.connect()
+        await connection.close()
+        do {
+            try await connection.publish("late", exchange: "", routingKey: "nowhere")
+            Issue.record("publish after close succeeded")
+        } catch let error as AMQPError {
+            #expect(error.code == .alreadyClosed)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import AMQP
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct AMQPPublisherTests {
+    @Test func tenThousandConfirmedPublishesInFlightAllArrive() async throws {
+        try await BrokerTestSupport.withConnection { connection in
+            let queue = BrokerTestSupport.uniqueName("confirms")
+            try await connection.declare(AMQPQueue(queue, durable: false, autoDelete: false))
+            let total = 10_000
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<total {
+                    group.addTask {
+                        try await connection.publish("m\(index)", exchange: "", routingKey: queue)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let state = try await connection.declare(AMQPQueue(queue, passive: true))
+            #expect(state.messageCount == UInt32(total))
+            #expect(try await connection.deleteQueue(queue) == UInt32(total))
+        }
+    }
+
+    @Test func unroutableMandatoryPublishFailsWithUnroutable() async throws {
+        try await BrokerTestSupport.withConnection { connection in
+            let exchange = BrokerTestSupport.uniqueName("nowhere")
+            try await connection.declare(AMQPExchange(exchange, type: .direct, durable: false, autoDelete: false))
+            do {
+                try await connection.publish("lost?", exchange: exchange, routingKey: "no.such.key", mandatory: true)
+                Issue.record("mandatory publish to an unbound key succeeded")
+            } catch let error as AMQPError {
+                #expect(error.code == .unroutable)
+                #expect(error.replyCode == 312)
+            }
+            // Without mandatory the broker confirms and drops it.
+            try await connection.publish("dropped", exchange: exchange, routingKey: "no.such.key")
+            // Interleaved: a routable mandatory publish next to unroutable ones is matched to the right caller.
+            let queue = BrokerTestSupport.uniqueName("routable")
+            try await connection.declare(AMQPQueue(queue, durable: false, autoDelete: true))
+            try await connection.bind(queue: queue, exchange: exchange, routingKey: "yes")
+            let good = Task { try await connection.publish("ok", exchange: exchange, routingKey: "yes", mandatory: true) }
+            let bad = Task { try await connection.publish("ko", exchange: exchange, routingKey: "no", mandatory: true) }
+            try await good.value
+            await #expect(throws: AMQPError.self) { try await bad.value }
+            try await connection.deleteExchange(exchange)
+        }
+    }
+
+    @Test func publishToMissingExchangeFailsWith404AndPublishingContinues() async throws {
+        try await BrokerTestSupport.withConnection { connection in
+            do {
+                try await connection.publish("x", exchange: BrokerTestSupport.uniqueName("absent"), routingKey: "k")
+                Issue.record("publish to a missing exchange succeeded")
+            } catch let error as AMQPError {
+                #expect(error.code == .channelClosed)
+                #expect(error.replyCode == 404)
+            }
+            let queue = BrokerTestSupport.uniqueName("after-404")
+            try await connection.declare(AMQPQueue(queue, durable: false, autoDelete: true))
+            try await connection.publish("fine", exchange: "", routingKey: queue)
+            #expect(try await connection.declare(AMQPQueue(queue, passive: true)).messageCount == 1)
+        }
+    }
+}

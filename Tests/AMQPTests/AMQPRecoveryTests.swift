@@ -1,0 +1,153 @@
+import AMQP
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// Recovery scenarios. They run in their own vhost so `close_all_connections` never touches other tests.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct AMQPRecoveryTests {
+    static let vhost = "paybridge-test-recovery"
+
+    static func prepareVhost() throws {
+        try BrokerTestSupport.rabbitmqctl("add_vhost", vhost)  // exits non-zero when it exists: fine
+        let status = try BrokerTestSupport.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        #expect(status == 0, "rabbitmqctl set_permissions failed: is rabbitmqctl on PATH and the broker local?")
+    }
+
+    static func connect(_ name: String, heartbeat: Duration = .seconds(10)) async throws -> AMQPConnection {
+        var configuration = try BrokerTestSupport.configuration(name: name, heartbeat: heartbeat)
+        configuration.virtualHost = vhost
+        return try await AMQPConnection.connect(configuration, logger: Logger(label: "test.recovery"))
+    }
+
+    static func closeAllConnections() throws {
+        let status = try BrokerTestSupport.rabbitmqctl("close_all_connections", "--vhost", vhost, "recovery test")
+        #expect(status == 0)
+    }
+
+    /// Waits for the next `.reconnected` event.
+    static func nextReconnect(_ connection: AMQPConnection) async -> Bool {
+        for await event in connection.events {
+            if case .reconnected = event { return true }
+        }
+        return false
+    }
+
+    @Test func closeAllConnectionsMidStreamLosesNoMessage() async throws {
+        try Self.prepareVhost()
+        let publisher = try await Self.connect("recovery-publisher")
+        let consumerConnection = try await Self.connect("recovery-consumer")
+        let queue = BrokerTestSupport.uniqueName("recovery")
+        try await publisher.declare(AMQPQueue(queue, durable: true))
+        let consumer = try await consumerConnection.consume(queue: queue, prefetch: 200)
+        let total = 5_000
+        let published = PublishCounter()
+        let publisherReconnected = Task { await Self.nextReconnect(publisher) }
+        let consumerReconnected = Task { await Self.nextReconnect(consumerConnection) }
+
+        let received = try await withThrowingTaskGroup(of: Set<String>?.self) { group in
+            group.addTask {
+                var seen = Set<String>()
+                for try await delivery in consumer {
+                    seen.insert(delivery.bodyString)
+                    do {
+                        try await delivery.ack()
+                    } catch let error as AMQPError where error.code == .staleDelivery {
+                        // From the dropped connection: the broker redelivers it; counted once by the set.
+                    }
+                    if seen.count == total { return seen }
+                }
+                return seen
+            }
+            group.addTask {
+                try await withThrowingTaskGroup(of: Void.self) { publishers in
+                    for worker in 0..<50 {
+                        publishers.addTask {
+                            for index in stride(from: worker, to: total, by: 50) {
+                                while true {
+                                    do {
+                                        try await publisher.publish(
+                                            "message-\(index)", exchange: "", routingKey: queue,
+                                            properties: .init(persistent: true, messageId: "\(index)"))
+                                        break
+                                    } catch let error as AMQPError where error.isRetryable {
+                                        continue  // not confirmed before the drop: publish again
+                                    }
+                                }
+                                if published.increment() == total / 3 {
+                                    try Self.closeAllConnections()
+                                }
+                            }
+                        }
+                    }
+                    try await publishers.waitForAll()
+                }
+                return nil
+            }
+            var result = Set<String>()
+            while let next = try await group.next() {
+                if let seen = next { result = seen }
+            }
+            return result
+        }
+        #expect(received.count == total)
+        #expect(received == Set((0..<total).map { "message-\($0)" }))
+        #expect(await publisherReconnected.value)
+        #expect(await consumerReconnected.value)
+        try await publisher.deleteQueue(queue)
+        await publisher.close()
+        await consumerConnection.close()
+    }
+
+    @Test func settlementFromADroppedConnectionIsNeverSentOnTheNewOne() async throws {
+        try Self.prepareVhost()
+        let connection = try await Self.connect("stale-ack")
+        let queue = BrokerTestSupport.uniqueName("stale")
+        try await connection.declare(AMQPQueue(queue, durable: true))
+        try await connection.publish("once", exchange: "", routingKey: queue, properties: .init(persistent: true))
+        let consumer = try await connection.consume(queue: queue, prefetch: 1)
+        var iterator = consumer.makeAsyncIterator()
+        let first = try #require(try await iterator.next())
+        let reconnected = Task { await Self.nextReconnect(connection) }
+        try Self.closeAllConnections()
+        #expect(await reconnected.value)
+        do {
+            try await first.ack()
+            Issue.record("ack of a delivery from the dropped connection was sent")
+        } catch let error as AMQPError {
+            #expect(error.code == .staleDelivery)
+        }
+        let again = try #require(try await iterator.next())
+        #expect(again.bodyString == "once")
+        #expect(again.redelivered)
+        try await again.ack()
+        try await connection.deleteQueue(queue)
+        await connection.close()
+    }
+
+    @Test func idleConnectionSurvivesSeveralHeartbeatIntervals() async throws {
+        try Self.prepareVhost()
+        let connection = try await Self.connect("idle-heartbeat", heartbeat: .seconds(1))
+        let queue = BrokerTestSupport.uniqueName("idle")
+        try await connection.declare(AMQPQueue(queue, durable: false, autoDelete: true))
+        let consumer = try await connection.consume(queue: queue)
+        let disconnects = Mutex<[AMQPConnectionEvent]>([])
+        let watcher = Task {
+            for await event in connection.events { disconnects.withLock { $0.append(event) } }
+        }
+        // The behaviour under test is idleness itself: nothing happens on the connection for 4 heartbeat
+        // intervals (the broker drops a peer after 2 missed ones).
+        try await Task.sleep(for: .seconds(4))
+        try await connection.publish("still alive", exchange: "", routingKey: queue)
+        #expect(try await collect(consumer, count: 1).first?.bodyString == "still alive")
+        #expect(disconnects.withLock { $0.isEmpty })
+        await connection.close()
+        watcher.cancel()
+    }
+}
+
+/// Counts confirmed publishes across publisher tasks.
+final class PublishCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
+}
