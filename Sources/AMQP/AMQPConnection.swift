@@ -141,7 +141,7 @@ public final class AMQPConnection: Sendable {
     public func consume(queue: String, prefetch: UInt16 = 100, consumerTag: String? = nil,
                         arguments: AMQPTable = [:]) async throws -> AMQPConsumer {
         let tag = consumerTag ?? "paybridge-\(UUID().uuidString.lowercased())"
-        let (stream, continuation) = AsyncThrowingStream<AMQPDelivery, any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<[AMQPDelivery], any Error>.makeStream()
         let loop = self.loop
         continuation.onTermination = { termination in
             if case .cancelled = termination { loop.enqueue(.cancel(tag, nil)) }

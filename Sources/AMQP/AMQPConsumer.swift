@@ -13,7 +13,7 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
     public let consumerTag: String
     /// The queue consumed from.
     public let queue: String
-    let stream: AsyncThrowingStream<AMQPDelivery, any Error>
+    let stream: AsyncThrowingStream<[AMQPDelivery], any Error>
     let loop: AMQPIOLoop
 
     /// Stops deliveries (`basic.cancel`). Deliveries already received stay readable and can still be settled.
@@ -21,16 +21,30 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
         await loop.cancelConsumer(tag: consumerTag)
     }
 
+    /// Deliveries arrive from the I/O thread in bursts (all those read in one pass over the socket); the
+    /// iterator hands them out one by one without suspending while a burst lasts.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<AMQPDelivery, any Error>.AsyncIterator
+        var base: AsyncThrowingStream<[AMQPDelivery], any Error>.AsyncIterator
+        var burst: [AMQPDelivery] = []
+        var position = 0
+
         public mutating func next() async throws -> AMQPDelivery? {
-            try await base.next()
+            while position == burst.count {
+                guard let next = try await base.next() else { return nil }
+                burst = next
+                position = 0
+            }
+            defer { position += 1 }
+            return burst[position]
         }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: stream.makeAsyncIterator())
     }
+
+    /// The deliveries in the bursts they arrived in, for handlers that work on batches.
+    public var batches: AsyncThrowingStream<[AMQPDelivery], any Error> { stream }
 }
 
 @available(*, unavailable)

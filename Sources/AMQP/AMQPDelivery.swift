@@ -33,22 +33,23 @@ public struct AMQPDelivery: Sendable {
         self.loop = loop
     }
 
-    /// Acknowledges the message: the broker forgets it.
+    /// Acknowledges the message: the broker forgets it. The ack is queued for the I/O thread, which sends it
+    /// in order with everything queued before; it does not wait for the broker (AMQP acks have no reply).
     /// - Throws: ``AMQPError`` `.staleDelivery` when the connection that delivered it has been replaced (the
     ///   broker will redeliver it), `.alreadyClosed` after `close()`.
     public func ack() async throws {
-        try await loop.settle(self, .ack)
+        try loop.settle(self, .ack)
     }
 
     /// Negatively acknowledges the message; with `requeue: false` it is dead-lettered (if the queue has a DLX) or
     /// dropped.
     public func nack(requeue: Bool) async throws {
-        try await loop.settle(self, .nack(requeue: requeue))
+        try loop.settle(self, .nack(requeue: requeue))
     }
 
     /// Rejects the message; with `requeue: false` it is dead-lettered (if the queue has a DLX) or dropped.
     public func reject(requeue: Bool) async throws {
-        try await loop.settle(self, .reject(requeue: requeue))
+        try loop.settle(self, .reject(requeue: requeue))
     }
 
     /// The body as UTF-8 text.

@@ -34,12 +34,18 @@ final class AMQPIOLoop: @unchecked Sendable {
     private var handle: LibRabbitMQHandle?
     /// Commands that cannot run yet (disconnected, or publishes while the broker blocks us), in arrival order.
     private var backlog: [Command] = []
-    private var epoch: UInt64 = 0
+    /// Incarnation of the consuming channel; deliveries carry it, settlements of older ones are never sent.
+    private var epoch: UInt64 = 0 {
+        didSet { publishedEpoch.store(epoch, ordering: .releasing) }
+    }
+    /// `epoch` as callers may read it, so a stale settlement fails at once without a trip to the I/O thread.
+    private let publishedEpoch = Atomic<UInt64>(0)
     private var nextPublishSequence: UInt64 = 1
     private var lowestUnconfirmed: UInt64 = 1
     private var unconfirmed: [UInt64: PendingPublish] = [:]
     private var consumers: [String: ConsumerRecord] = [:]
     private var consumerOrder: [String] = []
+    private var consumersWithPending: [String] = []
     private var exchanges: [AMQPExchange] = []
     private var queues: [AMQPQueue] = []
     private var bindings: [AMQPBinding] = []
@@ -68,7 +74,8 @@ final class AMQPIOLoop: @unchecked Sendable {
         case publish(PendingPublish)
         case consume(ConsumerRecord, CheckedContinuation<Void, any Error>)
         case cancel(String, CheckedContinuation<Void, Never>?)
-        case settle(epoch: UInt64, tag: UInt64, LibRabbitMQHandle.Settlement, CheckedContinuation<Void, any Error>)
+        /// Fire-and-forget: the caller already checked the epoch; the I/O thread checks it again before sending.
+        case settle(epoch: UInt64, tag: UInt64, LibRabbitMQHandle.Settlement)
         case close(CheckedContinuation<Void, Never>?)
 
         func fail(_ error: AMQPError) {
@@ -79,7 +86,7 @@ final class AMQPIOLoop: @unchecked Sendable {
                 r.continuation.finish(throwing: error)
                 c.resume(throwing: error)
             case .cancel(_, let c): c?.resume()
-            case .settle(_, _, _, let c): c.resume(throwing: error)
+            case .settle: return
             case .close(let c): c?.resume()
             }
         }
@@ -109,10 +116,13 @@ final class AMQPIOLoop: @unchecked Sendable {
         var queue: String
         var prefetch: UInt16
         var arguments: AMQPTable
-        var continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+        var continuation: AsyncThrowingStream<[AMQPDelivery], any Error>.Continuation
+        /// Deliveries read in the current frame-loop pass, handed over in one `yield` at its end.
+        var pending: [AMQPDelivery] = []
     }
 
-    func enqueue(_ command: Command) {
+    @discardableResult
+    func enqueue(_ command: Command) -> Bool {
         let (wake, rejected) = mailbox.withLock { box -> (Bool, Bool) in
             if box.finished { return (false, true) }
             box.commands.append(command)
@@ -124,16 +134,27 @@ final class AMQPIOLoop: @unchecked Sendable {
         }
         if rejected {
             command.fail(AMQPError(.alreadyClosed, "the connection is closed", host: configuration.endpoint))
-            return
+            return false
         }
         if wake {
             crmq_wake_fd_signal(wakeFD)
         }
+        return true
     }
 
-    func settle(_ delivery: AMQPDelivery, _ settlement: LibRabbitMQHandle.Settlement) async throws {
-        try await withCheckedThrowingContinuation { continuation in
-            enqueue(.settle(epoch: delivery.epoch, tag: delivery.deliveryTag, settlement, continuation))
+    /// Queues an ack/nack/reject for the I/O thread without waiting for it: a settlement needs no reply, and
+    /// not waiting saves a thread hop per message. Fails at once when the delivery is already stale or the
+    /// connection is closed; one that turns stale while queued is dropped by the I/O thread (the broker
+    /// redelivers the message either way).
+    func settle(_ delivery: AMQPDelivery, _ settlement: LibRabbitMQHandle.Settlement) throws(AMQPError) {
+        guard delivery.epoch == publishedEpoch.load(ordering: .acquiring) else {
+            throw AMQPError(.staleDelivery, "delivery \(delivery.deliveryTag) came from a connection or channel "
+                                + "that is gone; not sent (the broker redelivers it)", host: configuration.endpoint,
+                            operation: "basic.\(settlement)")
+        }
+        guard enqueue(.settle(epoch: delivery.epoch, tag: delivery.deliveryTag, settlement)) else {
+            throw AMQPError(.alreadyClosed, "the connection is closed", host: configuration.endpoint,
+                            operation: "basic.\(settlement)")
         }
     }
 
@@ -173,6 +194,7 @@ final class AMQPIOLoop: @unchecked Sendable {
                     try dispatch(frame, handle)
                     frames += 1
                 }
+                flushDeliveries()
                 handle.releaseBuffersIfPossible()
             } catch {
                 connectionLost(error)
@@ -227,22 +249,20 @@ final class AMQPIOLoop: @unchecked Sendable {
             closeRequests.append(continuation)
             closing = true
             return true
-        case .settle(let deliveryEpoch, let tag, let settlement, let continuation):
+        case .settle(let deliveryEpoch, let tag, let settlement):
             guard let handle, deliveryEpoch == epoch else {
-                continuation.resume(throwing: AMQPError(
-                    .staleDelivery, "delivery \(tag) came from a connection or channel that is gone; not sent "
-                        + "(the broker redelivers it)", host: configuration.endpoint, operation: "basic.\(settlement)"))
+                logger.debug("dropped a settlement of a delivery from a replaced channel",
+                             metadata: [AMQPLoggingKeys.deliveryTag: "\(tag)"])
                 return true
             }
             do {
                 try handle.settle(deliveryTag: tag, settlement)
-                continuation.resume()
             } catch {
-                continuation.resume(throwing: error)
                 connectionLost(error)
             }
             return true
         case .cancel(let tag, let continuation):
+            flushDeliveries()
             if let record = consumers.removeValue(forKey: tag) {
                 consumerOrder.removeAll { $0 == tag }
                 if let handle {
@@ -354,9 +374,11 @@ final class AMQPIOLoop: @unchecked Sendable {
                 try handle.settle(deliveryTag: deliveryTag, .reject(requeue: true))
                 return
             }
-            record.continuation.yield(AMQPDelivery(
+            if consumers[tag]!.pending.isEmpty { consumersWithPending.append(tag) }
+            consumers[tag]!.pending.append(AMQPDelivery(
                 body: body, properties: properties, deliveryTag: deliveryTag, redelivered: redelivered,
                 exchange: exchange, routingKey: routingKey, consumerTag: tag, epoch: epoch, loop: self))
+            _ = record
         case LibRabbitMQMethod.basicAck:
             let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
             confirm(upTo: ack.delivery_tag, multiple: ack.multiple != 0, nackReason: nil)
@@ -377,6 +399,7 @@ final class AMQPIOLoop: @unchecked Sendable {
         case LibRabbitMQMethod.basicCancel:
             let cancel = method.decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
             let tag = LibRabbitMQDecoding.string(cancel.consumer_tag)
+            flushDeliveries()
             if let record = consumers.removeValue(forKey: tag) {
                 consumerOrder.removeAll { $0 == tag }
                 logger.info("broker cancelled consumer", metadata: [AMQPLoggingKeys.consumerTag: "\(tag)",
@@ -423,6 +446,18 @@ final class AMQPIOLoop: @unchecked Sendable {
         default:
             return  // cancel-ok and other replies we do not wait for
         }
+    }
+
+    /// One hand-over per consumer per frame-loop pass: waking the consuming task once for a burst, not once per
+    /// message, is what keeps the client close to a plain C loop.
+    private func flushDeliveries() {
+        for tag in consumersWithPending {
+            guard var record = consumers[tag], !record.pending.isEmpty else { continue }
+            record.continuation.yield(record.pending)
+            record.pending.removeAll(keepingCapacity: true)
+            consumers[tag] = record
+        }
+        consumersWithPending.removeAll(keepingCapacity: true)
     }
 
     private func confirm(upTo tag: UInt64, multiple: Bool, nackReason: AMQPError?) {
@@ -509,6 +544,7 @@ final class AMQPIOLoop: @unchecked Sendable {
 
     private func connectionLost(_ error: AMQPError) {
         guard let lost = handle else { return }
+        flushDeliveries()
         lost.close(graceful: false)
         handle = nil
         epoch += 1
@@ -568,6 +604,7 @@ final class AMQPIOLoop: @unchecked Sendable {
     }
 
     private func giveUp(_ error: AMQPError) {
+        flushDeliveries()
         for tag in consumerOrder { consumers[tag]?.continuation.finish(throwing: error) }
         consumers.removeAll()
         consumerOrder.removeAll()
@@ -585,6 +622,7 @@ final class AMQPIOLoop: @unchecked Sendable {
     /// Graceful close: cancel consumers, wait (bounded by `operationTimeout`) for outstanding publisher confirms,
     /// then close the channels and the connection.
     private func shutDown() {
+        flushDeliveries()
         if let handle {
             for tag in consumerOrder { try? handle.cancel(consumerTag: tag) }
             let deadline = ContinuousClock.now + configuration.operationTimeout
