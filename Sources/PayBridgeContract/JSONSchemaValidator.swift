@@ -36,6 +36,8 @@ public struct JSONSchemaValidator: Sendable {
     /// The schema document.
     public let schema: JSONValue
     private let patterns: [String: NSRegularExpression]
+    /// Every `$ref` of the document, resolved once.
+    private let references: [String: JSONValue]
 
     /// Prepares a validator: compiles every `pattern` and checks that every `$ref` resolves.
     /// - Parameter schema: the schema document (root).
@@ -54,9 +56,14 @@ public struct JSONSchemaValidator: Sendable {
             }
         }
         self.patterns = patterns
-        for ref in refs where Self.resolve(ref, in: schema) == nil {
-            throw SchemaError(reason: "$ref \(ref) does not resolve")
+        var references: [String: JSONValue] = [:]
+        for ref in refs {
+            guard let target = Self.resolve(ref, in: schema) else {
+                throw SchemaError(reason: "$ref \(ref) does not resolve")
+            }
+            references[ref] = target
         }
+        self.references = references
     }
 
     /// Validates an instance.
@@ -99,20 +106,29 @@ public struct JSONSchemaValidator: Sendable {
         }
         let s = schema.objectValue!
 
-        if case .string(let ref)? = s["$ref"], let target = Self.resolve(ref, in: self.schema) {
+        if case .string(let ref)? = s["$ref"], let target = references[ref] {
             check(target, instance, instancePath: instancePath, schemaPath: ref, depth: depth + 1, errors: &errors)
         }
 
         if let type = s["type"] {
-            let allowed: [String] =
-                switch type {
-                case .string(let t): [t]
-                case .array(let ts): ts.compactMap(\.stringValue)
-                default: []
-                }
             let actual = instance.schemaTypeName
-            let ok = allowed.contains(actual) || (actual == "integer" && allowed.contains("number"))
+            func accepts(_ t: JSONValue) -> Bool {
+                guard case .string(let name) = t else { return false }
+                return name == actual || (actual == "integer" && name == "number")
+            }
+            let ok: Bool =
+                switch type {
+                case .string: accepts(type)
+                case .array(let ts): ts.contains(where: accepts)
+                default: true
+                }
             if !ok {
+                let allowed: [String] =
+                    switch type {
+                    case .string(let t): [t]
+                    case .array(let ts): ts.compactMap(\.stringValue)
+                    default: []
+                    }
                 fail("type", "must be \(allowed.joined(separator: " or ")), not \(actual)")
                 return  // Further keywords would only repeat the type problem.
             }
@@ -178,7 +194,7 @@ public struct JSONSchemaValidator: Sendable {
                 fail("maxProperties", "must have at most \(max) properties")
             }
             let properties = s["properties"]?.objectValue ?? [:]
-            for key in JSONSerializer.sortedKeys(members) {
+            for key in members.keys.sorted() {
                 let value = members[key]!
                 let childPath = instancePath + "/" + Self.escapePointer(key)
                 if let propertyNames = s["propertyNames"] {
@@ -282,7 +298,8 @@ public struct JSONSchemaValidator: Sendable {
 
     /// RFC 6901 escaping of one reference token.
     static func escapePointer(_ token: String) -> String {
-        token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 
     /// Resolves `#` or `#/a/b` (JSON Pointer fragment) against the root document.
