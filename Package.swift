@@ -83,7 +83,10 @@ let package = Package(
         ),
 
         // --- The adapter (issue 4).
-        .target(name: "PayBridgeContract", dependencies: []),
+        .target(
+            name: "PayBridgeContract",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "PayBridge",
             dependencies: [

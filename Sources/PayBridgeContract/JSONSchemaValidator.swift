@@ -1,0 +1,363 @@
+import Foundation
+
+/// One reason an instance does not satisfy a schema. Safe to print: it names paths and rules, and quotes at most
+/// short scalar values from the instance.
+public struct SchemaValidationError: Sendable, Equatable, CustomStringConvertible {
+    /// JSON Pointer (RFC 6901) into the instance, `""` for the whole document, e.g. `/data/amount`.
+    public let instancePath: String
+    /// JSON Pointer into the schema of the keyword that failed, e.g. `#/properties/data/properties/amount/pattern`.
+    public let schemaPath: String
+    /// Human-readable reason, e.g. `must match pattern ^(0|[1-9][0-9]*)(\.[0-9]{1,2})?$`.
+    public let message: String
+
+    public var description: String { "\(instancePath.isEmpty ? "/" : instancePath): \(message)" }
+}
+
+/// A schema the validator cannot use (bad `$ref`, invalid `pattern`).
+public struct SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong.
+    public let reason: String
+    public var description: String { "unusable JSON Schema: \(reason)" }
+}
+
+/// A compact JSON Schema 2020-12 validator for the subset PayBridge's schemas use.
+///
+/// Supported keywords: boolean schemas, `type` (string or list; `integer` = a number without fractional part),
+/// `enum`, `const` (numbers compared by exact decimal value), `properties`, `required`, `additionalProperties`,
+/// `propertyNames`, `minProperties`/`maxProperties`, `items`, `minItems`/`maxItems`, `minLength`/`maxLength`
+/// (Unicode code points), `pattern` (unanchored, ICU syntax, close to ECMA-262 for the patterns we write),
+/// `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum` (exact decimal), `$ref` to `#`-pointers within the
+/// same document (typically `#/$defs/...`), `allOf`/`anyOf`/`oneOf`/`not`, `if`/`then`/`else`, and
+/// `format: date-time` (asserted leniently: RFC 3339 shape). Annotation keywords (`title`, `description`,
+/// `examples`, `$comment`, `default`, `$id`, `$schema`) are ignored; unknown keywords are ignored.
+///
+/// The validator is immutable and `Sendable`: build one per schema at start-up and share it.
+public struct JSONSchemaValidator: Sendable {
+    /// The schema document.
+    public let schema: JSONValue
+    private let patterns: [String: NSRegularExpression]
+    /// Every `$ref` of the document, resolved once.
+    private let references: [String: JSONValue]
+
+    /// Prepares a validator: compiles every `pattern` and checks that every `$ref` resolves.
+    /// - Parameter schema: the schema document (root).
+    /// - Throws: ``SchemaError`` when a pattern does not compile or a `$ref` does not resolve.
+    public init(schema: JSONValue) throws(SchemaError) {
+        self.schema = schema
+        var sources: Set<String> = []
+        var refs: [String] = []
+        Self.collect(schema, patterns: &sources, refs: &refs)
+        var patterns: [String: NSRegularExpression] = [:]
+        for p in sources {
+            do {
+                patterns[p] = try NSRegularExpression(pattern: p)
+            } catch {
+                throw SchemaError(reason: "pattern \(p) does not compile")
+            }
+        }
+        self.patterns = patterns
+        var references: [String: JSONValue] = [:]
+        for ref in refs {
+            guard let target = Self.resolve(ref, in: schema) else {
+                throw SchemaError(reason: "$ref \(ref) does not resolve")
+            }
+            references[ref] = target
+        }
+        self.references = references
+    }
+
+    /// Validates an instance.
+    /// - Parameter instance: the JSON value to check.
+    /// - Returns: every violation found, in document order of the schema walk; empty when valid.
+    public func validate(_ instance: JSONValue) -> [SchemaValidationError] {
+        var errors: [SchemaValidationError] = []
+        check(schema, instance, instancePath: "", schemaPath: "#", depth: 0, errors: &errors)
+        return errors
+    }
+
+    /// `validate(instance).isEmpty`.
+    public func isValid(_ instance: JSONValue) -> Bool { validate(instance).isEmpty }
+
+    // MARK: - Walk
+
+    private static let maximumDepth = 64
+
+    private func check(
+        _ schema: JSONValue, _ instance: JSONValue, instancePath: String, schemaPath: String, depth: Int,
+        errors: inout [SchemaValidationError]
+    ) {
+        func fail(_ keyword: String, _ message: String) {
+            errors.append(
+                SchemaValidationError(
+                    instancePath: instancePath, schemaPath: schemaPath + "/" + keyword, message: message))
+        }
+        switch schema {
+        case .bool(true): return
+        case .bool(false):
+            errors.append(
+                SchemaValidationError(instancePath: instancePath, schemaPath: schemaPath, message: "is not allowed"))
+            return
+        case .object: break
+        default: return  // Not a schema: nothing to check (init would not have found refs in it either).
+        }
+        guard depth < Self.maximumDepth else {
+            fail("$ref", "schema nesting too deep (recursive $ref?)")
+            return
+        }
+        let s = schema.objectValue!
+
+        if case .string(let ref)? = s["$ref"], let target = references[ref] {
+            check(target, instance, instancePath: instancePath, schemaPath: ref, depth: depth + 1, errors: &errors)
+        }
+
+        if let type = s["type"] {
+            let actual = instance.schemaTypeName
+            func accepts(_ t: JSONValue) -> Bool {
+                guard case .string(let name) = t else { return false }
+                return name == actual || (actual == "integer" && name == "number")
+            }
+            let ok: Bool =
+                switch type {
+                case .string: accepts(type)
+                case .array(let ts): ts.contains(where: accepts)
+                default: true
+                }
+            if !ok {
+                let allowed: [String] =
+                    switch type {
+                    case .string(let t): [t]
+                    case .array(let ts): ts.compactMap(\.stringValue)
+                    default: []
+                    }
+                fail("type", "must be \(allowed.joined(separator: " or ")), not \(actual)")
+                return  // Further keywords would only repeat the type problem.
+            }
+        }
+        if case .array(let options)? = s["enum"], !options.contains(where: { $0.isSemanticallyEqual(to: instance) }) {
+            fail("enum", "must be one of \(options.map(\.serializedString).joined(separator: ", "))")
+        }
+        if let c = s["const"], !c.isSemanticallyEqual(to: instance) {
+            fail("const", "must be \(c.serializedString)")
+        }
+
+        switch instance {
+        case .string(let str):
+            let length = str.unicodeScalars.count
+            if let min = s["minLength"]?.numberValue?.intValue, length < min {
+                fail("minLength", "must be at least \(min) characters long")
+            }
+            if let max = s["maxLength"]?.numberValue?.intValue, length > max {
+                fail("maxLength", "must be at most \(max) characters long")
+            }
+            if case .string(let p)? = s["pattern"], let re = patterns[p] {
+                let range = NSRange(str.startIndex..<str.endIndex, in: str)
+                if re.firstMatch(in: str, options: [], range: range) == nil {
+                    fail("pattern", "must match pattern \(p)")
+                }
+            }
+            if case .string("date-time")? = s["format"], !Self.isDateTime(str) {
+                fail("format", "must be an RFC 3339 date-time (e.g. 2026-01-31T12:00:00Z)")
+            }
+        case .number(let n):
+            if let m = s["minimum"]?.numberValue, n.compare(to: m) < 0 { fail("minimum", "must be ≥ \(m)") }
+            if let m = s["maximum"]?.numberValue, n.compare(to: m) > 0 { fail("maximum", "must be ≤ \(m)") }
+            if let m = s["exclusiveMinimum"]?.numberValue, n.compare(to: m) <= 0 {
+                fail("exclusiveMinimum", "must be > \(m)")
+            }
+            if let m = s["exclusiveMaximum"]?.numberValue, n.compare(to: m) >= 0 {
+                fail("exclusiveMaximum", "must be < \(m)")
+            }
+        case .array(let elements):
+            if let min = s["minItems"]?.numberValue?.intValue, elements.count < min {
+                fail("minItems", "must have at least \(min) items")
+            }
+            if let max = s["maxItems"]?.numberValue?.intValue, elements.count > max {
+                fail("maxItems", "must have at most \(max) items")
+            }
+            if let items = s["items"] {
+                for (k, element) in elements.enumerated() {
+                    check(
+                        items, element, instancePath: instancePath + "/\(k)", schemaPath: schemaPath + "/items",
+                        depth: depth + 1, errors: &errors)
+                }
+            }
+        case .object(let members):
+            if case .array(let required)? = s["required"] {
+                for case .string(let name) in required where members[name] == nil {
+                    fail("required", "required property '\(name)' is missing")
+                }
+            }
+            if let min = s["minProperties"]?.numberValue?.intValue, members.count < min {
+                fail("minProperties", "must have at least \(min) properties")
+            }
+            if let max = s["maxProperties"]?.numberValue?.intValue, members.count > max {
+                fail("maxProperties", "must have at most \(max) properties")
+            }
+            let properties = s["properties"]?.objectValue ?? [:]
+            for key in members.keys.sorted() {
+                let value = members[key]!
+                let childPath = instancePath + "/" + Self.escapePointer(key)
+                if let propertyNames = s["propertyNames"] {
+                    var nameErrors: [SchemaValidationError] = []
+                    check(
+                        propertyNames, .string(key), instancePath: childPath,
+                        schemaPath: schemaPath + "/propertyNames", depth: depth + 1, errors: &nameErrors)
+                    if !nameErrors.isEmpty {
+                        errors.append(
+                            SchemaValidationError(
+                                instancePath: childPath, schemaPath: schemaPath + "/propertyNames",
+                                message: "property name '\(key)' is not allowed here"))
+                    }
+                }
+                if let propertySchema = properties[key] {
+                    check(
+                        propertySchema, value, instancePath: childPath,
+                        schemaPath: schemaPath + "/properties/" + Self.escapePointer(key), depth: depth + 1,
+                        errors: &errors)
+                } else if let additional = s["additionalProperties"] {
+                    if case .bool(false) = additional {
+                        errors.append(
+                            SchemaValidationError(
+                                instancePath: childPath, schemaPath: schemaPath + "/additionalProperties",
+                                message: "property '\(key)' is not allowed"))
+                    } else {
+                        check(
+                            additional, value, instancePath: childPath,
+                            schemaPath: schemaPath + "/additionalProperties", depth: depth + 1, errors: &errors)
+                    }
+                }
+            }
+        default: break
+        }
+
+        if case .array(let subs)? = s["allOf"] {
+            for (k, sub) in subs.enumerated() {
+                check(
+                    sub, instance, instancePath: instancePath, schemaPath: schemaPath + "/allOf/\(k)",
+                    depth: depth + 1, errors: &errors)
+            }
+        }
+        if case .array(let subs)? = s["anyOf"] {
+            var firstBranchErrors: [SchemaValidationError]? = nil
+            var matched = false
+            for sub in subs {
+                var branch: [SchemaValidationError] = []
+                check(sub, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1, errors: &branch)
+                if branch.isEmpty {
+                    matched = true
+                    break
+                }
+                if firstBranchErrors == nil { firstBranchErrors = branch }
+            }
+            if !matched {
+                fail("anyOf", "must match at least one of \(subs.count) alternatives" + Self.hint(firstBranchErrors))
+            }
+        }
+        if case .array(let subs)? = s["oneOf"] {
+            var matches = 0
+            var firstBranchErrors: [SchemaValidationError]? = nil
+            for sub in subs {
+                var branch: [SchemaValidationError] = []
+                check(sub, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1, errors: &branch)
+                if branch.isEmpty { matches += 1 } else if firstBranchErrors == nil { firstBranchErrors = branch }
+            }
+            if matches == 0 {
+                fail("oneOf", "must match exactly one of \(subs.count) alternatives" + Self.hint(firstBranchErrors))
+            } else if matches > 1 {
+                fail("oneOf", "must match exactly one of \(subs.count) alternatives, matches \(matches)")
+            }
+        }
+        if let not = s["not"] {
+            var branch: [SchemaValidationError] = []
+            check(not, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1, errors: &branch)
+            if branch.isEmpty { fail("not", "is not allowed") }
+        }
+        if let condition = s["if"] {
+            var branch: [SchemaValidationError] = []
+            check(
+                condition, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1,
+                errors: &branch)
+            if branch.isEmpty, let then = s["then"] {
+                check(
+                    then, instance, instancePath: instancePath, schemaPath: schemaPath + "/then", depth: depth + 1,
+                    errors: &errors)
+            } else if !branch.isEmpty, let otherwise = s["else"] {
+                check(
+                    otherwise, instance, instancePath: instancePath, schemaPath: schemaPath + "/else",
+                    depth: depth + 1, errors: &errors)
+            }
+        }
+    }
+
+    private static func hint(_ errors: [SchemaValidationError]?) -> String {
+        guard let first = errors?.first else { return "" }
+        return " (first alternative: \(first))"
+    }
+
+    // MARK: - Helpers
+
+    /// RFC 6901 escaping of one reference token.
+    static func escapePointer(_ token: String) -> String {
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+
+    /// Resolves `#` or `#/a/b` (JSON Pointer fragment) against the root document.
+    static func resolve(_ ref: String, in root: JSONValue) -> JSONValue? {
+        guard ref.hasPrefix("#") else { return nil }
+        let pointer = ref.dropFirst()
+        if pointer.isEmpty { return root }
+        guard pointer.hasPrefix("/") else { return nil }
+        var node = root
+        for raw in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            let token = String(raw).removingPercentEncoding ?? String(raw)
+            let key = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            switch node {
+            case .object(let o):
+                guard let next = o[key] else { return nil }
+                node = next
+            case .array(let a):
+                guard let k = Int(key), a.indices.contains(k) else { return nil }
+                node = a[k]
+            default: return nil
+            }
+        }
+        return node
+    }
+
+    /// Collects `pattern` strings and `$ref`s of every subschema (values under `examples`, `enum`, `const` and
+    /// `default` are data, not schemas, and are skipped).
+    private static func collect(_ node: JSONValue, patterns: inout Set<String>, refs: inout [String]) {
+        switch node {
+        case .object(let o):
+            for (key, value) in o {
+                switch key {
+                case "examples", "enum", "const", "default": continue
+                case "pattern":
+                    if case .string(let p) = value { patterns.insert(p) } else { collect(value, patterns: &patterns, refs: &refs) }
+                case "$ref":
+                    if case .string(let r) = value { refs.append(r) } else { collect(value, patterns: &patterns, refs: &refs) }
+                default: collect(value, patterns: &patterns, refs: &refs)
+                }
+            }
+        case .array(let a):
+            for v in a { collect(v, patterns: &patterns, refs: &refs) }
+        default: break
+        }
+    }
+
+    private static let dateTime = try! NSRegularExpression(
+        pattern: #"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"#)
+
+    /// Lenient RFC 3339 check: the shape, plus month 01–12, day 01–31, hour ≤ 23, minute ≤ 59, second ≤ 60.
+    static func isDateTime(_ s: String) -> Bool {
+        let range = NSRange(s.startIndex..<s.endIndex, in: s)
+        guard dateTime.firstMatch(in: s, options: [], range: range) != nil else { return false }
+        let b = Array(s.utf8)
+        func num(_ at: Int, _ n: Int) -> Int { b[at..<at + n].reduce(0) { $0 * 10 + Int($1 - 48) } }
+        let month = num(5, 2)
+        let day = num(8, 2)
+        return (1...12).contains(month) && (1...31).contains(day) && num(11, 2) <= 23 && num(14, 2) <= 59
+            && num(17, 2) <= 60
+    }
+}

@@ -1,0 +1,146 @@
+/// A JSON value that keeps every number exactly as written.
+///
+/// PayBridge moves money: `250.50` must stay `250.50`, never become the binary floating-point number closest to it.
+/// `JSONValue` therefore stores numbers as their literal text (``JSONNumber``) and has its own parser and
+/// serializer instead of `JSONSerialization`/`Codable`, which go through `Double`.
+///
+/// Objects are dictionaries: key order is not significant and ``serialized()`` writes keys sorted by UTF-16 code
+/// units (the RFC 8785 order), so the same value always serializes to the same bytes.
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case number(JSONNumber)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// Parses one JSON text (RFC 8259) from UTF-8 bytes.
+    ///
+    /// Strict: no comments, no trailing commas, no duplicate object keys, no lone surrogates, invalid UTF-8 is an
+    /// error, nesting deeper than ``JSONParser/maximumDepth`` is an error.
+    /// - Parameter bytes: the UTF-8 encoded JSON text.
+    /// - Returns: the parsed value.
+    /// - Throws: ``JSONParseError`` with the byte offset of the problem.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: Array(bytes))
+        return try parser.parseDocument()
+    }
+
+    /// Parses one JSON text from a string.
+    /// - Parameter text: the JSON text.
+    /// - Returns: the parsed value.
+    /// - Throws: ``JSONParseError``.
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    /// Canonical UTF-8 serialization: no insignificant whitespace, object keys sorted by UTF-16 code units, number
+    /// literals written exactly as stored, strings escaped minimally (`"`, `\`, and control characters only).
+    /// - Returns: the UTF-8 bytes.
+    public func serialized() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        JSONSerializer.write(self, into: &out)
+        return out
+    }
+
+    /// ``serialized()`` as a `String`.
+    public var serializedString: String { String(decoding: serialized(), as: UTF8.self) }
+}
+
+extension JSONValue {
+    /// The string, when this is a string.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The object's members, when this is an object.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    /// The elements, when this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    /// The boolean, when this is a boolean.
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    /// The number, when this is a number.
+    public var numberValue: JSONNumber? {
+        if case .number(let n) = self { return n }
+        return nil
+    }
+
+    /// True for `null`.
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// The member `key` of an object, or `nil` (also when this is not an object).
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    /// The JSON Schema type name of this value (`"integer"` for numbers without a fractional part).
+    public var schemaTypeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .number(let n): n.isInteger ? "integer" : "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+
+    /// `.string(s)` or `.null` when `s` is `nil`.
+    public static func stringOrNull(_ s: String?) -> JSONValue {
+        s.map(JSONValue.string) ?? .null
+    }
+
+    /// Equality by JSON meaning: numbers compare by value (`1.0 == 1`), everything else structurally.
+    ///
+    /// `==` compares number literals textually (so `"250.50"` and `"250.5"` differ, which is what money wants);
+    /// JSON Schema's `enum`/`const` use this instead.
+    public func isSemanticallyEqual(to other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.number(let a), .number(let b)): return a.compare(to: b) == 0
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.isSemanticallyEqual(to: $1) }
+        case (.object(let a), .object(let b)):
+            guard a.count == b.count else { return false }
+            for (k, v) in a {
+                guard let w = b[k], v.isSemanticallyEqual(to: w) else { return false }
+            }
+            return true
+        default: return self == other
+        }
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByIntegerLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(nilLiteral: ()) { self = .null }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+}
+
+extension JSONValue: CustomStringConvertible {
+    public var description: String { serializedString }
+}

@@ -1,0 +1,152 @@
+import Foundation
+
+/// A ready-to-publish outcome event: the CloudEvent, where to publish it and the AMQP properties.
+public struct OutcomeMessage: Sendable, Equatable {
+    /// The event (structured mode).
+    public let event: CloudEvent
+    /// Exchange: ``Topology/outcomesExchange``.
+    public let exchange: String
+    /// Routing key, e.g. `amanpay.purchase.response`.
+    public let routingKey: String
+    /// AMQP basic properties mirroring the envelope.
+    public let properties: OutcomeMessageProperties
+
+    /// The message body: canonical JSON of ``event``.
+    public var body: [UInt8] { event.serialized() }
+}
+
+/// AMQP basic properties for an outcome event. The publisher maps them onto its AMQP library's properties.
+public struct OutcomeMessageProperties: Sendable, Equatable {
+    /// `message_id` = the event id.
+    public let messageId: String
+    /// `correlation_id` = the command id (`nil` for callbacks).
+    public let correlationId: String?
+    /// `type` = the CloudEvents type.
+    public let type: String
+    /// `content_type` = `application/cloudevents+json`.
+    public let contentType: String
+    /// `delivery_mode` = 2 (persistent).
+    public let deliveryMode: UInt8
+    /// `timestamp`, seconds since 1970 (AMQP timestamps have second resolution).
+    public let timestamp: Int64
+    /// `app_id` = `paybridge`.
+    public let appId: String
+}
+
+/// Builders for the three outcome event types.
+///
+/// Every builder derives the event id with ``EventID`` (deterministic), sets `subject` to the merchant's payment id
+/// (else the provider's), `time` to `time` in RFC 3339 UTC with milliseconds, and `datacontenttype`
+/// `application/json`. The result validates against its schema when the outcome's values are well-formed (amount
+/// a decimal string); call ``validate(_:)`` to check before publishing.
+public enum OutcomeEvents {
+    /// `paybridge.payment.response.v1`.
+    public static let responseType = "paybridge.payment.response.v1"
+    /// `paybridge.payment.callback.v1`.
+    public static let callbackType = "paybridge.payment.callback.v1"
+    /// `paybridge.command.failed.v1`.
+    public static let commandFailedType = "paybridge.command.failed.v1"
+    /// `source` of events published by the worker.
+    public static let workerSource = "/paybridge/worker"
+    /// `source` of events published by the callback endpoint.
+    public static let callbacksSource = "/paybridge/callbacks"
+
+    /// The provider answered a command.
+    /// - Parameters:
+    ///   - outcome: the data; `commandId` must be set.
+    ///   - time: when PayBridge learned it.
+    ///   - source: event source, default ``workerSource``.
+    ///   - fact: extra id discriminator (see ``EventID``), default none.
+    /// - Returns: the message for `payments.outcomes`, key `<provider>.<operation>.response`.
+    public static func response(
+        _ outcome: PaymentOutcome, time: Date = Date(), source: String = workerSource, fact: String? = nil
+    ) -> OutcomeMessage {
+        build(
+            type: responseType, outcome: outcome, data: outcome.jsonValue(), time: time, source: source, fact: fact,
+            routingKey: "\(outcome.provider.rawValue).\(Topology.sanitizedSegment(outcome.operation)).response")
+    }
+
+    /// A verified provider callback/postback arrived.
+    ///
+    /// FirstPay can flip a final status (SUCCESS → FAILED → SUCCESS); the third postback would get the first one's
+    /// id. A publisher that knows the transition count should pass it as `fact`.
+    /// - Parameters:
+    ///   - outcome: the data; `commandId` is normally `nil`.
+    ///   - time: when the callback arrived.
+    ///   - source: event source, default ``callbacksSource``.
+    ///   - fact: extra id discriminator, default none.
+    /// - Returns: the message for `payments.outcomes`, key `<provider>.callback`.
+    public static func callback(
+        _ outcome: PaymentOutcome, time: Date = Date(), source: String = callbacksSource, fact: String? = nil
+    ) -> OutcomeMessage {
+        build(
+            type: callbackType, outcome: outcome, data: outcome.jsonValue(includeAttempts: false), time: time,
+            source: source, fact: fact, routingKey: Topology.callbackRoutingKey(outcome.provider))
+    }
+
+    /// The command could not be executed.
+    /// - Parameters:
+    ///   - outcome: the data; `error` must be set (the schema requires it).
+    ///   - time: when PayBridge gave up.
+    ///   - source: event source, default ``workerSource``.
+    ///   - fact: extra id discriminator, default none.
+    /// - Returns: the message for `payments.outcomes`, key `<provider>.<operation>.failed`.
+    public static func commandFailed(
+        _ outcome: PaymentOutcome, time: Date = Date(), source: String = workerSource, fact: String? = nil
+    ) -> OutcomeMessage {
+        build(
+            type: commandFailedType, outcome: outcome, data: outcome.jsonValue(), time: time, source: source,
+            fact: fact, routingKey: Topology.failedRoutingKey(outcome.provider, operation: outcome.operation))
+    }
+
+    /// The `command.failed` event for a command the decoder rejected (class `invalid_command`, status `failed`,
+    /// final, 0 attempts). When the command id could not be read, the id discriminator is the SHA-256 of the
+    /// body, so the same bad message always yields the same event id.
+    /// - Parameters:
+    ///   - rejection: what ``CommandDecoder`` returned.
+    ///   - provider: the provider whose queue the message came from (used when the message does not say).
+    ///   - time: when PayBridge rejected it.
+    /// - Returns: the message.
+    public static func commandFailed(
+        rejection: CommandRejection, provider: Provider, time: Date = Date()
+    ) -> OutcomeMessage {
+        let outcome = PaymentOutcome(
+            commandId: rejection.commandId, provider: rejection.provider ?? provider, operation: rejection.operation,
+            paymentId: rejection.paymentId, status: .failed, final: true,
+            error: OutcomeError(code: rejection.code, message: rejection.message, errorClass: .invalidCommand),
+            attempts: 0, raw: .null)
+        let fact = rejection.commandId == nil ? "body-sha256:\(rejection.bodySHA256)" : nil
+        return commandFailed(outcome, time: time, fact: fact)
+    }
+
+    /// Validates an event against the embedded schema of its type.
+    /// - Parameter event: the event.
+    /// - Returns: the violations; an unknown type is one violation at `/type`.
+    public static func validate(_ event: CloudEvent) -> [SchemaValidationError] {
+        guard let validator = ContractSchemas.validator(forType: event.type) else {
+            return [SchemaValidationError(instancePath: "/type", schemaPath: "", message: "unknown event type \(event.type)")]
+        }
+        return validator.validate(event.jsonValue)
+    }
+
+    private static func build(
+        type: String, outcome: PaymentOutcome, data: JSONValue, time: Date, source: String, fact: String?,
+        routingKey: String
+    ) -> OutcomeMessage {
+        let id = EventID.make(type: type, outcome: outcome, fact: fact)
+        let event = CloudEvent(
+            id: id, type: type, source: source, time: rfc3339(time), subject: outcome.paymentId ?? outcome.providerPaymentId,
+            datacontenttype: "application/json", data: data)
+        let properties = OutcomeMessageProperties(
+            messageId: id, correlationId: outcome.commandId, type: type, contentType: Topology.contentType,
+            deliveryMode: Topology.persistentDeliveryMode, timestamp: Int64(time.timeIntervalSince1970.rounded(.down)),
+            appId: "paybridge")
+        return OutcomeMessage(
+            event: event, exchange: Topology.outcomesExchange, routingKey: routingKey, properties: properties)
+    }
+
+    /// RFC 3339, UTC, milliseconds: `2026-11-21T06:00:01.250Z`.
+    static func rfc3339(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+    }
+}

@@ -1,1 +1,0 @@
-// PayBridgeContract module: see README.

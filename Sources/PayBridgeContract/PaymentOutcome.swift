@@ -1,0 +1,112 @@
+/// The `data` of an outcome event (`payment.response`, `payment.callback`, `command.failed`).
+///
+/// Field names and meanings are those of `schemas/events/*.v1.schema.json`. Optional fields that are `nil` are
+/// written as JSON `null` when the schema requires them and left out otherwise.
+public struct PaymentOutcome: Sendable, Equatable {
+    /// The command this answers; `nil` for callbacks and for commands whose id could not be read.
+    public var commandId: String?
+    /// The provider.
+    public var provider: Provider
+    /// The operation (`purchase`, `pay_in`, …); `nil` when unknown (callbacks without a payment kind).
+    public var operation: String?
+    /// The merchant's payment id (Amanpay `paymentId`, FirstPay `merchantPaymentId`).
+    public var paymentId: String?
+    /// The provider's payment id (Amanpay `transactionId`, FirstPay `id`), as text.
+    public var providerPaymentId: String?
+    /// Amanpay `operationId` (needed for `amanpay.specify`), as text.
+    public var providerOperationId: String?
+    /// Unified status.
+    public var status: PaymentStatus
+    /// Whether `status` is an outcome that will not change (FirstPay may still correct succeeded ↔ failed).
+    public var final: Bool
+    /// The provider's own status text, unknown values kept raw.
+    public var providerStatus: String?
+    /// Amount as decimal text exactly as the provider wrote it (`JSONNumber.text` of the provider's number).
+    public var amount: String?
+    /// Currency code as the provider wrote it.
+    public var currency: String?
+    /// The error, when there is one.
+    public var error: OutcomeError?
+    /// Customer redirect URL, when the provider sent one.
+    public var redirectUrl: String?
+    /// Names of data the provider asks for (Amanpay `additional_fields`), when sent.
+    public var additionalFields: [String]?
+    /// How many provider calls PayBridge made for the command (not written for callbacks).
+    public var attempts: Int?
+    /// The provider's body as received, or `.null`.
+    public var raw: JSONValue
+
+    /// Creates outcome data; see the properties for the meaning of each parameter.
+    public init(
+        commandId: String?, provider: Provider, operation: String?, paymentId: String? = nil,
+        providerPaymentId: String? = nil, providerOperationId: String? = nil, status: PaymentStatus, final: Bool,
+        providerStatus: String? = nil, amount: String? = nil, currency: String? = nil, error: OutcomeError? = nil,
+        redirectUrl: String? = nil, additionalFields: [String]? = nil, attempts: Int? = nil, raw: JSONValue = .null
+    ) {
+        self.commandId = commandId
+        self.provider = provider
+        self.operation = operation
+        self.paymentId = paymentId
+        self.providerPaymentId = providerPaymentId
+        self.providerOperationId = providerOperationId
+        self.status = status
+        self.final = final
+        self.providerStatus = providerStatus
+        self.amount = amount
+        self.currency = currency
+        self.error = error
+        self.redirectUrl = redirectUrl
+        self.additionalFields = additionalFields
+        self.attempts = attempts
+        self.raw = raw
+    }
+
+    /// The event `data` object.
+    /// - Parameter includeAttempts: whether to write ``attempts`` (not part of callback events).
+    func jsonValue(includeAttempts: Bool = true) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "commandId": .stringOrNull(commandId),
+            "provider": .string(provider.rawValue),
+            "operation": .stringOrNull(operation),
+            "paymentId": .stringOrNull(paymentId),
+            "providerPaymentId": .stringOrNull(providerPaymentId),
+            "status": .string(status.rawValue),
+            "final": .bool(final),
+            "providerStatus": .stringOrNull(providerStatus),
+            "amount": .stringOrNull(amount),
+            "currency": .stringOrNull(currency),
+            "raw": raw,
+        ]
+        if let providerOperationId { o["providerOperationId"] = .string(providerOperationId) }
+        if let error { o["error"] = error.jsonValue }
+        if let redirectUrl { o["redirectUrl"] = .string(redirectUrl) }
+        if let additionalFields { o["additionalFields"] = .array(additionalFields.map(JSONValue.string)) }
+        if includeAttempts, let attempts { o["attempts"] = .number(JSONNumber(attempts)) }
+        return .object(o)
+    }
+}
+
+/// `data.error` of an outcome event.
+public struct OutcomeError: Sendable, Equatable {
+    /// Provider error code or PayBridge code (`SCHEMA_VIOLATION`, `RETRIES_EXHAUSTED`, …).
+    public var code: String
+    /// Human-readable text; never contains secrets.
+    public var message: String
+    /// The class (`class` in JSON).
+    public var errorClass: ErrorClass
+
+    /// Creates an error.
+    /// - Parameters:
+    ///   - code: the code.
+    ///   - message: the text.
+    ///   - errorClass: the class.
+    public init(code: String, message: String, errorClass: ErrorClass) {
+        self.code = code
+        self.message = message
+        self.errorClass = errorClass
+    }
+
+    var jsonValue: JSONValue {
+        ["code": .string(code), "message": .string(message), "class": .string(errorClass.rawValue)]
+    }
+}

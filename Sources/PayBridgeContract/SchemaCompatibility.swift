@@ -1,0 +1,195 @@
+/// One way a current schema accepts less than its baseline.
+public struct CompatibilityIssue: Sendable, Equatable, CustomStringConvertible {
+    /// JSON Pointer into the baseline schema where the narrowing is, e.g. `#/properties/data/properties/amount`.
+    public let path: String
+    /// What narrowed, e.g. `property 'amount' was removed`.
+    public let message: String
+
+    public var description: String { "\(path): \(message)" }
+}
+
+/// Checks that a schema version only widened relative to a frozen baseline ("within v1 only additive changes").
+///
+/// Conservative structural comparison, walking both schemas in parallel (following local `$ref`s in each):
+/// - a property of the baseline is missing, or a property schema became `false`;
+/// - `type` lost a type (`number` → `integer` is a narrowing; `integer` → `number` is not), or appeared where there
+///   was none;
+/// - `enum` lost a value, or appeared; `const` appeared or changed;
+/// - `pattern` appeared or changed (regex inclusion is not decidable here, so any change counts), `format` appeared
+///   or changed;
+/// - `minLength`/`minimum`/`exclusiveMinimum`/`minItems`/`minProperties` appeared or grew; the `max…` counterparts
+///   appeared or shrank;
+/// - `required` gained a name;
+/// - `additionalProperties` went from allowed (absent/`true`/a schema) to `false`, or its schema narrowed;
+/// - `allOf` gained a branch, `anyOf`/`oneOf` lost one, `not`/`if`/`propertyNames` appeared or changed.
+///
+/// Adding an optional property is treated as additive even where `additionalProperties` is open (documented
+/// choice: consumers ignore unknown fields).
+public enum SchemaCompatibility {
+    /// Compares two schema documents.
+    /// - Parameters:
+    ///   - baseline: the frozen schema.
+    ///   - current: the schema now.
+    /// - Returns: every narrowing found; empty when `current` accepts at least what `baseline` accepts (as far as
+    ///   this check can tell).
+    public static func narrowings(baseline: JSONValue, current: JSONValue) -> [CompatibilityIssue] {
+        var walker = Walker(baselineRoot: baseline, currentRoot: current)
+        walker.compare(baseline, current, path: "#", depth: 0)
+        return walker.issues
+    }
+
+    private struct Walker {
+        let baselineRoot: JSONValue
+        let currentRoot: JSONValue
+        var issues: [CompatibilityIssue] = []
+
+        mutating func report(_ path: String, _ message: String) {
+            issues.append(CompatibilityIssue(path: path, message: message))
+        }
+
+        /// Follows `$ref` chains when the schema is only a reference (siblings other than annotations ignored).
+        func deref(_ s: JSONValue, root: JSONValue) -> JSONValue {
+            var s = s
+            var hops = 0
+            while case .string(let ref)? = s["$ref"], hops < 16, let target = JSONSchemaValidator.resolve(ref, in: root) {
+                // Merge the referencing object's own keywords (other than $ref) over the target.
+                if case .object(var o) = s, case .object(let t) = target {
+                    o["$ref"] = nil
+                    s = .object(t.merging(o) { _, own in own })
+                } else {
+                    s = target
+                }
+                hops += 1
+            }
+            return s
+        }
+
+        mutating func compare(_ b0: JSONValue, _ c0: JSONValue, path: String, depth: Int) {
+            guard depth < 48 else { return }
+            let b = deref(b0, root: baselineRoot)
+            let c = deref(c0, root: currentRoot)
+            if case .bool(false) = b { return }  // Nothing was accepted: anything is wider.
+            if case .bool(false) = c {
+                report(path, "schema became false (nothing accepted)")
+                return
+            }
+            let bo = b.objectValue ?? [:]  // `true` = {}
+            let co = c.objectValue ?? [:]
+
+            // type
+            let bTypes = typeSet(bo["type"])
+            let cTypes = typeSet(co["type"])
+            if let cTypes {
+                if let bTypes {
+                    for t in bTypes.sorted() where !cTypes.contains(t) && !(t == "integer" && cTypes.contains("number")) {
+                        report(path + "/type", "type '\(t)' is no longer accepted")
+                    }
+                } else {
+                    report(path + "/type", "type restriction added (\(cTypes.sorted().joined(separator: ", ")))")
+                }
+            }
+            // enum / const
+            if case .array(let cEnum)? = co["enum"] {
+                if case .array(let bEnum)? = bo["enum"] {
+                    for v in bEnum where !cEnum.contains(where: { $0.isSemanticallyEqual(to: v) }) {
+                        report(path + "/enum", "enum value \(v.serializedString) was removed")
+                    }
+                } else if let bConst = bo["const"] {
+                    if !cEnum.contains(where: { $0.isSemanticallyEqual(to: bConst) }) {
+                        report(path + "/enum", "const value \(bConst.serializedString) is no longer accepted")
+                    }
+                } else {
+                    report(path + "/enum", "enum restriction added")
+                }
+            }
+            if let cConst = co["const"] {
+                if let bConst = bo["const"] {
+                    if !bConst.isSemanticallyEqual(to: cConst) { report(path + "/const", "const changed") }
+                } else if case .array(let bEnum)? = bo["enum"], bEnum.count == 1, bEnum[0].isSemanticallyEqual(to: cConst) {
+                    // enum [x] → const x: same.
+                } else {
+                    report(path + "/const", "const restriction added")
+                }
+            }
+            // Keywords compared by equality: any new or changed value narrows (conservatively).
+            for keyword in ["pattern", "format", "not", "if", "then", "else", "propertyNames"] {
+                if let cv = co[keyword], bo[keyword].map({ !$0.isSemanticallyEqual(to: cv) }) ?? true {
+                    report(path + "/" + keyword, bo[keyword] == nil ? "\(keyword) added" : "\(keyword) changed")
+                }
+            }
+            // Lower bounds must not grow, upper bounds must not shrink.
+            for keyword in ["minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties"] {
+                if let cv = co[keyword]?.numberValue {
+                    if let bv = bo[keyword]?.numberValue {
+                        if cv.compare(to: bv) > 0 { report(path + "/" + keyword, "\(keyword) raised from \(bv) to \(cv)") }
+                    } else {
+                        report(path + "/" + keyword, "\(keyword) \(cv) added")
+                    }
+                }
+            }
+            for keyword in ["maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties"] {
+                if let cv = co[keyword]?.numberValue {
+                    if let bv = bo[keyword]?.numberValue {
+                        if cv.compare(to: bv) < 0 { report(path + "/" + keyword, "\(keyword) lowered from \(bv) to \(cv)") }
+                    } else {
+                        report(path + "/" + keyword, "\(keyword) \(cv) added")
+                    }
+                }
+            }
+            // required
+            let bRequired = Set(bo["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            for name in (co["required"]?.arrayValue?.compactMap(\.stringValue) ?? []) where !bRequired.contains(name) {
+                report(path + "/required", "property '\(name)' became required")
+            }
+            // properties
+            let bProps = bo["properties"]?.objectValue ?? [:]
+            let cProps = co["properties"]?.objectValue ?? [:]
+            for name in bProps.keys.sorted() {
+                let childPath = path + "/properties/" + JSONSchemaValidator.escapePointer(name)
+                if let cp = cProps[name] {
+                    compare(bProps[name]!, cp, path: childPath, depth: depth + 1)
+                } else if case .bool(false) = bProps[name]! {
+                    // A forbidden property no longer listed: wider, not narrower.
+                } else {
+                    // Even where additionalProperties would still accept it, a documented field disappeared.
+                    report(childPath, "property '\(name)' was removed")
+                }
+            }
+            // additionalProperties
+            let bAdditional = bo["additionalProperties"] ?? .bool(true)
+            if let cAdditional = co["additionalProperties"] {
+                compare(bAdditional, cAdditional, path: path + "/additionalProperties", depth: depth + 1)
+            }
+            // items
+            if let ci = co["items"] {
+                compare(bo["items"] ?? .bool(true), ci, path: path + "/items", depth: depth + 1)
+            }
+            // Compositions, positionally.
+            let bAll = bo["allOf"]?.arrayValue ?? []
+            let cAll = co["allOf"]?.arrayValue ?? []
+            if cAll.count > bAll.count { report(path + "/allOf", "allOf gained \(cAll.count - bAll.count) branch(es)") }
+            for k in 0..<min(bAll.count, cAll.count) {
+                compare(bAll[k], cAll[k], path: path + "/allOf/\(k)", depth: depth + 1)
+            }
+            for keyword in ["anyOf", "oneOf"] {
+                guard let cs = co[keyword]?.arrayValue else { continue }
+                guard let bs = bo[keyword]?.arrayValue else {
+                    report(path + "/" + keyword, "\(keyword) added")
+                    continue
+                }
+                if cs.count < bs.count { report(path + "/" + keyword, "\(keyword) lost \(bs.count - cs.count) branch(es)") }
+                for k in 0..<min(bs.count, cs.count) {
+                    compare(bs[k], cs[k], path: path + "/\(keyword)/\(k)", depth: depth + 1)
+                }
+            }
+        }
+
+        func typeSet(_ v: JSONValue?) -> Set<String>? {
+            switch v {
+            case .string(let t)?: [t]
+            case .array(let ts)?: Set(ts.compactMap(\.stringValue))
+            default: nil
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+/// RabbitMQ names shared by the worker, the callback endpoint, `paybridge topology` and consumers.
+///
+/// Pinned by issue 4 ("Message contract"): ``commandsExchange``, ``outcomesExchange``, the per-provider quorum
+/// queues, the dead-letter queue and the routing keys. The retry and dead-letter plumbing is PayBridge-internal but
+/// named here so every component (and operators) agree. See CONTRACT_NOTES.md for the table.
+public enum Topology {
+    // MARK: Exchanges
+
+    /// Topic exchange where producers publish commands with routing key `<provider>.<operation>`.
+    public static let commandsExchange = "payments.commands"
+    /// Topic exchange where PayBridge publishes outcome events.
+    public static let outcomesExchange = "payments.outcomes"
+    /// Direct exchange that delay queues dead-letter into when their TTL expires; routes back to the provider's
+    /// command queue with routing key = provider name (`amanpay`, `firstpay`). Using a separate exchange keeps
+    /// retries away from other consumers bound to ``commandsExchange``.
+    public static let retryReturnExchange = "payments.retry.return"
+    /// Fanout exchange in front of ``deadLetterQueue``: the command queues dead-letter into it (quorum-queue
+    /// delivery limit) and the worker publishes rejected commands to it with the reason headers.
+    public static let deadLetterExchange = "payments.dead-letter"
+
+    // MARK: Queues
+
+    /// Quorum queue holding one provider's commands, bound to ``commandsExchange`` with `<provider>.*`.
+    /// - Parameter provider: the provider.
+    /// - Returns: `payments.amanpay` or `payments.firstpay`.
+    public static func commandQueue(_ provider: Provider) -> String { "payments.\(provider.rawValue)" }
+
+    /// The binding key of ``commandQueue(_:)`` on ``commandsExchange``: `amanpay.*` / `firstpay.*`.
+    public static func commandBindingKey(_ provider: Provider) -> String { "\(provider.rawValue).*" }
+
+    /// Quorum queue of commands PayBridge gave up on (invalid, retries exhausted), with the reason in headers.
+    public static let deadLetterQueue = "payments.dead"
+
+    /// Broker-side retry delays, one delay queue per stage. Stage `n` (1-based) waits `retryDelays[n-1]`.
+    /// Attempts beyond the last stage reuse the last stage. Default schedule: 5 s, 30 s, 2 min, 10 min, 30 min.
+    public static let retryDelays: [Duration] = [.seconds(5), .seconds(30), .seconds(120), .seconds(600), .seconds(1800)]
+
+    /// Name of the delay queue for a provider and stage: `payments.retry.<provider>.<stage>`.
+    ///
+    /// The queue has no consumers; its `x-message-ttl` is the stage's delay and it dead-letters expired messages
+    /// to ``retryReturnExchange`` with routing key ``retryReturnRoutingKey(_:)``, which routes them back to
+    /// ``commandQueue(_:)``. The worker publishes a command to be retried to the default exchange (`""`) with
+    /// routing key = this queue name, headers ``Headers/attempt`` (incremented) and
+    /// ``Headers/originalRoutingKey``.
+    /// - Parameters:
+    ///   - provider: the provider.
+    ///   - stage: 1 ... `retryDelays.count`; clamped to that range.
+    public static func retryQueue(_ provider: Provider, stage: Int) -> String {
+        "payments.retry.\(provider.rawValue).\(min(max(stage, 1), retryDelays.count))"
+    }
+
+    /// The delay stage for the next attempt: attempt 2 waits in stage 1, attempt 3 in stage 2, …, clamped.
+    /// - Parameter nextAttempt: the attempt number the retried delivery will carry (≥ 2).
+    public static func retryStage(forAttempt nextAttempt: Int) -> Int { min(max(nextAttempt - 1, 1), retryDelays.count) }
+
+    /// Routing key with which a delay queue dead-letters back (= the provider name).
+    public static func retryReturnRoutingKey(_ provider: Provider) -> String { provider.rawValue }
+
+    /// Quorum-queue delivery limit on the command queues: a message redelivered this often (crash loops) is
+    /// dead-lettered by the broker to ``deadLetterExchange`` instead of looping forever.
+    public static let commandQueueDeliveryLimit = 20
+
+    // MARK: Routing keys of outcome events
+
+    /// `<provider>.<operation>.response` for `paybridge.payment.response.v1`.
+    public static func responseRoutingKey(_ kind: PaymentCommandKind) -> String { "\(kind.rawValue).response" }
+    /// `<provider>.callback` for `paybridge.payment.callback.v1`.
+    public static func callbackRoutingKey(_ provider: Provider) -> String { "\(provider.rawValue).callback" }
+    /// `<provider>.<operation>.failed` for `paybridge.command.failed.v1`. An unknown or unreadable operation is
+    /// written as `unknown`.
+    public static func failedRoutingKey(_ provider: Provider, operation: String?) -> String {
+        "\(provider.rawValue).\(sanitizedSegment(operation)).failed"
+    }
+
+    /// A routing-key segment made safe: lower-case letters, digits and `_` only, else `unknown`.
+    static func sanitizedSegment(_ s: String?) -> String {
+        guard let s, !s.isEmpty, s.count <= 64,
+            s.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+        else { return "unknown" }
+        return s
+    }
+
+    // MARK: Message properties
+
+    /// AMQP `content_type` of commands and events.
+    public static let contentType = CloudEvent.structuredContentType
+    /// AMQP `delivery_mode` for persistent messages.
+    public static let persistentDeliveryMode: UInt8 = 2
+
+    /// PayBridge's own AMQP header names.
+    public enum Headers {
+        /// Attempt number of this delivery of a command (integer, 1-based; absent = 1). Set by the worker when it
+        /// schedules a broker-side retry; compared with `PAYBRIDGE_MAX_ATTEMPTS`.
+        public static let attempt = "x-paybridge-attempt"
+        /// The routing key the command was originally published with (set on retries and dead letters, whose own
+        /// routing key is a queue name). Pass it to ``CommandDecoder/decode(_:routingKey:)``.
+        public static let originalRoutingKey = "x-paybridge-original-routing-key"
+        /// Dead letters: the machine-readable reason, an ``ErrorClass`` raw value (`invalid_command`,
+        /// `retries_exhausted`, …).
+        public static let deadLetterReason = "x-paybridge-dead-letter-reason"
+        /// Dead letters: the error code (`SCHEMA_VIOLATION`, `BAD_JSON`, `RETRIES_EXHAUSTED`, a provider code).
+        public static let deadLetterCode = "x-paybridge-dead-letter-code"
+        /// Dead letters: human-readable detail (at most ``maximumDetailLength`` characters, no secrets).
+        public static let deadLetterDetail = "x-paybridge-dead-letter-detail"
+        /// Dead letters: RFC 3339 time PayBridge dead-lettered the command.
+        public static let deadLetteredAt = "x-paybridge-dead-lettered-at"
+        /// Dead letters: the queue the command was consumed from.
+        public static let sourceQueue = "x-paybridge-source-queue"
+        /// Dead letters: id of the `paybridge.command.failed.v1` event published for it.
+        public static let failedEventId = "x-paybridge-failed-event-id"
+        /// Maximum length of ``deadLetterDetail``.
+        public static let maximumDetailLength = 1024
+    }
+}

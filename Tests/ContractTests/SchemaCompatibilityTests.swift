@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+@testable import PayBridgeContract
+
+/// Within v1 only additive changes are allowed. `Tests/ContractBaseline/` holds a frozen copy of every v1 schema as
+/// first published; the current schemas must accept everything the baseline accepts. Never edit a baseline file to
+/// make this pass: make the change additive, or publish a v2 type.
+@Suite struct SchemaCompatibilityTests {
+    static let baselineFiles = Repo.schemaFiles(under: Repo.baseline)
+
+    @Test func everyV1SchemaHasABaseline() {
+        let current = Set(ContractSchemas.paths.filter { $0.contains(".v1.") })
+        #expect(!Self.baselineFiles.isEmpty, "no baseline under \(Repo.baseline.path)")
+        #expect(current.isSuperset(of: Self.baselineFiles), "a v1 schema was removed")
+        #expect(
+            Set(Self.baselineFiles) == current,
+            "a new v1 schema has no frozen baseline: copy it to Tests/ContractBaseline/ when it is published")
+    }
+
+    @Test(arguments: baselineFiles)
+    func currentSchemaOnlyWidensTheBaseline(_ path: String) throws {
+        let baseline = try JSONValue.parse(Repo.read(Repo.baseline.appendingPathComponent(path)))
+        let current = try JSONValue.parse(#require(ContractSchemas.text(atPath: path), "\(path) was removed"))
+        let issues = SchemaCompatibility.narrowings(baseline: baseline, current: current)
+        #expect(issues.isEmpty, "\(path) narrowed v1: \(issues)")
+        // What the baseline's examples accepted, the current schema still accepts.
+        let validator = try JSONSchemaValidator(schema: current)
+        for example in baseline["examples"]?.arrayValue ?? [] {
+            #expect(validator.validate(example).isEmpty, "\(path): a baseline example no longer validates")
+        }
+    }
+
+    // MARK: The checker itself, on synthetic schemas
+
+    static let base = """
+        {"type":"object","required":["a"],
+         "properties":{
+           "a":{"type":"string","pattern":"^[0-9]+$","maxLength":10,"minLength":1},
+           "b":{"type":["integer","null"],"minimum":0,"maximum":100},
+           "c":{"enum":["x","y","z"]},
+           "d":{"type":"array","items":{"$ref":"#/$defs/item"}},
+           "e":{"type":"number"}
+         },
+         "additionalProperties":true,
+         "$defs":{"item":{"type":"object","properties":{"k":{"type":"string"}}}}}
+        """
+
+    func narrowings(_ edit: (inout [String: JSONValue]) -> Void) throws -> [CompatibilityIssue] {
+        let baseline = try JSONValue.parse(Self.base)
+        var o = baseline.objectValue!
+        edit(&o)
+        return SchemaCompatibility.narrowings(baseline: baseline, current: .object(o))
+    }
+
+    func setProperty(_ o: inout [String: JSONValue], _ name: String, _ schema: String) {
+        var props = o["properties"]!.objectValue!
+        props[name] = try! JSONValue.parse(schema)
+        o["properties"] = .object(props)
+    }
+
+    @Test func identicalSchemaHasNoIssues() throws {
+        #expect(try narrowings { _ in }.isEmpty)
+    }
+
+    @Test func wideningsAreAllowed() throws {
+        let issues = try narrowings { o in
+            setProperty(&o, "a", #"{"type":["string","null"],"pattern":"^[0-9]+$","maxLength":20}"#)  // wider
+            setProperty(&o, "b", #"{"type":["number","null"],"minimum":-5}"#)
+            setProperty(&o, "c", #"{"enum":["x","y","z","w"]}"#)
+            setProperty(&o, "f", #"{"type":"string"}"#)  // new optional property
+            setProperty(&o, "e", #"{}"#)
+        }
+        #expect(issues.isEmpty, "\(issues)")
+    }
+
+    @Test func detectsALostProperty() throws {
+        let issues = try narrowings { o in
+            var props = o["properties"]!.objectValue!
+            props["c"] = nil
+            o["properties"] = .object(props)
+        }
+        #expect(issues.map(\.path) == ["#/properties/c"])
+        #expect(issues.first?.message.contains("removed") == true)
+    }
+
+    @Test func detectsANarrowedType() throws {
+        #expect(try narrowings { setProperty(&$0, "e", #"{"type":"integer"}"#) }.map(\.path) == ["#/properties/e/type"])
+        #expect(
+            try narrowings { setProperty(&$0, "b", #"{"type":"integer","minimum":0,"maximum":100}"#) }.map(\.message) == [
+                "type 'null' is no longer accepted"
+            ])
+        // Type restriction where there was none.
+        let issues = try narrowings { setProperty(&$0, "c", #"{"type":"string","enum":["x","y","z"]}"#) }
+        #expect(issues.map(\.path) == ["#/properties/c/type"])
+    }
+
+    @Test func detectsARemovedEnumValue() throws {
+        let issues = try narrowings { setProperty(&$0, "c", #"{"enum":["x","z"]}"#) }
+        #expect(issues.map(\.message) == [#"enum value "y" was removed"#])
+    }
+
+    @Test func detectsATightenedPattern() throws {
+        let issues = try narrowings {
+            setProperty(&$0, "a", #"{"type":"string","pattern":"^[0-9]{1,3}$","maxLength":10,"minLength":1}"#)
+        }
+        #expect(issues.map(\.path) == ["#/properties/a/pattern"])
+    }
+
+    @Test func detectsTightenedLimits() throws {
+        let maxLength = try narrowings {
+            setProperty(&$0, "a", #"{"type":"string","pattern":"^[0-9]+$","maxLength":9,"minLength":1}"#)
+        }
+        #expect(maxLength.map(\.message) == ["maxLength lowered from 10 to 9"])
+        let minimum = try narrowings { setProperty(&$0, "b", #"{"type":["integer","null"],"minimum":1,"maximum":100}"#) }
+        #expect(minimum.map(\.message) == ["minimum raised from 0 to 1"])
+        let newLimit = try narrowings { setProperty(&$0, "e", #"{"type":"number","maximum":5}"#) }
+        #expect(newLimit.map(\.message) == ["maximum 5 added"])
+    }
+
+    @Test func detectsANewRequiredField() throws {
+        let issues = try narrowings { $0["required"] = ["a", "b"] }
+        #expect(issues.map(\.message) == ["property 'b' became required"])
+    }
+
+    @Test func detectsClosedAdditionalProperties() throws {
+        let issues = try narrowings { $0["additionalProperties"] = false }
+        #expect(issues.map(\.path) == ["#/additionalProperties"])
+    }
+
+    @Test func followsReferences() throws {
+        let issues = try narrowings { o in
+            o["$defs"] = ["item": ["type": "object", "properties": ["k": ["type": "integer"]]]]
+        }
+        #expect(issues.map(\.path) == ["#/properties/d/items/properties/k/type"])
+    }
+
+    @Test func detectsCompositionNarrowing() throws {
+        let baseline = try JSONValue.parse(#"{"anyOf":[{"type":"string"},{"type":"integer"}]}"#)
+        let fewer = try JSONValue.parse(#"{"anyOf":[{"type":"string"}]}"#)
+        #expect(SchemaCompatibility.narrowings(baseline: baseline, current: fewer).map(\.path) == ["#/anyOf"])
+        let more = try JSONValue.parse(#"{"anyOf":[{"type":"string"},{"type":"integer"},{"type":"null"}]}"#)
+        #expect(SchemaCompatibility.narrowings(baseline: baseline, current: more).isEmpty)
+        let allOf = try JSONValue.parse(#"{"anyOf":[{"type":"string"},{"type":"integer"}],"allOf":[{"minLength":2}]}"#)
+        #expect(SchemaCompatibility.narrowings(baseline: baseline, current: allOf).map(\.path) == ["#/allOf"])
+    }
+}
