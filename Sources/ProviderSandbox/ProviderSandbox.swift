@@ -1,1 +1,0 @@
-// ProviderSandbox module: see README.
