@@ -114,7 +114,12 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(
             name: "ProviderTests",
-            dependencies: ["ProviderCore", "Amanpay", "FirstPay", "ProviderSandbox"]
+            dependencies: [
+                "ProviderCore", "Amanpay", "FirstPay", "ProviderSandbox",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract"]),
         .testTarget(

@@ -1,4 +1,4 @@
-public import ProviderCore
+import ProviderCore
 
 /// One provider request as the sandbox received it (control API: what was received).
 public struct SandboxReceivedRequest: Sendable, Hashable {
