@@ -6,14 +6,16 @@ import Hummingbird
 public import Logging
 import NIOCore
 import ProviderCore
+public import ServiceLifecycle
 import Synchronization
 
 /// A server that speaks Amanpay's and FirstPay's protocols (amanpay.md, firstpay.md, pinned rules A1–A8,
 /// F1–F8), for tests, the demo and benchmarks. Payments live in memory; callbacks and postbacks are signed and
 /// retried until the target answers 2xx/200; faults are scripted with ``SandboxFault`` rules.
 ///
-/// Start it in-process with ``withRunning(configuration:logger:_:)`` (tests) or ``run(onStarted:)`` (a service).
-public final class ProviderSandbox: Sendable {
+/// Start it in-process with ``withRunning(configuration:logger:_:)`` (tests), or run it as a `Service` in a
+/// `ServiceGroup` (graceful shutdown supported), or call ``run(onStarted:)`` and cancel the task to stop it.
+public final class ProviderSandbox: Service, Sendable {
     public let configuration: ProviderSandboxConfiguration
     let logger: Logger
     let state: Mutex<SandboxState>
@@ -24,10 +26,18 @@ public final class ProviderSandbox: Sendable {
     let requestVerifier: FirstPayVerifier
     /// First group of this instance's FirstPay ids, so two sandbox runs never hand out the same id.
     let instancePrefix: String
+    let onStarted: @Sendable (Int) async -> Void
 
+    /// - Parameters:
+    ///   - onStarted: called with the bound port each time the server starts listening (used by ``run()``).
     /// - Throws: when a configured key is not a readable RSA PEM.
-    public init(configuration: ProviderSandboxConfiguration, logger: Logger = Logger(label: "paybridge.sandbox")) throws {
+    public init(
+        configuration: ProviderSandboxConfiguration,
+        logger: Logger = Logger(label: "paybridge.sandbox"),
+        onStarted: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws {
         self.configuration = configuration
+        self.onStarted = onStarted
         self.logger = logger
         var initial = SandboxState()
         initial.amanpayCallbackURL = configuration.amanpayCallbackURL
@@ -48,9 +58,14 @@ public final class ProviderSandbox: Sendable {
     /// `http://127.0.0.1:<port>` once running.
     public var baseURL: String { "http://\(configuration.host):\(port ?? configuration.port)" }
 
-    /// Runs the HTTP server and the callback sender until the task is cancelled.
+    /// `Service`: runs until graceful shutdown (inside a `ServiceGroup`) or cancellation.
+    public func run() async throws {
+        try await run(onStarted: onStarted)
+    }
+
+    /// Runs the HTTP server and the callback sender until graceful shutdown or cancellation.
     /// - Parameter onStarted: called once with the bound port.
-    public func run(onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(onStarted: @escaping @Sendable (Int) async -> Void) async throws {
         let router = Router()
         addAmanpayRoutes(to: router)
         addFirstPayRoutes(to: router)
@@ -69,8 +84,9 @@ public final class ProviderSandbox: Sendable {
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-                group.addTask { await self.runJobs(client: client) }
+                // Application.run() follows the surrounding ServiceGroup's graceful shutdown, if any.
+                group.addTask { try await app.run() }
+                group.addTask { await self.runJobs(client: client) }  // ends when the server has stopped
                 _ = try await group.next()
                 group.cancelAll()
             }
