@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "paybridge", targets: ["PayBridgeCLI"]),
         .executable(name: "amqp-bench", targets: ["AMQPBench"]),
         .library(name: "AMQP", targets: ["AMQP"]),
+        .executable(name: "paybridge-sandbox", targets: ["ProviderSandboxServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -49,6 +50,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -79,6 +81,16 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "ProviderSandboxServer",
+            dependencies: [
+                "ProviderSandbox", "ProviderCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -116,7 +128,12 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(
             name: "ProviderTests",
-            dependencies: ["ProviderCore", "Amanpay", "FirstPay", "ProviderSandbox"]
+            dependencies: [
+                "ProviderCore", "Amanpay", "FirstPay", "ProviderSandbox",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract"]),
         .testTarget(

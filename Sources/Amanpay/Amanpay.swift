@@ -1,1 +1,0 @@
-// Amanpay module: see README.

@@ -1,0 +1,223 @@
+public import ProviderCore
+
+/// An Amanpay status, with unknown values kept raw (amanpay.md §4).
+public struct AmanpayStatus: Sendable, Hashable, RawRepresentable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public static let pending = AmanpayStatus(rawValue: "PENDING")
+    public static let redirect = AmanpayStatus(rawValue: "REDIRECT")
+    public static let specification = AmanpayStatus(rawValue: "SPECIFICATION")
+    public static let success = AmanpayStatus(rawValue: "SUCCESS")
+    public static let failed = AmanpayStatus(rawValue: "FAILED")
+    public static let cancelled = AmanpayStatus(rawValue: "CANCELLED")
+
+    /// The unified status (amanpay.md §8). Unknown values map to `unknown`.
+    public var unified: PaymentStatus {
+        switch self {
+        case .pending: return .processing
+        case .redirect, .specification: return .requiresAction
+        case .success: return .succeeded
+        case .failed: return .failed
+        case .cancelled: return .cancelled
+        default: return .unknown
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
+/// Amanpay error codes and their retry class (amanpay.md §5). Unknown codes are kept raw.
+public enum AmanpayErrorCode {
+    /// final-decline codes.
+    public static let declines: Set<String> = [
+        "INVALID_CUSTOMER_ACCOUNT", "CUSTOMER_NOT_VERIFIED", "CUSTOMER_ACCOUNT_BLOCKED",
+        "INSUFFICIENT_WALLET_BALANCE", "MIN_TRANSFER_AMOUNT_VIOLATION", "MAX_TRANSFER_AMOUNT_VIOLATION",
+        "BLACKLISTED_CUSTOMER", "SELF_TRANSFER_NOT_ALLOWED", "CUSTOMER_COUNTRY_RESTRICTED", "TRANSFER_EXPIRED",
+        "PAYMENT_CANCELLED_BY_CUSTOMER", "PAYMENT_NOT_COMPLETED_BY_CUSTOMER",
+    ]
+    /// lookup codes.
+    public static let lookups: Set<String> = ["TRANSACTION_NOT_FOUND", "TRANSFER_ALREADY_COMPLETED"]
+    /// configuration codes.
+    public static let configuration: Set<String> = ["INVALID_API_KEY"]
+    /// transient codes.
+    public static let transient: Set<String> = ["GENERAL_ERROR", "CUSTOMER_BANK_UNREACHABLE"]
+
+    /// Every documented code.
+    public static var all: Set<String> { declines.union(lookups).union(configuration).union(transient) }
+
+    /// The retry class of a code. Unknown codes on a FAILED payment are treated as final declines: the
+    /// provider said FAILED, and re-sending the same `paymentId` is never safe.
+    public static func retryClass(of code: String) -> RetryClass {
+        if declines.contains(code) { return .declined }
+        if lookups.contains(code) { return .lookup }
+        if configuration.contains(code) { return .configuration }
+        if transient.contains(code) { return .transient }
+        return .declined
+    }
+}
+
+/// A response or callback body with Amanpay's field names (amanpay.md §3). Decoding never fails on
+/// unknown statuses, codes or extra fields.
+public struct AmanpayPaymentObject: Sendable, Hashable {
+    /// Amanpay's payment id; a JSON string or integer (A8).
+    public var transactionId: String?
+    /// Amanpay's operation id; a string or integer, usually absent (A7).
+    public var operationId: String?
+    /// The merchant's `paymentId` (`paymentID` or `paymentId`, A8).
+    public var paymentID: String?
+    public var status: AmanpayStatus?
+    public var errorCode: String?
+    public var errorMessage: String?
+    /// Decimal amount (A3), as written.
+    public var amount: DecimalAmount?
+    public var currency: String?
+    public var paymentType: String?
+    public var customerName: String?
+    public var customerAccountNumber: String?
+    public var redirectUrl: String?
+    /// `additional_fields` or `additionalFields` (A8).
+    public var additionalFields: [String]?
+
+    /// Reads the fields from a parsed body.
+    public init(json: JSONValue) {
+        transactionId = json["transactionId"]?.scalarText
+        operationId = json["operationId"]?.scalarText
+        paymentID = json["paymentID"]?.scalarText ?? json["paymentId"]?.scalarText
+        status = json["status"]?.stringValue.map(AmanpayStatus.init(rawValue:))
+        errorCode = json["errorCode"]?.stringValue
+        errorMessage = json["errorMessage"]?.stringValue
+        amount = json["amount"]?.scalarText.flatMap(DecimalAmount.init)
+        currency = json["currency"]?.stringValue
+        paymentType = json["paymentType"]?.stringValue
+        customerName = json["customerName"]?.stringValue
+        customerAccountNumber = json["customerAccountNumber"]?.stringValue
+        redirectUrl = json["redirectUrl"]?.stringValue
+        let fields = json["additional_fields"] ?? json["additionalFields"]
+        additionalFields = fields?.arrayElements?.compactMap { $0.scalarText }
+    }
+
+    /// `true` when the body names a payment, which puts it in A2's scope.
+    public var identifiesPayment: Bool { transactionId != nil || paymentID != nil }
+
+    /// The result published for this object.
+    public func result(operation: String, httpStatus: Int?, rawBody: String) -> ProviderResult {
+        let unified = status?.unified ?? .unknown
+        var error: ProviderErrorInfo?
+        if let errorCode {
+            error = ProviderErrorInfo(
+                code: errorCode, message: errorMessage ?? "", errorClass: AmanpayErrorCode.retryClass(of: errorCode))
+        }
+        return ProviderResult(
+            provider: "amanpay", operation: operation, status: unified, providerStatus: status?.rawValue,
+            providerPaymentId: transactionId, merchantPaymentId: paymentID, amount: amount, currency: currency,
+            error: error, redirectUrl: redirectUrl, additionalFields: additionalFields, operationId: operationId,
+            httpStatus: httpStatus, rawBody: rawBody)
+    }
+}
+
+/// Payment methods (amanpay.md §1).
+public struct AmanpayPaymentMethod: Sendable, Hashable, RawRepresentable {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public static let bkash = AmanpayPaymentMethod(rawValue: "bkash")
+    public static let nagad = AmanpayPaymentMethod(rawValue: "nagad")
+    public static let jazzcash = AmanpayPaymentMethod(rawValue: "jazzcash")
+    public static let easypaisa = AmanpayPaymentMethod(rawValue: "easypaisa")
+
+    /// The body field of this method's wallet number (`bkashNumber`, …).
+    public var walletNumberField: String { rawValue + "Number" }
+}
+
+/// `POST /payments/purchases/initiate` (amanpay.md §2).
+public struct AmanpayPurchaseRequest: Sendable, Hashable {
+    public var paymentId: String
+    public var amount: DecimalAmount
+    public var currency: String
+    public var customerEmail: String
+    public var customerId: String?
+    public var customerName: String?
+    /// `verified` or `basic`.
+    public var customerKYCLevel: String?
+    public var paymentMethod: AmanpayPaymentMethod?
+    /// The wallet number for `paymentMethod` (sent as `<method>Number`, signed by A1).
+    public var walletNumber: String?
+    public var returnUrl: String?
+    /// Callback URL for this payment only (A7).
+    public var notifyUrl: String?
+
+    public init(
+        paymentId: String, amount: DecimalAmount, currency: String, customerEmail: String,
+        customerId: String? = nil, customerName: String? = nil, customerKYCLevel: String? = nil,
+        paymentMethod: AmanpayPaymentMethod? = nil, walletNumber: String? = nil, returnUrl: String? = nil,
+        notifyUrl: String? = nil
+    ) {
+        self.paymentId = paymentId
+        self.amount = amount
+        self.currency = currency
+        self.customerEmail = customerEmail
+        self.customerId = customerId
+        self.customerName = customerName
+        self.customerKYCLevel = customerKYCLevel
+        self.paymentMethod = paymentMethod
+        self.walletNumber = walletNumber
+        self.returnUrl = returnUrl
+        self.notifyUrl = notifyUrl
+    }
+}
+
+/// `POST /payments/payouts/initiate` (amanpay.md §2).
+public struct AmanpayPayoutRequest: Sendable, Hashable {
+    public var paymentId: String
+    public var amount: DecimalAmount
+    public var currency: String
+    public var customerEmail: String
+    public var customerName: String
+    public var paymentMethod: AmanpayPaymentMethod
+    /// Recipient account kind (values start `bank_`).
+    public var recipientType: String
+    /// Signed by A1 (`""` when absent).
+    public var recipientMobileNumber: String?
+    public var customerId: String?
+    public var customerKYCLevel: String?
+    public var notifyUrl: String?
+
+    public init(
+        paymentId: String, amount: DecimalAmount, currency: String, customerEmail: String, customerName: String,
+        paymentMethod: AmanpayPaymentMethod, recipientType: String, recipientMobileNumber: String? = nil,
+        customerId: String? = nil, customerKYCLevel: String? = nil, notifyUrl: String? = nil
+    ) {
+        self.paymentId = paymentId
+        self.amount = amount
+        self.currency = currency
+        self.customerEmail = customerEmail
+        self.customerName = customerName
+        self.paymentMethod = paymentMethod
+        self.recipientType = recipientType
+        self.recipientMobileNumber = recipientMobileNumber
+        self.customerId = customerId
+        self.customerKYCLevel = customerKYCLevel
+        self.notifyUrl = notifyUrl
+    }
+}
+
+/// Purchase or payout, for status reads.
+public enum AmanpayPaymentType: String, Sendable, Hashable {
+    case purchase
+    case payout
+}
+
+/// `POST /merchants/balance` answer.
+public struct AmanpayBalance: Sendable, Hashable {
+    public struct Entry: Sendable, Hashable {
+        public var currency: String
+        public var amount: DecimalAmount
+    }
+
+    public var merchantId: String?
+    public var balances: [Entry]
+    public var resultCode: String?
+    public var resultMessage: String?
+    public var rawBody: String
+}

@@ -1,1 +1,0 @@
-// FirstPay module: see README.

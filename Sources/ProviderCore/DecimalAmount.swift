@@ -1,0 +1,135 @@
+// An amount of money as exact decimal text. Never Double: "250.50" must be signed and sent as
+// "250.50" (Amanpay A3) and "100.50" as "100.5" (FirstPay F5), which binary floating point cannot
+// promise.
+
+/// A non-negative or negative decimal amount that keeps the exact text it was created from.
+///
+/// Equality compares values (`250.5 == 250.50`); ``text`` keeps the original spelling.
+public struct DecimalAmount: Sendable, Hashable, CustomStringConvertible {
+    /// The text as given (a command's decimal string, or a JSON number as received).
+    public let text: String
+    let negative: Bool
+    /// Integer digits without leading zeros ("0" for zero).
+    let integerDigits: String
+    /// Fraction digits without trailing zeros.
+    let fractionDigits: String
+
+    /// Parses `-?digits(.digits)?` with an optional exponent (`1e3`, as JSON allows).
+    /// Returns `nil` for anything else (no spaces, no `+`, no thousands separators).
+    public init?(_ text: String) {
+        let utf8 = Array(text.utf8)
+        var i = 0
+        var negative = false
+        if i < utf8.count, utf8[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
+        var intDigits: [UInt8] = []
+        while i < utf8.count, utf8[i] >= 0x30, utf8[i] <= 0x39 {
+            intDigits.append(utf8[i])
+            i += 1
+        }
+        var fracDigits: [UInt8] = []
+        if i < utf8.count, utf8[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < utf8.count, utf8[i] >= 0x30, utf8[i] <= 0x39 {
+                fracDigits.append(utf8[i])
+                i += 1
+            }
+            if fracDigits.isEmpty { return nil }
+        }
+        if intDigits.isEmpty { return nil }
+        var exponent = 0
+        if i < utf8.count, utf8[i] == UInt8(ascii: "e") || utf8[i] == UInt8(ascii: "E") {
+            i += 1
+            var expNegative = false
+            if i < utf8.count, utf8[i] == UInt8(ascii: "+") || utf8[i] == UInt8(ascii: "-") {
+                expNegative = utf8[i] == UInt8(ascii: "-")
+                i += 1
+            }
+            var digits = 0
+            var value = 0
+            while i < utf8.count, utf8[i] >= 0x30, utf8[i] <= 0x39 {
+                value = value * 10 + Int(utf8[i] - 0x30)
+                digits += 1
+                i += 1
+                if value > 400 { return nil }
+            }
+            if digits == 0 { return nil }
+            exponent = expNegative ? -value : value
+        }
+        if i != utf8.count { return nil }
+        // Shift the decimal point by the exponent.
+        var all = intDigits + fracDigits
+        var pointPosition = intDigits.count + exponent
+        if pointPosition < 0 {
+            all = Array(repeating: UInt8(ascii: "0"), count: -pointPosition) + all
+            pointPosition = 0
+        }
+        if pointPosition > all.count {
+            all += Array(repeating: UInt8(ascii: "0"), count: pointPosition - all.count)
+        }
+        var intPart = Array(all[0..<pointPosition])
+        var fracPart = Array(all[pointPosition...])
+        while intPart.first == UInt8(ascii: "0") { intPart.removeFirst() }
+        while fracPart.last == UInt8(ascii: "0") { fracPart.removeLast() }
+        if intPart.isEmpty { intPart = [UInt8(ascii: "0")] }
+        self.text = text
+        self.integerDigits = String(decoding: intPart, as: UTF8.self)
+        self.fractionDigits = String(decoding: fracPart, as: UTF8.self)
+        self.negative = negative && !(intPart == [UInt8(ascii: "0")] && fracPart.isEmpty)
+    }
+
+    public var description: String { text }
+
+    /// `true` when the value is below zero.
+    public var isNegative: Bool { negative }
+
+    /// `true` when the value is zero.
+    public var isZero: Bool { integerDigits == "0" && fractionDigits.isEmpty }
+
+    /// Number of significant digits of the value (`0.01` has 1, `1000000.00` has 7).
+    public var significantDigits: Int {
+        let all = (integerDigits == "0" ? "" : integerDigits) + fractionDigits
+        let trimmed = all.drop(while: { $0 == "0" })
+        return max(trimmed.count, 1)
+    }
+
+    /// The value with exactly two decimals (`250.5` → `250.50`, `250` → `250.00`), or `nil` when it has
+    /// more than two significant decimals (money is never rounded silently). Amanpay A1/A3.
+    public var twoDecimalText: String? {
+        guard fractionDigits.count <= 2 else { return nil }
+        let frac = fractionDigits + String(repeating: "0", count: 2 - fractionDigits.count)
+        return (negative ? "-" : "") + integerDigits + "." + frac
+    }
+
+    /// The shortest plain text of the value: trailing fractional zeros dropped, then a trailing `.`
+    /// (`500.00` → `500`, `100.50` → `100.5`). For at most 15 significant digits and values ≥ 0.000001
+    /// this is what JavaScript's `Number#toString` prints for the parsed number (FirstPay F5).
+    public var minimalText: String {
+        (negative ? "-" : "") + integerDigits + (fractionDigits.isEmpty ? "" : "." + fractionDigits)
+    }
+
+    /// `true` when ``minimalText`` is exactly what JavaScript prints for this amount (F5's range).
+    public var isJavaScriptExact: Bool {
+        if isZero { return true }
+        if significantDigits > 15 { return false }
+        // Values below 1e-6 print in exponent form in JavaScript.
+        if integerDigits == "0" {
+            let leadingZeros = fractionDigits.prefix(while: { $0 == "0" }).count
+            if leadingZeros >= 6 { return false }
+        }
+        return integerDigits.count <= 21
+    }
+
+    public static func == (lhs: DecimalAmount, rhs: DecimalAmount) -> Bool {
+        lhs.negative == rhs.negative && lhs.integerDigits == rhs.integerDigits
+            && lhs.fractionDigits == rhs.fractionDigits
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(negative)
+        hasher.combine(integerDigits)
+        hasher.combine(fractionDigits)
+    }
+}

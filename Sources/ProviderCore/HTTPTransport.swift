@@ -1,0 +1,148 @@
+public import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Timeouts of provider calls.
+public struct TransportTimeouts: Sendable, Hashable {
+    /// TCP (and TLS) connection establishment. Default 2 s.
+    public var connect: Duration
+    /// Whole request: from sending until the full response body arrived. Default 10 s.
+    public var request: Duration
+    /// Largest response body accepted. Default 1 MiB.
+    public var maxResponseBytes: Int
+
+    public init(connect: Duration = .seconds(2), request: Duration = .seconds(10), maxResponseBytes: Int = 1 << 20) {
+        self.connect = connect
+        self.request = request
+        self.maxResponseBytes = maxResponseBytes
+    }
+}
+
+/// A response as received: status, headers and the whole body.
+public struct TransportResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first header with this name (case-insensitive).
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first(where: { $0.name.lowercased() == lower })?.value
+    }
+
+    /// The body as UTF-8 text.
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+
+    /// `Retry-After` in seconds, when present and numeric.
+    public var retryAfter: Duration? {
+        guard let v = header("Retry-After")?.trimmingSpaces, let seconds = Int(v), seconds >= 0 else { return nil }
+        return .seconds(seconds)
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// HTTP POSTs to a provider over AsyncHTTPClient, with connect and request timeouts, mapping every
+/// network failure to a transient ``ProviderError`` (A4).
+public final class ProviderHTTPTransport: Sendable {
+    public let timeouts: TransportTimeouts
+    private let client: HTTPClient
+    private let ownsClient: Bool
+
+    /// Creates a transport with its own `HTTPClient` (connect timeout applied). Call ``shutdown()`` when done.
+    public init(timeouts: TransportTimeouts = .init()) {
+        self.timeouts = timeouts
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(
+            connect: .nanoseconds(timeouts.connect.nanosecondsTotal),
+            read: .nanoseconds(timeouts.request.nanosecondsTotal))
+        configuration.redirectConfiguration = .disallow
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        self.ownsClient = true
+    }
+
+    /// Uses an existing client (its own connect timeout applies); ``shutdown()`` leaves it running.
+    public init(client: HTTPClient, timeouts: TransportTimeouts = .init()) {
+        self.timeouts = timeouts
+        self.client = client
+        self.ownsClient = false
+    }
+
+    /// Shuts the owned client down.
+    public func shutdown() async throws {
+        if ownsClient { try await client.shutdown() }
+    }
+
+    /// POSTs `body` as JSON and returns the response, whatever its status.
+    /// - Throws: a transient ``ProviderError`` for timeouts and connection errors.
+    public func post(
+        url: String,
+        headers: [(String, String)],
+        body: String,
+        provider: String,
+        operation: String,
+        logger: Logger
+    ) async throws -> TransportResponse {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: body))
+        let deadline = NIODeadline.now() + .nanoseconds(timeouts.request.nanosecondsTotal)
+        do {
+            let response = try await client.execute(request, deadline: deadline, logger: logger)
+            let buffer = try await response.body.collect(upTo: timeouts.maxResponseBytes)
+            return TransportResponse(
+                status: Int(response.status.code),
+                headers: response.headers.map { (name: $0.name, value: $0.value) },
+                body: Array(buffer.readableBytesView))
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw Self.mapNetworkError(error, provider: provider, operation: operation)
+        }
+    }
+
+    /// Maps a network error to a transient error, telling whether the request may have reached the provider.
+    static func mapNetworkError(_ error: any Error, provider: String, operation: String) -> ProviderError {
+        var code = "CONNECTION_ERROR"
+        var reached = true
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .connectTimeout, .getConnectionFromPoolTimeout:
+                code = "CONNECT_TIMEOUT"
+                reached = false
+            case .deadlineExceeded, .readTimeout, .writeTimeout:
+                code = "TIMEOUT"
+            default:
+                code = "CONNECTION_ERROR"
+            }
+        } else if error is NIOConnectionError {
+            code = "CONNECTION_REFUSED"
+            reached = false
+        } else if let e = error as? ChannelError, case .connectTimeout = e {
+            code = "CONNECT_TIMEOUT"
+            reached = false
+        }
+        return ProviderError(
+            provider: provider, operation: operation, errorClass: .transient, code: code,
+            message: reached ? "no complete response (the request may have reached the provider)" : "could not connect",
+            mayHaveReachedProvider: reached)
+    }
+}

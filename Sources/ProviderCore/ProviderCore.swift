@@ -1,1 +1,0 @@
-// ProviderCore module: see README.
