@@ -23,6 +23,11 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
 
     /// Deliveries arrive from the I/O thread in bursts (all those read in one pass over the socket); the
     /// iterator hands them out one by one without suspending while a burst lasts.
+    /// Asks for ``cancel()`` without waiting: for synchronous contexts such as a graceful-shutdown handler.
+    public func requestCancellation() {
+        loop.enqueue(.cancel(consumerTag, nil))
+    }
+
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<[AMQPDelivery], any Error>.AsyncIterator
         var burst: [AMQPDelivery] = []

@@ -1,0 +1,134 @@
+import AMQP
+import Amanpay
+import FirstPay
+import Foundation
+import ProviderCore
+
+/// PayBridge's settings, read from the environment by ``fromEnvironment(_:)``: one function shared by the
+/// executable and the tests. Secrets can come from files (`…_FILE`).
+public struct PayBridgeConfiguration: Sendable {
+    /// `PAYBRIDGE_AMQP_URL`, default `amqp://guest:guest@127.0.0.1:5672/%2F`.
+    public var amqp: AMQPConfiguration
+    /// `PAYBRIDGE_PREFETCH`: unacked commands per provider queue (= commands in flight), default 50.
+    public var prefetch: UInt16 = 50
+    /// `PAYBRIDGE_HTTP_HOST`, default `127.0.0.1` (set `0.0.0.0` in a container).
+    public var httpHost: String = "127.0.0.1"
+    /// `PAYBRIDGE_HTTP_PORT`, default 8080: callbacks, `/healthz`, `/readyz`, `/metrics`.
+    public var httpPort: Int = 8080
+    /// `PAYBRIDGE_MAX_ATTEMPTS`: broker-side attempts before `retries_exhausted`, default 5.
+    public var maxAttempts: Int = 5
+    /// `PAYBRIDGE_SHUTDOWN_TIMEOUT_SECONDS`: longest graceful drain, default 25 (below Kubernetes' 30).
+    public var shutdownTimeout: Duration = .seconds(25)
+    /// Amanpay (`AMANPAY_*`); `nil` when `AMANPAY_BASE_URL` is not set (the provider is then disabled).
+    public var amanpay: AmanpayConfiguration?
+    /// FirstPay (`FIRSTPAY_*`); `nil` when `FIRSTPAY_BASE_URL` is not set.
+    public var firstpay: FirstPayConfiguration?
+
+    public init(amqp: AMQPConfiguration, amanpay: AmanpayConfiguration?, firstpay: FirstPayConfiguration?) {
+        self.amqp = amqp
+        self.amanpay = amanpay
+        self.firstpay = firstpay
+    }
+
+    /// Reads every setting; a missing or invalid one throws an error that names it.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError) -> PayBridgeConfiguration
+    {
+        let env = Environment(values: environment)
+        let url = env.value("PAYBRIDGE_AMQP_URL") ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
+        var amqp: AMQPConfiguration
+        do {
+            amqp = try AMQPConfiguration(url: url)
+        } catch {
+            throw ConfigurationError(setting: "PAYBRIDGE_AMQP_URL", problem: (error as? AMQPError)?.message ?? "invalid URL")
+        }
+        amqp.connectionName = env.value("PAYBRIDGE_CONNECTION_NAME") ?? "paybridge@\(ProcessInfo.processInfo.hostName)"
+
+        var amanpay: AmanpayConfiguration?
+        if let base = try env.url("AMANPAY_BASE_URL") {
+            guard let merchantId = try env.integer("AMANPAY_MERCHANT_ID", in: 1...Int.max) else {
+                throw ConfigurationError(setting: "AMANPAY_MERCHANT_ID", problem: "required when AMANPAY_BASE_URL is set")
+            }
+            guard let secret = try env.secret("AMANPAY_SECRET_KEY") else {
+                throw ConfigurationError(setting: "AMANPAY_SECRET_KEY",
+                                         problem: "required when AMANPAY_BASE_URL is set (or AMANPAY_SECRET_KEY_FILE)")
+            }
+            amanpay = AmanpayConfiguration(baseURL: base, merchantId: merchantId, secretKey: Secret(secret))
+        }
+        var firstpay: FirstPayConfiguration?
+        if let base = try env.url("FIRSTPAY_BASE_URL") {
+            guard let publicKey = try env.file("FIRSTPAY_PUBLIC_KEY_FILE") else {
+                throw ConfigurationError(setting: "FIRSTPAY_PUBLIC_KEY_FILE", problem: "required when FIRSTPAY_BASE_URL is set")
+            }
+            guard let privateKey = try env.file("FIRSTPAY_MERCHANT_PRIVATE_KEY_FILE") else {
+                throw ConfigurationError(setting: "FIRSTPAY_MERCHANT_PRIVATE_KEY_FILE",
+                                         problem: "required when FIRSTPAY_BASE_URL is set")
+            }
+            firstpay = FirstPayConfiguration(baseURL: base, publicKeyPEM: publicKey,
+                                             merchantPrivateKeyPEM: Secret(privateKey))
+        }
+        guard amanpay != nil || firstpay != nil else {
+            throw ConfigurationError(setting: "AMANPAY_BASE_URL / FIRSTPAY_BASE_URL",
+                                     problem: "configure at least one provider")
+        }
+        var configuration = PayBridgeConfiguration(amqp: amqp, amanpay: amanpay, firstpay: firstpay)
+        if let prefetch = try env.integer("PAYBRIDGE_PREFETCH", in: 1...65535) { configuration.prefetch = UInt16(prefetch) }
+        if let port = try env.integer("PAYBRIDGE_HTTP_PORT", in: 0...65535) { configuration.httpPort = port }
+        if let host = env.value("PAYBRIDGE_HTTP_HOST") { configuration.httpHost = host }
+        if let attempts = try env.integer("PAYBRIDGE_MAX_ATTEMPTS", in: 1...100) { configuration.maxAttempts = attempts }
+        if let seconds = try env.integer("PAYBRIDGE_SHUTDOWN_TIMEOUT_SECONDS", in: 1...3600) {
+            configuration.shutdownTimeout = .seconds(seconds)
+        }
+        return configuration
+    }
+}
+
+/// A setting is missing or invalid. The message names it and never contains a secret's value.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var setting: String
+    public var problem: String
+    public var description: String { "configuration: \(setting): \(problem)" }
+}
+
+private struct Environment {
+    let values: [String: String]
+
+    func value(_ name: String) -> String? {
+        guard let value = values[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let text = value(name) else { return nil }
+        guard let number = Int(text), range.contains(number) else {
+            throw ConfigurationError(setting: name, problem: "must be a whole number in \(range) (got \"\(text)\")")
+        }
+        return number
+    }
+
+    func url(_ name: String) throws(ConfigurationError) -> String? {
+        guard let text = value(name) else { return nil }
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
+        else {
+            throw ConfigurationError(setting: name, problem: "must be an http(s) URL (got \"\(text)\")")
+        }
+        return text
+    }
+
+    /// A secret from `NAME` or from the file named by `NAME_FILE` (file wins); never echoed in errors.
+    func secret(_ name: String) throws(ConfigurationError) -> String? {
+        if let fromFile = try file(name + "_FILE") {
+            return fromFile.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return value(name)
+    }
+
+    /// The content of the file named by `NAME`, exactly as stored.
+    func file(_ name: String) throws(ConfigurationError) -> String? {
+        guard let path = value(name) else { return nil }
+        guard let content = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError(setting: name, problem: "cannot read file \(path)")
+        }
+        return content
+    }
+}

@@ -1,0 +1,29 @@
+import Synchronization
+
+/// What `/readyz` reports: the broker connections are up and no provider is paused (configuration failure or
+/// open circuit).
+public final class Readiness: Sendable {
+    private struct State {
+        var brokerConnected = true
+        var pausedProviders: [String: String] = [:]
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    func setBrokerConnected(_ connected: Bool) { state.withLock { $0.brokerConnected = connected } }
+    func pause(provider: String, reason: String) { state.withLock { $0.pausedProviders[provider] = reason } }
+    func resume(provider: String) { state.withLock { _ = $0.pausedProviders.removeValue(forKey: provider) } }
+
+    /// `true` when ready; otherwise the reasons.
+    public func check() -> (ready: Bool, reasons: [String]) {
+        state.withLock { s in
+            var reasons: [String] = []
+            if !s.brokerConnected { reasons.append("broker: disconnected") }
+            for (provider, reason) in s.pausedProviders.sorted(by: { $0.key < $1.key }) {
+                reasons.append("\(provider): paused (\(reason))")
+            }
+            return (reasons.isEmpty, reasons)
+        }
+    }
+}

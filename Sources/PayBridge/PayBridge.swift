@@ -1,1 +1,0 @@
-// PayBridge module: see README.

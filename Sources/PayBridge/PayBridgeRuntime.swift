@@ -1,0 +1,192 @@
+import AMQP
+import Amanpay
+import AsyncHTTPClient
+import FirstPay
+import Logging
+import PayBridgeContract
+import ProviderCore
+import ServiceLifecycle
+import UnixSignals
+
+/// A running PayBridge: worker, callback endpoint, or both (`paybridge worker | callbacks | run`).
+///
+/// ``start(configuration:role:logger:)`` connects to the broker (two connections: consuming and publishing,
+/// so flow control on publishes never stalls deliveries), declares the topology, and builds the services;
+/// ``run()`` serves until SIGTERM/SIGINT or ``triggerGracefulShutdown()``, drains, and closes everything.
+/// The executable and the tests build it the same way.
+public final class PayBridgeRuntime: Sendable {
+    public enum Role: String, Sendable {
+        /// Consume and execute commands (plus `/healthz`, `/readyz`, `/metrics`).
+        case worker
+        /// Receive provider callbacks (plus health and metrics).
+        case callbacks
+        /// Both in one process.
+        case all
+    }
+
+    public let configuration: PayBridgeConfiguration
+    public let role: Role
+    public let metrics: PayBridgeMetrics
+    public let readiness: Readiness
+    let logger: Logger
+    let publishConnection: AMQPConnection
+    let consumeConnection: AMQPConnection?
+    let amanpay: AmanpayClient?
+    let firstpay: FirstPayClient?
+    let httpServer: PayBridgeHTTPServer
+    let workers: [ProviderQueueWorker]
+    let serviceGroup: ServiceGroup
+
+    private init(
+        configuration: PayBridgeConfiguration, role: Role, metrics: PayBridgeMetrics, readiness: Readiness,
+        logger: Logger, publishConnection: AMQPConnection, consumeConnection: AMQPConnection?, amanpay: AmanpayClient?,
+        firstpay: FirstPayClient?, httpServer: PayBridgeHTTPServer, workers: [ProviderQueueWorker],
+        serviceGroup: ServiceGroup
+    ) {
+        self.configuration = configuration
+        self.role = role
+        self.metrics = metrics
+        self.readiness = readiness
+        self.logger = logger
+        self.publishConnection = publishConnection
+        self.consumeConnection = consumeConnection
+        self.amanpay = amanpay
+        self.firstpay = firstpay
+        self.httpServer = httpServer
+        self.workers = workers
+        self.serviceGroup = serviceGroup
+    }
+
+    /// Connects, declares the topology and assembles the services.
+    /// - Parameter signals: signals that start a graceful shutdown (none in tests).
+    public static func start(
+        configuration: PayBridgeConfiguration, role: Role, logger: Logger,
+        signals: [UnixSignal] = [.sigterm, .sigint]
+    ) async throws -> PayBridgeRuntime {
+        let metrics = PayBridgeMetrics()
+        let readiness = Readiness()
+        var publishConfig = configuration.amqp
+        publishConfig.connectionName = configuration.amqp.connectionName + " publish"
+        let publishConnection = try await AMQPConnection.connect(publishConfig, logger: logger)
+        var consumeConnection: AMQPConnection?
+        do {
+            try await PayBridgeTopology.declare(on: publishConnection)
+            if role != .callbacks {
+                var consumeConfig = configuration.amqp
+                consumeConfig.connectionName = configuration.amqp.connectionName + " consume"
+                consumeConnection = try await AMQPConnection.connect(consumeConfig, logger: logger)
+            }
+        } catch {
+            await publishConnection.close()
+            throw error
+        }
+        let amanpay = configuration.amanpay.map {
+            AmanpayClient(configuration: $0, logger: Logger(label: "paybridge.provider.amanpay"))
+        }
+        let firstpay: FirstPayClient?
+        do {
+            firstpay = try configuration.firstpay.map {
+                try FirstPayClient(configuration: $0, logger: Logger(label: "paybridge.provider.firstpay"))
+            }
+        } catch {
+            await publishConnection.close()
+            await consumeConnection?.close()
+            throw ConfigurationError(setting: "FIRSTPAY_PUBLIC_KEY_FILE / FIRSTPAY_MERCHANT_PRIVATE_KEY_FILE",
+                                     problem: "not a usable RSA key (\(error))")
+        }
+
+        let publisher = OutcomePublisher(connection: publishConnection)
+        var workers: [ProviderQueueWorker] = []
+        if let consumeConnection {
+            var executors: [any PaymentCommandExecutor] = []
+            if let amanpay { executors.append(AmanpayCommandExecutor(client: amanpay)) }
+            if let firstpay { executors.append(FirstPayCommandExecutor(client: firstpay)) }
+            for executor in executors {
+                var workerLogger = logger
+                workerLogger[metadataKey: "paybridge.provider"] = "\(executor.provider.rawValue)"
+                let processor = CommandProcessor(
+                    executor: executor, publisher: publisher, metrics: metrics, maxAttempts: configuration.maxAttempts,
+                    logger: workerLogger)
+                workers.append(ProviderQueueWorker(
+                    processor: processor, connection: consumeConnection,
+                    settings: .init(prefetch: configuration.prefetch), readiness: readiness, metrics: metrics,
+                    logger: workerLogger))
+            }
+        }
+        let callbacks = role == .worker
+            ? nil
+            : CallbackHandler(amanpay: amanpay, firstpay: firstpay, publisher: publisher, metrics: metrics,
+                              logger: logger)
+        let httpServer = PayBridgeHTTPServer(
+            host: configuration.httpHost, port: configuration.httpPort, callbacks: callbacks, readiness: readiness,
+            metrics: metrics, logger: logger)
+        let watcher = BrokerConnectionWatcher(
+            connections: [publishConnection] + (consumeConnection.map { [$0] } ?? []), readiness: readiness)
+        // Graceful shutdown runs in reverse order: workers stop consuming and drain first, the HTTP server (callbacks
+        // may still be arriving for in-flight payments) last.
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: watcher), .init(service: httpServer)] + workers.map { .init(service: $0) },
+            gracefulShutdownSignals: signals, logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        let group = ServiceGroup(configuration: groupConfiguration)
+        logger.info("PayBridge started", metadata: [
+            "paybridge.role": "\(role.rawValue)", "amqp.url": "\(configuration.amqp.redactedURL)",
+            "paybridge.providers": "\([amanpay == nil ? nil : "amanpay", firstpay == nil ? nil : "firstpay"].compactMap { $0 })",
+        ])
+        return PayBridgeRuntime(
+            configuration: configuration, role: role, metrics: metrics, readiness: readiness, logger: logger,
+            publishConnection: publishConnection, consumeConnection: consumeConnection, amanpay: amanpay,
+            firstpay: firstpay, httpServer: httpServer, workers: workers, serviceGroup: group)
+    }
+
+    /// Serves until a graceful shutdown, then closes connections and HTTP clients.
+    public func run() async throws {
+        do {
+            try await serviceGroup.run()
+        } catch {
+            await closeResources()
+            throw error
+        }
+        await closeResources()
+        logger.info("PayBridge stopped")
+    }
+
+    /// Starts the graceful shutdown (what SIGTERM does).
+    public func triggerGracefulShutdown() async {
+        await serviceGroup.triggerGracefulShutdown()
+    }
+
+    /// The HTTP port once listening (useful with `PAYBRIDGE_HTTP_PORT=0`).
+    public func httpPort() async -> Int {
+        await httpServer.boundPort()
+    }
+
+    private func closeResources() async {
+        await consumeConnection?.close()
+        await publishConnection.close()
+        try? await amanpay?.shutdown()
+        try? await firstpay?.shutdown()
+    }
+}
+
+/// Tracks broker connectivity for `/readyz`.
+struct BrokerConnectionWatcher: Service {
+    let connections: [AMQPConnection]
+    let readiness: Readiness
+
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for connection in connections {
+                group.addTask {
+                    for await event in connection.events.cancelOnGracefulShutdown() {
+                        switch event {
+                        case .disconnected, .failed: readiness.setBrokerConnected(false)
+                        case .reconnected: readiness.setBrokerConnected(true)
+                        default: break
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Amanpay
+import PayBridgeContract
+import ProviderCore
+
+/// Executes `amanpay.*` commands with ``AmanpayClient``.
+struct AmanpayCommandExecutor: PaymentCommandExecutor {
+    let client: AmanpayClient
+    var provider: Provider { .amanpay }
+    var circuitState: CircuitState { client.breaker.currentState }
+
+    func execute(_ command: PaymentCommand, statusFirst: Bool) async throws -> ProviderResult {
+        let data = CommandData(data: command.data)
+        switch command.kind {
+        case .amanpayPurchase:
+            let request = try purchaseRequest(data)
+            return try await createOnce(paymentId: request.paymentId, type: .purchase, statusFirst: statusFirst) {
+                try await client.purchase(request)
+            }
+        case .amanpayPayout:
+            let request = try payoutRequest(data)
+            return try await createOnce(paymentId: request.paymentId, type: .payout, statusFirst: statusFirst) {
+                try await client.payout(request)
+            }
+        case .amanpayStatus:
+            let type = AmanpayPaymentType(rawValue: try data.string("paymentType")) ?? .purchase
+            return try await client.status(paymentId: try data.string("paymentId"), type: type)
+        case .amanpaySpecify:
+            return try await client.specify(
+                transactionId: try data.string("transactionId"), operationId: try data.string("operationId"),
+                additionalFields: try data.stringMap("additionalFields"))
+        default:
+            throw CommandDataError(field: "type", problem: "\(command.type) is not an Amanpay command")
+        }
+    }
+
+    /// A5: for a command that may have been executed before, read the status first and create only when
+    /// Amanpay says `TRANSACTION_NOT_FOUND` (class `lookup`).
+    private func createOnce(
+        paymentId: String, type: AmanpayPaymentType, statusFirst: Bool,
+        create: () async throws -> ProviderResult
+    ) async throws -> ProviderResult {
+        if statusFirst {
+            do {
+                var existing = try await client.status(paymentId: paymentId, type: type)
+                existing.operation = type.rawValue
+                return existing
+            } catch let error as ProviderError where error.errorClass == .lookup {
+                // Not there: the earlier attempt never reached Amanpay; creating is safe.
+            }
+        }
+        return try await create()
+    }
+
+    private func purchaseRequest(_ data: CommandData) throws -> AmanpayPurchaseRequest {
+        let method = data.optionalString("paymentMethod").map(AmanpayPaymentMethod.init(rawValue:))
+        return AmanpayPurchaseRequest(
+            paymentId: try data.string("paymentId"), amount: try data.amount(), currency: try data.string("currency"),
+            customerEmail: try data.string("customerEmail"), customerId: data.optionalString("customerId"),
+            customerName: data.optionalString("customerName"),
+            customerKYCLevel: data.optionalString("customerKYCLevel"), paymentMethod: method,
+            walletNumber: method.flatMap { data.optionalString($0.walletNumberField) },
+            returnUrl: data.optionalString("returnUrl"), notifyUrl: data.optionalString("notifyUrl"))
+    }
+
+    private func payoutRequest(_ data: CommandData) throws -> AmanpayPayoutRequest {
+        AmanpayPayoutRequest(
+            paymentId: try data.string("paymentId"), amount: try data.amount(), currency: try data.string("currency"),
+            customerEmail: try data.string("customerEmail"), customerName: try data.string("customerName"),
+            paymentMethod: AmanpayPaymentMethod(rawValue: try data.string("paymentMethod")),
+            recipientType: try data.string("recipientType"),
+            recipientMobileNumber: data.optionalString("recipientMobileNumber"),
+            customerId: data.optionalString("customerId"), customerKYCLevel: data.optionalString("customerKYCLevel"),
+            notifyUrl: data.optionalString("notifyUrl"))
+    }
+}

@@ -1,0 +1,206 @@
+import AMQP
+import Logging
+import PayBridgeContract
+import ProviderCore
+import Synchronization
+
+/// What to do with a delivery once it has been processed.
+enum DeliveryDisposition: Equatable {
+    /// Its outcome (event, retry or dead letter) is confirmed by the broker: ack it.
+    case ack
+    /// Put it back and stop consuming this provider for a while (configuration failure, open circuit).
+    case requeueAndPause(reason: String)
+    /// Put it back (its outcome could not be published); it is redelivered and goes through status-first.
+    case requeue
+}
+
+/// Processes one command delivery: validate, execute, publish the outcome, decide ack/requeue.
+///
+/// The rules (issue 4):
+/// - invalid command → `command.failed` (invalid_command) + dead-letter queue with the reason; never requeued.
+/// - provider answered → `payment.response` (including declines and `unknown` after an unresolved ambiguous
+///   create).
+/// - transient failure after the client's in-process retries → broker-side delayed retry with the attempt count
+///   in `x-paybridge-attempt`; past `maxAttempts` → `command.failed` (retries_exhausted) + dead-letter queue.
+/// - configuration failure / open circuit → requeue and pause the provider (commands are not burned).
+/// - the delivery is acked only after its outcome is confirmed.
+final class CommandProcessor: Sendable {
+    let executor: any PaymentCommandExecutor
+    let publisher: OutcomePublisher
+    let metrics: PayBridgeMetrics
+    let maxAttempts: Int
+    let logger: Logger
+    private let decoder = CommandDecoder()
+    private let seenCommands = Mutex(RecentIDs(capacity: 100_000))
+
+    init(executor: any PaymentCommandExecutor, publisher: OutcomePublisher, metrics: PayBridgeMetrics,
+         maxAttempts: Int, logger: Logger) {
+        self.executor = executor
+        self.publisher = publisher
+        self.metrics = metrics
+        self.maxAttempts = maxAttempts
+        self.logger = logger
+    }
+
+    var provider: Provider { executor.provider }
+    var queue: String { Topology.commandQueue(provider) }
+
+    func process(_ delivery: AMQPDelivery) async -> DeliveryDisposition {
+        let headers = delivery.properties.headers
+        let attempt = Int(headers?[Topology.Headers.attempt]?.intValue ?? 1)
+        let routingKey = headers?[Topology.Headers.originalRoutingKey]?.stringValue ?? delivery.routingKey
+        var logger = self.logger
+        logger[metadataKey: "paybridge.provider"] = "\(provider.rawValue)"
+        logger[metadataKey: "paybridge.attempt"] = "\(attempt)"
+        logger[metadataKey: AMQPLoggingKeys.deliveryTag] = "\(delivery.deliveryTag)"
+        do {
+            switch decoder.decode(delivery.body, routingKey: routingKey) {
+            case .failure(let rejection):
+                logger.warning("invalid command dead-lettered", metadata: [
+                    "paybridge.command_id": "\(rejection.commandId ?? "-")", "paybridge.reason": "\(rejection.code)",
+                ])
+                let failed = OutcomeEvents.commandFailed(rejection: rejection, provider: provider)
+                try await publisher.publish(failed)
+                try await publisher.deadLetter(
+                    delivery, sourceQueue: queue, originalRoutingKey: routingKey, attempt: attempt,
+                    reason: .invalidCommand, code: rejection.code, detail: rejection.message,
+                    failedEventId: failed.event.id)
+                metrics.command(provider: provider.rawValue, outcome: "dead_letter")
+                metrics.deadLetter(provider: provider.rawValue, reason: ErrorClass.invalidCommand.rawValue)
+                return .ack
+            case .success(let command):
+                logger[metadataKey: "paybridge.command_id"] = "\(command.id)"
+                logger[metadataKey: "paybridge.operation"] = "\(command.kind.rawValue)"
+                return try await execute(command, delivery: delivery, attempt: attempt, routingKey: routingKey,
+                                         logger: logger)
+            }
+        } catch {
+            // The outcome could not be published (broker trouble): nothing was acked, so the command comes back
+            // and goes through status-first.
+            logger.error("could not publish the outcome; requeueing the command", metadata: ["error": "\(error)"])
+            metrics.command(provider: provider.rawValue, outcome: "requeued")
+            return .requeue
+        }
+    }
+
+    private func execute(
+        _ command: PaymentCommand, delivery: AMQPDelivery, attempt: Int, routingKey: String, logger: Logger
+    ) async throws -> DeliveryDisposition {
+        let seenBefore = seenCommands.withLock { $0.insert(command.id) }
+        let statusFirst = command.kind.createsPayment && (delivery.redelivered || attempt > 1 || seenBefore)
+        if seenBefore { logger.info("command id seen before: status-first") }
+        let started = ContinuousClock.now
+        defer { metrics.providerLatency(provider: provider.rawValue, operation: command.operation, .now - started) }
+        do {
+            let result = try await executor.execute(command, statusFirst: statusFirst)
+            let outcome = OutcomeMapping.outcome(
+                result, provider: provider, commandId: command.id, operation: command.operation,
+                paymentId: command.paymentId, attempts: attempt)
+            try await publisher.publish(OutcomeEvents.response(outcome))
+            metrics.command(provider: provider.rawValue, outcome: "response")
+            logger.debug("command executed", metadata: ["paybridge.status": "\(outcome.status.rawValue)"])
+            return .ack
+        } catch let error as ProviderError {
+            return try await handle(error, command: command, delivery: delivery, attempt: attempt,
+                                    routingKey: routingKey, logger: logger)
+        } catch let error as CommandDataError {
+            return try await fail(command, delivery: delivery, attempt: attempt, routingKey: routingKey,
+                                  code: "INVALID_COMMAND_DATA", message: error.description, errorClass: .invalidCommand,
+                                  status: .failed, deadLetter: true, logger: logger)
+        }
+    }
+
+    private func handle(
+        _ error: ProviderError, command: PaymentCommand, delivery: AMQPDelivery, attempt: Int, routingKey: String,
+        logger: Logger
+    ) async throws -> DeliveryDisposition {
+        switch error.errorClass {
+        case .configuration:
+            logger.error("provider rejected PayBridge's configuration; pausing this provider",
+                         metadata: ["error": "\(error)"])
+            return .requeueAndPause(reason: "configuration: \(error.code)")
+        case _ where error.isCircuitOpen:
+            logger.warning("circuit open; pausing this provider", metadata: ["error": "\(error)"])
+            return .requeueAndPause(reason: "circuit open")
+        case .transient:
+            guard attempt < maxAttempts else {
+                logger.error("retries exhausted; dead-lettering", metadata: ["error": "\(error)"])
+                return try await fail(
+                    command, delivery: delivery, attempt: attempt, routingKey: routingKey, code: error.code,
+                    message: "gave up after \(attempt) attempts: \(error.message)", errorClass: .retriesExhausted,
+                    status: command.kind.createsPayment ? .unknown : .failed, deadLetter: true, logger: logger,
+                    raw: error.rawBody)
+            }
+            try await publisher.scheduleRetry(of: delivery, provider: provider, nextAttempt: attempt + 1,
+                                              originalRoutingKey: routingKey)
+            metrics.retry(provider: provider.rawValue)
+            metrics.command(provider: provider.rawValue, outcome: "retry")
+            logger.info("transient failure; retry scheduled", metadata: [
+                "error": "\(error)", "paybridge.next_attempt": "\(attempt + 1)",
+            ])
+            return .ack
+        case .ambiguous:
+            // The create may have reached the provider and its status could not be read: report `unknown`, never
+            // failed (A5, F8). A later status command or callback settles it.
+            let outcome = OutcomeMapping.failure(
+                command, code: error.code, message: error.message, errorClass: .unknown, status: .unknown,
+                attempts: attempt, raw: error.rawBody)
+            try await publisher.publish(OutcomeEvents.response(outcome))
+            metrics.command(provider: provider.rawValue, outcome: "response")
+            return .ack
+        default:
+            // Declines arrive as results; what lands here is a request the provider refused (invalid_request) or
+            // a payment it does not know (lookup): the command cannot succeed as sent.
+            let deadLetter = error.errorClass == .invalidRequest
+            return try await fail(
+                command, delivery: delivery, attempt: attempt, routingKey: routingKey, code: error.code,
+                message: error.message, errorClass: OutcomeMapping.errorClass(error.errorClass),
+                status: error.errorClass == .lookup ? .unknown : .failed, deadLetter: deadLetter, logger: logger,
+                raw: error.rawBody)
+        }
+    }
+
+    private func fail(
+        _ command: PaymentCommand, delivery: AMQPDelivery, attempt: Int, routingKey: String, code: String,
+        message: String, errorClass: ErrorClass, status: PayBridgeContract.PaymentStatus, deadLetter: Bool,
+        logger: Logger, raw: String? = nil
+    ) async throws -> DeliveryDisposition {
+        let outcome = OutcomeMapping.failure(
+            command, code: code, message: message, errorClass: errorClass, status: status, attempts: attempt, raw: raw)
+        let failed = OutcomeEvents.commandFailed(outcome)
+        try await publisher.publish(failed)
+        metrics.command(provider: provider.rawValue, outcome: "failed")
+        if deadLetter {
+            try await publisher.deadLetter(
+                delivery, sourceQueue: queue, originalRoutingKey: routingKey, attempt: attempt, reason: errorClass,
+                code: code, detail: message, failedEventId: failed.event.id)
+            metrics.deadLetter(provider: provider.rawValue, reason: errorClass.rawValue)
+        }
+        logger.warning("command failed", metadata: ["paybridge.error": "\(code)", "paybridge.class": "\(errorClass)"])
+        return .ack
+    }
+}
+
+/// A bounded set of recently seen ids (oldest forgotten first).
+struct RecentIDs {
+    let capacity: Int
+    private var set: Set<String> = []
+    private var order: [String] = []
+    private var head = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Records `id`; returns `true` when it was already there.
+    mutating func insert(_ id: String) -> Bool {
+        if set.contains(id) { return true }
+        set.insert(id)
+        if order.count < capacity {
+            order.append(id)
+        } else {
+            set.remove(order[head])
+            order[head] = id
+            head = (head + 1) % capacity
+        }
+        return false
+    }
+}

@@ -1,0 +1,67 @@
+import FirstPay
+import PayBridgeContract
+import ProviderCore
+
+/// Executes `firstpay.*` commands with ``FirstPayClient``.
+struct FirstPayCommandExecutor: PaymentCommandExecutor {
+    let client: FirstPayClient
+    var provider: Provider { .firstpay }
+    var circuitState: CircuitState { client.breaker.currentState }
+
+    func execute(_ command: PaymentCommand, statusFirst: Bool) async throws -> ProviderResult {
+        let data = CommandData(data: command.data)
+        switch command.kind {
+        case .firstpayPayIn, .firstpayPayOut:
+            let request = try paymentRequest(data)
+            let operation = command.operation
+            if statusFirst {
+                // F8: a command seen before reads the status by merchantPaymentId first; create only on NOT_FOUND.
+                do {
+                    var existing = try await client.status(merchantPaymentId: request.merchantPaymentId)
+                    existing.operation = operation
+                    return existing
+                } catch let error as ProviderError where error.errorClass == .lookup {}
+            }
+            return command.kind == .firstpayPayIn ? try await client.payIn(request) : try await client.payOut(request)
+        case .firstpayStatus:
+            return try await client.status(
+                paymentId: data.optionalString("paymentId"), merchantPaymentId: data.optionalString("merchantPaymentId"))
+        case .firstpaySMS:
+            let paymentId = try data.string("paymentId")
+            let confirmation = try await client.confirmSMS(paymentId: paymentId, code: try data.string("code"))
+            // The SMS answer is only {"isSucceed": …}; the payment's state follows by postback.
+            return ProviderResult(
+                provider: "firstpay", operation: "sms",
+                status: confirmation.isSucceed ? .processing : .requiresAction,
+                providerStatus: confirmation.isSucceed ? "SMS_ACCEPTED" : "SMS_REJECTED",
+                providerPaymentId: paymentId, merchantPaymentId: data.optionalString("merchantPaymentId"),
+                error: confirmation.isSucceed
+                    ? nil
+                    : ProviderErrorInfo(code: "SMS_REJECTED", message: "FirstPay did not accept the SMS code",
+                                        errorClass: .invalidRequest),
+                httpStatus: 200, rawBody: confirmation.rawBody)
+        default:
+            throw CommandDataError(field: "type", problem: "\(command.type) is not a FirstPay command")
+        }
+    }
+
+    private func paymentRequest(_ data: CommandData) throws -> FirstPayPaymentRequest {
+        guard let fields = data.data["clientFieldsValues"]?.arrayValue else {
+            throw CommandDataError(field: "clientFieldsValues", problem: "must be an array")
+        }
+        let clientFields = try fields.map { item -> FirstPayClientField in
+            guard let key = item["key"]?.stringValue, let value = item["value"]?.stringValue else {
+                throw CommandDataError(field: "clientFieldsValues", problem: "items need string key and value")
+            }
+            return FirstPayClientField(key: key, value: value)
+        }
+        return FirstPayPaymentRequest(
+            accountId: try data.integer("accountId"), paymentMethodId: try data.string("paymentMethodId"),
+            amount: try data.amount(), clientFieldsValues: clientFields,
+            merchantPaymentId: try data.string("merchantPaymentId"),
+            merchantUserId: data.optionalString("merchantUserId"),
+            successRedirectUrl: data.optionalString("successRedirectUrl"),
+            failureRedirectUrl: data.optionalString("failureRedirectUrl"),
+            postBackUrl: data.optionalString("postBackUrl"), attachmentId: data.optionalString("attachmentId"))
+    }
+}

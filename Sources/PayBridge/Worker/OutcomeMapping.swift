@@ -1,0 +1,59 @@
+import Foundation
+import PayBridgeContract
+import ProviderCore
+
+/// Turns provider results and errors into the contract's event data.
+enum OutcomeMapping {
+    static func status(_ status: ProviderCore.PaymentStatus) -> PayBridgeContract.PaymentStatus {
+        PayBridgeContract.PaymentStatus(rawValue: status.rawValue) ?? .unknown
+    }
+
+    static func errorClass(_ retryClass: RetryClass) -> ErrorClass {
+        switch retryClass {
+        case .transient: .transient
+        case .configuration: .configuration
+        case .declined: .declined
+        case .invalidRequest: .invalidCommand
+        case .ambiguous: .unknown
+        case .lookup: .invalidCommand
+        default: .providerError
+        }
+    }
+
+    /// The provider's body as JSON for `data.raw` (a JSON string when it was not JSON, `null` when empty).
+    static func raw(_ body: String) -> PayBridgeContract.JSONValue {
+        guard !body.isEmpty else { return .null }
+        if let json = try? PayBridgeContract.JSONValue.parse(body) { return json }
+        return .string(body)
+    }
+
+    static func outcome(
+        _ result: ProviderResult, provider: Provider, commandId: String?, operation: String?, paymentId: String?,
+        attempts: Int?
+    ) -> PaymentOutcome {
+        let mappedStatus = status(result.status)
+        return PaymentOutcome(
+            commandId: commandId, provider: provider, operation: operation,
+            paymentId: result.merchantPaymentId ?? paymentId, providerPaymentId: result.providerPaymentId,
+            providerOperationId: result.operationId, status: mappedStatus, final: result.isFinal,
+            providerStatus: result.providerStatus, amount: result.amount?.description, currency: result.currency,
+            error: result.error.map {
+                OutcomeError(code: $0.code, message: $0.message, errorClass: errorClass($0.errorClass))
+            },
+            redirectUrl: result.redirectUrl, additionalFields: result.additionalFields, attempts: attempts,
+            raw: raw(result.rawBody))
+    }
+
+    /// `command.failed` data for a command that could not be executed.
+    static func failure(
+        _ command: PaymentCommand, code: String, message: String, errorClass: ErrorClass,
+        status: PayBridgeContract.PaymentStatus, attempts: Int, raw: String? = nil
+    ) -> PaymentOutcome {
+        PaymentOutcome(
+            commandId: command.id, provider: command.provider, operation: command.operation,
+            paymentId: command.paymentId, status: status, final: status == .failed,
+            amount: command.data["amount"]?.stringValue, currency: command.data["currency"]?.stringValue,
+            error: OutcomeError(code: code, message: message, errorClass: errorClass), attempts: attempts,
+            raw: raw.map(Self.raw) ?? .null)
+    }
+}

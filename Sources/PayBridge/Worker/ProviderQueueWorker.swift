@@ -1,0 +1,130 @@
+import AMQP
+import Logging
+import PayBridgeContract
+import ServiceLifecycle
+import Synchronization
+
+/// Consumes one provider's command queue and processes many commands at once (bounded by the prefetch), as a
+/// `Service`.
+///
+/// - A configuration failure or an open circuit stops consuming this queue: the triggering command and the
+///   ones already received are requeued unprocessed, the provider is reported not ready, and consuming resumes
+///   after a backoff (doubling up to `maximumPause`).
+/// - Graceful shutdown (SIGTERM): cancel the consumer, finish the commands in flight (publish, ack), return.
+final class ProviderQueueWorker: Service, Sendable {
+    struct Settings: Sendable {
+        var prefetch: UInt16 = 50
+        var initialPause: Duration = .seconds(5)
+        var maximumPause: Duration = .seconds(300)
+    }
+
+    let processor: CommandProcessor
+    let connection: AMQPConnection
+    let settings: Settings
+    let readiness: Readiness
+    let metrics: PayBridgeMetrics
+    let logger: Logger
+    private let current = Mutex<AMQPConsumer?>(nil)
+    private let stopping = Atomic<Bool>(false)
+
+    init(processor: CommandProcessor, connection: AMQPConnection, settings: Settings, readiness: Readiness,
+         metrics: PayBridgeMetrics, logger: Logger) {
+        self.processor = processor
+        self.connection = connection
+        self.settings = settings
+        self.readiness = readiness
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    var provider: String { processor.provider.rawValue }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await consumeUntilStopped()
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
+    /// Stops taking new commands; in-flight ones finish. Safe from any context.
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        current.withLock { $0?.requestCancellation() }
+    }
+
+    private func consumeUntilStopped() async throws {
+        var pause = settings.initialPause
+        while !stopping.load(ordering: .acquiring) {
+            let consumer = try await connection.consume(queue: processor.queue, prefetch: settings.prefetch,
+                                                        consumerTag: "paybridge-\(provider)-\(UUIDTag.make())")
+            current.withLock { $0 = consumer }
+            if stopping.load(ordering: .acquiring) { consumer.requestCancellation() }
+            logger.info("consuming", metadata: [AMQPLoggingKeys.queue: "\(processor.queue)"])
+            let pauseReason = try await consumeOnce(consumer)
+            current.withLock { $0 = nil }
+            guard let pauseReason, !stopping.load(ordering: .acquiring) else { break }
+            readiness.pause(provider: provider, reason: pauseReason)
+            logger.warning("stopped consuming; backing off", metadata: [
+                "paybridge.reason": "\(pauseReason)", "paybridge.pause": "\(pause)",
+            ])
+            try await sleepUnlessStopping(pause)
+            pause = min(pause * 2, settings.maximumPause)
+            readiness.resume(provider: provider)
+        }
+        logger.info("drained", metadata: [AMQPLoggingKeys.queue: "\(processor.queue)"])
+    }
+
+    /// Consumes until the consumer is cancelled; returns the pause reason when a command asked for a pause.
+    private func consumeOnce(_ consumer: AMQPConsumer) async throws -> String? {
+        let pauseReason = PauseReason()
+        try await withThrowingDiscardingTaskGroup { group in
+            for try await delivery in consumer {
+                if pauseReason.value != nil {
+                    // Paused: what is still buffered goes back untouched.
+                    try? await delivery.nack(requeue: true)
+                    continue
+                }
+                metrics.inFlight(provider: provider, delta: 1)
+                group.addTask { [processor, metrics, provider] in
+                    defer { metrics.inFlight(provider: provider, delta: -1) }
+                    switch await processor.process(delivery) {
+                    case .ack:
+                        try? await delivery.ack()
+                    case .requeue:
+                        try? await delivery.nack(requeue: true)
+                    case .requeueAndPause(let reason):
+                        try? await delivery.nack(requeue: true)
+                        if pauseReason.setIfEmpty(reason) { consumer.requestCancellation() }
+                    }
+                }
+            }
+        }
+        return pauseReason.value
+    }
+
+    private func sleepUnlessStopping(_ duration: Duration) async throws {
+        let deadline = ContinuousClock.now + duration
+        while !stopping.load(ordering: .acquiring), ContinuousClock.now < deadline {
+            try await Task.sleep(for: min(.milliseconds(250), deadline - .now))
+        }
+    }
+}
+
+enum UUIDTag {
+    static func make() -> String { String(UInt64.random(in: 0...UInt64.max), radix: 36) }
+}
+
+/// The first reason a command asked to pause consumption.
+final class PauseReason: Sendable {
+    private let reason = Mutex<String?>(nil)
+    var value: String? { reason.withLock { $0 } }
+    /// Sets the reason unless one is set; returns `true` when this call set it.
+    func setIfEmpty(_ newReason: String) -> Bool {
+        reason.withLock { current in
+            guard current == nil else { return false }
+            current = newReason
+            return true
+        }
+    }
+}
