@@ -104,7 +104,7 @@ public enum OutcomeEvents {
         let event = CloudEvent(
             id: id, type: type, source: source, time: rfc3339(time), subject: outcome.paymentId ?? outcome.providerPaymentId,
             datacontenttype: "application/json", data: data)
-        let properties = OutcomeMessageProperties(
+        let properties = MessageProperties(
             messageId: id, correlationId: outcome.commandId, type: type, contentType: Topology.contentType,
             deliveryMode: Topology.persistentDeliveryMode, timestamp: Int64(time.timeIntervalSince1970.rounded(.down)),
             appId: "paybridge")

@@ -7,7 +7,7 @@ public struct OutcomeMessage: Sendable, Equatable {
     /// Routing key, e.g. `amanpay.purchase.response`.
     public let routingKey: String
     /// AMQP basic properties mirroring the envelope.
-    public let properties: OutcomeMessageProperties
+    public let properties: MessageProperties
 
     /// The message body: canonical JSON of ``event``.
     public var body: [UInt8] { event.serialized() }

@@ -188,3 +188,28 @@ struct Unexpected: Error, CustomStringConvertible {
     init(_ r: CommandRejection) { rejection = r }
     var description: String { "unexpected rejection \(rejection)" }
 }
+
+@Suite struct CommandMessageTests {
+    @Test func builtCommandsDecode() throws {
+        let data: JSONValue = [
+            "accountId": 12, "paymentMethodId": "pm_bkash", "amount": "500.00",
+            "clientFieldsValues": [["key": "wallet", "value": "01712345678"]], "merchantPaymentId": "order-42",
+        ]
+        let message = CommandMessage(
+            kind: .firstpayPayIn, id: "cmd-42", data: data, source: "/tests", extensions: ["traceparent": "00-1-2-01"])
+        #expect(message.validate().isEmpty)
+        #expect(message.exchange == "payments.commands")
+        #expect(message.routingKey == "firstpay.pay_in")
+        #expect(message.properties.messageId == "cmd-42")
+        #expect(message.properties.type == "paybridge.firstpay.pay_in.v1")
+        #expect(message.properties.contentType == "application/cloudevents+json")
+        let command = try CommandDecoder().decode(message.body, routingKey: message.routingKey).get()
+        #expect(command.id == "cmd-42")
+        #expect(command.paymentId == "order-42")
+        #expect(command.data["amount"] == "500.00")
+        #expect(command.event.extensions["traceparent"] == "00-1-2-01")
+
+        let bad = CommandMessage(kind: .amanpayStatus, id: "c", data: ["paymentId": "p"], source: "/tests")
+        #expect(bad.validate().map(\.message) == ["required property 'paymentType' is missing"])
+    }
+}
