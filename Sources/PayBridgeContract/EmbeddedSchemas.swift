@@ -81,8 +81,8 @@ enum EmbeddedSchemas {
   "$defs": {
     "decimalAmount": {
       "type": "string",
-      "description": "Amount in major currency units as a decimal string: no sign, no exponent, at most two fraction digits (\"250.50\", \"250.5\", \"1000\"). Never a JSON number: amounts are decimals and must not pass through binary floating point.",
-      "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]{1,2})?$",
+      "description": "Amount in major currency units as a decimal string: positive, no sign, no exponent, no leading zeros, at most two fraction digits (\"250.50\", \"250.5\", \"1000\", \"0.01\"). Never a JSON number: amounts are decimals and must not pass through binary floating point. At most 16 characters (13 integer digits), within FirstPay's 15 significant digits (F5).",
+      "pattern": "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]*(\\.[0-9]{1,2})?)$",
       "maxLength": 16,
       "examples": [
         "250.50",
@@ -291,8 +291,8 @@ enum EmbeddedSchemas {
   "$defs": {
     "decimalAmount": {
       "type": "string",
-      "description": "Amount in major currency units as a decimal string: no sign, no exponent, at most two fraction digits (\"250.50\", \"250.5\", \"1000\"). Never a JSON number: amounts are decimals and must not pass through binary floating point.",
-      "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]{1,2})?$",
+      "description": "Amount in major currency units as a decimal string: positive, no sign, no exponent, no leading zeros, at most two fraction digits (\"250.50\", \"250.5\", \"1000\", \"0.01\"). Never a JSON number: amounts are decimals and must not pass through binary floating point. At most 16 characters (13 integer digits), within FirstPay's 15 significant digits (F5).",
+      "pattern": "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]*(\\.[0-9]{1,2})?)$",
       "maxLength": 16,
       "examples": [
         "250.50",
@@ -819,8 +819,8 @@ enum EmbeddedSchemas {
   "$defs": {
     "decimalAmount": {
       "type": "string",
-      "description": "Amount in major currency units as a decimal string: no sign, no exponent, at most two fraction digits (\"250.50\", \"250.5\", \"1000\"). Never a JSON number: amounts are decimals and must not pass through binary floating point.",
-      "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]{1,2})?$",
+      "description": "Amount in major currency units as a decimal string: positive, no sign, no exponent, no leading zeros, at most two fraction digits (\"250.50\", \"250.5\", \"1000\", \"0.01\"). Never a JSON number: amounts are decimals and must not pass through binary floating point. At most 16 characters (13 integer digits), within FirstPay's 15 significant digits (F5).",
+      "pattern": "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]*(\\.[0-9]{1,2})?)$",
       "maxLength": 16,
       "examples": [
         "250.50",
@@ -1033,8 +1033,8 @@ enum EmbeddedSchemas {
   "$defs": {
     "decimalAmount": {
       "type": "string",
-      "description": "Amount in major currency units as a decimal string: no sign, no exponent, at most two fraction digits (\"250.50\", \"250.5\", \"1000\"). Never a JSON number: amounts are decimals and must not pass through binary floating point.",
-      "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]{1,2})?$",
+      "description": "Amount in major currency units as a decimal string: positive, no sign, no exponent, no leading zeros, at most two fraction digits (\"250.50\", \"250.5\", \"1000\", \"0.01\"). Never a JSON number: amounts are decimals and must not pass through binary floating point. At most 16 characters (13 integer digits), within FirstPay's 15 significant digits (F5).",
+      "pattern": "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]*(\\.[0-9]{1,2})?)$",
       "maxLength": 16,
       "examples": [
         "250.50",

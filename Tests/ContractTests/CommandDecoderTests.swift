@@ -95,7 +95,10 @@ import Testing
         #expect(errors.map(\.description) == ["/data/amount: must be string, not number"])
     }
 
-    @Test(arguments: ["250.505", "-1.00", "01.00", "1e3", "250.", "", " 250.50", "250,50", "12345678901234.50"])
+    @Test(arguments: [
+        "250.505", "-1.00", "01.00", "1e3", "250.", "", " 250.50", "250,50", "12345678901234.50", "0", "0.00", "0.0",
+        "00.10", ".5",
+    ])
     func badDecimalAmountIsASchemaViolation(_ amount: String) throws {
         let data = #"{"accountId":12,"paymentMethodId":"pm","amount":"\#(amount)","clientFieldsValues":[],"merchantPaymentId":"o1"}"#
         let errors = try violations(try rejection(commandBody(.firstpayPayIn, data: data)))
@@ -103,7 +106,7 @@ import Testing
         #expect(!errors.isEmpty)
     }
 
-    @Test(arguments: ["0", "0.01", "250.5", "250.50", "1000000.00", "9999999999999.99"])
+    @Test(arguments: ["0.01", "0.1", "0.10", "0.05", "1", "250.5", "250.50", "1000000.00", "9999999999999.99"])
     func goodDecimalAmountsAreAccepted(_ amount: String) throws {
         let data = #"{"accountId":12,"paymentMethodId":"pm","amount":"\#(amount)","clientFieldsValues":[],"merchantPaymentId":"o1"}"#
         let command = try decoder.decode(commandBody(.firstpayPayIn, data: data)).get()
