@@ -1531,7 +1531,7 @@ enum EmbeddedSchemas {
           "description": "Human-readable text; never branch on it. Never contains secrets."
         },
         "class": {
-          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error).",
+          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error). not_found: the provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported with status failed and final false, because a create still in flight may make it appear.",
           "enum": [
             "invalid_command",
             "configuration",
@@ -1539,7 +1539,8 @@ enum EmbeddedSchemas {
             "transient",
             "retries_exhausted",
             "unknown",
-            "provider_error"
+            "provider_error",
+            "not_found"
           ]
         }
       },
@@ -1675,7 +1676,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.command.failed.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "payment_812",
       "datacontenttype": "application/json",
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
@@ -1695,7 +1695,8 @@ enum EmbeddedSchemas {
           "class": "invalid_command"
         },
         "raw": null
-      }
+      },
+      "subject": "payment_812"
     },
     {
       "specversion": "1.0",
@@ -1703,7 +1704,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.command.failed.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "order-42",
       "datacontenttype": "application/json",
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PB",
@@ -1725,7 +1725,8 @@ enum EmbeddedSchemas {
         "raw": {
           "error": "Internal Server Error"
         }
-      }
+      },
+      "subject": "order-42"
     },
     {
       "specversion": "1.0",
@@ -1733,7 +1734,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.command.failed.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "unknown",
       "datacontenttype": "application/json",
       "data": {
         "commandId": null,
@@ -1876,7 +1876,7 @@ enum EmbeddedSchemas {
           "description": "Human-readable text; never branch on it. Never contains secrets."
         },
         "class": {
-          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error).",
+          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error). not_found: the provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported with status failed and final false, because a create still in flight may make it appear.",
           "enum": [
             "invalid_command",
             "configuration",
@@ -1884,7 +1884,8 @@ enum EmbeddedSchemas {
             "transient",
             "retries_exhausted",
             "unknown",
-            "provider_error"
+            "provider_error",
+            "not_found"
           ]
         }
       },
@@ -2010,7 +2011,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.callback.v1",
       "source": "/paybridge/callbacks",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "payment_812",
       "datacontenttype": "application/json",
       "data": {
         "commandId": null,
@@ -2033,7 +2033,8 @@ enum EmbeddedSchemas {
           "customerName": "Mark Cooper",
           "customerAccountNumber": "185927571757184"
         }
-      }
+      },
+      "subject": "payment_812"
     },
     {
       "specversion": "1.0",
@@ -2041,7 +2042,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.callback.v1",
       "source": "/paybridge/callbacks",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "62861",
       "datacontenttype": "application/json",
       "data": {
         "commandId": null,
@@ -2066,7 +2066,8 @@ enum EmbeddedSchemas {
           "transactionId": 62861,
           "status": "SPECIFICATION"
         }
-      }
+      },
+      "subject": "62861"
     },
     {
       "specversion": "1.0",
@@ -2074,7 +2075,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.callback.v1",
       "source": "/paybridge/callbacks",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "order-42",
       "datacontenttype": "application/json",
       "data": {
         "commandId": null,
@@ -2108,7 +2108,8 @@ enum EmbeddedSchemas {
           "paymentMethodId": "pm_bkash",
           "status": "FAILED"
         }
-      }
+      },
+      "subject": "order-42"
     }
   ]
 }
@@ -2231,7 +2232,7 @@ enum EmbeddedSchemas {
           "description": "Human-readable text; never branch on it. Never contains secrets."
         },
         "class": {
-          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error).",
+          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error). not_found: the provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported with status failed and final false, because a create still in flight may make it appear.",
           "enum": [
             "invalid_command",
             "configuration",
@@ -2239,7 +2240,8 @@ enum EmbeddedSchemas {
             "transient",
             "retries_exhausted",
             "unknown",
-            "provider_error"
+            "provider_error",
+            "not_found"
           ]
         }
       },
@@ -2415,7 +2417,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.response.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "payment_812",
       "datacontenttype": "application/json",
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
@@ -2439,7 +2440,8 @@ enum EmbeddedSchemas {
           "redirectUrl": "https://page.amanpay.io/checkout/04c881d8-8744-11f0-85ec",
           "paymentType": "purchase"
         }
-      }
+      },
+      "subject": "payment_812"
     },
     {
       "specversion": "1.0",
@@ -2447,7 +2449,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.response.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "order-42",
       "datacontenttype": "application/json",
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PB",
@@ -2476,7 +2477,8 @@ enum EmbeddedSchemas {
           "merchantPaymentId": "order-42",
           "createdAt": "2024-05-01T10:00:00.000Z"
         }
-      }
+      },
+      "subject": "order-42"
     },
     {
       "specversion": "1.0",
@@ -2484,7 +2486,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.response.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "payment_814",
       "datacontenttype": "application/json",
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PC",
@@ -2513,7 +2514,8 @@ enum EmbeddedSchemas {
           "currency": "BDT",
           "paymentType": "purchase"
         }
-      }
+      },
+      "subject": "payment_814"
     }
   ]
 }

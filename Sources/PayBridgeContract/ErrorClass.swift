@@ -17,4 +17,8 @@ public enum ErrorClass: String, Sendable, Hashable, CaseIterable {
     case unknown
     /// The provider answered something unusable (bad signature, unparseable body, unexpected error).
     case providerError = "provider_error"
+    /// The provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404
+    /// NOT_FOUND). Reported as a response with status `failed` and `final` false: a create still in flight may
+    /// make it appear.
+    case notFound = "not_found"
 }
