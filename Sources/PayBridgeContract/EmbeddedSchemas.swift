@@ -1631,6 +1631,7 @@ enum EmbeddedSchemas {
           "description": "Currency code as the provider wrote it (FirstPay `currencyCode`/`currency`); null when unknown."
         },
         "error": {
+          "description": "Why the command failed; always present (never null) in this event.",
           "allOf": [
             {
               "$ref": "#/$defs/error"

@@ -220,9 +220,11 @@ public struct JSONSchemaValidator: Sendable {
         if case .array(let subs)? = s["anyOf"] {
             var firstBranchErrors: [SchemaValidationError]? = nil
             var matched = false
-            for sub in subs {
+            for (k, sub) in subs.enumerated() {
                 var branch: [SchemaValidationError] = []
-                check(sub, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1, errors: &branch)
+                check(
+                    sub, instance, instancePath: instancePath, schemaPath: schemaPath + "/anyOf/\(k)", depth: depth + 1,
+                    errors: &branch)
                 if branch.isEmpty {
                     matched = true
                     break
@@ -236,9 +238,11 @@ public struct JSONSchemaValidator: Sendable {
         if case .array(let subs)? = s["oneOf"] {
             var matches = 0
             var firstBranchErrors: [SchemaValidationError]? = nil
-            for sub in subs {
+            for (k, sub) in subs.enumerated() {
                 var branch: [SchemaValidationError] = []
-                check(sub, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1, errors: &branch)
+                check(
+                    sub, instance, instancePath: instancePath, schemaPath: schemaPath + "/oneOf/\(k)", depth: depth + 1,
+                    errors: &branch)
                 if branch.isEmpty { matches += 1 } else if firstBranchErrors == nil { firstBranchErrors = branch }
             }
             if matches == 0 {
