@@ -216,3 +216,27 @@ struct Unexpected: Error, CustomStringConvertible {
         #expect(bad.validate().map(\.message) == ["required property 'paymentType' is missing"])
     }
 }
+
+@Suite struct CommandDecoderRobustnessTests {
+    /// "Never a crash": every single-byte corruption and every truncation of a valid command is either accepted or
+    /// rejected with a reason.
+    @Test func corruptedAndTruncatedBodiesNeverCrash() {
+        let decoder = CommandDecoder()
+        let body = commandBody(
+            .amanpaySpecify, data: #"{"transactionId":"62861","operationId":29609,"additionalFields":{"Otp":"1é\u00e9"}}"#)
+        #expect((try? decoder.decode(body).get()) != nil)
+        var rejected = 0
+        for index in body.indices {
+            for replacement: UInt8 in [0x00, 0x22, 0x5C, 0x7B, 0x5D, 0x2C, 0x30, 0xFF, 0xC3] {
+                var mutated = body
+                mutated[index] = replacement
+                if case .failure(let r) = decoder.decode(mutated) {
+                    rejected += 1
+                    #expect(!r.message.isEmpty)
+                }
+            }
+            if case .failure = decoder.decode(body[..<index]) { rejected += 1 }
+        }
+        #expect(rejected > body.count)
+    }
+}
