@@ -81,8 +81,8 @@ enum EmbeddedSchemas {
   "$defs": {
     "decimalAmount": {
       "type": "string",
-      "description": "Amount in major currency units as a decimal string: no sign, no exponent, at most two fraction digits (\"250.50\", \"250.5\", \"1000\"). Never a JSON number: amounts are decimals and must not pass through binary floating point.",
-      "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]{1,2})?$",
+      "description": "Amount in major currency units as a decimal string: positive, no sign, no exponent, no leading zeros, at most two fraction digits (\"250.50\", \"250.5\", \"1000\", \"0.01\"). Never a JSON number: amounts are decimals and must not pass through binary floating point. At most 16 characters (13 integer digits), within FirstPay's 15 significant digits (F5).",
+      "pattern": "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]*(\\.[0-9]{1,2})?)$",
       "maxLength": 16,
       "examples": [
         "250.50",
@@ -291,8 +291,8 @@ enum EmbeddedSchemas {
   "$defs": {
     "decimalAmount": {
       "type": "string",
-      "description": "Amount in major currency units as a decimal string: no sign, no exponent, at most two fraction digits (\"250.50\", \"250.5\", \"1000\"). Never a JSON number: amounts are decimals and must not pass through binary floating point.",
-      "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]{1,2})?$",
+      "description": "Amount in major currency units as a decimal string: positive, no sign, no exponent, no leading zeros, at most two fraction digits (\"250.50\", \"250.5\", \"1000\", \"0.01\"). Never a JSON number: amounts are decimals and must not pass through binary floating point. At most 16 characters (13 integer digits), within FirstPay's 15 significant digits (F5).",
+      "pattern": "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]*(\\.[0-9]{1,2})?)$",
       "maxLength": 16,
       "examples": [
         "250.50",
@@ -819,8 +819,8 @@ enum EmbeddedSchemas {
   "$defs": {
     "decimalAmount": {
       "type": "string",
-      "description": "Amount in major currency units as a decimal string: no sign, no exponent, at most two fraction digits (\"250.50\", \"250.5\", \"1000\"). Never a JSON number: amounts are decimals and must not pass through binary floating point.",
-      "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]{1,2})?$",
+      "description": "Amount in major currency units as a decimal string: positive, no sign, no exponent, no leading zeros, at most two fraction digits (\"250.50\", \"250.5\", \"1000\", \"0.01\"). Never a JSON number: amounts are decimals and must not pass through binary floating point. At most 16 characters (13 integer digits), within FirstPay's 15 significant digits (F5).",
+      "pattern": "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]*(\\.[0-9]{1,2})?)$",
       "maxLength": 16,
       "examples": [
         "250.50",
@@ -1033,8 +1033,8 @@ enum EmbeddedSchemas {
   "$defs": {
     "decimalAmount": {
       "type": "string",
-      "description": "Amount in major currency units as a decimal string: no sign, no exponent, at most two fraction digits (\"250.50\", \"250.5\", \"1000\"). Never a JSON number: amounts are decimals and must not pass through binary floating point.",
-      "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]{1,2})?$",
+      "description": "Amount in major currency units as a decimal string: positive, no sign, no exponent, no leading zeros, at most two fraction digits (\"250.50\", \"250.5\", \"1000\", \"0.01\"). Never a JSON number: amounts are decimals and must not pass through binary floating point. At most 16 characters (13 integer digits), within FirstPay's 15 significant digits (F5).",
+      "pattern": "^(0\\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]*(\\.[0-9]{1,2})?)$",
       "maxLength": 16,
       "examples": [
         "250.50",
@@ -1531,7 +1531,7 @@ enum EmbeddedSchemas {
           "description": "Human-readable text; never branch on it. Never contains secrets."
         },
         "class": {
-          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error).",
+          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error). not_found: the provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported with status failed and final false, because a create still in flight may make it appear.",
           "enum": [
             "invalid_command",
             "configuration",
@@ -1539,7 +1539,8 @@ enum EmbeddedSchemas {
             "transient",
             "retries_exhausted",
             "unknown",
-            "provider_error"
+            "provider_error",
+            "not_found"
           ]
         }
       },
@@ -1630,6 +1631,7 @@ enum EmbeddedSchemas {
           "description": "Currency code as the provider wrote it (FirstPay `currencyCode`/`currency`); null when unknown."
         },
         "error": {
+          "description": "Why the command failed; always present (never null) in this event.",
           "allOf": [
             {
               "$ref": "#/$defs/error"
@@ -1675,7 +1677,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.command.failed.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "payment_812",
       "datacontenttype": "application/json",
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
@@ -1695,7 +1696,8 @@ enum EmbeddedSchemas {
           "class": "invalid_command"
         },
         "raw": null
-      }
+      },
+      "subject": "payment_812"
     },
     {
       "specversion": "1.0",
@@ -1703,7 +1705,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.command.failed.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "order-42",
       "datacontenttype": "application/json",
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PB",
@@ -1725,7 +1726,8 @@ enum EmbeddedSchemas {
         "raw": {
           "error": "Internal Server Error"
         }
-      }
+      },
+      "subject": "order-42"
     },
     {
       "specversion": "1.0",
@@ -1733,7 +1735,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.command.failed.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "unknown",
       "datacontenttype": "application/json",
       "data": {
         "commandId": null,
@@ -1876,7 +1877,7 @@ enum EmbeddedSchemas {
           "description": "Human-readable text; never branch on it. Never contains secrets."
         },
         "class": {
-          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error).",
+          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error). not_found: the provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported with status failed and final false, because a create still in flight may make it appear.",
           "enum": [
             "invalid_command",
             "configuration",
@@ -1884,7 +1885,8 @@ enum EmbeddedSchemas {
             "transient",
             "retries_exhausted",
             "unknown",
-            "provider_error"
+            "provider_error",
+            "not_found"
           ]
         }
       },
@@ -2010,7 +2012,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.callback.v1",
       "source": "/paybridge/callbacks",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "payment_812",
       "datacontenttype": "application/json",
       "data": {
         "commandId": null,
@@ -2033,7 +2034,8 @@ enum EmbeddedSchemas {
           "customerName": "Mark Cooper",
           "customerAccountNumber": "185927571757184"
         }
-      }
+      },
+      "subject": "payment_812"
     },
     {
       "specversion": "1.0",
@@ -2041,7 +2043,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.callback.v1",
       "source": "/paybridge/callbacks",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "62861",
       "datacontenttype": "application/json",
       "data": {
         "commandId": null,
@@ -2066,7 +2067,8 @@ enum EmbeddedSchemas {
           "transactionId": 62861,
           "status": "SPECIFICATION"
         }
-      }
+      },
+      "subject": "62861"
     },
     {
       "specversion": "1.0",
@@ -2074,7 +2076,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.callback.v1",
       "source": "/paybridge/callbacks",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "order-42",
       "datacontenttype": "application/json",
       "data": {
         "commandId": null,
@@ -2108,7 +2109,8 @@ enum EmbeddedSchemas {
           "paymentMethodId": "pm_bkash",
           "status": "FAILED"
         }
-      }
+      },
+      "subject": "order-42"
     }
   ]
 }
@@ -2231,7 +2233,7 @@ enum EmbeddedSchemas {
           "description": "Human-readable text; never branch on it. Never contains secrets."
         },
         "class": {
-          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error).",
+          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error). not_found: the provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported with status failed and final false, because a create still in flight may make it appear.",
           "enum": [
             "invalid_command",
             "configuration",
@@ -2239,7 +2241,8 @@ enum EmbeddedSchemas {
             "transient",
             "retries_exhausted",
             "unknown",
-            "provider_error"
+            "provider_error",
+            "not_found"
           ]
         }
       },
@@ -2415,7 +2418,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.response.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "payment_812",
       "datacontenttype": "application/json",
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
@@ -2439,7 +2441,8 @@ enum EmbeddedSchemas {
           "redirectUrl": "https://page.amanpay.io/checkout/04c881d8-8744-11f0-85ec",
           "paymentType": "purchase"
         }
-      }
+      },
+      "subject": "payment_812"
     },
     {
       "specversion": "1.0",
@@ -2447,7 +2450,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.response.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "order-42",
       "datacontenttype": "application/json",
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PB",
@@ -2476,7 +2478,8 @@ enum EmbeddedSchemas {
           "merchantPaymentId": "order-42",
           "createdAt": "2024-05-01T10:00:00.000Z"
         }
-      }
+      },
+      "subject": "order-42"
     },
     {
       "specversion": "1.0",
@@ -2484,7 +2487,6 @@ enum EmbeddedSchemas {
       "type": "paybridge.payment.response.v1",
       "source": "/paybridge/worker",
       "time": "2026-11-21T06:00:01.250Z",
-      "subject": "payment_814",
       "datacontenttype": "application/json",
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PC",
@@ -2513,7 +2515,8 @@ enum EmbeddedSchemas {
           "currency": "BDT",
           "paymentType": "purchase"
         }
-      }
+      },
+      "subject": "payment_814"
     }
   ]
 }

@@ -1,13 +1,3 @@
-/// Why a JSON text could not be parsed. Safe to print: it never contains the input beyond one character.
-public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// Byte offset into the input where the problem was found.
-    public let offset: Int
-    /// What is wrong, e.g. `"expected ':' after object key"`.
-    public let reason: String
-
-    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
-}
-
 /// A strict RFC 8259 parser over UTF-8 bytes that keeps number literals as text.
 struct JSONParser {
     /// Deeper nesting is rejected rather than risking the stack.
@@ -254,59 +244,5 @@ struct JSONParser {
 
     private func printable(_ c: UInt8) -> String {
         (0x21...0x7E).contains(c) ? String(UnicodeScalar(c)) : "\\x" + String(c, radix: 16)
-    }
-}
-
-/// Canonical writer for ``JSONValue``.
-enum JSONSerializer {
-    static func write(_ value: JSONValue, into out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
-        case .bool(true): out.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
-        case .bool(false): out.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
-        case .number(let n): out.append(contentsOf: n.text.utf8)
-        case .string(let s): writeString(s, into: &out)
-        case .array(let a):
-            out.append(UInt8(ascii: "["))
-            for (k, element) in a.enumerated() {
-                if k > 0 { out.append(UInt8(ascii: ",")) }
-                write(element, into: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let o):
-            out.append(UInt8(ascii: "{"))
-            for (k, key) in sortedKeys(o).enumerated() {
-                if k > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                write(o[key]!, into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    /// Keys in UTF-16 code unit order (RFC 8785 §3.2.3).
-    static func sortedKeys(_ o: [String: JSONValue]) -> [String] {
-        o.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
-    }
-
-    static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for c in s.utf8 {
-            switch c {
-            case 0x22: out.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
-            default: out.append(c)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }

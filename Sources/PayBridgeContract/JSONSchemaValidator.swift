@@ -1,25 +1,5 @@
 import Foundation
 
-/// One reason an instance does not satisfy a schema. Safe to print: it names paths and rules, and quotes at most
-/// short scalar values from the instance.
-public struct SchemaValidationError: Sendable, Equatable, CustomStringConvertible {
-    /// JSON Pointer (RFC 6901) into the instance, `""` for the whole document, e.g. `/data/amount`.
-    public let instancePath: String
-    /// JSON Pointer into the schema of the keyword that failed, e.g. `#/properties/data/properties/amount/pattern`.
-    public let schemaPath: String
-    /// Human-readable reason, e.g. `must match pattern ^(0|[1-9][0-9]*)(\.[0-9]{1,2})?$`.
-    public let message: String
-
-    public var description: String { "\(instancePath.isEmpty ? "/" : instancePath): \(message)" }
-}
-
-/// A schema the validator cannot use (bad `$ref`, invalid `pattern`).
-public struct SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What is wrong.
-    public let reason: String
-    public var description: String { "unusable JSON Schema: \(reason)" }
-}
-
 /// A compact JSON Schema 2020-12 validator for the subset PayBridge's schemas use.
 ///
 /// Supported keywords: boolean schemas, `type` (string or list; `integer` = a number without fractional part),
@@ -240,9 +220,11 @@ public struct JSONSchemaValidator: Sendable {
         if case .array(let subs)? = s["anyOf"] {
             var firstBranchErrors: [SchemaValidationError]? = nil
             var matched = false
-            for sub in subs {
+            for (k, sub) in subs.enumerated() {
                 var branch: [SchemaValidationError] = []
-                check(sub, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1, errors: &branch)
+                check(
+                    sub, instance, instancePath: instancePath, schemaPath: schemaPath + "/anyOf/\(k)", depth: depth + 1,
+                    errors: &branch)
                 if branch.isEmpty {
                     matched = true
                     break
@@ -256,9 +238,11 @@ public struct JSONSchemaValidator: Sendable {
         if case .array(let subs)? = s["oneOf"] {
             var matches = 0
             var firstBranchErrors: [SchemaValidationError]? = nil
-            for sub in subs {
+            for (k, sub) in subs.enumerated() {
                 var branch: [SchemaValidationError] = []
-                check(sub, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1, errors: &branch)
+                check(
+                    sub, instance, instancePath: instancePath, schemaPath: schemaPath + "/oneOf/\(k)", depth: depth + 1,
+                    errors: &branch)
                 if branch.isEmpty { matches += 1 } else if firstBranchErrors == nil { firstBranchErrors = branch }
             }
             if matches == 0 {

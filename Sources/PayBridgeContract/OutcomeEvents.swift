@@ -1,38 +1,5 @@
 import Foundation
 
-/// A ready-to-publish outcome event: the CloudEvent, where to publish it and the AMQP properties.
-public struct OutcomeMessage: Sendable, Equatable {
-    /// The event (structured mode).
-    public let event: CloudEvent
-    /// Exchange: ``Topology/outcomesExchange``.
-    public let exchange: String
-    /// Routing key, e.g. `amanpay.purchase.response`.
-    public let routingKey: String
-    /// AMQP basic properties mirroring the envelope.
-    public let properties: OutcomeMessageProperties
-
-    /// The message body: canonical JSON of ``event``.
-    public var body: [UInt8] { event.serialized() }
-}
-
-/// AMQP basic properties for an outcome event. The publisher maps them onto its AMQP library's properties.
-public struct OutcomeMessageProperties: Sendable, Equatable {
-    /// `message_id` = the event id.
-    public let messageId: String
-    /// `correlation_id` = the command id (`nil` for callbacks).
-    public let correlationId: String?
-    /// `type` = the CloudEvents type.
-    public let type: String
-    /// `content_type` = `application/cloudevents+json`.
-    public let contentType: String
-    /// `delivery_mode` = 2 (persistent).
-    public let deliveryMode: UInt8
-    /// `timestamp`, seconds since 1970 (AMQP timestamps have second resolution).
-    public let timestamp: Int64
-    /// `app_id` = `paybridge`.
-    public let appId: String
-}
-
 /// Builders for the three outcome event types.
 ///
 /// Every builder derives the event id with ``EventID`` (deterministic), sets `subject` to the merchant's payment id
@@ -137,7 +104,7 @@ public enum OutcomeEvents {
         let event = CloudEvent(
             id: id, type: type, source: source, time: rfc3339(time), subject: outcome.paymentId ?? outcome.providerPaymentId,
             datacontenttype: "application/json", data: data)
-        let properties = OutcomeMessageProperties(
+        let properties = MessageProperties(
             messageId: id, correlationId: outcome.commandId, type: type, contentType: Topology.contentType,
             deliveryMode: Topology.persistentDeliveryMode, timestamp: Int64(time.timeIntervalSince1970.rounded(.down)),
             appId: "paybridge")

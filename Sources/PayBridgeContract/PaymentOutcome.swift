@@ -85,28 +85,3 @@ public struct PaymentOutcome: Sendable, Equatable {
         return .object(o)
     }
 }
-
-/// `data.error` of an outcome event.
-public struct OutcomeError: Sendable, Equatable {
-    /// Provider error code or PayBridge code (`SCHEMA_VIOLATION`, `RETRIES_EXHAUSTED`, …).
-    public var code: String
-    /// Human-readable text; never contains secrets.
-    public var message: String
-    /// The class (`class` in JSON).
-    public var errorClass: ErrorClass
-
-    /// Creates an error.
-    /// - Parameters:
-    ///   - code: the code.
-    ///   - message: the text.
-    ///   - errorClass: the class.
-    public init(code: String, message: String, errorClass: ErrorClass) {
-        self.code = code
-        self.message = message
-        self.errorClass = errorClass
-    }
-
-    var jsonValue: JSONValue {
-        ["code": .string(code), "message": .string(message), "class": .string(errorClass.rawValue)]
-    }
-}

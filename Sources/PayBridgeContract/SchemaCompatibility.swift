@@ -1,13 +1,3 @@
-/// One way a current schema accepts less than its baseline.
-public struct CompatibilityIssue: Sendable, Equatable, CustomStringConvertible {
-    /// JSON Pointer into the baseline schema where the narrowing is, e.g. `#/properties/data/properties/amount`.
-    public let path: String
-    /// What narrowed, e.g. `property 'amount' was removed`.
-    public let message: String
-
-    public var description: String { "\(path): \(message)" }
-}
-
 /// Checks that a schema version only widened relative to a frozen baseline ("within v1 only additive changes").
 ///
 /// Conservative structural comparison, walking both schemas in parallel (following local `$ref`s in each):

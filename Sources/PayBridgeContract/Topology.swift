@@ -1,3 +1,5 @@
+import Foundation
+
 /// RabbitMQ names shared by the worker, the callback endpoint, `paybridge topology` and consumers.
 ///
 /// Pinned by issue 4 ("Message contract"): ``commandsExchange``, ``outcomesExchange``, the per-provider quorum
@@ -110,5 +112,34 @@ public enum Topology {
         public static let failedEventId = "x-paybridge-failed-event-id"
         /// Maximum length of ``deadLetterDetail``.
         public static let maximumDetailLength = 1024
+    }
+}
+
+extension Topology {
+    /// The PayBridge headers for a command published to ``deadLetterExchange``, all as strings except
+    /// ``Headers/attempt`` (add that yourself as an integer when known).
+    /// - Parameters:
+    ///   - reason: the error class (`invalid_command`, `retries_exhausted`, …).
+    ///   - code: the error code (`SCHEMA_VIOLATION`, …).
+    ///   - detail: human-readable detail; clipped to ``Headers/maximumDetailLength`` characters.
+    ///   - sourceQueue: the queue the command was consumed from.
+    ///   - failedEventId: id of the `command.failed` event published for it.
+    ///   - originalRoutingKey: the routing key it was first published with, when known.
+    ///   - at: when it was dead-lettered.
+    /// - Returns: header name → value.
+    public static func deadLetterHeaders(
+        reason: ErrorClass, code: String, detail: String, sourceQueue: String, failedEventId: String,
+        originalRoutingKey: String?, at: Date = Date()
+    ) -> [String: String] {
+        var headers = [
+            Headers.deadLetterReason: reason.rawValue,
+            Headers.deadLetterCode: code,
+            Headers.deadLetterDetail: String(detail.prefix(Headers.maximumDetailLength)),
+            Headers.deadLetteredAt: OutcomeEvents.rfc3339(at),
+            Headers.sourceQueue: sourceQueue,
+            Headers.failedEventId: failedEventId,
+        ]
+        if let originalRoutingKey { headers[Headers.originalRoutingKey] = originalRoutingKey }
+        return headers
     }
 }

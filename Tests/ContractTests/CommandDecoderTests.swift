@@ -95,7 +95,10 @@ import Testing
         #expect(errors.map(\.description) == ["/data/amount: must be string, not number"])
     }
 
-    @Test(arguments: ["250.505", "-1.00", "01.00", "1e3", "250.", "", " 250.50", "250,50", "12345678901234.50"])
+    @Test(arguments: [
+        "250.505", "-1.00", "01.00", "1e3", "250.", "", " 250.50", "250,50", "12345678901234.50", "0", "0.00", "0.0",
+        "00.10", ".5",
+    ])
     func badDecimalAmountIsASchemaViolation(_ amount: String) throws {
         let data = #"{"accountId":12,"paymentMethodId":"pm","amount":"\#(amount)","clientFieldsValues":[],"merchantPaymentId":"o1"}"#
         let errors = try violations(try rejection(commandBody(.firstpayPayIn, data: data)))
@@ -103,7 +106,7 @@ import Testing
         #expect(!errors.isEmpty)
     }
 
-    @Test(arguments: ["0", "0.01", "250.5", "250.50", "1000000.00", "9999999999999.99"])
+    @Test(arguments: ["0.01", "0.1", "0.10", "0.05", "1", "250.5", "250.50", "1000000.00", "9999999999999.99"])
     func goodDecimalAmountsAreAccepted(_ amount: String) throws {
         let data = #"{"accountId":12,"paymentMethodId":"pm","amount":"\#(amount)","clientFieldsValues":[],"merchantPaymentId":"o1"}"#
         let command = try decoder.decode(commandBody(.firstpayPayIn, data: data)).get()
@@ -187,4 +190,53 @@ struct Unexpected: Error, CustomStringConvertible {
     let rejection: CommandRejection
     init(_ r: CommandRejection) { rejection = r }
     var description: String { "unexpected rejection \(rejection)" }
+}
+
+@Suite struct CommandMessageTests {
+    @Test func builtCommandsDecode() throws {
+        let data: JSONValue = [
+            "accountId": 12, "paymentMethodId": "pm_bkash", "amount": "500.00",
+            "clientFieldsValues": [["key": "wallet", "value": "01712345678"]], "merchantPaymentId": "order-42",
+        ]
+        let message = CommandMessage(
+            kind: .firstpayPayIn, id: "cmd-42", data: data, source: "/tests", extensions: ["traceparent": "00-1-2-01"])
+        #expect(message.validate().isEmpty)
+        #expect(message.exchange == "payments.commands")
+        #expect(message.routingKey == "firstpay.pay_in")
+        #expect(message.properties.messageId == "cmd-42")
+        #expect(message.properties.type == "paybridge.firstpay.pay_in.v1")
+        #expect(message.properties.contentType == "application/cloudevents+json")
+        let command = try CommandDecoder().decode(message.body, routingKey: message.routingKey).get()
+        #expect(command.id == "cmd-42")
+        #expect(command.paymentId == "order-42")
+        #expect(command.data["amount"] == "500.00")
+        #expect(command.event.extensions["traceparent"] == "00-1-2-01")
+
+        let bad = CommandMessage(kind: .amanpayStatus, id: "c", data: ["paymentId": "p"], source: "/tests")
+        #expect(bad.validate().map(\.message) == ["required property 'paymentType' is missing"])
+    }
+}
+
+@Suite struct CommandDecoderRobustnessTests {
+    /// "Never a crash": every single-byte corruption and every truncation of a valid command is either accepted or
+    /// rejected with a reason.
+    @Test func corruptedAndTruncatedBodiesNeverCrash() {
+        let decoder = CommandDecoder()
+        let body = commandBody(
+            .amanpaySpecify, data: #"{"transactionId":"62861","operationId":29609,"additionalFields":{"Otp":"1é\u00e9"}}"#)
+        #expect((try? decoder.decode(body).get()) != nil)
+        var rejected = 0
+        for index in body.indices {
+            for replacement: UInt8 in [0x00, 0x22, 0x5C, 0x7B, 0x5D, 0x2C, 0x30, 0xFF, 0xC3] {
+                var mutated = body
+                mutated[index] = replacement
+                if case .failure(let r) = decoder.decode(mutated) {
+                    rejected += 1
+                    #expect(!r.message.isEmpty)
+                }
+            }
+            if case .failure = decoder.decode(body[..<index]) { rejected += 1 }
+        }
+        #expect(rejected > body.count)
+    }
 }

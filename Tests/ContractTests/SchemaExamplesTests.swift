@@ -71,3 +71,20 @@ import Testing
         }
     }
 }
+
+@Suite struct SwiftTypesMatchSchemasTests {
+    static let eventTypes = [OutcomeEvents.responseType, OutcomeEvents.callbackType, OutcomeEvents.commandFailedType]
+
+    @Test(arguments: eventTypes)
+    func enumsAgreeWithTheEventSchemas(_ type: String) throws {
+        let schema = try #require(ContractSchemas.schema(forType: type))
+        let defs = try #require(schema["$defs"])
+        let statuses = try #require(defs["status"]?["enum"]?.arrayValue).compactMap(\.stringValue)
+        #expect(statuses == PaymentStatus.allCases.map(\.rawValue))
+        let classes = try #require(defs["error"]?["properties"]?["class"]?["enum"]?.arrayValue).compactMap(\.stringValue)
+        #expect(classes == ErrorClass.allCases.map(\.rawValue))
+        let providers = try #require(defs["data"]?["properties"]?["provider"]?["enum"]?.arrayValue)
+            .compactMap(\.stringValue)
+        #expect(providers == Provider.allCases.map(\.rawValue))
+    }
+}

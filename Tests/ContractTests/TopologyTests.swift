@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import PayBridgeContract
@@ -35,5 +36,27 @@ import Testing
         #expect(PaymentCommandKind(type: "paybridge.firstpay.pay_in.v2") == nil)
         #expect(Provider.amanpay.commandKinds.map(\.operation) == ["purchase", "payout", "status", "specify"])
         #expect(Provider.firstpay.commandKinds.map(\.operation) == ["pay_in", "pay_out", "status", "sms"])
+    }
+}
+
+@Suite struct DeadLetterHeadersTests {
+    @Test func headersForARejectedCommand() throws {
+        guard case .failure(let rejection) = CommandDecoder().decode(Array("{".utf8), routingKey: "amanpay.status")
+        else {
+            Issue.record("expected a rejection")
+            return
+        }
+        let failed = OutcomeEvents.commandFailed(rejection: rejection, provider: .amanpay)
+        let headers = Topology.deadLetterHeaders(
+            reason: rejection.errorClass, code: rejection.code, detail: rejection.message + String(repeating: "x", count: 2000),
+            sourceQueue: Topology.commandQueue(.amanpay), failedEventId: failed.event.id,
+            originalRoutingKey: "amanpay.status", at: Date(timeIntervalSince1970: 0))
+        #expect(headers["x-paybridge-dead-letter-reason"] == "invalid_command")
+        #expect(headers["x-paybridge-dead-letter-code"] == "BAD_JSON")
+        #expect(headers["x-paybridge-dead-letter-detail"]?.count == 1024)
+        #expect(headers["x-paybridge-dead-lettered-at"] == "1970-01-01T00:00:00.000Z")
+        #expect(headers["x-paybridge-source-queue"] == "payments.amanpay")
+        #expect(headers["x-paybridge-failed-event-id"] == failed.event.id)
+        #expect(headers["x-paybridge-original-routing-key"] == "amanpay.status")
     }
 }
