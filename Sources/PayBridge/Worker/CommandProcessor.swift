@@ -149,24 +149,25 @@ final class CommandProcessor: Sendable {
             metrics.command(provider: provider.rawValue, outcome: "response")
             return .ack
         default:
-            // Declines arrive as results; what lands here is a request the provider refused (invalid_request) or
-            // a payment it does not know (lookup): the command cannot succeed as sent.
-            let deadLetter = error.errorClass == .invalidRequest
+            // Declines arrive as results; what lands here is a request the provider refused (invalid_request,
+            // dead-lettered: it cannot succeed as sent) or a payment it does not know (lookup: `not_found`, status
+            // failed but not final, since a create still in flight may make it appear).
+            let isLookup = error.errorClass == .lookup
             return try await fail(
                 command, delivery: delivery, attempt: attempt, routingKey: routingKey, code: error.code,
-                message: error.message, errorClass: OutcomeMapping.errorClass(error.errorClass),
-                status: error.errorClass == .lookup ? .unknown : .failed, deadLetter: deadLetter, logger: logger,
-                raw: error.rawBody)
+                message: error.message, errorClass: OutcomeMapping.errorClass(error.errorClass), status: .failed,
+                final: !isLookup, deadLetter: !isLookup, logger: logger, raw: error.rawBody)
         }
     }
 
     private func fail(
         _ command: PaymentCommand, delivery: AMQPDelivery, attempt: Int, routingKey: String, code: String,
-        message: String, errorClass: ErrorClass, status: PayBridgeContract.PaymentStatus, deadLetter: Bool,
-        logger: Logger, raw: String? = nil
+        message: String, errorClass: ErrorClass, status: PayBridgeContract.PaymentStatus, final: Bool? = nil,
+        deadLetter: Bool, logger: Logger, raw: String? = nil
     ) async throws -> DeliveryDisposition {
         let outcome = OutcomeMapping.failure(
-            command, code: code, message: message, errorClass: errorClass, status: status, attempts: attempt, raw: raw)
+            command, code: code, message: message, errorClass: errorClass, status: status, final: final,
+            attempts: attempt, raw: raw)
         let failed = OutcomeEvents.commandFailed(outcome)
         try await publisher.publish(failed)
         metrics.command(provider: provider.rawValue, outcome: "failed")

@@ -15,7 +15,7 @@ enum OutcomeMapping {
         case .declined: .declined
         case .invalidRequest: .invalidCommand
         case .ambiguous: .unknown
-        case .lookup: .invalidCommand
+        case .lookup: .notFound
         default: .providerError
         }
     }
@@ -47,11 +47,11 @@ enum OutcomeMapping {
     /// `command.failed` data for a command that could not be executed.
     static func failure(
         _ command: PaymentCommand, code: String, message: String, errorClass: ErrorClass,
-        status: PayBridgeContract.PaymentStatus, attempts: Int, raw: String? = nil
+        status: PayBridgeContract.PaymentStatus, final: Bool? = nil, attempts: Int, raw: String? = nil
     ) -> PaymentOutcome {
         PaymentOutcome(
             commandId: command.id, provider: command.provider, operation: command.operation,
-            paymentId: command.paymentId, status: status, final: status == .failed,
+            paymentId: command.paymentId, status: status, final: final ?? (status == .failed),
             amount: command.data["amount"]?.stringValue, currency: command.data["currency"]?.stringValue,
             error: OutcomeError(code: code, message: message, errorClass: errorClass), attempts: attempts,
             raw: raw.map(Self.raw) ?? .null)

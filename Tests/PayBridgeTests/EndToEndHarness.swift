@@ -1,0 +1,257 @@
+import AMQP
+import Amanpay
+import FirstPay
+import Foundation
+import Logging
+@testable import PayBridge
+import PayBridgeContract
+import ProviderCore
+import ProviderSandbox
+import Synchronization
+import Testing
+
+/// `shared/providers/testdata` (CI clones `shared/` beside the repository).
+let providerTestdata: String = {
+    if let env = ProcessInfo.processInfo.environment["PAYBRIDGE_PROVIDER_TESTDATA"] { return env }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let candidates = [root.appendingPathComponent("../shared/providers/testdata").standardized.path,
+                      root.appendingPathComponent("shared/providers/testdata").path]
+    return candidates.first { FileManager.default.fileExists(atPath: $0 + "/README.md") } ?? candidates[0]
+}()
+
+let e2eLogger: Logger = {
+    var logger = Logger(label: "paybridge.e2e")
+    logger.logLevel = ProcessInfo.processInfo.environment["PAYBRIDGE_TEST_LOG"] == nil ? .critical : .debug
+    return logger
+}()
+
+@discardableResult
+func rabbitmqctl(_ arguments: String...) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["rabbitmqctl", "-q"] + arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+}
+
+/// One end-to-end world: its own vhost (so the pinned queue names never collide with other tests), a provider
+/// sandbox, a PayBridge runtime, and a listener that records every outcome event, each validated against its
+/// JSON Schema.
+final class EndToEnd: Sendable {
+    let vhost: String
+    let sandbox: ProviderSandbox
+    let amqpURL: String
+    let client: AMQPConnection
+    let events: EventRecorder
+
+    private init(vhost: String, sandbox: ProviderSandbox, amqpURL: String, client: AMQPConnection, events: EventRecorder) {
+        self.vhost = vhost
+        self.sandbox = sandbox
+        self.amqpURL = amqpURL
+        self.client = client
+        self.events = events
+    }
+
+    static func brokerBase() -> String {
+        let url = ProcessInfo.processInfo.environment["RABBITMQ_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
+        return String(url[..<url.index(url.lastIndex(of: "/")!, offsetBy: 0)])
+    }
+
+    /// Runs `body` in a fresh world; tears it down afterwards.
+    static func run<R: Sendable>(
+        configure: @Sendable (inout ProviderSandboxConfiguration) -> Void = { _ in },
+        _ body: @Sendable (EndToEnd) async throws -> R
+    ) async throws -> R {
+        let vhost = "paybridge-e2e-\(UUID().uuidString.prefix(8).lowercased())"
+        #expect(try rabbitmqctl("add_vhost", vhost) == 0, "rabbitmqctl add_vhost failed: is the broker local?")
+        try rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        defer { _ = try? rabbitmqctl("delete_vhost", vhost) }
+        var sandboxConfig = try ProviderSandboxConfiguration.testKeys(directory: providerTestdata)
+        sandboxConfig.callbackRetryDelay = .milliseconds(20)
+        sandboxConfig.callbackMaxRetryDelay = .milliseconds(200)
+        configure(&sandboxConfig)
+        let frozenConfig = sandboxConfig
+        return try await ProviderSandbox.withRunning(configuration: frozenConfig, logger: e2eLogger) { sandbox in
+            let url = "\(brokerBase())/\(vhost)"
+            let client = try await AMQPConnection.connect(url: url, logger: e2eLogger)
+            let world = EndToEnd(vhost: vhost, sandbox: sandbox, amqpURL: url, client: client, events: EventRecorder())
+            do {
+                try await PayBridgeTopology.declare(on: client)
+                try await world.events.start(on: client)
+                let result = try await body(world)
+                await client.close()
+                return result
+            } catch {
+                await client.close()
+                throw error
+            }
+        }
+    }
+
+    /// PayBridge's configuration for this world (both providers on the sandbox, fast client retries).
+    func configuration(maxAttempts: Int = 3, prefetch: UInt16 = 50, requestTimeout: Duration = .seconds(2))
+        throws -> PayBridgeConfiguration
+    {
+        var amqp = try AMQPConfiguration(url: amqpURL)
+        amqp.connectionName = "paybridge-e2e"
+        amqp.reconnect = AMQPReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(500))
+        let fastRetries = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50),
+                                      maxTotalTime: .seconds(5))
+        let timeouts = TransportTimeouts(connect: .seconds(1), request: requestTimeout)
+        let amanpay = AmanpayConfiguration(
+            baseURL: sandbox.baseURL, merchantId: sandbox.configuration.amanpayMerchantId,
+            secretKey: sandbox.configuration.amanpaySecretKey, timeouts: timeouts, retryPolicy: fastRetries)
+        let firstpay = FirstPayConfiguration(
+            baseURL: sandbox.baseURL, publicKeyPEM: sandbox.configuration.firstpayPublicKeyPEM,
+            merchantPrivateKeyPEM: Secret(try String(contentsOfFile: providerTestdata + "/merchant_private.pem",
+                                                     encoding: .utf8)),
+            timeouts: timeouts, retryPolicy: fastRetries)
+        var configuration = PayBridgeConfiguration(amqp: amqp, amanpay: amanpay, firstpay: firstpay)
+        configuration.httpPort = 0
+        configuration.maxAttempts = maxAttempts
+        configuration.prefetch = prefetch
+        configuration.shutdownTimeout = .seconds(20)
+        return configuration
+    }
+
+    /// Starts a runtime, points the sandbox's callbacks at it, runs `body`, then shuts it down gracefully.
+    func withPayBridge<R: Sendable>(
+        _ configuration: PayBridgeConfiguration? = nil, role: PayBridgeRuntime.Role = .all,
+        _ body: @Sendable (PayBridgeRuntime) async throws -> R
+    ) async throws -> R {
+        let runtime = try await PayBridgeRuntime.start(
+            configuration: configuration ?? self.configuration(), role: role, logger: e2eLogger, signals: [])
+        return try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
+            group.addTask { try await runtime.run() }
+            let port = await runtime.httpPort()
+            sandbox.setCallbackURLs(amanpay: "http://127.0.0.1:\(port)/callbacks/amanpay",
+                                    firstpay: "http://127.0.0.1:\(port)/callbacks/firstpay")
+            do {
+                let result = try await body(runtime)
+                await runtime.triggerGracefulShutdown()
+                try await group.waitForAll()
+                return result
+            } catch {
+                await runtime.triggerGracefulShutdown()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    /// Publishes a command (CloudEvents JSON) to `payments.commands`.
+    func send(_ kind: PaymentCommandKind, id: String = "cmd-\(UUID().uuidString.lowercased())",
+              data: [String: PayBridgeContract.JSONValue]) async throws -> String {
+        let envelope: PayBridgeContract.JSONValue = .object([
+            "specversion": .string("1.0"), "id": .string(id), "type": .string(kind.type),
+            "source": .string("/tests/e2e"), "time": .string("2026-11-21T06:00:00Z"),
+            "datacontenttype": .string("application/json"), "data": .object(data),
+        ])
+        try await sendRaw(envelope.serialized(), routingKey: kind.routingKey, messageId: id)
+        return id
+    }
+
+    func sendRaw(_ body: [UInt8], routingKey: String, messageId: String? = nil) async throws {
+        try await client.publish(body, exchange: Topology.commandsExchange, routingKey: routingKey, mandatory: true,
+                                 properties: .init(contentType: "application/cloudevents+json", persistent: true,
+                                                   messageId: messageId))
+    }
+}
+
+/// A received outcome event.
+struct RecordedEvent: Sendable {
+    let event: CloudEvent
+    let routingKey: String
+    let properties: AMQPProperties
+    let schemaErrors: [String]
+    var data: PayBridgeContract.JSONValue { event.data ?? .null }
+    var commandId: String? { data["commandId"]?.stringValue }
+    var status: String? { data["status"]?.stringValue }
+}
+
+/// Records every event on `payments.outcomes` (through its own exclusive queue bound with `#`).
+final class EventRecorder: Sendable {
+    private let state = Mutex<(events: [RecordedEvent], waiters: [UUID: (@Sendable ([RecordedEvent]) -> Bool, CheckedContinuation<Void, Never>)])>(([], [:]))
+
+    func start(on connection: AMQPConnection) async throws {
+        let queue = "e2e.events.\(UUID().uuidString.prefix(8).lowercased())"
+        try await connection.declare(AMQPQueue(queue, durable: false, exclusive: true, autoDelete: true))
+        try await connection.bind(queue: queue, exchange: Topology.outcomesExchange, routingKey: "#")
+        let consumer = try await connection.consume(queue: queue, prefetch: 1000)
+        Task { [self] in
+            do {
+                for try await delivery in consumer {
+                    try? await delivery.ack()
+                    record(delivery)
+                }
+            } catch {}
+        }
+    }
+
+    private func record(_ delivery: AMQPDelivery) {
+        guard let event = try? CloudEvent.parse(delivery.body) else {
+            Issue.record("an outcome that is not a CloudEvent: \(delivery.bodyString)")
+            return
+        }
+        let errors = OutcomeEvents.validate(event).map { "\($0)" }
+        let recorded = RecordedEvent(event: event, routingKey: delivery.routingKey, properties: delivery.properties,
+                                     schemaErrors: errors)
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.events.append(recorded)
+            var ready: [CheckedContinuation<Void, Never>] = []
+            for (id, waiter) in s.waiters where waiter.0(s.events) {
+                ready.append(waiter.1)
+                s.waiters.removeValue(forKey: id)
+            }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    var all: [RecordedEvent] { state.withLock { $0.events } }
+
+    /// Waits (bounded) until `condition` holds over the events received so far.
+    func wait(timeout: Duration = .seconds(30), until condition: @escaping @Sendable ([RecordedEvent]) -> Bool)
+        async throws
+    {
+        let id = UUID()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let satisfied = self.state.withLock { s -> Bool in
+                        if condition(s.events) { return true }
+                        s.waiters[id] = (condition, continuation)
+                        return false
+                    }
+                    if satisfied { continuation.resume() }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TimeoutError(what: "events condition not met within \(timeout)")
+            }
+            defer {
+                group.cancelAll()
+                if let waiter = self.state.withLock({ $0.waiters.removeValue(forKey: id) }) { waiter.1.resume() }
+            }
+            try await group.next()
+        }
+    }
+
+    /// Waits for the first event of `type` for `commandId`.
+    func first(type: String, commandId: String, timeout: Duration = .seconds(30)) async throws -> RecordedEvent {
+        try await wait(timeout: timeout) { $0.contains { $0.event.type == type && $0.commandId == commandId } }
+        return all.first { $0.event.type == type && $0.commandId == commandId }!
+    }
+
+    func forCommand(_ commandId: String) -> [RecordedEvent] { all.filter { $0.commandId == commandId } }
+}
+
+struct TimeoutError: Error, CustomStringConvertible {
+    var what: String
+    var description: String { what }
+}
