@@ -93,6 +93,13 @@ final class CommandProcessor: Sendable {
         defer { metrics.providerLatency(provider: provider.rawValue, operation: command.operation, .now - started) }
         do {
             let result = try await executor.execute(command, statusFirst: statusFirst)
+            if result.status == .unknown, let error = result.error, error.errorClass == .ambiguous {
+                // The client could not settle whether the create took effect. A broker-side retry goes through
+                // status-first, so it adopts the payment if it exists and creates it only if it does not.
+                return try await retryOrGiveUp(
+                    command, delivery: delivery, attempt: attempt, routingKey: routingKey, code: error.code,
+                    message: error.message, raw: result.rawBody, logger: logger)
+            }
             let outcome = OutcomeMapping.outcome(
                 result, provider: provider, commandId: command.id, operation: command.operation,
                 paymentId: command.paymentId, attempts: attempt)
@@ -122,32 +129,10 @@ final class CommandProcessor: Sendable {
         case _ where error.isCircuitOpen:
             logger.warning("circuit open; pausing this provider", metadata: ["error": "\(error)"])
             return .requeueAndPause(reason: "circuit open")
-        case .transient:
-            guard attempt < maxAttempts else {
-                logger.error("retries exhausted; dead-lettering", metadata: ["error": "\(error)"])
-                return try await fail(
-                    command, delivery: delivery, attempt: attempt, routingKey: routingKey, code: error.code,
-                    message: "gave up after \(attempt) attempts: \(error.message)", errorClass: .retriesExhausted,
-                    status: command.kind.createsPayment ? .unknown : .failed, deadLetter: true, logger: logger,
-                    raw: error.rawBody)
-            }
-            try await publisher.scheduleRetry(of: delivery, provider: provider, nextAttempt: attempt + 1,
-                                              originalRoutingKey: routingKey)
-            metrics.retry(provider: provider.rawValue)
-            metrics.command(provider: provider.rawValue, outcome: "retry")
-            logger.info("transient failure; retry scheduled", metadata: [
-                "error": "\(error)", "paybridge.next_attempt": "\(attempt + 1)",
-            ])
-            return .ack
-        case .ambiguous:
-            // The create may have reached the provider and its status could not be read: report `unknown`, never
-            // failed (A5, F8). A later status command or callback settles it.
-            let outcome = OutcomeMapping.failure(
-                command, code: error.code, message: error.message, errorClass: .unknown, status: .unknown,
-                attempts: attempt, raw: error.rawBody)
-            try await publisher.publish(OutcomeEvents.response(outcome))
-            metrics.command(provider: provider.rawValue, outcome: "response")
-            return .ack
+        case .transient, .ambiguous:
+            return try await retryOrGiveUp(
+                command, delivery: delivery, attempt: attempt, routingKey: routingKey, code: error.code,
+                message: error.message, raw: error.rawBody, logger: logger)
         default:
             // Declines arrive as results; what lands here is a request the provider refused (invalid_request,
             // dead-lettered: it cannot succeed as sent) or a payment it does not know (lookup: `not_found`, status
@@ -158,6 +143,30 @@ final class CommandProcessor: Sendable {
                 message: error.message, errorClass: OutcomeMapping.errorClass(error.errorClass), status: .failed,
                 final: !isLookup, deadLetter: !isLookup, logger: logger, raw: error.rawBody)
         }
+    }
+
+    /// Transient trouble (or a create whose outcome stayed open): a broker-side retry while attempts remain;
+    /// then `command.failed` (retries_exhausted) and the dead-letter queue. A create that may exist is reported
+    /// with status `unknown`, never `failed` (A5, F8).
+    private func retryOrGiveUp(
+        _ command: PaymentCommand, delivery: AMQPDelivery, attempt: Int, routingKey: String, code: String,
+        message: String, raw: String?, logger: Logger
+    ) async throws -> DeliveryDisposition {
+        guard attempt < maxAttempts else {
+            logger.error("retries exhausted; dead-lettering", metadata: ["paybridge.error": "\(code)"])
+            return try await fail(
+                command, delivery: delivery, attempt: attempt, routingKey: routingKey, code: code,
+                message: "gave up after \(attempt) attempts: \(message)", errorClass: .retriesExhausted,
+                status: command.kind.createsPayment ? .unknown : .failed, deadLetter: true, logger: logger, raw: raw)
+        }
+        try await publisher.scheduleRetry(of: delivery, provider: provider, nextAttempt: attempt + 1,
+                                          originalRoutingKey: routingKey)
+        metrics.retry(provider: provider.rawValue)
+        metrics.command(provider: provider.rawValue, outcome: "retry")
+        logger.info("transient failure; broker-side retry scheduled", metadata: [
+            "paybridge.error": "\(code)", "paybridge.next_attempt": "\(attempt + 1)",
+        ])
+        return .ack
     }
 
     private func fail(
