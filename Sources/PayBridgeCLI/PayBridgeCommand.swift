@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `paybridge`: the PayBridge adapter and its operator tools.
+@main
+struct PayBridgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "paybridge",
+        abstract: "Payment commands in over RabbitMQ, Amanpay/FirstPay over HTTP, CloudEvents out.",
+        subcommands: [WorkerCommand.self, CallbacksCommand.self, RunCommand.self, SandboxCommand.self]
+    )
+}

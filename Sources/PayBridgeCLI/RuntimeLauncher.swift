@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PayBridge
+
+/// Options shared by `worker`, `callbacks` and `run`.
+struct RuntimeOptions: ParsableArguments {
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (default: PAYBRIDGE_LOG_LEVEL or info).")
+    var logLevel: String?
+}
+
+/// Starts a ``PayBridgeRuntime`` from the environment and serves until SIGTERM/SIGINT (exit 0 after draining).
+/// A configuration problem prints one line naming the setting and exits 2; a broker problem exits 1.
+enum RuntimeLauncher {
+    static func run(role: PayBridgeRuntime.Role, options: RuntimeOptions) async throws {
+        let levelText = options.logLevel ?? ProcessInfo.processInfo.environment["PAYBRIDGE_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            fail("configuration: PAYBRIDGE_LOG_LEVEL / --log-level: unknown level \"\(levelText)\"", code: 2)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "paybridge")
+        logger.logLevel = level
+        let configuration: PayBridgeConfiguration
+        do {
+            configuration = try PayBridgeConfiguration.fromEnvironment()
+        } catch {
+            fail("\(error)", code: 2)
+        }
+        let runtime: PayBridgeRuntime
+        do {
+            runtime = try await PayBridgeRuntime.start(configuration: configuration, role: role, logger: logger)
+        } catch let error as ConfigurationError {
+            fail("\(error)", code: 2)
+        } catch {
+            fail("cannot start: \(error) (broker \(configuration.amqp.redactedURL), set by PAYBRIDGE_AMQP_URL)", code: 1)
+        }
+        do {
+            try await runtime.run()
+        } catch {
+            fail("stopped with an error: \(error)", code: 1)
+        }
+    }
+
+    static func fail(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("paybridge: \(message)\n".utf8))
+        exit(code)
+    }
+}

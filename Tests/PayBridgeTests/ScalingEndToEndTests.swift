@@ -1,0 +1,108 @@
+import AMQP
+import Foundation
+@testable import PayBridge
+import PayBridgeContract
+import ProviderSandbox
+import Testing
+
+/// The `paybridge` executable `swift build` put beside the test bundle.
+let paybridgeExecutable: String = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug/paybridge").path
+}()
+
+func responseCount(_ events: [RecordedEvent], _ ids: Set<String>) -> Int {
+    Set(events.filter { $0.event.type == OutcomeEvents.responseType }.compactMap(\.commandId))
+        .intersection(ids).count
+}
+
+@Suite(.timeLimit(.minutes(4))) struct ScalingEndToEndTests {
+    @Test func gracefulShutdownDrainsInFlightCommandsAndLosesNone() async throws {
+        try await EndToEnd.run { world in
+            world.sandbox.addFault(SandboxFault(provider: "amanpay", operation: "payout", latencyMs: 300))
+            var ids: Set<String> = []
+            for index in 0..<30 { ids.insert(try await world.send(.amanpayPayout, data: payoutData("drain-\(index)"))) }
+            let frozenIds = ids
+            let runtime = try await PayBridgeRuntime.start(
+                configuration: try world.configuration(prefetch: 10), role: .worker, logger: e2eLogger, signals: [])
+            let running = Task { try await runtime.run() }
+            // Shut down while commands are in flight at the provider.
+            try await world.events.wait { events in
+                events.contains { $0.event.type == OutcomeEvents.responseType }
+            }
+            await runtime.triggerGracefulShutdown()
+            try await running.value  // returns normally: drained
+            let answered = responseCount(world.events.all, frozenIds)
+            let left = try await world.client.declare(AMQPQueue(Topology.commandQueue(.amanpay), passive: true))
+            #expect(answered > 0)
+            #expect(answered + Int(left.messageCount) == frozenIds.count,
+                    "every command either got its event (and was acked) or is still queued")
+            let creates = world.sandbox.receivedRequests().filter { $0.operation == "payout" }.count
+            #expect(creates == answered, "nothing executed without its event, nothing executed twice")
+        }
+    }
+
+    @Test func twoWorkersShareAQueueAndEachCommandIsExecutedOnce() async throws {
+        try await EndToEnd.run { world in
+            world.sandbox.addFault(SandboxFault(provider: "firstpay", operation: "pay_out", latencyMs: 20))
+            let first = try await PayBridgeRuntime.start(
+                configuration: try world.configuration(prefetch: 5), role: .worker, logger: e2eLogger, signals: [])
+            let second = try await PayBridgeRuntime.start(
+                configuration: try world.configuration(prefetch: 5), role: .worker, logger: e2eLogger, signals: [])
+            let runs = [Task { try await first.run() }, Task { try await second.run() }]
+            var ids: Set<String> = []
+            for index in 0..<100 {
+                ids.insert(try await world.send(.firstpayPayOut, data: firstpayPaymentData("share-\(index)")))
+            }
+            let frozenIds = ids
+            try await world.events.wait(timeout: .seconds(60)) { responseCount($0, frozenIds) == frozenIds.count }
+            await first.triggerGracefulShutdown()
+            await second.triggerGracefulShutdown()
+            for run in runs { try await run.value }
+            let creates = world.sandbox.receivedRequests().filter { $0.operation == "pay_out" }
+            #expect(creates.count == 100)
+            #expect(Set(creates.compactMap(\.paymentId)).count == 100)
+            for runtime in [first, second] {
+                #expect(runtime.metrics.exposition().contains("paybridge_commands_total{provider=\"firstpay\",outcome=\"response\"}"),
+                        "both workers took a share")
+            }
+        }
+    }
+
+    @Test func workerKilledWithSIGKILLMidLoadLosesNoCommand() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: paybridgeExecutable),
+                "build the executable first (swift build); make test does")
+        try await EndToEnd.run { world in
+            world.sandbox.addFault(SandboxFault(provider: "amanpay", operation: "payout", latencyMs: 30))
+            var ids: Set<String> = []
+            for index in 0..<200 { ids.insert(try await world.send(.amanpayPayout, data: payoutData("kill-\(index)"))) }
+            let frozenIds = ids
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: paybridgeExecutable)
+            process.arguments = ["worker", "--log-level", "error"]
+            process.environment = [
+                "PAYBRIDGE_AMQP_URL": world.amqpURL, "PAYBRIDGE_HTTP_PORT": "0", "PAYBRIDGE_PREFETCH": "20",
+                "AMANPAY_BASE_URL": world.sandbox.baseURL,
+                "AMANPAY_MERCHANT_ID": "\(world.sandbox.configuration.amanpayMerchantId)",
+                "AMANPAY_SECRET_KEY": "s3cr3t",
+            ]
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            try await world.events.wait(timeout: .seconds(60)) { responseCount($0, frozenIds) >= 40 }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+            let answeredBeforeKill = responseCount(world.events.all, frozenIds)
+            #expect(answeredBeforeKill < frozenIds.count, "killed mid-load")
+
+            // A second worker takes over: the killed worker's unacked commands are redelivered to it.
+            try await world.withPayBridge(try world.configuration(prefetch: 20), role: .worker) { _ in
+                try await world.events.wait(timeout: .seconds(90)) { responseCount($0, frozenIds) == frozenIds.count }
+            }
+            let creates = world.sandbox.receivedRequests().filter { $0.operation == "payout" }
+            #expect(Set(creates.compactMap(\.paymentId)).count == 200)
+            #expect(creates.count == 200, "a redelivered command goes status-first and never creates twice")
+        }
+    }
+}
