@@ -310,3 +310,14 @@ public final class FirstPayClient: Sendable {
         return out
     }
 }
+
+extension FirstPayClient {
+    /// F7: a postback whose `id` and `status` equal the recorded state is a duplicate (answer 200, publish
+    /// nothing). Anything else, including SUCCESS ↔ FAILED after a final status, is a new fact (firstpay.md §6).
+    public static func isDuplicatePostback(
+        _ incoming: ProviderResult, recordedProviderPaymentId: String?, recordedProviderStatus: String?
+    ) -> Bool {
+        incoming.providerPaymentId == recordedProviderPaymentId && incoming.providerStatus == recordedProviderStatus
+            && recordedProviderStatus != nil
+    }
+}

@@ -12,11 +12,20 @@ public struct TransportTimeouts: Sendable, Hashable {
     public var request: Duration
     /// Largest response body accepted. Default 1 MiB.
     public var maxResponseBytes: Int
+    /// HTTP/1.1 connections kept per provider host (AsyncHTTPClient's soft limit). With a 100 ms provider this
+    /// caps throughput at about 10 × this many requests per second. Default 256.
+    public var maxConnectionsPerHost: Int
 
-    public init(connect: Duration = .seconds(2), request: Duration = .seconds(10), maxResponseBytes: Int = 1 << 20) {
+    public init(
+        connect: Duration = .seconds(2),
+        request: Duration = .seconds(10),
+        maxResponseBytes: Int = 1 << 20,
+        maxConnectionsPerHost: Int = 256
+    ) {
         self.connect = connect
         self.request = request
         self.maxResponseBytes = maxResponseBytes
+        self.maxConnectionsPerHost = maxConnectionsPerHost
     }
 }
 
@@ -72,7 +81,8 @@ public final class ProviderHTTPTransport: Sendable {
             connect: .nanoseconds(timeouts.connect.nanosecondsTotal),
             read: .nanoseconds(timeouts.request.nanosecondsTotal))
         configuration.redirectConfiguration = .disallow
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: timeouts.maxConnectionsPerHost)
         self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         self.ownsClient = true
     }

@@ -81,6 +81,9 @@ public final class ProviderSandbox: Service, Sendable {
             logger: logger)
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.timeout = .init(connect: .seconds(2), read: .seconds(10))
+        // Callbacks to one merchant host run in parallel; AsyncHTTPClient's default of 8 connections per host would
+        // make the sandbox the bottleneck of a benchmark.
+        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
