@@ -37,8 +37,9 @@ enum ToolConnection {
             do {
                 connection = try await AMQPConnection.connect(configuration, logger: logger)
             } catch let error as AMQPError {
-                throw PayBridgeToolError("cannot connect to RabbitMQ at \(configuration.redactedURL) "
-                    + "(set by \(urlVariable)): \(error.message)", underlying: error)
+                throw PayBridgeToolError("cannot connect to RabbitMQ at \(configuration.endpoint), vhost "
+                    + "\(configuration.virtualHost), user \(configuration.user) (set by \(urlVariable)): "
+                    + error.message, underlying: error)
             }
         } catch {
             printError(error, verbose: verbose)

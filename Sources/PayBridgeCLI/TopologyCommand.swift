@@ -16,14 +16,15 @@ struct TopologyCommand: AsyncParsableCommand {
     @Flag(help: "Print the topology as a RabbitMQ definitions file instead of declaring it.")
     var printDefinitions = false
 
-    @Option(help: "Virtual host named in the printed definitions.")
-    var vhost = "/"
+    @Option(help: "Virtual host named in the printed definitions (default: the one in PAYBRIDGE_AMQP_URL, else /).")
+    var vhost: String?
 
     @Flag(name: .shortAndLong, help: "Log the AMQP client's debug output.")
     var verbose = false
 
     func run() async throws {
         if printDefinitions {
+            let vhost = self.vhost ?? (try? ToolConnection.configuration(tool: "topology"))?.virtualHost ?? "/"
             print(PayBridgeTopology.definitionsJSON(vhost: vhost), terminator: "")
             return
         }
@@ -31,7 +32,8 @@ struct TopologyCommand: AsyncParsableCommand {
             try await PayBridgeTopology.declare(on: connection)
             let declarations = PayBridgeTopology.declarations()
             print("declared \(declarations.exchanges.count) exchanges, \(declarations.queues.count) queues and "
-                + "\(declarations.bindings.count) bindings on \(connection.configuration.redactedURL)")
+                + "\(declarations.bindings.count) bindings on \(connection.configuration.endpoint), "
+                + "vhost \(connection.configuration.virtualHost)")
             for exchange in declarations.exchanges { print("  exchange  \(exchange.name) (\(exchange.type))") }
             for queue in declarations.queues {
                 var details = [queue.kind.rawValue]

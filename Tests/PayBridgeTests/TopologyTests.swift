@@ -75,7 +75,10 @@ struct TopologyTests {
         #expect(lastStage["x-dead-letter-exchange"] as? String == Topology.retryReturnExchange)
         #expect(lastStage["x-dead-letter-routing-key"] as? String == "firstpay")
         #expect(json.contains("\"routing_key\" : \"amanpay.*\"") || json.contains("\"routing_key\": \"amanpay.*\""))
-        #expect(PayBridgeTopology.definitionsJSON(vhost: "payments").contains("\"payments\""))
+        let odd = "pay\"ments\\\u{1}é"
+        let oddRoot = try #require(JSONSerialization.jsonObject(
+            with: Data(PayBridgeTopology.definitionsJSON(vhost: odd).utf8)) as? [String: Any])
+        #expect((oddRoot["queues"] as? [[String: Any]])?.first?["vhost"] as? String == odd)
     }
 
     @Test func declaringTwiceIsIdempotent() async throws {

@@ -63,6 +63,7 @@ public struct DeadLetterInspector: Sendable {
     public func list(limit: Int = 1000) async throws -> [DeadLetter] {
         let deliveries = try await fetch(limit: limit)
         for delivery in deliveries { try await delivery.nack(requeue: true) }
+        try await awaitReady(atLeast: deliveries.count)
         return deliveries.map(Self.deadLetter)
     }
 
@@ -118,11 +119,25 @@ public struct DeadLetterInspector: Sendable {
                                                             "amqp.routing_key": "\(routingKey)"])
         }
         if case .ids(let ids) = selection { report.notFound = ids.subtracting(found).sorted() }
+        try await awaitReady(atLeast: deliveries.count - report.replayed.count)
         return report
     }
 
     static func deadLetter(_ delivery: AMQPDelivery) -> DeadLetter {
         DeadLetter(routingKey: delivery.routingKey, properties: delivery.properties, body: delivery.body)
+    }
+
+    /// A nack has no reply, and the queue takes the message back asynchronously: wait (briefly, bounded) until the
+    /// returned messages are ready again, so a listing right after this one sees them.
+    private func awaitReady(atLeast count: Int) async throws {
+        guard count > 0 else { return }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline {
+            let state = try await connection.declare(AMQPQueue(queue, kind: .quorum, passive: true))
+            if state.messageCount >= count { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        logger.debug("dead letters not all ready again yet (another consumer?)", metadata: ["amqp.queue": "\(queue)"])
     }
 
     /// Consumes up to `limit` ready messages and returns them unsettled; the consumer is cancelled.
