@@ -94,7 +94,7 @@ public enum EventPrinter {
     }
 
     private static func row(_ label: String, _ value: String) -> String {
-        "  " + label.padding(toLength: max(label.count, 11), withPad: " ", startingAt: 0) + value
+        "  " + label.padding(toLength: max(label.count + 1, 11), withPad: " ", startingAt: 0) + value
     }
 
     static func rfc3339(_ seconds: UInt64) -> String {
