@@ -26,8 +26,8 @@ struct DeadLettersListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await ToolConnection.run(tool: "dead-letters", verbose: verbose) { connection in
-            let inspector = DeadLetterInspector(connection: connection)
+        try await ToolConnection.run(tool: "dead-letters", verbose: verbose) { connection, logger in
+            let inspector = DeadLetterInspector(connection: connection, logger: logger)
             let deadLetters = try await inspector.list(limit: limit)
             if json {
                 for deadLetter in deadLetters { print(deadLetter.jsonValue.serializedString) }

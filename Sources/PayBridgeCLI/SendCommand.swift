@@ -47,8 +47,8 @@ struct SendCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let json = self.json
-        let timedOut = try await ToolConnection.run(tool: "send", verbose: verbose) { connection -> Bool in
-            let sender = CommandSender(connection: connection)
+        let timedOut = try await ToolConnection.run(tool: "send", verbose: verbose) { connection, logger -> Bool in
+            let sender = CommandSender(connection: connection, logger: logger)
             guard wait else {
                 let sent = try await sender.send(body, routingKey: routingKey)
                 print("sent " + Self.describe(sent, exchange: sender.exchange))

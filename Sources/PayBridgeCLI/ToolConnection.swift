@@ -26,9 +26,9 @@ enum ToolConnection {
         return configuration
     }
 
-    /// Connects, runs `body`, closes; every error is printed as one line naming the setting where that helps, and
+    /// Connects, runs `body` with the connection and the tool's logger (debug with `--verbose`), closes; every error is printed as one line naming the setting where that helps, and
     /// becomes exit code 1.
-    static func run<R>(tool: String, verbose: Bool, _ body: (AMQPConnection) async throws -> R) async throws -> R {
+    static func run<R>(tool: String, verbose: Bool, _ body: (AMQPConnection, Logger) async throws -> R) async throws -> R {
         var logger = Logger(label: "paybridge.\(tool)")
         logger.logLevel = verbose ? .debug : .error
         let connection: AMQPConnection
@@ -46,7 +46,7 @@ enum ToolConnection {
             throw ExitCode.failure
         }
         do {
-            let result = try await body(connection)
+            let result = try await body(connection, logger)
             await connection.close()
             return result
         } catch let exit as ExitCode {

@@ -28,7 +28,7 @@ struct TopologyCommand: AsyncParsableCommand {
             print(PayBridgeTopology.definitionsJSON(vhost: vhost), terminator: "")
             return
         }
-        try await ToolConnection.run(tool: "topology", verbose: verbose) { connection in
+        try await ToolConnection.run(tool: "topology", verbose: verbose) { connection, _ in
             try await PayBridgeTopology.declare(on: connection)
             let declarations = PayBridgeTopology.declarations()
             print("declared \(declarations.exchanges.count) exchanges, \(declarations.queues.count) queues and "
