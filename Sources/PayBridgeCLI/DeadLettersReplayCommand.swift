@@ -33,7 +33,8 @@ struct DeadLettersReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let problems = try await ToolConnection.run(tool: "dead-letters", verbose: verbose) { connection, logger -> Int in
+        let problems = try await ToolConnection.run(tool: "dead-letters", verbose: verbose) {
+            connection, logger -> Int in
             let inspector = DeadLetterInspector(connection: connection, logger: logger)
             let report = try await inspector.replay(all ? .all : .ids(Set(ids)), limit: limit)
             for (deadLetter, routingKey) in report.replayed {

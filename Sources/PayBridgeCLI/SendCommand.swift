@@ -54,9 +54,13 @@ struct SendCommand: AsyncParsableCommand {
                 print("sent " + Self.describe(sent, exchange: sender.exchange))
                 return false
             }
+            // With --json, standard output carries only the events; the narration goes to standard error.
+            let note: (String) -> Void = { line in
+                if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+            }
             let preview = try CommandSender.inspect(body, routingKey: routingKey)
-            print("sending " + Self.describe(preview, exchange: sender.exchange))
-            print("waiting up to \(Self.seconds(timeout)) for its events…\n")
+            note("sending " + Self.describe(preview, exchange: sender.exchange))
+            note("waiting up to \(Self.seconds(timeout)) for its events…\n")
             let result = try await sender.sendAndWait(
                 body, routingKey: routingKey, timeout: .milliseconds(Int64(timeout * 1000))
             ) { event in
@@ -64,12 +68,12 @@ struct SendCommand: AsyncParsableCommand {
             }
             switch result.completion {
             case .final:
-                print("final: \(result.events.last?.status ?? "?") (\(result.events.count) event(s))")
+                note("final: \(result.events.last?.status ?? "?") (\(result.events.count) event(s))")
             case .commandFailed:
-                print("command failed (\(result.events.count) event(s))")
+                note("command failed (\(result.events.count) event(s))")
             case .timedOut:
                 let last = result.events.last?.status.map { ", last status \($0)" } ?? ""
-                print("no final event within \(Self.seconds(timeout)) (\(result.events.count) event(s)\(last))")
+                note("no final event within \(Self.seconds(timeout)) (\(result.events.count) event(s)\(last))")
                 return true
             }
             return false

@@ -26,9 +26,10 @@ enum ToolConnection {
         return configuration
     }
 
-    /// Connects, runs `body` with the connection and the tool's logger (debug with `--verbose`), closes; every error is printed as one line naming the setting where that helps, and
-    /// becomes exit code 1.
-    static func run<R>(tool: String, verbose: Bool, _ body: (AMQPConnection, Logger) async throws -> R) async throws -> R {
+    /// Connects, runs `body` with the connection and the tool's logger (debug with `--verbose`), closes; every
+    /// error is printed as one line naming the setting where that helps, and becomes exit code 1.
+    static func run<R>(tool: String, verbose: Bool,
+                       _ body: (AMQPConnection, Logger) async throws -> R) async throws -> R {
         var logger = Logger(label: "paybridge.\(tool)")
         logger.logLevel = verbose ? .debug : .error
         let connection: AMQPConnection

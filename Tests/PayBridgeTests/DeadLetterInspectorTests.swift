@@ -68,7 +68,8 @@ struct DeadLetterInspectorTests {
                 #expect(death.routingKeys == ["firstpay.status"])
                 #expect(death.count == 1)
                 #expect(broker.replayRoutingKey == "firstpay.status")
-                #expect(EventPrinter.describe(broker).contains("rejected in payments.firstpay ×1, keys firstpay.status"))
+                #expect(EventPrinter.describe(broker)
+                    .contains("rejected in payments.firstpay ×1, keys firstpay.status"))
                 #expect(broker.jsonValue["xDeath"]?.arrayValue?.first?["reason"]?.stringValue == "rejected")
 
                 // Nothing was removed: a second listing sees the same, in the same order.

@@ -119,7 +119,11 @@ public struct DeadLetter: Sendable {
             var keys: [String] = []
             if case .array(let values)? = table["routing-keys"] { keys = values.compactMap(\.stringValue) }
             var time: UInt64?
-            if case .timestamp(let t)? = table["time"] { time = t } else { time = table["time"]?.intValue.map { UInt64(clamping: $0) } }
+            if case .timestamp(let t)? = table["time"] {
+                time = t
+            } else {
+                time = table["time"]?.intValue.map { UInt64(clamping: $0) }
+            }
             return Death(queue: table["queue"]?.stringValue, reason: table["reason"]?.stringValue,
                          count: table["count"]?.intValue, exchange: table["exchange"]?.stringValue,
                          routingKeys: keys, time: time)

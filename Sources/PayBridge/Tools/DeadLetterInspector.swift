@@ -67,10 +67,11 @@ public struct DeadLetterInspector: Sendable {
         return deliveries.map(Self.deadLetter)
     }
 
-    /// Republishes dead letters to `payments.commands` with their original routing key (``DeadLetter/replayRoutingKey``)
-    /// and without the attempt and dead-letter headers (``DeadLetter/replayHeaders``), so the worker treats each as a
-    /// new first attempt with the same command id. Each one is acknowledged (removed from the dead-letter queue)
-    /// only after the broker confirmed its copy; the others stay where they were.
+    /// Republishes dead letters to `payments.commands` with their original routing key
+    /// (``DeadLetter/replayRoutingKey``) and without the attempt and dead-letter headers
+    /// (``DeadLetter/replayHeaders``), so the worker treats each as a new first attempt with the same command id.
+    /// Each one is acknowledged (removed from the dead-letter queue) only after the broker confirmed its copy; the
+    /// others stay where they were.
     /// - Parameters:
     ///   - selection: all, or some ids.
     ///   - limit: the most messages read.

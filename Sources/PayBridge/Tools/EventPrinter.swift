@@ -55,7 +55,9 @@ public enum EventPrinter {
             lines.append(row("error", "\(code) [\(errorClass)] \(message)"))
         }
         if let redirect = text("redirectUrl") { lines.append(row("redirect", redirect)) }
-        if let fields = data?["additionalFields"], !fields.isNull { lines.append(row("fields", fields.serializedString)) }
+        if let fields = data?["additionalFields"], !fields.isNull {
+            lines.append(row("fields", fields.serializedString))
+        }
         if let time = cloudEvent.time { lines.append(row("time", time)) }
         return lines.joined(separator: "\n")
     }
