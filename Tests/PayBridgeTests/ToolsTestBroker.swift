@@ -1,6 +1,5 @@
 import AMQP
 import Foundation
-import Logging
 import PayBridge
 import PayBridgeContract
 import Testing
@@ -59,7 +58,7 @@ enum ToolsTestBroker {
     /// Runs `body` with a fresh connection, closing it afterwards.
     static func withConnection<R>(_ configuration: AMQPConfiguration,
                                   _ body: (AMQPConnection) async throws -> R) async throws -> R {
-        let connection = try await AMQPConnection.connect(configuration, logger: Logger(label: "test.tools"))
+        let connection = try await AMQPConnection.connect(configuration)
         do {
             let result = try await body(connection)
             await connection.close()
