@@ -12,18 +12,40 @@ enum ToolConnection {
     /// Used when ``urlVariable`` is not set.
     static let defaultURL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
-    /// The broker configuration from `PAYBRIDGE_AMQP_URL`.
-    /// - Throws: ``PayBridgeToolError`` naming the variable when the URL is invalid.
-    static func configuration(tool: String) throws -> AMQPConfiguration {
-        let url = ProcessInfo.processInfo.environment[urlVariable].flatMap { $0.isEmpty ? nil : $0 } ?? defaultURL
+    /// The broker configuration from `PAYBRIDGE_AMQP_URL`, or from the file named by `PAYBRIDGE_AMQP_URL_FILE`
+    /// (the URL holds a password; the `…_FILE` variant keeps it out of the environment), else ``defaultURL``.
+    /// - Returns: the configuration, and which setting it came from (for messages).
+    /// - Throws: ``PayBridgeToolError`` naming the variable when the URL is invalid, the file unreadable, or both
+    ///   variables are set.
+    static func configuration(tool: String) throws -> (configuration: AMQPConfiguration, source: String) {
+        let environment = ProcessInfo.processInfo.environment
+        let fileVariable = urlVariable + "_FILE"
+        let direct = environment[urlVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let path = environment[fileVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let url: String
+        let source: String
+        switch (direct, path) {
+        case (.some, .some):
+            throw PayBridgeToolError("both \(urlVariable) and \(fileVariable) are set; set only one")
+        case (.some(let value), nil):
+            (url, source) = (value, urlVariable)
+        case (nil, .some(let path)):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw PayBridgeToolError("\(fileVariable): cannot read \(path)")
+            }
+            (url, source) = (String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
+                             "\(fileVariable) (\(path))")
+        case (nil, nil):
+            (url, source) = (defaultURL, "the default of \(urlVariable)")
+        }
         var configuration: AMQPConfiguration
         do { configuration = try AMQPConfiguration(url: url) } catch let error as AMQPError {
-            throw PayBridgeToolError("\(urlVariable) is invalid: \(error.message)", underlying: error)
+            throw PayBridgeToolError("\(source) is invalid: \(error.message)", underlying: error)
         }
         configuration.connectionName = "paybridge-\(tool)"
         // A tool should fail, not hang, when the broker goes away.
         configuration.reconnect.maximumAttempts = 3
-        return configuration
+        return (configuration, source)
     }
 
     /// Connects, runs `body` with the connection and the tool's logger (debug with `--verbose`), closes; every
@@ -34,12 +56,12 @@ enum ToolConnection {
         logger.logLevel = verbose ? .debug : .error
         let connection: AMQPConnection
         do {
-            let configuration = try configuration(tool: tool)
+            let (configuration, source) = try configuration(tool: tool)
             do {
                 connection = try await AMQPConnection.connect(configuration, logger: logger)
             } catch let error as AMQPError {
                 throw PayBridgeToolError("cannot connect to RabbitMQ at \(configuration.endpoint), vhost "
-                    + "\(configuration.virtualHost), user \(configuration.user) (set by \(urlVariable)): "
+                    + "\(configuration.virtualHost), user \(configuration.user) (set by \(source)): "
                     + error.message, underlying: error)
             }
         } catch {

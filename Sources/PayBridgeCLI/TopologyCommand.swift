@@ -24,7 +24,7 @@ struct TopologyCommand: AsyncParsableCommand {
 
     func run() async throws {
         if printDefinitions {
-            let vhost = self.vhost ?? (try? ToolConnection.configuration(tool: "topology"))?.virtualHost ?? "/"
+            let vhost = self.vhost ?? (try? ToolConnection.configuration(tool: "topology"))?.configuration.virtualHost ?? "/"
             print(PayBridgeTopology.definitionsJSON(vhost: vhost), terminator: "")
             return
         }
