@@ -14,8 +14,10 @@ public struct PayBridgeToolError: Error, Sendable, CustomStringConvertible, Cust
         self.underlying = underlying
     }
 
+    /// The message alone: what an operator sees.
     public var description: String { message }
 
+    /// The message and the underlying error, for logs and `--verbose`.
     public var debugDescription: String {
         guard let underlying else { return message }
         return "\(message) [underlying: \(String(reflecting: underlying))]"
