@@ -6,6 +6,12 @@ struct PayBridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "paybridge",
         abstract: "Payment commands in over RabbitMQ, Amanpay/FirstPay over HTTP, CloudEvents out.",
-        subcommands: [WorkerCommand.self, CallbacksCommand.self, RunCommand.self, SandboxCommand.self]
+        discussion: """
+            The broker is PAYBRIDGE_AMQP_URL (default \(ToolConnection.defaultURL)).
+            """,
+        subcommands: [
+            WorkerCommand.self, CallbacksCommand.self, RunCommand.self, SandboxCommand.self,
+            TopologyCommand.self, SendCommand.self, DeadLettersCommand.self,
+        ]
     )
 }

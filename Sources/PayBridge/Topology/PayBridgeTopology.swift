@@ -1,35 +1,123 @@
-import AMQP
-import PayBridgeContract
+public import AMQP
+import Foundation
+public import PayBridgeContract
 
-// Stand-in until the `tools` branch (full declarer + definitions export) is merged: same public entry point.
+/// Everything PayBridge needs on the broker, built from the names in ``Topology`` (see CONTRACT_NOTES.md,
+/// "Broker names"): the exchanges, the per-provider quorum command queues, the retry delay queues, the
+/// dead-letter queue and their bindings.
+///
+/// The same description feeds three consumers, so they cannot drift apart:
+/// - ``declare(on:retryDelays:)`` declares it over AMQP (idempotent: declaring an existing, identical
+///   topology is a no-op);
+/// - ``definitionsJSON(vhost:retryDelays:)`` writes it as a RabbitMQ definitions file, for operators who
+///   provision brokers with `rabbitmqctl import_definitions` or the management UI;
+/// - the worker and the tools, which only use the names.
 public enum PayBridgeTopology {
-    public static func declare(on connection: AMQPConnection) async throws {
-        for exchange in [Topology.commandsExchange, Topology.outcomesExchange] {
-            try await connection.declare(AMQPExchange(exchange, type: .topic))
-        }
-        try await connection.declare(AMQPExchange(Topology.retryReturnExchange, type: .direct))
-        try await connection.declare(AMQPExchange(Topology.deadLetterExchange, type: .fanout))
-        try await connection.declare(AMQPQueue(Topology.deadLetterQueue, kind: .quorum))
-        try await connection.bind(queue: Topology.deadLetterQueue, exchange: Topology.deadLetterExchange, routingKey: "")
+    /// The exchanges, queues and bindings, in declaration order (exchanges first, then queues, then bindings).
+    /// `exchanges`: `payments.commands`, `payments.outcomes`, `payments.retry.return`, `payments.dead-letter`;
+    /// `queues`: the command queues, the retry delay queues (per provider, per stage) and `payments.dead`;
+    /// `bindings`: `<provider>.*` and `<provider>` bindings of the command queues, and `payments.dead`'s binding.
+    public typealias Declarations = (exchanges: [AMQPExchange], queues: [AMQPQueue], bindings: [AMQPBinding])
+
+    /// The topology.
+    /// - Parameter retryDelays: the TTL of each retry stage, stage 1 first. Default ``Topology/retryDelays``
+    ///   (5 s, 30 s, 2 min, 10 min, 30 min). Tests pass shorter delays; production must keep the default count,
+    ///   because the worker addresses stages through ``Topology/retryQueue(_:stage:)``, which clamps to
+    ///   `Topology.retryDelays.count`. Each delay is rounded down to whole milliseconds (at least 1).
+    /// - Returns: exchanges, queues and bindings in the order they must be declared.
+    /// - Precondition: `retryDelays` has 1 ... `Topology.retryDelays.count` stages.
+    public static func declarations(retryDelays: [Duration] = Topology.retryDelays) -> Declarations {
+        precondition((1...Topology.retryDelays.count).contains(retryDelays.count),
+                     "retryDelays must have 1...\(Topology.retryDelays.count) stages")
+        let exchanges = [
+            AMQPExchange(Topology.commandsExchange, type: .topic),
+            AMQPExchange(Topology.outcomesExchange, type: .topic),
+            AMQPExchange(Topology.retryReturnExchange, type: .direct),
+            AMQPExchange(Topology.deadLetterExchange, type: .fanout),
+        ]
+        var queues: [AMQPQueue] = []
+        var bindings: [AMQPBinding] = []
         for provider in Provider.allCases {
-            let queue = Topology.commandQueue(provider)
-            try await connection.declare(AMQPQueue(
-                queue, kind: .quorum, deadLetterExchange: Topology.deadLetterExchange,
-                deliveryLimit: Topology.commandQueueDeliveryLimit,
-                arguments: ["x-dead-letter-strategy": .string("at-least-once"), "x-overflow": .string("reject-publish")]))
-            try await connection.bind(queue: queue, exchange: Topology.commandsExchange,
-                                      routingKey: Topology.commandBindingKey(provider))
-            try await connection.bind(queue: queue, exchange: Topology.retryReturnExchange,
-                                      routingKey: Topology.retryReturnRoutingKey(provider))
-            for (index, delay) in Topology.retryDelays.enumerated() {
-                let milliseconds = Int(delay.components.seconds * 1000)
-                try await connection.declare(AMQPQueue(
-                    Topology.retryQueue(provider, stage: index + 1), kind: .quorum,
-                    deadLetterExchange: Topology.retryReturnExchange,
-                    deadLetterRoutingKey: Topology.retryReturnRoutingKey(provider),
-                    messageTTLMilliseconds: milliseconds,
-                    arguments: ["x-dead-letter-strategy": .string("at-least-once"), "x-overflow": .string("reject-publish")]))
+            queues.append(commandQueue(provider))
+            bindings.append(AMQPBinding(queue: Topology.commandQueue(provider), exchange: Topology.commandsExchange,
+                                        routingKey: Topology.commandBindingKey(provider)))
+            bindings.append(AMQPBinding(queue: Topology.commandQueue(provider), exchange: Topology.retryReturnExchange,
+                                        routingKey: Topology.retryReturnRoutingKey(provider)))
+        }
+        for provider in Provider.allCases {
+            for (index, delay) in retryDelays.enumerated() {
+                queues.append(retryQueue(provider, stage: index + 1, delay: delay))
             }
         }
+        queues.append(AMQPQueue(Topology.deadLetterQueue, kind: .quorum))
+        // A fanout exchange ignores the key; "" is what the management UI shows for such bindings.
+        bindings.append(AMQPBinding(queue: Topology.deadLetterQueue, exchange: Topology.deadLetterExchange,
+                                    routingKey: ""))
+        return (exchanges: exchanges, queues: queues, bindings: bindings)
+    }
+
+    /// A provider's command queue: quorum, dead-letters at least once to ``Topology/deadLetterExchange`` after
+    /// ``Topology/commandQueueDeliveryLimit`` deliveries (crash loops). At-least-once dead-lettering requires
+    /// `x-overflow=reject-publish`.
+    static func commandQueue(_ provider: Provider) -> AMQPQueue {
+        AMQPQueue(Topology.commandQueue(provider), kind: .quorum, deadLetterExchange: Topology.deadLetterExchange,
+                  deliveryLimit: Topology.commandQueueDeliveryLimit,
+                  arguments: ["x-dead-letter-strategy": .string("at-least-once"),
+                              "x-overflow": .string("reject-publish")])
+    }
+
+    /// A retry delay queue: no consumers; its queue-wide TTL expires messages in FIFO order into
+    /// ``Topology/retryReturnExchange`` with the provider's name as routing key, which routes them back to the
+    /// provider's command queue.
+    static func retryQueue(_ provider: Provider, stage: Int, delay: Duration) -> AMQPQueue {
+        AMQPQueue(Topology.retryQueue(provider, stage: stage), kind: .quorum,
+                  deadLetterExchange: Topology.retryReturnExchange,
+                  deadLetterRoutingKey: Topology.retryReturnRoutingKey(provider),
+                  messageTTLMilliseconds: milliseconds(delay),
+                  arguments: ["x-dead-letter-strategy": .string("at-least-once"),
+                              "x-overflow": .string("reject-publish")])
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+    }
+
+    /// Declares the whole topology: exchanges, then queues, then bindings. Idempotent: re-declaring an identical
+    /// topology changes nothing and loses no message.
+    /// - Parameters:
+    ///   - connection: an open connection (its URL's vhost is where everything is declared).
+    ///   - retryDelays: see ``declarations(retryDelays:)``.
+    /// - Throws: ``PayBridgeToolError`` naming the queue or exchange when the broker refuses a declaration
+    ///   (most often 406 PRECONDITION_FAILED: it exists with other arguments), else the ``AMQPError``.
+    public static func declare(on connection: AMQPConnection,
+                               retryDelays: [Duration] = Topology.retryDelays) async throws {
+        let declarations = declarations(retryDelays: retryDelays)
+        for exchange in declarations.exchanges {
+            do { try await connection.declare(exchange) } catch let error as AMQPError {
+                throw refused(error, what: "exchange \(exchange.name)")
+            }
+        }
+        for queue in declarations.queues {
+            do { try await connection.declare(queue) } catch let error as AMQPError {
+                throw refused(error, what: "queue \(queue.name)")
+            }
+        }
+        for binding in declarations.bindings {
+            do { try await connection.bind(binding) } catch let error as AMQPError {
+                throw refused(error, what: "binding of \(binding.queue) to \(binding.exchange) " +
+                              "with key '\(binding.routingKey)'")
+            }
+        }
+    }
+
+    private static func refused(_ error: AMQPError, what: String) -> any Error {
+        guard error.code == .channelClosed, let replyCode = error.replyCode else { return error }
+        var message = "the broker refused to declare \(what): \(replyCode) \(error.replyText ?? "")"
+        if replyCode == 406 {
+            message += ". It already exists with different settings; compare it with "
+                + "`paybridge topology --print-definitions`, then delete it (after moving its messages) or fix it."
+        }
+        return PayBridgeToolError(message, underlying: error)
     }
 }

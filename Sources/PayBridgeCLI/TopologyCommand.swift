@@ -1,0 +1,49 @@
+import ArgumentParser
+import PayBridge
+
+/// `paybridge topology`: declares every exchange, queue and binding PayBridge uses (idempotent), or prints them as
+/// a RabbitMQ definitions file.
+struct TopologyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topology",
+        abstract: "Declare PayBridge's exchanges, queues and bindings on the broker (safe to repeat).",
+        discussion: """
+            With --print-definitions, nothing is declared: the topology is printed as a RabbitMQ definitions \
+            file for `rabbitmqctl import_definitions` or the management UI.
+            """
+    )
+
+    @Flag(help: "Print the topology as a RabbitMQ definitions file instead of declaring it.")
+    var printDefinitions = false
+
+    @Option(help: "Virtual host named in the printed definitions (default: the one in PAYBRIDGE_AMQP_URL, else /).")
+    var vhost: String?
+
+    @Flag(name: .shortAndLong, help: "Log the AMQP client's debug output.")
+    var verbose = false
+
+    func run() async throws {
+        if printDefinitions {
+            let vhost = self.vhost ?? (try? ToolConnection.configuration(tool: "topology"))?.configuration.virtualHost ?? "/"
+            print(PayBridgeTopology.definitionsJSON(vhost: vhost), terminator: "")
+            return
+        }
+        try await ToolConnection.run(tool: "topology", verbose: verbose) { connection, _ in
+            try await PayBridgeTopology.declare(on: connection)
+            let declarations = PayBridgeTopology.declarations()
+            print("declared \(declarations.exchanges.count) exchanges, \(declarations.queues.count) queues and "
+                + "\(declarations.bindings.count) bindings on \(connection.configuration.endpoint), "
+                + "vhost \(connection.configuration.virtualHost)")
+            for exchange in declarations.exchanges { print("  exchange  \(exchange.name) (\(exchange.type))") }
+            for queue in declarations.queues {
+                var details = [queue.kind.rawValue]
+                if let ttl = queue.messageTTLMilliseconds { details.append("ttl \(ttl) ms") }
+                if let dlx = queue.deadLetterExchange { details.append("dead-letters to \(dlx)") }
+                print("  queue     \(queue.name) (\(details.joined(separator: ", ")))")
+            }
+            for binding in declarations.bindings {
+                print("  binding   \(binding.exchange) → \(binding.queue) key '\(binding.routingKey)'")
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import AMQP
+import Foundation
+import PayBridge
+import PayBridgeContract
+import Testing
+
+@Suite(.timeLimit(.minutes(2)))
+struct TopologyTests {
+    @Test func declarationsCoverTheContract() throws {
+        let declarations = PayBridgeTopology.declarations()
+        #expect(declarations.exchanges.map(\.name) == [
+            Topology.commandsExchange, Topology.outcomesExchange, Topology.retryReturnExchange,
+            Topology.deadLetterExchange,
+        ])
+        #expect(declarations.exchanges.map(\.type) == [.topic, .topic, .direct, .fanout])
+        #expect(declarations.exchanges.allSatisfy { $0.durable && !$0.autoDelete })
+        // 2 command queues, 5 stages × 2 providers, the dead-letter queue.
+        #expect(declarations.queues.count == 13)
+        #expect(declarations.queues.allSatisfy { $0.kind == .quorum && $0.durable })
+
+        let amanpay = try #require(declarations.queues.first { $0.name == Topology.commandQueue(.amanpay) })
+        #expect(amanpay.declareArguments == [
+            "x-queue-type": .string("quorum"), "x-dead-letter-exchange": .string(Topology.deadLetterExchange),
+            "x-delivery-limit": .int64(Int64(Topology.commandQueueDeliveryLimit)),
+            "x-dead-letter-strategy": .string("at-least-once"), "x-overflow": .string("reject-publish"),
+        ])
+        for provider in Provider.allCases {
+            for (index, delay) in Topology.retryDelays.enumerated() {
+                let name = Topology.retryQueue(provider, stage: index + 1)
+                let queue = try #require(declarations.queues.first { $0.name == name })
+                #expect(queue.messageTTLMilliseconds == Int(delay.components.seconds) * 1000)
+                #expect(queue.deadLetterExchange == Topology.retryReturnExchange)
+                #expect(queue.deadLetterRoutingKey == Topology.retryReturnRoutingKey(provider))
+                #expect(queue.arguments["x-overflow"] == .string("reject-publish"))
+            }
+            #expect(declarations.bindings.contains(AMQPBinding(
+                queue: Topology.commandQueue(provider), exchange: Topology.commandsExchange,
+                routingKey: Topology.commandBindingKey(provider))))
+            #expect(declarations.bindings.contains(AMQPBinding(
+                queue: Topology.commandQueue(provider), exchange: Topology.retryReturnExchange,
+                routingKey: Topology.retryReturnRoutingKey(provider))))
+        }
+        let dead = try #require(declarations.queues.last)
+        #expect(dead.name == Topology.deadLetterQueue)
+        #expect(dead.declareArguments == ["x-queue-type": .string("quorum")])
+        #expect(declarations.bindings.contains(AMQPBinding(
+            queue: Topology.deadLetterQueue, exchange: Topology.deadLetterExchange, routingKey: "")))
+        #expect(declarations.bindings.count == 5)
+    }
+
+    @Test func definitionsJSONListsEveryQueueWithItsArguments() throws {
+        let json = PayBridgeTopology.definitionsJSON()
+        #expect(json == PayBridgeTopology.definitionsJSON(), "the output is deterministic")
+        let root = try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let queues = try #require(root["queues"] as? [[String: Any]])
+        let exchanges = try #require(root["exchanges"] as? [[String: Any]])
+        let bindings = try #require(root["bindings"] as? [[String: Any]])
+
+        let declarations = PayBridgeTopology.declarations()
+        #expect(queues.map { $0["name"] as? String } == declarations.queues.map(\.name))
+        #expect(exchanges.map { $0["name"] as? String } == declarations.exchanges.map(\.name))
+        #expect(bindings.count == declarations.bindings.count)
+        for entry in queues + exchanges + bindings { #expect(entry["vhost"] as? String == "/") }
+        for queue in queues { #expect(queue["durable"] as? Bool == true) }
+
+        let byName = Dictionary(uniqueKeysWithValues: queues.map { ($0["name"] as! String, $0) })
+        let command = try #require(byName[Topology.commandQueue(.firstpay)]?["arguments"] as? [String: Any])
+        #expect(command["x-queue-type"] as? String == "quorum")
+        #expect(command["x-dead-letter-exchange"] as? String == Topology.deadLetterExchange)
+        #expect(command["x-delivery-limit"] as? Int == Topology.commandQueueDeliveryLimit)
+        #expect(command["x-overflow"] as? String == "reject-publish")
+        #expect(command["x-dead-letter-strategy"] as? String == "at-least-once")
+        let lastStage = try #require(byName[Topology.retryQueue(.firstpay, stage: 5)]?["arguments"] as? [String: Any])
+        #expect(lastStage["x-message-ttl"] as? Int == 1_800_000)
+        #expect(lastStage["x-dead-letter-exchange"] as? String == Topology.retryReturnExchange)
+        #expect(lastStage["x-dead-letter-routing-key"] as? String == "firstpay")
+        #expect(json.contains("\"routing_key\" : \"amanpay.*\"") || json.contains("\"routing_key\": \"amanpay.*\""))
+        let odd = "pay\"ments\\\u{1}é"
+        let oddRoot = try #require(JSONSerialization.jsonObject(
+            with: Data(PayBridgeTopology.definitionsJSON(vhost: odd).utf8)) as? [String: Any])
+        #expect((oddRoot["queues"] as? [[String: Any]])?.first?["vhost"] as? String == odd)
+    }
+
+    @Test func declaringTwiceIsIdempotent() async throws {
+        try await ToolsTestBroker.withVHost { configuration in
+            for _ in 1...2 {
+                try await ToolsTestBroker.withConnection(configuration) { connection in
+                    try await PayBridgeTopology.declare(on: connection)
+                }
+            }
+            try await ToolsTestBroker.withConnection(configuration) { connection in
+                for queue in PayBridgeTopology.declarations().queues {
+                    let state = try await connection.declare(AMQPQueue(queue.name, kind: .quorum, passive: true))
+                    #expect(state.messageCount == 0)
+                }
+                for exchange in PayBridgeTopology.declarations().exchanges {
+                    try await connection.declare(AMQPExchange(exchange.name, type: exchange.type, passive: true))
+                }
+            }
+        }
+    }
+
+    @Test func importedDefinitionsAgreeWithTheDeclarations() async throws {
+        // The file imports cleanly, and declaring over it changes nothing (a mismatch would be a 406).
+        try await ToolsTestBroker.withVHost(importTopology: true) { configuration in
+            try await ToolsTestBroker.withConnection(configuration) { connection in
+                try await PayBridgeTopology.declare(on: connection)
+                try await PayBridgeTopology.declare(on: connection)
+            }
+        }
+    }
+
+    @Test func mismatchedQueueIsReportedByName() async throws {
+        try await ToolsTestBroker.withVHost { configuration in
+            try await ToolsTestBroker.withConnection(configuration) { connection in
+                try await connection.declare(AMQPQueue(Topology.deadLetterQueue, kind: .classic))
+                let error = await #expect(throws: PayBridgeToolError.self) {
+                    try await PayBridgeTopology.declare(on: connection)
+                }
+                #expect(error?.message.contains("queue \(Topology.deadLetterQueue)") == true)
+                #expect(error?.message.contains("406") == true)
+            }
+        }
+    }
+
+    @Test func retryDelayQueueReturnsTheMessageToItsCommandQueue() async throws {
+        let delays = ToolsTestBroker.shortRetryDelays
+        try await ToolsTestBroker.withVHost { configuration in
+            try await ToolsTestBroker.withConnection(configuration) { connection in
+                try await PayBridgeTopology.declare(on: connection, retryDelays: delays)
+                let body = ToolsTestBroker.amanpayPurchase(id: "retry-1")
+                let headers: AMQPTable = [
+                    Topology.Headers.attempt: .int32(2),
+                    Topology.Headers.originalRoutingKey: .string(PaymentCommandKind.amanpayPurchase.routingKey),
+                ]
+                let start = ContinuousClock.now
+                // What the worker does to schedule attempt 2: the default exchange, key = the delay queue's name.
+                try await connection.publish(
+                    body, exchange: "", routingKey: Topology.retryQueue(.amanpay, stage: 1),
+                    properties: AMQPProperties(contentType: Topology.contentType, headers: headers, persistent: true,
+                                               messageId: "retry-1"))
+                let received = try await ToolsTestBroker.receive(connection, from: Topology.commandQueue(.amanpay))
+                let elapsed = ContinuousClock.now - start
+                let delivery = try #require(received.first, "the message came back within 10 s")
+                #expect(elapsed >= .milliseconds(250), "it waited for the stage's TTL (\(elapsed))")
+                #expect(delivery.body == body)
+                #expect(delivery.exchange == Topology.retryReturnExchange)
+                #expect(delivery.routingKey == Topology.retryReturnRoutingKey(.amanpay))
+                #expect(delivery.properties.messageId == "retry-1")
+                #expect(delivery.properties.headers?[Topology.Headers.attempt]?.intValue == 2)
+                #expect(delivery.properties.headers?[Topology.Headers.originalRoutingKey]?.stringValue
+                    == "amanpay.purchase")
+                #expect(try await ToolsTestBroker.messageCount(connection, Topology.commandQueue(.firstpay),
+                                                               becomes: 0) == 0)
+            }
+        }
+    }
+}
