@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "paybridge", targets: ["PayBridgeCLI"]),
         .executable(name: "amqp-bench", targets: ["AMQPBench"]),
+        .executable(name: "paybridge-bench", targets: ["PayBridgeBench"]),
         .library(name: "AMQP", targets: ["AMQP"]),
         .executable(name: "paybridge-sandbox", targets: ["ProviderSandboxServer"]),
     ],
@@ -122,12 +123,19 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "PayBridgeBench",
+            dependencies: ["AMQP", "PayBridge", "PayBridgeContract", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
             name: "AMQPBench",
             dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // Test support: awaiting `rabbitmqctl` without blocking the cooperative pool.
+        .target(name: "BrokerTestKit"),
+
         // --- Tests. Integration tests need the broker that `make test` starts; they never skip.
-        .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP", "BrokerTestKit"]),
         .testTarget(
             name: "ProviderTests",
             dependencies: [
@@ -142,7 +150,7 @@ let package = Package(
         .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract"]),
         .testTarget(
             name: "PayBridgeTests",
-            dependencies: ["PayBridge", "ProviderSandbox", "AMQP", "PayBridgeContract"]
+            dependencies: ["PayBridge", "ProviderSandbox", "AMQP", "PayBridgeContract", "BrokerTestKit"]
         ),
     ]
 )

@@ -117,7 +117,21 @@ public final class AMQPConnection: Sendable {
                         properties: AMQPProperties = AMQPProperties()) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             loop.enqueue(.publish(.init(exchange: exchange, routingKey: routingKey, mandatory: mandatory,
-                                        properties: properties, body: body, continuation: continuation)))
+                                        properties: properties, body: body, completion: .single(continuation))))
+        }
+    }
+
+    /// Publishes several messages in one hand-over to the I/O thread and waits for all their confirms.
+    ///
+    /// Cheaper per message than separate ``publish(_:exchange:routingKey:mandatory:properties:)`` calls (one
+    /// continuation and one wake-up for the whole batch), for handlers that work on delivery bursts
+    /// (``AMQPConsumer/batches``). Messages are sent in order; each has its own result, with the same errors as a
+    /// single publish.
+    /// - Parameter batch: the messages.
+    /// - Returns: one result per message, in order.
+    public func publish(batch: [AMQPMessage]) async -> [Result<Void, AMQPError>] {
+        await withCheckedContinuation { continuation in
+            loop.enqueue(.publishBatch(batch, continuation))
         }
     }
 

@@ -8,9 +8,9 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(3))) struct AMQPRecoveryTests {
     static let vhost = "paybridge-test-recovery"
 
-    static func prepareVhost() throws {
-        try BrokerTestSupport.rabbitmqctl("add_vhost", vhost)  // exits non-zero when it exists: fine
-        let status = try BrokerTestSupport.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    static func prepareVhost() async throws {
+        try await BrokerTestSupport.rabbitmqctl("add_vhost", vhost)  // exits non-zero when it exists: fine
+        let status = try await BrokerTestSupport.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         #expect(status == 0, "rabbitmqctl set_permissions failed: is rabbitmqctl on PATH and the broker local?")
     }
 
@@ -20,8 +20,8 @@ import Testing
         return try await AMQPConnection.connect(configuration, logger: Logger(label: "test.recovery"))
     }
 
-    static func closeAllConnections() throws {
-        let status = try BrokerTestSupport.rabbitmqctl("close_all_connections", "--vhost", vhost, "recovery test")
+    static func closeAllConnections() async throws {
+        let status = try await BrokerTestSupport.rabbitmqctl("close_all_connections", "--vhost", vhost, "recovery test")
         #expect(status == 0)
     }
 
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func closeAllConnectionsMidStreamLosesNoMessage() async throws {
-        try Self.prepareVhost()
+        try await Self.prepareVhost()
         let publisher = try await Self.connect("recovery-publisher")
         let consumerConnection = try await Self.connect("recovery-consumer")
         let queue = BrokerTestSupport.uniqueName("recovery")
@@ -75,7 +75,7 @@ import Testing
                                     }
                                 }
                                 if published.increment() == total / 3 {
-                                    try Self.closeAllConnections()
+                                    try await Self.closeAllConnections()
                                 }
                             }
                         }
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func settlementFromADroppedConnectionIsNeverSentOnTheNewOne() async throws {
-        try Self.prepareVhost()
+        try await Self.prepareVhost()
         let connection = try await Self.connect("stale-ack")
         let queue = BrokerTestSupport.uniqueName("stale")
         try await connection.declare(AMQPQueue(queue, durable: true))
@@ -109,7 +109,7 @@ import Testing
         var iterator = consumer.makeAsyncIterator()
         let first = try #require(try await iterator.next())
         let reconnected = Task { await Self.nextReconnect(connection) }
-        try Self.closeAllConnections()
+        try await Self.closeAllConnections()
         #expect(await reconnected.value)
         do {
             try await first.ack()
@@ -126,7 +126,7 @@ import Testing
     }
 
     @Test func idleConnectionSurvivesSeveralHeartbeatIntervals() async throws {
-        try Self.prepareVhost()
+        try await Self.prepareVhost()
         let connection = try await Self.connect("idle-heartbeat", heartbeat: .seconds(1))
         let queue = BrokerTestSupport.uniqueName("idle")
         try await connection.declare(AMQPQueue(queue, durable: false, autoDelete: true))

@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestKit
 import Foundation
 import Logging
 import Testing
@@ -40,17 +41,10 @@ enum BrokerTestSupport {
         }
     }
 
-    /// `rabbitmqctl` with arguments; returns its exit status.
+    /// `rabbitmqctl` with arguments; returns its exit status (awaited without blocking a thread).
     @discardableResult
-    static func rabbitmqctl(_ arguments: String...) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["rabbitmqctl", "-q"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+    static func rabbitmqctl(_ arguments: String...) async throws -> Int32 {
+        try await RabbitMQCtl.run(arguments)
     }
 }
 

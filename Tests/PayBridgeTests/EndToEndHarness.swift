@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestKit
 import Amanpay
 import FirstPay
 import Foundation
@@ -26,17 +27,6 @@ let e2eLogger: Logger = {
     return logger
 }()
 
-@discardableResult
-func rabbitmqctl(_ arguments: String...) throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["rabbitmqctl", "-q"] + arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return process.terminationStatus
-}
 
 /// One end-to-end world: its own vhost (so the pinned queue names never collide with other tests), a provider
 /// sandbox, a PayBridge runtime, and a listener that records every outcome event, each validated against its
@@ -67,15 +57,27 @@ final class EndToEnd: Sendable {
         _ body: @Sendable (EndToEnd) async throws -> R
     ) async throws -> R {
         let vhost = "paybridge-e2e-\(UUID().uuidString.prefix(8).lowercased())"
-        #expect(try rabbitmqctl("add_vhost", vhost) == 0, "rabbitmqctl add_vhost failed: is the broker local?")
-        try rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        defer { _ = try? rabbitmqctl("delete_vhost", vhost) }
+        #expect(try await RabbitMQCtl.run("add_vhost", vhost) == 0, "rabbitmqctl add_vhost failed: is the broker local?")
+        try await RabbitMQCtl.run("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         var sandboxConfig = try ProviderSandboxConfiguration.testKeys(directory: providerTestdata)
         sandboxConfig.callbackRetryDelay = .milliseconds(20)
         sandboxConfig.callbackMaxRetryDelay = .milliseconds(200)
         configure(&sandboxConfig)
         let frozenConfig = sandboxConfig
-        return try await ProviderSandbox.withRunning(configuration: frozenConfig, logger: e2eLogger) { sandbox in
+        do {
+            let result = try await inSandbox(vhost: vhost, frozenConfig, body)
+            try? await RabbitMQCtl.run("delete_vhost", vhost)
+            return result
+        } catch {
+            try? await RabbitMQCtl.run("delete_vhost", vhost)
+            throw error
+        }
+    }
+
+    private static func inSandbox<R: Sendable>(
+        vhost: String, _ frozenConfig: ProviderSandboxConfiguration, _ body: @Sendable (EndToEnd) async throws -> R
+    ) async throws -> R {
+        try await ProviderSandbox.withRunning(configuration: frozenConfig, logger: e2eLogger) { sandbox in
             let url = "\(brokerBase())/\(vhost)"
             let client = try await AMQPConnection.connect(url: url, logger: e2eLogger)
             let world = EndToEnd(vhost: vhost, sandbox: sandbox, amqpURL: url, client: client, events: EventRecorder())

@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestKit
 import Foundation
 @testable import PayBridge
 import PayBridgeContract
@@ -91,7 +92,7 @@ func responseCount(_ events: [RecordedEvent], _ ids: Set<String>) -> Int {
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             try await world.events.wait(timeout: .seconds(60)) { responseCount($0, frozenIds) >= 40 }
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await ChildProcess.waitForExit(process)
             #expect(process.terminationReason == .uncaughtSignal)
             let answeredBeforeKill = responseCount(world.events.all, frozenIds)
             #expect(answeredBeforeKill < frozenIds.count, "killed mid-load")

@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestKit
 import Foundation
 import PayBridge
 import PayBridgeContract
@@ -39,7 +40,7 @@ enum ToolsTestBroker {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(vhost).json")
         try JSONSerialization.data(withJSONObject: definitions).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        try #require(rabbitmqctl("import_definitions", file.path) == 0, "rabbitmqctl import_definitions failed")
+        try #require(await rabbitmqctl("import_definitions", file.path) == 0, "rabbitmqctl import_definitions failed")
 
         var configuration = try AMQPConfiguration(url: baseURL)
         configuration.virtualHost = vhost
@@ -47,10 +48,10 @@ enum ToolsTestBroker {
         configuration.reconnect = AMQPReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(500))
         do {
             let result = try await body(configuration)
-            rabbitmqctl("delete_vhost", vhost)
+            await rabbitmqctl("delete_vhost", vhost)
             return result
         } catch {
-            rabbitmqctl("delete_vhost", vhost)
+            await rabbitmqctl("delete_vhost", vhost)
             throw error
         }
     }
@@ -128,16 +129,10 @@ enum ToolsTestBroker {
             """.utf8)
     }
 
-    /// `rabbitmqctl -q` with arguments; returns its exit status.
+    /// `rabbitmqctl -q` with arguments; returns its exit status (-1 when it cannot start). Awaited without
+    /// blocking a cooperative thread (see ``RabbitMQCtl``).
     @discardableResult
-    static func rabbitmqctl(_ arguments: String...) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["rabbitmqctl", "-q"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+    static func rabbitmqctl(_ arguments: String...) async -> Int32 {
+        (try? await RabbitMQCtl.run(arguments)) ?? -1
     }
 }

@@ -72,6 +72,7 @@ final class AMQPIOLoop: @unchecked Sendable {
     enum Command {
         case topology(TopologyOperation, CheckedContinuation<AMQPQueueState?, any Error>)
         case publish(PendingPublish)
+        case publishBatch([AMQPMessage], CheckedContinuation<[Result<Void, AMQPError>], Never>)
         case consume(ConsumerRecord, CheckedContinuation<Void, any Error>)
         case cancel(String, CheckedContinuation<Void, Never>?)
         /// Fire-and-forget: the caller already checked the epoch; the I/O thread checks it again before sending.
@@ -81,7 +82,8 @@ final class AMQPIOLoop: @unchecked Sendable {
         func fail(_ error: AMQPError) {
             switch self {
             case .topology(_, let c): c.resume(throwing: error)
-            case .publish(let p): p.continuation.resume(throwing: error)
+            case .publish(let p): p.completion.complete(.failure(error))
+            case .publishBatch(let messages, let c): c.resume(returning: messages.map { _ in .failure(error) })
             case .consume(let r, let c):
                 r.continuation.finish(throwing: error)
                 c.resume(throwing: error)
@@ -107,8 +109,46 @@ final class AMQPIOLoop: @unchecked Sendable {
         var mandatory: Bool
         var properties: AMQPProperties
         var body: [UInt8]
-        var continuation: CheckedContinuation<Void, any Error>
+        var completion: PublishCompletion
         var returned: AMQPError? = nil
+    }
+
+    /// Who waits for a publish's confirm: its own caller, or a slot of a batch.
+    enum PublishCompletion {
+        case single(CheckedContinuation<Void, any Error>)
+        case batch(PublishBatch, Int)
+
+        func complete(_ result: Result<Void, AMQPError>) {
+            switch self {
+            case .single(let continuation):
+                switch result {
+                case .success: continuation.resume()
+                case .failure(let error): continuation.resume(throwing: error)
+                }
+            case .batch(let batch, let index): batch.complete(index, result)
+            }
+        }
+    }
+
+    /// The confirms of one ``AMQPConnection/publish(batch:)`` call; resumes its caller once, when all are in.
+    /// Created and completed on the I/O thread only.
+    final class PublishBatch {
+        private var results: [Result<Void, AMQPError>]
+        private var remaining: Int
+        private let continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>
+
+        init(count: Int, continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>) {
+            results = Array(repeating: .success(()), count: count)
+            remaining = count
+            self.continuation = continuation
+            if count == 0 { continuation.resume(returning: []) }
+        }
+
+        func complete(_ index: Int, _ result: Result<Void, AMQPError>) {
+            results[index] = result
+            remaining -= 1
+            if remaining == 0 { continuation.resume(returning: results) }
+        }
     }
 
     struct ConsumerRecord {
@@ -292,8 +332,32 @@ final class AMQPIOLoop: @unchecked Sendable {
                 unconfirmed[nextPublishSequence] = record
                 nextPublishSequence += 1
             } catch {
-                publish.continuation.resume(throwing: error)
+                publish.completion.complete(.failure(error))
                 connectionLost(error)
+            }
+            return true
+        case .publishBatch(let messages, let continuation):
+            guard let handle, !blocked else { return false }
+            let batch = PublishBatch(count: messages.count, continuation: continuation)
+            for (index, message) in messages.enumerated() {
+                guard self.handle != nil else {
+                    batch.complete(index, .failure(AMQPError(
+                        .connectionClosed, "the connection dropped before this message was sent; publish it again",
+                        host: configuration.endpoint, operation: "basic.publish")))
+                    continue
+                }
+                do {
+                    try handle.publish(exchange: message.exchange, routingKey: message.routingKey,
+                                       mandatory: message.mandatory, properties: message.properties, body: message.body)
+                    unconfirmed[nextPublishSequence] = PendingPublish(
+                        exchange: message.exchange, routingKey: message.routingKey, mandatory: message.mandatory,
+                        properties: message.properties, body: message.mandatory ? message.body : [],
+                        completion: .batch(batch, index))
+                    nextPublishSequence += 1
+                } catch {
+                    batch.complete(index, .failure(error))
+                    connectionLost(error)
+                }
             }
             return true
         case .consume(let record, let continuation):
@@ -466,11 +530,11 @@ final class AMQPIOLoop: @unchecked Sendable {
         for sequence in first...tag {
             guard let publish = unconfirmed.removeValue(forKey: sequence) else { continue }
             if let nackReason {
-                publish.continuation.resume(throwing: nackReason)
+                publish.completion.complete(.failure(nackReason))
             } else if let returned = publish.returned {
-                publish.continuation.resume(throwing: returned)
+                publish.completion.complete(.failure(returned))
             } else {
-                publish.continuation.resume()
+                publish.completion.complete(.success(()))
             }
         }
         while lowestUnconfirmed < nextPublishSequence, unconfirmed[lowestUnconfirmed] == nil { lowestUnconfirmed += 1 }
@@ -499,7 +563,7 @@ final class AMQPIOLoop: @unchecked Sendable {
     private func failUnconfirmed(_ error: AMQPError) {
         let pending = unconfirmed
         unconfirmed.removeAll()
-        for sequence in pending.keys.sorted() { pending[sequence]?.continuation.resume(throwing: error) }
+        for sequence in pending.keys.sorted() { pending[sequence]?.completion.complete(.failure(error)) }
         lowestUnconfirmed = nextPublishSequence
     }
 
@@ -605,7 +669,19 @@ final class AMQPIOLoop: @unchecked Sendable {
 
     private func giveUp(_ error: AMQPError) {
         flushDeliveries()
-        for tag in consumerOrder { consumers[tag]?.continuation.finish(throwing: error) }
+        finishConsumersAndCommands(consumerError: error, commandError: error)
+    }
+
+    /// Ends every consumer's sequence (with `consumerError`, or normally when `nil`) and fails every command not
+    /// yet run; the mailbox accepts nothing afterwards.
+    private func finishConsumersAndCommands(consumerError: AMQPError?, commandError: AMQPError) {
+        for tag in consumerOrder {
+            if let consumerError {
+                consumers[tag]?.continuation.finish(throwing: consumerError)
+            } else {
+                consumers[tag]?.continuation.finish()
+            }
+        }
         consumers.removeAll()
         consumerOrder.removeAll()
         let leftovers = backlog + mailbox.withLock { box -> [Command] in
@@ -614,7 +690,7 @@ final class AMQPIOLoop: @unchecked Sendable {
             return box.commands
         }
         backlog.removeAll()
-        for command in leftovers { command.fail(error) }
+        for command in leftovers { command.fail(commandError) }
     }
 
     // MARK: Close
@@ -639,18 +715,9 @@ final class AMQPIOLoop: @unchecked Sendable {
         }
         failUnconfirmed(AMQPError(.alreadyClosed, "the connection was closed before the broker confirmed",
                                   host: configuration.endpoint, operation: "basic.publish"))
-        for tag in consumerOrder { consumers[tag]?.continuation.finish() }
-        consumers.removeAll()
-        consumerOrder.removeAll()
-        let leftovers = backlog + mailbox.withLock { box -> [Command] in
-            box.finished = true
-            defer { box.commands.removeAll() }
-            return box.commands
-        }
-        backlog.removeAll()
-        for command in leftovers {
-            command.fail(AMQPError(.alreadyClosed, "the connection is closed", host: configuration.endpoint))
-        }
+        finishConsumersAndCommands(
+            consumerError: nil, commandError: AMQPError(.alreadyClosed, "the connection is closed",
+                                                        host: configuration.endpoint))
         eventSink.finish()
         logger.debug("AMQP connection closed")
         for request in closeRequests { request?.resume() }

@@ -30,7 +30,7 @@ final class PayBridgeHTTPServer: Service, Sendable {
         self.logger = logger
     }
 
-    /// The bound port once the server runs (useful with port 0).
+    /// The bound port once the server runs (useful with port 0); 0 when it stopped without listening.
     func boundPort() async -> Int {
         if let port = bound.withLock({ $0 }) { return port }
         return await withCheckedContinuation { continuation in
@@ -71,6 +71,8 @@ final class PayBridgeHTTPServer: Service, Sendable {
             router: router, configuration: .init(address: .hostname(host, port: port)),
             onServerRunning: { [self] channel in self.started(port: channel.localAddress?.port ?? 0) },
             logger: logger)
+        // Whoever waits for the port must not wait forever if the server stops without ever listening.
+        defer { if bound.withLock({ $0 }) == nil { started(port: 0) } }
         try await app.run()
     }
 

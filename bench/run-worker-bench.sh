@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make bench`: one `paybridge worker` (release build, its own process) against the provider sandbox (its own
+# process), driven by paybridge-bench: commands/s with a backlog, p50/p99 command → event latency at a fixed rate,
+# and the worker's peak RSS. Runs at 0 ms and at 100 ms provider latency (prefetch 200).
+# BENCH_COMMANDS (default 20000) sets the backlog size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${BENCH_COMMANDS:-20000}"
+VHOST=paybridge-bench
+BASE="${RABBITMQ_BASE_URL:-amqp://guest:guest@127.0.0.1:5672}"
+URL="$BASE/$VHOST"
+KEYS="${PAYBRIDGE_SANDBOX_KEYS_DIR:-../shared/providers/testdata}"
+SANDBOX_PORT="${BENCH_SANDBOX_PORT:-18089}"
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+timeout 60 rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 || true
+timeout 60 rabbitmqctl -q add_vhost "$VHOST"
+timeout 60 rabbitmqctl -q set_permissions -p "$VHOST" guest ".*" ".*" ".*"
+
+PAYBRIDGE_SANDBOX_PORT=$SANDBOX_PORT PAYBRIDGE_SANDBOX_KEYS_DIR="$KEYS" LOG_LEVEL=warning \
+  .build/release/paybridge-sandbox >"$tmp/sandbox.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$SANDBOX_PORT/_sandbox/health" >/dev/null && break; sleep 0.1; done
+
+run_case() {  # $1 = provider latency in ms, $2 = prefetch, $3 = latency-phase rate (empty: half the throughput)
+  curl -sf -XDELETE "http://127.0.0.1:$SANDBOX_PORT/_sandbox/faults" >/dev/null
+  curl -sf -XDELETE "http://127.0.0.1:$SANDBOX_PORT/_sandbox/requests" >/dev/null
+  if [ "$1" != 0 ]; then
+    curl -sf -XPOST "http://127.0.0.1:$SANDBOX_PORT/_sandbox/faults" -H 'Content-Type: application/json' \
+      -d "{\"provider\":\"amanpay\",\"latencyMs\":$1}" >/dev/null
+  fi
+  PAYBRIDGE_AMQP_URL="$URL" PAYBRIDGE_PREFETCH="$2" PAYBRIDGE_HTTP_PORT=0 PAYBRIDGE_LOG_LEVEL=warning \
+    AMANPAY_BASE_URL="http://127.0.0.1:$SANDBOX_PORT" AMANPAY_MERCHANT_ID=1758378 AMANPAY_SECRET_KEY=s3cr3t \
+    .build/release/paybridge worker >"$tmp/worker.log" 2>&1 &
+  local worker=$!
+  sleep 2  # the worker declares its topology and starts consuming
+  local line
+  line=$(.build/release/paybridge-bench "$URL" "$worker" "$N" ${3:-})
+  kill -TERM "$worker"; wait "$worker" || true
+  echo "provider_latency_ms=$1 prefetch=$2 $line"
+}
+
+echo "==> worker benchmark: $N commands (amanpay.payout), 2 cores, broker + sandbox + worker + driver on one machine"
+run_case 0 200
+run_case 100 200 1000
