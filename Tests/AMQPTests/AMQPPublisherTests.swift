@@ -61,4 +61,32 @@ import Testing
             #expect(try await connection.declare(AMQPQueue(queue, passive: true)).messageCount == 1)
         }
     }
+
+    @Test func batchPublishConfirmsEachMessageWithItsOwnResult() async throws {
+        try await BrokerTestSupport.withConnection { connection in
+            let exchange = BrokerTestSupport.uniqueName("batch")
+            let queue = BrokerTestSupport.uniqueName("batch-q")
+            try await connection.declare(AMQPExchange(exchange, type: .direct, durable: false, autoDelete: false))
+            try await connection.declare(AMQPQueue(queue, durable: false, autoDelete: true))
+            try await connection.bind(queue: queue, exchange: exchange, routingKey: "ok")
+            var batch = (0..<1_000).map {
+                AMQPMessage(body: Array("m\($0)".utf8), exchange: exchange, routingKey: "ok", mandatory: true,
+                            properties: .init(messageId: "\($0)"))
+            }
+            batch[500] = AMQPMessage(body: Array("lost".utf8), exchange: exchange, routingKey: "nowhere", mandatory: true)
+            let results = await connection.publish(batch: batch)
+            #expect(results.count == 1_000)
+            for (index, result) in results.enumerated() {
+                switch result {
+                case .success: #expect(index != 500)
+                case .failure(let error):
+                    #expect(index == 500)
+                    #expect(error.code == .unroutable)
+                }
+            }
+            #expect(try await connection.declare(AMQPQueue(queue, passive: true)).messageCount == 999)
+            #expect(await connection.publish(batch: []).isEmpty)
+            try await connection.deleteExchange(exchange)
+        }
+    }
 }

@@ -131,8 +131,12 @@ final class AMQPIOLoop: @unchecked Sendable {
     }
 
     /// The confirms of one ``AMQPConnection/publish(batch:)`` call; resumes its caller once, when all are in.
-    /// Created and completed on the I/O thread only.
-    final class PublishBatch {
+    ///
+    /// `@unchecked Sendable` invariant: an instance is created in `execute(_:)` on the I/O thread and is reachable
+    /// only from `unconfirmed` and the `PendingPublish` values the I/O thread builds, so `results` and `remaining`
+    /// are only ever touched on that thread. (Sendable only so that `Command`, which can carry a completion, can
+    /// pass through the mailbox.)
+    final class PublishBatch: @unchecked Sendable {
         private var results: [Result<Void, AMQPError>]
         private var remaining: Int
         private let continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>
