@@ -12,6 +12,8 @@ import ProviderCore
 struct CallbackHandler: Sendable {
     enum Answer: Equatable {
         case published(eventId: String)
+        /// Verified but stale or a duplicate: answered 2xx, nothing published.
+        case ignored(String)
         case unauthorized(String)
         case badRequest(String)
         case unavailable(String)
@@ -22,12 +24,14 @@ struct CallbackHandler: Sendable {
     let publisher: OutcomePublisher
     let metrics: PayBridgeMetrics
     let logger: Logger
+    let record = CallbackStateRecord()
 
     func handle(provider: Provider, body: [UInt8], authorization: String?) async -> Answer {
         let answer = await verifyAndPublish(provider: provider, body: body, authorization: authorization)
         let label: String
         switch answer {
         case .published: label = "published"
+        case .ignored: label = "ignored"
         case .unauthorized: label = "unauthorized"
         case .badRequest: label = "bad_request"
         case .unavailable: label = "unavailable"
@@ -55,6 +59,16 @@ struct CallbackHandler: Sendable {
         } catch {
             return .badRequest("unreadable callback")
         }
+        let key = "\(provider.rawValue):\(result.providerPaymentId ?? result.merchantPaymentId ?? "-")"
+        let recorded = record.recorded(key)
+        switch provider {
+        case .amanpay where AmanpayClient.isStaleCallback(result, recordedProviderStatus: recorded?.status):
+            return .ignored("stale: the payment's status is already final (\(recorded?.status ?? "-"))")  // A7
+        case .firstpay where FirstPayClient.isDuplicatePostback(
+            result, recordedProviderPaymentId: recorded?.paymentId, recordedProviderStatus: recorded?.status):
+            return .ignored("duplicate postback")  // F7
+        default: break
+        }
         let raw = OutcomeMapping.raw(result.rawBody.isEmpty ? String(decoding: body, as: UTF8.self) : result.rawBody)
         var outcome = OutcomeMapping.outcome(
             result, provider: provider, commandId: nil, operation: Self.operation(provider: provider, raw: raw),
@@ -67,6 +81,9 @@ struct CallbackHandler: Sendable {
             logger.error("callback verified but not published; answering 503 so the provider retries",
                          metadata: ["paybridge.provider": "\(provider.rawValue)", "error": "\(error)"])
             return .unavailable("event not confirmed by the broker")
+        }
+        if let status = result.providerStatus {
+            record.record(key, paymentId: result.providerPaymentId, status: status)
         }
         logger.info("callback published", metadata: [
             "paybridge.provider": "\(provider.rawValue)", "paybridge.event_id": "\(message.event.id)",

@@ -92,6 +92,7 @@ final class PayBridgeHTTPServer: Service, Sendable {
         let (status, text): (HTTPResponse.Status, String)
         switch answer {
         case .published(let id): (status, text) = (.ok, "{\"eventId\":\"\(id)\"}")
+        case .ignored(let reason): (status, text) = (.ok, "{\"ignored\":\"\(reason)\"}")
         case .unauthorized(let reason): (status, text) = (.unauthorized, "{\"error\":\"\(reason)\"}")
         case .badRequest(let reason): (status, text) = (.badRequest, "{\"error\":\"\(reason)\"}")
         case .unavailable(let reason): (status, text) = (.serviceUnavailable, "{\"error\":\"\(reason)\"}")
