@@ -50,9 +50,9 @@ command() {  # kind, id, data-json
   printf '{"specversion":"1.0","id":"%s","type":"paybridge.%s.v1","source":"/demo","time":"%s","datacontenttype":"application/json","data":%s}' \
     "$2" "$1" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$3"
 }
-send() {  # kind, id, data-json: sends and prints the events until a final one (or 15 s)
+send() {  # kind, id, data-json: sends and prints the events until a final one (or $WAIT s, default 15)
   say "$1"
-  command "$@" | $BIN/paybridge send --wait --timeout 15 - || true
+  command "$@" | $BIN/paybridge send --wait --timeout "${WAIT:-15}" - || true
 }
 fault() { curl -sf -XPOST "$SANDBOX/_sandbox/faults" -H 'Content-Type: application/json' -d "$1" >/dev/null; }
 
@@ -63,8 +63,10 @@ send amanpay.status "demo-$run-3" '{"paymentId":"order-'$run'-1","paymentType":"
 # OTP flow: the sandbox asks for an OTP (SPECIFICATION); PayBridge's event carries what `amanpay.specify` needs.
 fault '{"provider":"amanpay","operation":"purchase","paymentId":"otp-'$run'","initialStatus":"SPECIFICATION","outcome":"SUCCESS"}'
 say "amanpay.purchase that needs an OTP"
-spec=$(command amanpay.purchase "demo-$run-4" '{"paymentId":"otp-'$run'","amount":"99.99","currency":"BDT","customerEmail":"otp@example.com"}' \
-  | $BIN/paybridge send --wait --timeout 15 --json - 2>/dev/null | head -1)
+# Not final until the OTP is submitted: wait briefly, keep the first event (the response).
+command amanpay.purchase "demo-$run-4" '{"paymentId":"otp-'$run'","amount":"99.99","currency":"BDT","customerEmail":"otp@example.com"}' \
+  | $BIN/paybridge send --wait --timeout 3 --json - >"$logs/otp.json" 2>/dev/null || true
+spec=$(head -1 "$logs/otp.json")
 echo "$spec" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print("  status", d["status"], "| provider", d["providerStatus"], "| asks for", d.get("additionalFields"))'
 tid=$(echo "$spec" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["providerPaymentId"])')
 oid=$(echo "$spec" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["providerOperationId"])')
@@ -72,11 +74,13 @@ send amanpay.specify "demo-$run-5" '{"transactionId":"'$tid'","operationId":"'$o
 
 fault '{"provider":"firstpay","operation":"pay_in","paymentId":"fp-'$run'","requireSMS":true}'
 say "firstpay.pay_in that needs an SMS code"
-payin=$(command firstpay.pay_in "demo-$run-6" '{"accountId":12,"paymentMethodId":"bkash-p2c","amount":"500.00","clientFieldsValues":[{"key":"phone","value":"01712345678"}],"merchantPaymentId":"fp-'$run'"}' \
-  | $BIN/paybridge send --wait --timeout 15 --json - 2>/dev/null | head -1)
+command firstpay.pay_in "demo-$run-6" '{"accountId":12,"paymentMethodId":"bkash-p2c","amount":"500.00","clientFieldsValues":[{"key":"phone","value":"01712345678"}],"merchantPaymentId":"fp-'$run'"}' \
+  | $BIN/paybridge send --wait --timeout 3 --json - >"$logs/payin.json" 2>/dev/null || true
+payin=$(head -1 "$logs/payin.json")
 echo "$payin" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print("  status", d["status"], "| provider", d["providerStatus"], "| payment", d["providerPaymentId"])'
 pid=$(echo "$payin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["providerPaymentId"])')
-send firstpay.sms "demo-$run-7" '{"paymentId":"'$pid'","code":"1234"}'
+# The postback that follows names the merchant's id, not the provider id the SMS command carries: don't wait for it.
+WAIT=3 send firstpay.sms "demo-$run-7" '{"paymentId":"'$pid'","code":"1234"}'
 send firstpay.pay_out "demo-$run-8" '{"accountId":12,"paymentMethodId":"nagad-out","amount":"75.25","clientFieldsValues":[{"key":"phone","value":"01812345678"}],"merchantPaymentId":"fpo-'$run'"}'
 send firstpay.status "demo-$run-9" '{"merchantPaymentId":"fp-'$run'"}'
 
