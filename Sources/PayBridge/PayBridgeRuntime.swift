@@ -109,7 +109,7 @@ public final class PayBridgeRuntime: Sendable {
                     logger: workerLogger)
                 workers.append(ProviderQueueWorker(
                     processor: processor, connection: consumeConnection,
-                    settings: .init(prefetch: configuration.prefetch), readiness: readiness, metrics: metrics,
+                    settings: .init(prefetch: configuration.prefetch, concurrency: configuration.concurrency), readiness: readiness, metrics: metrics,
                     logger: workerLogger))
             }
         }

@@ -196,4 +196,20 @@ func expectValid(_ event: RecordedEvent, sourceLocation: SourceLocation = #_sour
             }
         }
     }
+
+    @Test func firstpayNeedCheckIsUnderReview() async throws {
+        try await EndToEnd.run { world in
+            try await world.withPayBridge { _ in
+                let merchantPaymentId = "chk-\(UUID().uuidString.prefix(8))"
+                world.sandbox.addFault(SandboxFault(provider: "firstpay", operation: "pay_in", paymentId: merchantPaymentId,
+                                                    initialStatus: "NEED_CHECK"))
+                let id = try await world.send(.firstpayPayIn, data: firstpayPaymentData(merchantPaymentId))
+                let response = try await world.events.first(type: OutcomeEvents.responseType, commandId: id)
+                expectValid(response)
+                #expect(response.status == "under_review")
+                #expect(response.data["providerStatus"]?.stringValue == "NEED_CHECK")
+                #expect(response.data["final"] == .bool(false))
+            }
+        }
+    }
 }

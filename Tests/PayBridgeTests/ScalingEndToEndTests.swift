@@ -106,4 +106,35 @@ func responseCount(_ events: [RecordedEvent], _ ids: Set<String>) -> Int {
             #expect(creates.count == 200, "a redelivered command goes status-first and never creates twice")
         }
     }
+
+    @Test func sigtermDrainsTheWorkerProcessAndExitsZero() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: paybridgeExecutable))
+        try await EndToEnd.run { world in
+            world.sandbox.addFault(SandboxFault(provider: "amanpay", operation: "payout", latencyMs: 200))
+            var ids: Set<String> = []
+            for index in 0..<60 { ids.insert(try await world.send(.amanpayPayout, data: payoutData("term-\(index)"))) }
+            let frozenIds = ids
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: paybridgeExecutable)
+            process.arguments = ["worker", "--log-level", "error"]
+            process.environment = [
+                "PAYBRIDGE_AMQP_URL": world.amqpURL, "PAYBRIDGE_HTTP_PORT": "0", "PAYBRIDGE_PREFETCH": "10",
+                "AMANPAY_BASE_URL": world.sandbox.baseURL,
+                "AMANPAY_MERCHANT_ID": "\(world.sandbox.configuration.amanpayMerchantId)", "AMANPAY_SECRET_KEY": "s3cr3t",
+            ]
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            try await world.events.wait(timeout: .seconds(60)) { responseCount($0, frozenIds) >= 5 }
+            kill(process.processIdentifier, SIGTERM)
+            await ChildProcess.waitForExit(process)
+            #expect(process.terminationReason == .exit)
+            #expect(process.terminationStatus == 0)
+            let answered = responseCount(world.events.all, frozenIds)
+            let left = try await world.client.declare(AMQPQueue(Topology.commandQueue(.amanpay), passive: true))
+            #expect(answered < frozenIds.count, "stopped mid-load")
+            #expect(answered + Int(left.messageCount) == frozenIds.count)
+            #expect(world.sandbox.receivedRequests().filter { $0.operation == "payout" }.count == answered,
+                    "every provider call that was started got its event before the exit")
+        }
+    }
 }

@@ -11,6 +11,8 @@ public struct PayBridgeConfiguration: Sendable {
     public var amqp: AMQPConfiguration
     /// `PAYBRIDGE_PREFETCH`: unacked commands per provider queue (= commands in flight), default 50.
     public var prefetch: UInt16 = 50
+    /// `PAYBRIDGE_CONCURRENCY`: commands processed at once per provider queue, at most the prefetch; default = prefetch.
+    public var concurrency: Int? = nil
     /// `PAYBRIDGE_HTTP_HOST`, default `127.0.0.1` (set `0.0.0.0` in a container).
     public var httpHost: String = "127.0.0.1"
     /// `PAYBRIDGE_HTTP_PORT`, default 8080: callbacks, `/healthz`, `/readyz`, `/metrics`.
@@ -73,6 +75,13 @@ public struct PayBridgeConfiguration: Sendable {
         }
         var configuration = PayBridgeConfiguration(amqp: amqp, amanpay: amanpay, firstpay: firstpay)
         if let prefetch = try env.integer("PAYBRIDGE_PREFETCH", in: 1...65535) { configuration.prefetch = UInt16(prefetch) }
+        if let concurrency = try env.integer("PAYBRIDGE_CONCURRENCY", in: 1...65535) {
+            guard concurrency <= Int(configuration.prefetch) else {
+                throw ConfigurationError(setting: "PAYBRIDGE_CONCURRENCY",
+                                         problem: "must not exceed PAYBRIDGE_PREFETCH (\(configuration.prefetch))")
+            }
+            configuration.concurrency = concurrency
+        }
         if let port = try env.integer("PAYBRIDGE_HTTP_PORT", in: 0...65535) { configuration.httpPort = port }
         if let host = env.value("PAYBRIDGE_HTTP_HOST") { configuration.httpHost = host }
         if let attempts = try env.integer("PAYBRIDGE_MAX_ATTEMPTS", in: 1...100) { configuration.maxAttempts = attempts }

@@ -14,6 +14,8 @@ import Synchronization
 final class ProviderQueueWorker: Service, Sendable {
     struct Settings: Sendable {
         var prefetch: UInt16 = 50
+        /// Commands processed at once; at most `prefetch` (the broker never hands out more). `nil` = prefetch.
+        var concurrency: Int? = nil
         var initialPause: Duration = .seconds(5)
         var maximumPause: Duration = .seconds(300)
     }
@@ -78,6 +80,7 @@ final class ProviderQueueWorker: Service, Sendable {
     /// Consumes until the consumer is cancelled; returns the pause reason when a command asked for a pause.
     private func consumeOnce(_ consumer: AMQPConsumer) async throws -> String? {
         let pauseReason = PauseReason()
+        let limit = ConcurrencyLimit(min(settings.concurrency ?? Int(settings.prefetch), Int(settings.prefetch)))
         try await withThrowingDiscardingTaskGroup { group in
             for try await delivery in consumer {
                 if pauseReason.value != nil {
@@ -85,22 +88,31 @@ final class ProviderQueueWorker: Service, Sendable {
                     try? await delivery.nack(requeue: true)
                     continue
                 }
+                await limit.acquire()
                 metrics.inFlight(provider: provider, delta: 1)
-                group.addTask { [processor, metrics, provider] in
-                    defer { metrics.inFlight(provider: provider, delta: -1) }
-                    switch await processor.process(delivery) {
-                    case .ack:
-                        try? await delivery.ack()
-                    case .requeue:
-                        try? await delivery.nack(requeue: true)
-                    case .requeueAndPause(let reason):
-                        try? await delivery.nack(requeue: true)
-                        if pauseReason.setIfEmpty(reason) { consumer.requestCancellation() }
-                    }
+                group.addTask { [self] in
+                    let disposition = await processor.process(delivery)
+                    await settle(delivery, disposition, pauseReason: pauseReason, consumer: consumer)
+                    metrics.inFlight(provider: provider, delta: -1)
+                    await limit.release()
                 }
             }
         }
         return pauseReason.value
+    }
+
+    /// Acks or requeues a processed delivery; the first pause request cancels the consumer.
+    private func settle(_ delivery: AMQPDelivery, _ disposition: DeliveryDisposition, pauseReason: PauseReason,
+                        consumer: AMQPConsumer) async {
+        switch disposition {
+        case .ack:
+            try? await delivery.ack()
+        case .requeue:
+            try? await delivery.nack(requeue: true)
+        case .requeueAndPause(let reason):
+            try? await delivery.nack(requeue: true)
+            if pauseReason.setIfEmpty(reason) { consumer.requestCancellation() }
+        }
     }
 
     private func sleepUnlessStopping(_ duration: Duration) async throws {
