@@ -20,12 +20,17 @@ public final class PayBridgeMetrics: Sendable {
     }
 
     func providerLatency(provider: String, operation: String, _ duration: Duration) {
+        Self.latencyHistogram(registry, provider: provider, operation: operation).record(duration)
+    }
+
+    static func latencyHistogram(_ registry: PrometheusCollectorRegistry, provider: String, operation: String)
+        -> DurationHistogram
+    {
         registry.makeDurationHistogram(
             name: "paybridge_provider_request_duration_seconds",
             labels: [("provider", provider), ("operation", operation)],
             buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)]
-        ).record(duration)
+                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)])
     }
 
     func retry(provider: String) {
@@ -47,10 +52,60 @@ public final class PayBridgeMetrics: Sendable {
             .increment()
     }
 
+    /// The handles of one provider, resolved once so the per-command path does no registry lookups.
+    func handles(provider: String, operations: [String]) -> ProviderMetricHandles {
+        ProviderMetricHandles(metrics: self, provider: provider, operations: operations)
+    }
+
     /// The Prometheus text exposition of everything recorded.
     public func exposition() -> String {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return String(decoding: buffer, as: UTF8.self)
     }
+}
+
+/// One provider's metric handles (Prometheus collectors are thread-safe).
+struct ProviderMetricHandles: Sendable {
+    let metrics: PayBridgeMetrics
+    let provider: String
+    private let outcomes: [String: Counter]
+    private let latency: [String: DurationHistogram]
+    private let retries: Counter
+    private let inFlight: Gauge
+
+    init(metrics: PayBridgeMetrics, provider: String, operations: [String]) {
+        self.metrics = metrics
+        self.provider = provider
+        let registry = metrics.registry
+        var outcomes: [String: Counter] = [:]
+        for outcome in ["response", "failed", "retry", "dead_letter", "requeued"] {
+            outcomes[outcome] = registry.makeCounter(
+                name: "paybridge_commands_total", labels: [("provider", provider), ("outcome", outcome)])
+        }
+        self.outcomes = outcomes
+        var latency: [String: DurationHistogram] = [:]
+        for operation in operations {
+            latency[operation] = PayBridgeMetrics.latencyHistogram(registry, provider: provider, operation: operation)
+        }
+        self.latency = latency
+        retries = registry.makeCounter(name: "paybridge_retries_total", labels: [("provider", provider)])
+        inFlight = registry.makeGauge(name: "paybridge_commands_in_flight", labels: [("provider", provider)])
+    }
+
+    func command(outcome: String) {
+        if let counter = outcomes[outcome] { counter.increment() } else { metrics.command(provider: provider, outcome: outcome) }
+    }
+
+    func providerLatency(operation: String, _ duration: Duration) {
+        if let histogram = latency[operation] {
+            histogram.record(duration)
+        } else {
+            metrics.providerLatency(provider: provider, operation: operation, duration)
+        }
+    }
+
+    func retry() { retries.increment() }
+    func deadLetter(reason: String) { metrics.deadLetter(provider: provider, reason: reason) }
+    func inFlight(delta: Double) { inFlight.increment(by: delta) }
 }

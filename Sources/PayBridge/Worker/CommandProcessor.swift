@@ -27,7 +27,7 @@ enum DeliveryDisposition: Equatable {
 final class CommandProcessor: Sendable {
     let executor: any PaymentCommandExecutor
     let publisher: OutcomePublisher
-    let metrics: PayBridgeMetrics
+    let metrics: ProviderMetricHandles
     let maxAttempts: Int
     let logger: Logger
     private let decoder = CommandDecoder()
@@ -37,7 +37,8 @@ final class CommandProcessor: Sendable {
          maxAttempts: Int, logger: Logger) {
         self.executor = executor
         self.publisher = publisher
-        self.metrics = metrics
+        self.metrics = metrics.handles(provider: executor.provider.rawValue,
+                                       operations: executor.provider.commandKinds.map(\.operation))
         self.maxAttempts = maxAttempts
         self.logger = logger
     }
@@ -49,48 +50,46 @@ final class CommandProcessor: Sendable {
         let headers = delivery.properties.headers
         let attempt = Int(headers?[Topology.Headers.attempt]?.intValue ?? 1)
         let routingKey = headers?[Topology.Headers.originalRoutingKey]?.stringValue ?? delivery.routingKey
-        var logger = self.logger
-        logger[metadataKey: "paybridge.provider"] = "\(provider.rawValue)"
-        logger[metadataKey: "paybridge.attempt"] = "\(attempt)"
-        logger[metadataKey: AMQPLoggingKeys.deliveryTag] = "\(delivery.deliveryTag)"
+        // Metadata is built only when a line is actually logged (swift-log takes it as an autoclosure).
+        var log = CommandLog(logger: logger, provider: provider.rawValue, attempt: attempt,
+                             deliveryTag: delivery.deliveryTag)
         do {
             switch decoder.decode(delivery.body, routingKey: routingKey) {
             case .failure(let rejection):
-                logger.warning("invalid command dead-lettered", metadata: [
-                    "paybridge.command_id": "\(rejection.commandId ?? "-")", "paybridge.reason": "\(rejection.code)",
-                ])
+                log.commandId = rejection.commandId
+                log.warning("invalid command dead-lettered", ["paybridge.reason": "\(rejection.code)"])
                 let failed = OutcomeEvents.commandFailed(rejection: rejection, provider: provider)
                 try await publisher.publish(failed)
                 try await publisher.deadLetter(
                     delivery, sourceQueue: queue, originalRoutingKey: routingKey, attempt: attempt,
                     reason: .invalidCommand, code: rejection.code, detail: rejection.message,
                     failedEventId: failed.event.id)
-                metrics.command(provider: provider.rawValue, outcome: "dead_letter")
-                metrics.deadLetter(provider: provider.rawValue, reason: ErrorClass.invalidCommand.rawValue)
+                metrics.command(outcome: "dead_letter")
+                metrics.deadLetter(reason: ErrorClass.invalidCommand.rawValue)
                 return .ack
             case .success(let command):
-                logger[metadataKey: "paybridge.command_id"] = "\(command.id)"
-                logger[metadataKey: "paybridge.operation"] = "\(command.kind.rawValue)"
+                log.commandId = command.id
+                log.operation = command.kind.rawValue
                 return try await execute(command, delivery: delivery, attempt: attempt, routingKey: routingKey,
-                                         logger: logger)
+                                         logger: log)
             }
         } catch {
             // The outcome could not be published (broker trouble): nothing was acked, so the command comes back
             // and goes through status-first.
-            logger.error("could not publish the outcome; requeueing the command", metadata: ["error": "\(error)"])
-            metrics.command(provider: provider.rawValue, outcome: "requeued")
+            log.error("could not publish the outcome; requeueing the command", ["error": "\(error)"])
+            metrics.command(outcome: "requeued")
             return .requeue
         }
     }
 
     private func execute(
-        _ command: PaymentCommand, delivery: AMQPDelivery, attempt: Int, routingKey: String, logger: Logger
+        _ command: PaymentCommand, delivery: AMQPDelivery, attempt: Int, routingKey: String, logger: CommandLog
     ) async throws -> DeliveryDisposition {
         let seenBefore = seenCommands.withLock { $0.insert(command.id) }
         let statusFirst = command.kind.createsPayment && (delivery.redelivered || attempt > 1 || seenBefore)
         if seenBefore { logger.info("command id seen before: status-first") }
         let started = ContinuousClock.now
-        defer { metrics.providerLatency(provider: provider.rawValue, operation: command.operation, .now - started) }
+        defer { metrics.providerLatency(operation: command.operation, .now - started) }
         do {
             let result = try await executor.execute(command, statusFirst: statusFirst)
             if result.status == .unknown, let error = result.error, error.errorClass == .ambiguous {
@@ -104,8 +103,8 @@ final class CommandProcessor: Sendable {
                 result, provider: provider, commandId: command.id, operation: command.operation,
                 paymentId: command.paymentId, attempts: attempt)
             try await publisher.publish(OutcomeEvents.response(outcome))
-            metrics.command(provider: provider.rawValue, outcome: "response")
-            logger.debug("command executed", metadata: ["paybridge.status": "\(outcome.status.rawValue)"])
+            metrics.command(outcome: "response")
+            logger.debug("command executed", ["paybridge.status": "\(outcome.status.rawValue)"])
             return .ack
         } catch let error as ProviderError {
             return try await handle(error, command: command, delivery: delivery, attempt: attempt,
@@ -119,15 +118,14 @@ final class CommandProcessor: Sendable {
 
     private func handle(
         _ error: ProviderError, command: PaymentCommand, delivery: AMQPDelivery, attempt: Int, routingKey: String,
-        logger: Logger
+        logger: CommandLog
     ) async throws -> DeliveryDisposition {
         switch error.errorClass {
         case .configuration:
-            logger.error("provider rejected PayBridge's configuration; pausing this provider",
-                         metadata: ["error": "\(error)"])
+            logger.error("provider rejected PayBridge's configuration; pausing this provider", ["error": "\(error)"])
             return .requeueAndPause(reason: "configuration: \(error.code)")
         case _ where error.isCircuitOpen:
-            logger.warning("circuit open; pausing this provider", metadata: ["error": "\(error)"])
+            logger.warning("circuit open; pausing this provider", ["error": "\(error)"])
             return .requeueAndPause(reason: "circuit open")
         case .transient, .ambiguous:
             return try await retryOrGiveUp(
@@ -150,10 +148,10 @@ final class CommandProcessor: Sendable {
     /// with status `unknown`, never `failed` (A5, F8).
     private func retryOrGiveUp(
         _ command: PaymentCommand, delivery: AMQPDelivery, attempt: Int, routingKey: String, code: String,
-        message: String, raw: String?, logger: Logger
+        message: String, raw: String?, logger: CommandLog
     ) async throws -> DeliveryDisposition {
         guard attempt < maxAttempts else {
-            logger.error("retries exhausted; dead-lettering", metadata: ["paybridge.error": "\(code)"])
+            logger.error("retries exhausted; dead-lettering", ["paybridge.error": "\(code)"])
             return try await fail(
                 command, delivery: delivery, attempt: attempt, routingKey: routingKey, code: code,
                 message: "gave up after \(attempt) attempts: \(message)", errorClass: .retriesExhausted,
@@ -161,9 +159,9 @@ final class CommandProcessor: Sendable {
         }
         try await publisher.scheduleRetry(of: delivery, provider: provider, nextAttempt: attempt + 1,
                                           originalRoutingKey: routingKey)
-        metrics.retry(provider: provider.rawValue)
-        metrics.command(provider: provider.rawValue, outcome: "retry")
-        logger.info("transient failure; broker-side retry scheduled", metadata: [
+        metrics.retry()
+        metrics.command(outcome: "retry")
+        logger.info("transient failure; broker-side retry scheduled", [
             "paybridge.error": "\(code)", "paybridge.next_attempt": "\(attempt + 1)",
         ])
         return .ack
@@ -172,21 +170,21 @@ final class CommandProcessor: Sendable {
     private func fail(
         _ command: PaymentCommand, delivery: AMQPDelivery, attempt: Int, routingKey: String, code: String,
         message: String, errorClass: ErrorClass, status: PayBridgeContract.PaymentStatus, final: Bool? = nil,
-        deadLetter: Bool, logger: Logger, raw: String? = nil
+        deadLetter: Bool, logger: CommandLog, raw: String? = nil
     ) async throws -> DeliveryDisposition {
         let outcome = OutcomeMapping.failure(
             command, code: code, message: message, errorClass: errorClass, status: status, final: final,
             attempts: attempt, raw: raw)
         let failed = OutcomeEvents.commandFailed(outcome)
         try await publisher.publish(failed)
-        metrics.command(provider: provider.rawValue, outcome: "failed")
+        metrics.command(outcome: "failed")
         if deadLetter {
             try await publisher.deadLetter(
                 delivery, sourceQueue: queue, originalRoutingKey: routingKey, attempt: attempt, reason: errorClass,
                 code: code, detail: message, failedEventId: failed.event.id)
-            metrics.deadLetter(provider: provider.rawValue, reason: errorClass.rawValue)
+            metrics.deadLetter(reason: errorClass.rawValue)
         }
-        logger.warning("command failed", metadata: ["paybridge.error": "\(code)", "paybridge.class": "\(errorClass)"])
+        logger.warning("command failed", ["paybridge.error": "\(code)", "paybridge.class": "\(errorClass)"])
         return .ack
     }
 }
@@ -212,5 +210,38 @@ struct RecentIDs {
             head = (head + 1) % capacity
         }
         return false
+    }
+}
+
+/// A command's log context; the metadata dictionary is built only for lines that pass the log level.
+struct CommandLog {
+    let logger: Logger
+    let provider: String
+    let attempt: Int
+    let deliveryTag: UInt64
+    var commandId: String?
+    var operation: String?
+
+    private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        var metadata = extra
+        metadata["paybridge.provider"] = "\(provider)"
+        metadata["paybridge.attempt"] = "\(attempt)"
+        metadata[AMQPLoggingKeys.deliveryTag] = "\(deliveryTag)"
+        if let commandId { metadata["paybridge.command_id"] = "\(commandId)" }
+        if let operation { metadata["paybridge.operation"] = "\(operation)" }
+        return metadata
+    }
+
+    func debug(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.debug(message(), metadata: metadata(extra()))
+    }
+    func info(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.info(message(), metadata: metadata(extra()))
+    }
+    func warning(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.warning(message(), metadata: metadata(extra()))
+    }
+    func error(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.error(message(), metadata: metadata(extra()))
     }
 }

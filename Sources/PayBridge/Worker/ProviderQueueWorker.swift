@@ -80,7 +80,9 @@ final class ProviderQueueWorker: Service, Sendable {
     /// Consumes until the consumer is cancelled; returns the pause reason when a command asked for a pause.
     private func consumeOnce(_ consumer: AMQPConsumer) async throws -> String? {
         let pauseReason = PauseReason()
-        let limit = ConcurrencyLimit(min(settings.concurrency ?? Int(settings.prefetch), Int(settings.prefetch)))
+        // The broker already bounds commands in flight to the prefetch; a limiter only when asked for fewer.
+        let concurrency = settings.concurrency ?? Int(settings.prefetch)
+        let limit = concurrency < Int(settings.prefetch) ? ConcurrencyLimit(concurrency) : nil
         try await withThrowingDiscardingTaskGroup { group in
             for try await delivery in consumer {
                 if pauseReason.value != nil {
@@ -88,13 +90,13 @@ final class ProviderQueueWorker: Service, Sendable {
                     try? await delivery.nack(requeue: true)
                     continue
                 }
-                await limit.acquire()
-                metrics.inFlight(provider: provider, delta: 1)
+                await limit?.acquire()
+                processor.metrics.inFlight(delta: 1)
                 group.addTask { [self] in
                     let disposition = await processor.process(delivery)
                     await settle(delivery, disposition, pauseReason: pauseReason, consumer: consumer)
-                    metrics.inFlight(provider: provider, delta: -1)
-                    await limit.release()
+                    processor.metrics.inFlight(delta: -1)
+                    await limit?.release()
                 }
             }
         }
