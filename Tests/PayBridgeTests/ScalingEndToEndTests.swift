@@ -121,7 +121,12 @@ func responseCount(_ events: [RecordedEvent], _ ids: Set<String>) -> Int {
             }
             let creates = world.sandbox.receivedRequests().filter { $0.operation == "payout" }
             #expect(Set(creates.compactMap(\.paymentId)).count == 200)
-            #expect(creates.count == 200, "a redelivered command goes status-first and never creates twice")
+            // Redelivered commands go status-first, so they create only what the provider does not have. A create
+            // the killed worker had already handed to the provider can still be in progress when the status read
+            // arrives ("not found"), so a second create request is possible for those (at most its prefetch, 20);
+            // the provider's idempotency on the merchant payment id (A5) keeps it one payment.
+            #expect(creates.count <= 200 + 20)
+            #expect(world.sandbox.paymentCount == 200, "no payment exists twice")
         }
     }
 
