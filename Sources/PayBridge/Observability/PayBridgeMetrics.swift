@@ -6,7 +6,7 @@ import Prometheus
 /// - `paybridge_provider_request_duration_seconds{provider,operation}`: provider call latency
 /// - `paybridge_retries_total{provider}`, `paybridge_dead_letters_total{provider,reason}`
 /// - `paybridge_commands_in_flight{provider}`
-/// - `paybridge_callbacks_total{provider,result}`: result = published | unauthorized | bad_request | unavailable
+/// - `paybridge_callbacks_total{provider,result}`: result = published | ignored | unauthorized | bad_request | unavailable
 public final class PayBridgeMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
 
@@ -14,8 +14,39 @@ public final class PayBridgeMetrics: Sendable {
         self.registry = registry
     }
 
+    static var commands: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "commands", unitName: "total",
+            helpText: "Commands by provider and outcome (response, failed, retry, dead_letter, requeued).")
+    }
+    static var providerDuration: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "provider_request_duration", unitName: "seconds",
+            helpText: "Time to execute a command at the provider, retries included.")
+    }
+    static var retries: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "retries", unitName: "total",
+            helpText: "Broker-side retries scheduled.")
+    }
+    static var deadLetters: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "dead_letters", unitName: "total",
+            helpText: "Commands dead-lettered, by reason.")
+    }
+    static var inFlight: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "commands", unitName: "in_flight",
+            helpText: "Commands being processed.")
+    }
+    static var callbacks: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "callbacks", unitName: "total",
+            helpText: "Provider callbacks by result (published, ignored, unauthorized, bad_request, unavailable).")
+    }
+
     func command(provider: String, outcome: String) {
-        registry.makeCounter(name: "paybridge_commands_total", labels: [("provider", provider), ("outcome", outcome)])
+        registry.makeCounter(descriptor: Self.commands, labels: [("provider", provider), ("outcome", outcome)])
             .increment()
     }
 
@@ -27,28 +58,28 @@ public final class PayBridgeMetrics: Sendable {
         -> DurationHistogram
     {
         registry.makeDurationHistogram(
-            name: "paybridge_provider_request_duration_seconds",
+            descriptor: PayBridgeMetrics.providerDuration,
             labels: [("provider", provider), ("operation", operation)],
             buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
                       .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)])
     }
 
     func retry(provider: String) {
-        registry.makeCounter(name: "paybridge_retries_total", labels: [("provider", provider)]).increment()
+        registry.makeCounter(descriptor: Self.retries, labels: [("provider", provider)]).increment()
     }
 
     func deadLetter(provider: String, reason: String) {
-        registry.makeCounter(name: "paybridge_dead_letters_total", labels: [("provider", provider), ("reason", reason)])
+        registry.makeCounter(descriptor: Self.deadLetters, labels: [("provider", provider), ("reason", reason)])
             .increment()
     }
 
     func inFlight(provider: String, delta: Double) {
-        registry.makeGauge(name: "paybridge_commands_in_flight", labels: [("provider", provider)])
+        registry.makeGauge(descriptor: Self.inFlight, labels: [("provider", provider)])
             .increment(by: delta)
     }
 
     func callback(provider: String, result: String) {
-        registry.makeCounter(name: "paybridge_callbacks_total", labels: [("provider", provider), ("result", result)])
+        registry.makeCounter(descriptor: Self.callbacks, labels: [("provider", provider), ("result", result)])
             .increment()
     }
 
@@ -81,7 +112,7 @@ struct ProviderMetricHandles: Sendable {
         var outcomes: [String: Counter] = [:]
         for outcome in ["response", "failed", "retry", "dead_letter", "requeued"] {
             outcomes[outcome] = registry.makeCounter(
-                name: "paybridge_commands_total", labels: [("provider", provider), ("outcome", outcome)])
+                descriptor: PayBridgeMetrics.commands, labels: [("provider", provider), ("outcome", outcome)])
         }
         self.outcomes = outcomes
         var latency: [String: DurationHistogram] = [:]
@@ -89,8 +120,8 @@ struct ProviderMetricHandles: Sendable {
             latency[operation] = PayBridgeMetrics.latencyHistogram(registry, provider: provider, operation: operation)
         }
         self.latency = latency
-        retries = registry.makeCounter(name: "paybridge_retries_total", labels: [("provider", provider)])
-        inFlight = registry.makeGauge(name: "paybridge_commands_in_flight", labels: [("provider", provider)])
+        retries = registry.makeCounter(descriptor: PayBridgeMetrics.retries, labels: [("provider", provider)])
+        inFlight = registry.makeGauge(descriptor: PayBridgeMetrics.inFlight, labels: [("provider", provider)])
     }
 
     func command(outcome: String) {
