@@ -95,7 +95,7 @@ public final class PayBridgeRuntime: Sendable {
                                      problem: "not a usable RSA key (\(error))")
         }
 
-        let publisher = OutcomePublisher(connection: publishConnection)
+        let publisher = OutcomePublisher(connection: publishConnection, confirmTimeout: configuration.publishTimeout)
         var workers: [ProviderQueueWorker] = []
         if let consumeConnection {
             var executors: [any PaymentCommandExecutor] = []

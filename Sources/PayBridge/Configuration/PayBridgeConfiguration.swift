@@ -19,6 +19,9 @@ public struct PayBridgeConfiguration: Sendable {
     public var httpPort: Int = 8080
     /// `PAYBRIDGE_MAX_ATTEMPTS`: broker-side attempts before `retries_exhausted`, default 5.
     public var maxAttempts: Int = 5
+    /// `PAYBRIDGE_PUBLISH_TIMEOUT_SECONDS`: longest wait for the broker's confirm of an event, default 10; past it
+    /// a callback is answered 503 (the provider retries) and a command is requeued.
+    public var publishTimeout: Duration = .seconds(10)
     /// `PAYBRIDGE_SHUTDOWN_TIMEOUT_SECONDS`: longest graceful drain, default 25 (below Kubernetes' 30).
     public var shutdownTimeout: Duration = .seconds(25)
     /// Amanpay (`AMANPAY_*`); `nil` when `AMANPAY_BASE_URL` is not set (the provider is then disabled).
@@ -85,6 +88,9 @@ public struct PayBridgeConfiguration: Sendable {
         if let port = try env.integer("PAYBRIDGE_HTTP_PORT", in: 0...65535) { configuration.httpPort = port }
         if let host = env.value("PAYBRIDGE_HTTP_HOST") { configuration.httpHost = host }
         if let attempts = try env.integer("PAYBRIDGE_MAX_ATTEMPTS", in: 1...100) { configuration.maxAttempts = attempts }
+        if let seconds = try env.integer("PAYBRIDGE_PUBLISH_TIMEOUT_SECONDS", in: 1...600) {
+            configuration.publishTimeout = .seconds(seconds)
+        }
         if let seconds = try env.integer("PAYBRIDGE_SHUTDOWN_TIMEOUT_SECONDS", in: 1...3600) {
             configuration.shutdownTimeout = .seconds(seconds)
         }

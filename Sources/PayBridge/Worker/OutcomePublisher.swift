@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import Synchronization
 import PayBridgeContract
 
 /// Publishes PayBridge's messages with publisher confirms: outcome events, broker-side retries and dead letters.
@@ -71,23 +72,50 @@ struct PublishTimeoutError: Error, CustomStringConvertible {
     var description: String { "\(operation): no broker confirm within \(limit)" }
 }
 
-/// Runs `body`, failing with ``PublishTimeoutError`` after `limit`. The body keeps running to completion in the
-/// background task group only until it observes cancellation; a publish that is eventually confirmed is harmless
-/// (events carry deterministic ids, retries and dead letters are idempotent for consumers).
+/// Waits for `body` at most `limit`, then fails with ``PublishTimeoutError``.
+///
+/// Why not a task group: a group waits for all its children, and a publish waiting for its broker confirm cannot be
+/// cancelled (the message is already with the I/O thread), so a group would wait as long as the broker is away. The
+/// publish therefore runs in its own task and is *abandoned* at the deadline: it completes or fails later on its
+/// own, which is harmless (an event re-published later carries the same deterministic id; a command whose
+/// outcome timed out is requeued and goes status-first). This is the one documented unstructured boundary here.
 func withTimeout(_ limit: Duration, _ operation: String, _ body: @escaping @Sendable () async throws -> Void)
     async throws
 {
-    try await withThrowingTaskGroup(of: Bool.self) { group in
-        group.addTask {
-            try await body()
-            return true
+    let outcome = FirstOutcome()
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        outcome.install(continuation)
+        let work = Task {
+            do {
+                try await body()
+                outcome.resume(with: .success(()))
+            } catch {
+                outcome.resume(with: .failure(error))
+            }
         }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return false
+        Task {
+            try? await Task.sleep(for: limit)
+            if outcome.resume(with: .failure(PublishTimeoutError(operation: operation, limit: limit))) { work.cancel() }
         }
-        let finished = try await group.next()!
-        group.cancelAll()
-        if !finished { throw PublishTimeoutError(operation: operation, limit: limit) }
+    }
+}
+
+/// Resumes a continuation with whichever outcome comes first.
+private final class FirstOutcome: Sendable {
+    private let continuation = Mutex<CheckedContinuation<Void, any Error>?>(nil)
+
+    func install(_ continuation: CheckedContinuation<Void, any Error>) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    /// Returns `true` when this call resumed the continuation.
+    @discardableResult
+    func resume(with result: Result<Void, any Error>) -> Bool {
+        guard let c = continuation.withLock({ c -> CheckedContinuation<Void, any Error>? in
+            defer { c = nil }
+            return c
+        }) else { return false }
+        c.resume(with: result)
+        return true
     }
 }
