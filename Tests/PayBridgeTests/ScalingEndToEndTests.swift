@@ -35,6 +35,20 @@ func expectNothingLostAfterStop(_ world: EndToEnd, ids: Set<String>, operation: 
     #expect(answeredIds.isDisjoint(with: remaining))
 }
 
+/// Starts `paybridge worker` (Amanpay only) as its own process against the world's vhost and sandbox.
+func startWorkerProcess(_ world: EndToEnd, prefetch: Int) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: paybridgeExecutable)
+    process.arguments = ["worker", "--log-level", "error"]
+    process.environment = [
+        "PAYBRIDGE_AMQP_URL": world.amqpURL, "PAYBRIDGE_HTTP_PORT": "0", "PAYBRIDGE_PREFETCH": "\(prefetch)",
+        "AMANPAY_BASE_URL": world.sandbox.baseURL,
+        "AMANPAY_MERCHANT_ID": "\(world.sandbox.configuration.amanpayMerchantId)", "AMANPAY_SECRET_KEY": "s3cr3t",
+    ]
+    try process.run()
+    return process
+}
+
 func responseCount(_ events: [RecordedEvent], _ ids: Set<String>) -> Int {
     Set(events.filter { $0.event.type == OutcomeEvents.responseType }.compactMap(\.commandId))
         .intersection(ids).count
@@ -97,16 +111,7 @@ func responseCount(_ events: [RecordedEvent], _ ids: Set<String>) -> Int {
             var ids: Set<String> = []
             for index in 0..<200 { ids.insert(try await world.send(.amanpayPayout, data: payoutData("kill-\(index)"))) }
             let frozenIds = ids
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: paybridgeExecutable)
-            process.arguments = ["worker", "--log-level", "error"]
-            process.environment = [
-                "PAYBRIDGE_AMQP_URL": world.amqpURL, "PAYBRIDGE_HTTP_PORT": "0", "PAYBRIDGE_PREFETCH": "20",
-                "AMANPAY_BASE_URL": world.sandbox.baseURL,
-                "AMANPAY_MERCHANT_ID": "\(world.sandbox.configuration.amanpayMerchantId)",
-                "AMANPAY_SECRET_KEY": "s3cr3t",
-            ]
-            try process.run()
+            let process = try startWorkerProcess(world, prefetch: 20)
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             try await world.events.wait(timeout: .seconds(60)) { responseCount($0, frozenIds) >= 40 }
             kill(process.processIdentifier, SIGKILL)
@@ -137,15 +142,7 @@ func responseCount(_ events: [RecordedEvent], _ ids: Set<String>) -> Int {
             var ids: Set<String> = []
             for index in 0..<60 { ids.insert(try await world.send(.amanpayPayout, data: payoutData("term-\(index)"))) }
             let frozenIds = ids
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: paybridgeExecutable)
-            process.arguments = ["worker", "--log-level", "error"]
-            process.environment = [
-                "PAYBRIDGE_AMQP_URL": world.amqpURL, "PAYBRIDGE_HTTP_PORT": "0", "PAYBRIDGE_PREFETCH": "10",
-                "AMANPAY_BASE_URL": world.sandbox.baseURL,
-                "AMANPAY_MERCHANT_ID": "\(world.sandbox.configuration.amanpayMerchantId)", "AMANPAY_SECRET_KEY": "s3cr3t",
-            ]
-            try process.run()
+            let process = try startWorkerProcess(world, prefetch: 10)
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             try await world.events.wait(timeout: .seconds(60)) { responseCount($0, frozenIds) >= 5 }
             kill(process.processIdentifier, SIGTERM)
