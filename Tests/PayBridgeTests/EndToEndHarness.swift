@@ -17,7 +17,9 @@ let providerTestdata: String = {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     let candidates = [root.appendingPathComponent("../shared/providers/testdata").standardized.path,
-                      root.appendingPathComponent("shared/providers/testdata").path]
+                      root.appendingPathComponent("shared/providers/testdata").path,
+                      // A copy in the repository, for clones without shared/ beside them (shared/ is authoritative).
+                      root.appendingPathComponent("Tests/Fixtures/provider-testdata").path]
     return candidates.first { FileManager.default.fileExists(atPath: $0 + "/README.md") } ?? candidates[0]
 }()
 

@@ -18,6 +18,8 @@ let testdataDirectory: String = {
         packageRoot.appendingPathComponent("../shared/providers/testdata").standardized.path,
         packageRoot.appendingPathComponent("shared/providers/testdata").path,
         FileManager.default.currentDirectoryPath + "/../shared/providers/testdata",
+        // A copy in the repository, for clones without shared/ beside them (shared/ is authoritative).
+        packageRoot.appendingPathComponent("Tests/Fixtures/provider-testdata").path,
     ]
     return candidates.first { FileManager.default.fileExists(atPath: $0 + "/README.md") } ?? candidates[0]
 }()
