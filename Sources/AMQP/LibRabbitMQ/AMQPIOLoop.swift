@@ -329,12 +329,7 @@ final class AMQPIOLoop: @unchecked Sendable {
         case .publish(let publish):
             guard let handle, !blocked else { return false }
             do {
-                try handle.publish(exchange: publish.exchange, routingKey: publish.routingKey,
-                                   mandatory: publish.mandatory, properties: publish.properties, body: publish.body)
-                var record = publish
-                if !record.mandatory { record.body = [] }  // keep bodies only to match basic.return
-                unconfirmed[nextPublishSequence] = record
-                nextPublishSequence += 1
+                try send(publish, on: handle)
             } catch {
                 publish.completion.complete(.failure(error))
                 connectionLost(error)
@@ -351,13 +346,10 @@ final class AMQPIOLoop: @unchecked Sendable {
                     continue
                 }
                 do {
-                    try handle.publish(exchange: message.exchange, routingKey: message.routingKey,
-                                       mandatory: message.mandatory, properties: message.properties, body: message.body)
-                    unconfirmed[nextPublishSequence] = PendingPublish(
+                    try send(PendingPublish(
                         exchange: message.exchange, routingKey: message.routingKey, mandatory: message.mandatory,
-                        properties: message.properties, body: message.mandatory ? message.body : [],
-                        completion: .batch(batch, index))
-                    nextPublishSequence += 1
+                        properties: message.properties, body: message.body, completion: .batch(batch, index)),
+                             on: handle)
                 } catch {
                     batch.complete(index, .failure(error))
                     connectionLost(error)
@@ -383,6 +375,17 @@ final class AMQPIOLoop: @unchecked Sendable {
             }
             return true
         }
+    }
+
+    /// Sends one message and records it until its confirm, under the next publish sequence number. The body is
+    /// kept only for `mandatory` messages: it is how a `basic.return` is matched to its publish.
+    private func send(_ publish: PendingPublish, on handle: LibRabbitMQHandle) throws(AMQPError) {
+        try handle.publish(exchange: publish.exchange, routingKey: publish.routingKey, mandatory: publish.mandatory,
+                           properties: publish.properties, body: publish.body)
+        var record = publish
+        if !record.mandatory { record.body = [] }
+        unconfirmed[nextPublishSequence] = record
+        nextPublishSequence += 1
     }
 
     private func runTopology(_ operation: TopologyOperation, on handle: LibRabbitMQHandle) throws(AMQPError)

@@ -64,18 +64,9 @@ public final class PayBridgeMetrics: Sendable {
                       .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)])
     }
 
-    func retry(provider: String) {
-        registry.makeCounter(descriptor: Self.retries, labels: [("provider", provider)]).increment()
-    }
-
     func deadLetter(provider: String, reason: String) {
         registry.makeCounter(descriptor: Self.deadLetters, labels: [("provider", provider), ("reason", reason)])
             .increment()
-    }
-
-    func inFlight(provider: String, delta: Double) {
-        registry.makeGauge(descriptor: Self.inFlight, labels: [("provider", provider)])
-            .increment(by: delta)
     }
 
     func callback(provider: String, result: String) {

@@ -26,14 +26,8 @@ struct OutcomePublisher: Sendable {
     func scheduleRetry(of delivery: AMQPDelivery, provider: Provider, nextAttempt: Int, originalRoutingKey: String)
         async throws
     {
-        var properties = delivery.properties
-        var headers = properties.headers ?? AMQPTable()
-        headers[Topology.Headers.attempt] = .int32(Int32(nextAttempt))
-        headers[Topology.Headers.originalRoutingKey] = .string(originalRoutingKey)
-        properties.headers = headers
-        properties.persistent = true
         let queue = Topology.retryQueue(provider, stage: Topology.retryStage(forAttempt: nextAttempt))
-        let sent = properties
+        let sent = Self.forwarded(delivery, attempt: nextAttempt, originalRoutingKey: originalRoutingKey)
         try await withTimeout(confirmTimeout, "retry to \(queue)") {
             try await connection.publish(delivery.body, exchange: "", routingKey: queue, mandatory: true,
                                          properties: sent)
@@ -45,10 +39,8 @@ struct OutcomePublisher: Sendable {
         _ delivery: AMQPDelivery, sourceQueue: String, originalRoutingKey: String, attempt: Int, reason: ErrorClass,
         code: String, detail: String, failedEventId: String
     ) async throws {
-        var properties = delivery.properties
+        var properties = Self.forwarded(delivery, attempt: attempt, originalRoutingKey: originalRoutingKey)
         var headers = properties.headers ?? AMQPTable()
-        headers[Topology.Headers.attempt] = .int32(Int32(attempt))
-        headers[Topology.Headers.originalRoutingKey] = .string(originalRoutingKey)
         headers[Topology.Headers.deadLetterReason] = .string(reason.rawValue)
         headers[Topology.Headers.deadLetterCode] = .string(code)
         headers[Topology.Headers.deadLetterDetail] = .string(String(detail.prefix(Topology.Headers.maximumDetailLength)))
@@ -56,12 +48,25 @@ struct OutcomePublisher: Sendable {
         headers[Topology.Headers.sourceQueue] = .string(sourceQueue)
         headers[Topology.Headers.failedEventId] = .string(failedEventId)
         properties.headers = headers
-        properties.persistent = true
         let sent = properties
         try await withTimeout(confirmTimeout, "dead-letter") {
             try await connection.publish(delivery.body, exchange: Topology.deadLetterExchange,
                                          routingKey: originalRoutingKey, mandatory: true, properties: sent)
         }
+    }
+}
+
+extension OutcomePublisher {
+    /// The delivery's properties for re-publishing it unchanged (retry or dead letter): persistent, with its attempt
+    /// number and original routing key in PayBridge's headers.
+    static func forwarded(_ delivery: AMQPDelivery, attempt: Int, originalRoutingKey: String) -> AMQPProperties {
+        var properties = delivery.properties
+        var headers = properties.headers ?? AMQPTable()
+        headers[Topology.Headers.attempt] = .int32(Int32(attempt))
+        headers[Topology.Headers.originalRoutingKey] = .string(originalRoutingKey)
+        properties.headers = headers
+        properties.persistent = true
+        return properties
     }
 }
 
