@@ -111,13 +111,18 @@ public final class AMQPConnection: Sendable {
     ///   - routingKey: the routing key.
     ///   - mandatory: when `true`, a message no queue receives fails with `.unroutable` instead of vanishing.
     ///   - properties: message properties and headers (set `persistent: true` for durability).
+    ///   - confirmTimeout: how long to wait for the confirm, including any time spent waiting for a reconnect or
+    ///     for the broker to unblock publishing. `nil` (default): wait as long as it takes.
     /// - Throws: ``AMQPError``: `.unroutable`, `.publishNacked`, `.channelClosed` (e.g. 404: no such exchange),
-    ///   `.connectionClosed` (retryable: not confirmed before the connection dropped), `.alreadyClosed`.
+    ///   `.connectionClosed` (retryable: not confirmed before the connection dropped), `.timeout` (retryable: no
+    ///   confirm within `confirmTimeout`; a message already sent may still be delivered), `.alreadyClosed`.
     public func publish(_ body: [UInt8], exchange: String, routingKey: String, mandatory: Bool = false,
-                        properties: AMQPProperties = AMQPProperties()) async throws {
+                        properties: AMQPProperties = AMQPProperties(), confirmTimeout: Duration? = nil) async throws {
+        let deadline = confirmTimeout.map { ContinuousClock.now + $0 }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             loop.enqueue(.publish(.init(exchange: exchange, routingKey: routingKey, mandatory: mandatory,
-                                        properties: properties, body: body, completion: .single(continuation))))
+                                        properties: properties, body: body, completion: .single(continuation),
+                                        deadline: deadline)))
         }
     }
 
@@ -127,19 +132,22 @@ public final class AMQPConnection: Sendable {
     /// continuation and one wake-up for the whole batch), for handlers that work on delivery bursts
     /// (``AMQPConsumer/batches``). Messages are sent in order; each has its own result, with the same errors as a
     /// single publish.
-    /// - Parameter batch: the messages.
+    /// - Parameters:
+    ///   - batch: the messages.
+    ///   - confirmTimeout: as for a single publish, for the whole batch.
     /// - Returns: one result per message, in order.
-    public func publish(batch: [AMQPMessage]) async -> [Result<Void, AMQPError>] {
-        await withCheckedContinuation { continuation in
-            loop.enqueue(.publishBatch(batch, continuation))
+    public func publish(batch: [AMQPMessage], confirmTimeout: Duration? = nil) async -> [Result<Void, AMQPError>] {
+        let deadline = confirmTimeout.map { ContinuousClock.now + $0 }
+        return await withCheckedContinuation { continuation in
+            loop.enqueue(.publishBatch(batch, deadline: deadline, continuation))
         }
     }
 
     /// Publishes UTF-8 text. See ``publish(_:exchange:routingKey:mandatory:properties:)``.
     public func publish(_ text: String, exchange: String, routingKey: String, mandatory: Bool = false,
-                        properties: AMQPProperties = AMQPProperties()) async throws {
+                        properties: AMQPProperties = AMQPProperties(), confirmTimeout: Duration? = nil) async throws {
         try await publish(Array(text.utf8), exchange: exchange, routingKey: routingKey, mandatory: mandatory,
-                          properties: properties)
+                          properties: properties, confirmTimeout: confirmTimeout)
     }
 
     // MARK: Consuming

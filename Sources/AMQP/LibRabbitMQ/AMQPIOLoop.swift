@@ -43,6 +43,9 @@ final class AMQPIOLoop: @unchecked Sendable {
     private var nextPublishSequence: UInt64 = 1
     private var lowestUnconfirmed: UInt64 = 1
     private var unconfirmed: [UInt64: PendingPublish] = [:]
+    /// No publish (waiting in `backlog` or unconfirmed) has a deadline before this; `nil`: none has one.
+    /// `expireOverduePublishes` looks at them only once this passes, so the common path costs one clock read.
+    private var earliestDeadline: ContinuousClock.Instant?
     private var consumers: [String: ConsumerRecord] = [:]
     private var consumerOrder: [String] = []
     private var consumersWithPending: [String] = []
@@ -72,7 +75,8 @@ final class AMQPIOLoop: @unchecked Sendable {
     enum Command {
         case topology(TopologyOperation, CheckedContinuation<AMQPQueueState?, any Error>)
         case publish(PendingPublish)
-        case publishBatch([AMQPMessage], CheckedContinuation<[Result<Void, AMQPError>], Never>)
+        case publishBatch([AMQPMessage], deadline: ContinuousClock.Instant?,
+                          CheckedContinuation<[Result<Void, AMQPError>], Never>)
         case consume(ConsumerRecord, CheckedContinuation<Void, any Error>)
         case cancel(String, CheckedContinuation<Void, Never>?)
         /// Fire-and-forget: the caller already checked the epoch; the I/O thread checks it again before sending.
@@ -83,7 +87,7 @@ final class AMQPIOLoop: @unchecked Sendable {
             switch self {
             case .topology(_, let c): c.resume(throwing: error)
             case .publish(let p): p.completion.complete(.failure(error))
-            case .publishBatch(let messages, let c): c.resume(returning: messages.map { _ in .failure(error) })
+            case .publishBatch(let messages, _, let c): c.resume(returning: messages.map { _ in .failure(error) })
             case .consume(let r, let c):
                 r.continuation.finish(throwing: error)
                 c.resume(throwing: error)
@@ -110,6 +114,8 @@ final class AMQPIOLoop: @unchecked Sendable {
         var properties: AMQPProperties
         var body: [UInt8]
         var completion: PublishCompletion
+        /// When the caller stops waiting for the confirm (``AMQPConnection/publish(_:exchange:routingKey:mandatory:properties:confirmTimeout:)``).
+        var deadline: ContinuousClock.Instant? = nil
         var returned: AMQPError? = nil
     }
 
@@ -229,6 +235,7 @@ final class AMQPIOLoop: @unchecked Sendable {
         while true {
             if handle == nil, !reconnect() { break }
             serveCommands()
+            expireOverduePublishes()
             if closing { break }
             guard let handle else { continue }
             do {
@@ -327,6 +334,7 @@ final class AMQPIOLoop: @unchecked Sendable {
             }
             return true
         case .publish(let publish):
+            noteDeadline(publish.deadline)
             guard let handle, !blocked else { return false }
             do {
                 try send(publish, on: handle)
@@ -335,7 +343,8 @@ final class AMQPIOLoop: @unchecked Sendable {
                 connectionLost(error)
             }
             return true
-        case .publishBatch(let messages, let continuation):
+        case .publishBatch(let messages, let deadline, let continuation):
+            noteDeadline(deadline)
             guard let handle, !blocked else { return false }
             let batch = PublishBatch(count: messages.count, continuation: continuation)
             for (index, message) in messages.enumerated() {
@@ -348,8 +357,8 @@ final class AMQPIOLoop: @unchecked Sendable {
                 do {
                     try send(PendingPublish(
                         exchange: message.exchange, routingKey: message.routingKey, mandatory: message.mandatory,
-                        properties: message.properties, body: message.body, completion: .batch(batch, index)),
-                             on: handle)
+                        properties: message.properties, body: message.body, completion: .batch(batch, index),
+                        deadline: deadline), on: handle)
                 } catch {
                     batch.complete(index, .failure(error))
                     connectionLost(error)
@@ -386,6 +395,56 @@ final class AMQPIOLoop: @unchecked Sendable {
         if !record.mandatory { record.body = [] }
         unconfirmed[nextPublishSequence] = record
         nextPublishSequence += 1
+    }
+
+    private func noteDeadline(_ deadline: ContinuousClock.Instant?) {
+        guard let deadline else { return }
+        if let earliest = earliestDeadline, earliest <= deadline { return }
+        earliestDeadline = deadline
+    }
+
+    /// Fails publishes whose caller's deadline passed: those still waiting to be sent (disconnected, or blocked by
+    /// the broker) are dropped unsent; those sent but unconfirmed stop being waited for (a late confirm is
+    /// ignored; the broker may still deliver the message, so the error says so).
+    private func expireOverduePublishes() {
+        guard let earliest = earliestDeadline else { return }
+        let now = ContinuousClock.now
+        guard now >= earliest else { return }
+        var next: ContinuousClock.Instant?
+        func keep(_ deadline: ContinuousClock.Instant?) {
+            if let deadline, next.map({ deadline < $0 }) ?? true { next = deadline }
+        }
+        let unsent = AMQPError(.timeout, "not sent within the caller's confirm timeout (the connection is down or "
+                                   + "the broker blocks publishing); it was dropped: publish it again",
+                               host: configuration.endpoint, operation: "basic.publish")
+        backlog.removeAll { command in
+            switch command {
+            case .publish(let publish):
+                guard let deadline = publish.deadline, deadline <= now else { keep(publish.deadline); return false }
+                publish.completion.complete(.failure(unsent))
+                return true
+            case .publishBatch(_, let deadline, _):
+                guard let deadline, deadline <= now else { keep(deadline); return false }
+                command.fail(unsent)
+                return true
+            default:
+                return false
+            }
+        }
+        let overdue = unconfirmed.filter { _, publish in
+            guard let deadline = publish.deadline, deadline <= now else { keep(publish.deadline); return false }
+            return true
+        }
+        if !overdue.isEmpty {
+            let unconfirmedError = AMQPError(
+                .timeout, "no broker confirm within the caller's confirm timeout; the broker may still deliver it",
+                host: configuration.endpoint, operation: "basic.publish")
+            for sequence in overdue.keys.sorted() {
+                unconfirmed.removeValue(forKey: sequence)?.completion.complete(.failure(unconfirmedError))
+            }
+            logger.warning("publishes not confirmed in time", metadata: ["amqp.count": "\(overdue.count)"])
+        }
+        earliestDeadline = next
     }
 
     private func runTopology(_ operation: TopologyOperation, on handle: LibRabbitMQHandle) throws(AMQPError)
@@ -639,6 +698,7 @@ final class AMQPIOLoop: @unchecked Sendable {
             let deadline = ContinuousClock.now + delay
             repeat {
                 serveCommands()  // settlements fail as stale; close is noticed
+                expireOverduePublishes()  // publishes waiting for the reconnect fail at their deadline
                 if closing { return false }
                 let remaining = deadline - ContinuousClock.now
                 guard remaining > .zero else { break }
