@@ -5,7 +5,7 @@
 // Phase 1 (throughput): publishes `commands` (default 20000) at once and times until every
 // `payment.response` event arrived: commands/s. Phase 2 (latency): publishes at `latency-rate` commands/s
 // (default: half the measured throughput) for 10 s and reports p50/p99 of command publish → event arrival.
-// Finally the worker's peak RSS (VmHWM of /proc/<worker-pid>/status). Prints one `key=value` line.
+// Also the CPU time the worker and the driver used per command in phase 1. Finally the worker's peak RSS (VmHWM of /proc/<worker-pid>/status). Prints one `key=value` line.
 import AMQP
 import Foundation
 import Logging
@@ -19,6 +19,16 @@ func kilobytes(_ field: String, pid: String) -> Int {
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
     }
     return -1
+}
+
+/// CPU time (user + system) a process has used so far, from /proc/<pid>/stat (fields 14 and 15, clock ticks).
+func cpuSeconds(pid: String) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return .nan }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 /// Send times by command id, and latencies once the event arrived.
@@ -92,6 +102,8 @@ let run = UUID().uuidString.prefix(6)
 }
 
 // Phase 1: throughput with a backlog.
+let workerCPUBefore = cpuSeconds(pid: workerPid)
+let driverCPUBefore = cpuSeconds(pid: "self")
 let start = ContinuousClock.now
 try await withThrowingDiscardingTaskGroup { group in
     for index in 0..<total {
@@ -105,6 +117,8 @@ while ledger.count < total { try await Task.sleep(for: .milliseconds(20)) }
 let elapsed = ledger.last! - start
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 let throughput = Double(total) / seconds
+let workerCPUPerCommand = (cpuSeconds(pid: workerPid) - workerCPUBefore) / Double(total) * 1e6
+let driverCPUPerCommand = (cpuSeconds(pid: "self") - driverCPUBefore) / Double(total) * 1e6
 _ = ledger.takeLatencies()
 
 // Phase 2: latency at a fixed rate below saturation.
@@ -123,8 +137,8 @@ try await withThrowingDiscardingTaskGroup { group in
 }
 while ledger.count < latencyCommands { try await Task.sleep(for: .milliseconds(20)) }
 let latencies = ledger.takeLatencies().sorted()
-print(String(format: "commands=%d seconds=%.2f commands_per_s=%.0f latency_rate=%.0f p50_ms=%.1f p99_ms=%.1f worker_peak_rss_mb=%.1f",
-             total, seconds, throughput, rate, percentile(latencies, 0.50), percentile(latencies, 0.99),
-             Double(kilobytes("VmHWM", pid: workerPid)) / 1024))
+print(String(format: "commands=%d seconds=%.2f commands_per_s=%.0f worker_cpu_us_per_command=%.0f driver_cpu_us_per_command=%.0f latency_rate=%.0f p50_ms=%.1f p99_ms=%.1f worker_peak_rss_mb=%.1f",
+             total, seconds, throughput, workerCPUPerCommand, driverCPUPerCommand, rate, percentile(latencies, 0.50),
+             percentile(latencies, 0.99), Double(kilobytes("VmHWM", pid: workerPid)) / 1024))
 listener.cancel()
 await connection.close()

@@ -50,8 +50,13 @@ public struct JSONSchemaValidator: Sendable {
     /// - Parameter instance: the JSON value to check.
     /// - Returns: every violation found, in document order of the schema walk; empty when valid.
     public func validate(_ instance: JSONValue) -> [SchemaValidationError] {
+        // Most instances are valid: a first walk builds no paths or messages and only says whether anything
+        // failed; the second, which explains every violation, runs only when something did.
+        var failed: [SchemaValidationError] = []
+        check(schema, instance, instancePath: "", schemaPath: "#", depth: 0, errors: &failed, quick: true)
+        guard !failed.isEmpty else { return [] }
         var errors: [SchemaValidationError] = []
-        check(schema, instance, instancePath: "", schemaPath: "#", depth: 0, errors: &errors)
+        check(schema, instance, instancePath: "", schemaPath: "#", depth: 0, errors: &errors, quick: false)
         return errors
     }
 
@@ -61,21 +66,30 @@ public struct JSONSchemaValidator: Sendable {
     // MARK: - Walk
 
     private static let maximumDepth = 64
+    /// What a `quick` walk records for any violation: it only tells that something failed.
+    private static let failedMarker = SchemaValidationError(instancePath: "", schemaPath: "", message: "invalid")
 
+    /// Checks `instance` against `schema`, appending violations to `errors`. With `quick`, the decisions are the
+    /// same but paths and messages are not built (a marker is appended instead) and object members are visited
+    /// in any order: `errors` is empty afterwards exactly when a full walk would find nothing.
     private func check(
         _ schema: JSONValue, _ instance: JSONValue, instancePath: String, schemaPath: String, depth: Int,
-        errors: inout [SchemaValidationError]
+        errors: inout [SchemaValidationError], quick: Bool
     ) {
-        func fail(_ keyword: String, _ message: String) {
+        func fail(_ keyword: String, _ message: @autoclosure () -> String) {
             errors.append(
-                SchemaValidationError(
-                    instancePath: instancePath, schemaPath: schemaPath + "/" + keyword, message: message))
+                quick
+                    ? Self.failedMarker
+                    : SchemaValidationError(
+                        instancePath: instancePath, schemaPath: schemaPath + "/" + keyword, message: message()))
         }
         switch schema {
         case .bool(true): return
         case .bool(false):
             errors.append(
-                SchemaValidationError(instancePath: instancePath, schemaPath: schemaPath, message: "is not allowed"))
+                quick
+                    ? Self.failedMarker
+                    : SchemaValidationError(instancePath: instancePath, schemaPath: schemaPath, message: "is not allowed"))
             return
         case .object: break
         default: return  // Not a schema: nothing to check (init would not have found refs in it either).
@@ -87,7 +101,8 @@ public struct JSONSchemaValidator: Sendable {
         let s = schema.objectValue!
 
         if case .string(let ref)? = s["$ref"], let target = references[ref] {
-            check(target, instance, instancePath: instancePath, schemaPath: ref, depth: depth + 1, errors: &errors)
+            check(target, instance, instancePath: instancePath, schemaPath: ref, depth: depth + 1, errors: &errors,
+                  quick: quick)
         }
 
         if let type = s["type"] {
@@ -157,8 +172,8 @@ public struct JSONSchemaValidator: Sendable {
             if let items = s["items"] {
                 for (k, element) in elements.enumerated() {
                     check(
-                        items, element, instancePath: instancePath + "/\(k)", schemaPath: schemaPath + "/items",
-                        depth: depth + 1, errors: &errors)
+                        items, element, instancePath: quick ? "" : instancePath + "/\(k)",
+                        schemaPath: quick ? "" : schemaPath + "/items", depth: depth + 1, errors: &errors, quick: quick)
                 }
             }
         case .object(let members):
@@ -174,38 +189,48 @@ public struct JSONSchemaValidator: Sendable {
                 fail("maxProperties", "must have at most \(max) properties")
             }
             let properties = s["properties"]?.objectValue ?? [:]
-            for key in members.keys.sorted() {
-                let value = members[key]!
-                let childPath = instancePath + "/" + Self.escapePointer(key)
+            func visit(_ key: String, _ value: JSONValue) {
+                let childPath = quick ? "" : instancePath + "/" + Self.escapePointer(key)
                 if let propertyNames = s["propertyNames"] {
                     var nameErrors: [SchemaValidationError] = []
                     check(
                         propertyNames, .string(key), instancePath: childPath,
-                        schemaPath: schemaPath + "/propertyNames", depth: depth + 1, errors: &nameErrors)
+                        schemaPath: quick ? "" : schemaPath + "/propertyNames", depth: depth + 1, errors: &nameErrors,
+                        quick: true)
                     if !nameErrors.isEmpty {
                         errors.append(
-                            SchemaValidationError(
-                                instancePath: childPath, schemaPath: schemaPath + "/propertyNames",
-                                message: "property name '\(key)' is not allowed here"))
+                            quick
+                                ? Self.failedMarker
+                                : SchemaValidationError(
+                                    instancePath: childPath, schemaPath: schemaPath + "/propertyNames",
+                                    message: "property name '\(key)' is not allowed here"))
                     }
                 }
                 if let propertySchema = properties[key] {
                     check(
                         propertySchema, value, instancePath: childPath,
-                        schemaPath: schemaPath + "/properties/" + Self.escapePointer(key), depth: depth + 1,
-                        errors: &errors)
+                        schemaPath: quick ? "" : schemaPath + "/properties/" + Self.escapePointer(key), depth: depth + 1,
+                        errors: &errors, quick: quick)
                 } else if let additional = s["additionalProperties"] {
                     if case .bool(false) = additional {
                         errors.append(
-                            SchemaValidationError(
-                                instancePath: childPath, schemaPath: schemaPath + "/additionalProperties",
-                                message: "property '\(key)' is not allowed"))
+                            quick
+                                ? Self.failedMarker
+                                : SchemaValidationError(
+                                    instancePath: childPath, schemaPath: schemaPath + "/additionalProperties",
+                                    message: "property '\(key)' is not allowed"))
                     } else {
                         check(
                             additional, value, instancePath: childPath,
-                            schemaPath: schemaPath + "/additionalProperties", depth: depth + 1, errors: &errors)
+                            schemaPath: quick ? "" : schemaPath + "/additionalProperties", depth: depth + 1,
+                            errors: &errors, quick: quick)
                     }
                 }
+            }
+            if quick {
+                for (key, value) in members { visit(key, value) }
+            } else {
+                for key in members.keys.sorted() { visit(key, members[key]!) }
             }
         default: break
         }
@@ -213,8 +238,8 @@ public struct JSONSchemaValidator: Sendable {
         if case .array(let subs)? = s["allOf"] {
             for (k, sub) in subs.enumerated() {
                 check(
-                    sub, instance, instancePath: instancePath, schemaPath: schemaPath + "/allOf/\(k)",
-                    depth: depth + 1, errors: &errors)
+                    sub, instance, instancePath: instancePath, schemaPath: quick ? "" : schemaPath + "/allOf/\(k)",
+                    depth: depth + 1, errors: &errors, quick: quick)
             }
         }
         if case .array(let subs)? = s["anyOf"] {
@@ -223,8 +248,8 @@ public struct JSONSchemaValidator: Sendable {
             for (k, sub) in subs.enumerated() {
                 var branch: [SchemaValidationError] = []
                 check(
-                    sub, instance, instancePath: instancePath, schemaPath: schemaPath + "/anyOf/\(k)", depth: depth + 1,
-                    errors: &branch)
+                    sub, instance, instancePath: instancePath, schemaPath: quick ? "" : schemaPath + "/anyOf/\(k)",
+                    depth: depth + 1, errors: &branch, quick: quick)
                 if branch.isEmpty {
                     matched = true
                     break
@@ -241,8 +266,8 @@ public struct JSONSchemaValidator: Sendable {
             for (k, sub) in subs.enumerated() {
                 var branch: [SchemaValidationError] = []
                 check(
-                    sub, instance, instancePath: instancePath, schemaPath: schemaPath + "/oneOf/\(k)", depth: depth + 1,
-                    errors: &branch)
+                    sub, instance, instancePath: instancePath, schemaPath: quick ? "" : schemaPath + "/oneOf/\(k)",
+                    depth: depth + 1, errors: &branch, quick: quick)
                 if branch.isEmpty { matches += 1 } else if firstBranchErrors == nil { firstBranchErrors = branch }
             }
             if matches == 0 {
@@ -253,22 +278,23 @@ public struct JSONSchemaValidator: Sendable {
         }
         if let not = s["not"] {
             var branch: [SchemaValidationError] = []
-            check(not, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1, errors: &branch)
+            check(not, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1, errors: &branch,
+                  quick: true)
             if branch.isEmpty { fail("not", "is not allowed") }
         }
         if let condition = s["if"] {
             var branch: [SchemaValidationError] = []
             check(
                 condition, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1,
-                errors: &branch)
+                errors: &branch, quick: true)
             if branch.isEmpty, let then = s["then"] {
                 check(
-                    then, instance, instancePath: instancePath, schemaPath: schemaPath + "/then", depth: depth + 1,
-                    errors: &errors)
+                    then, instance, instancePath: instancePath, schemaPath: quick ? "" : schemaPath + "/then",
+                    depth: depth + 1, errors: &errors, quick: quick)
             } else if !branch.isEmpty, let otherwise = s["else"] {
                 check(
-                    otherwise, instance, instancePath: instancePath, schemaPath: schemaPath + "/else",
-                    depth: depth + 1, errors: &errors)
+                    otherwise, instance, instancePath: instancePath, schemaPath: quick ? "" : schemaPath + "/else",
+                    depth: depth + 1, errors: &errors, quick: quick)
             }
         }
     }
@@ -330,18 +356,39 @@ public struct JSONSchemaValidator: Sendable {
         }
     }
 
-    private static let dateTime = try! NSRegularExpression(
-        pattern: #"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"#)
-
-    /// Lenient RFC 3339 check: the shape, plus month 01–12, day 01–31, hour ≤ 23, minute ≤ 59, second ≤ 60.
+    /// Lenient RFC 3339 check: the shape `YYYY-MM-DD(T|t| )hh:mm:ss(.fraction)?(Z|z|±hh:mm)`, plus month 01–12,
+    /// day 01–31, hour ≤ 23, minute ≤ 59, second ≤ 60. (Byte by byte: it runs for every command's `time`.)
     static func isDateTime(_ s: String) -> Bool {
-        let range = NSRange(s.startIndex..<s.endIndex, in: s)
-        guard dateTime.firstMatch(in: s, options: [], range: range) != nil else { return false }
         let b = Array(s.utf8)
-        func num(_ at: Int, _ n: Int) -> Int { b[at..<at + n].reduce(0) { $0 * 10 + Int($1 - 48) } }
-        let month = num(5, 2)
-        let day = num(8, 2)
-        return (1...12).contains(month) && (1...31).contains(day) && num(11, 2) <= 23 && num(14, 2) <= 59
-            && num(17, 2) <= 60
+        func digits(_ at: Int, _ n: Int) -> Int? {
+            guard at + n <= b.count else { return nil }
+            var value = 0
+            for byte in b[at..<at + n] {
+                guard byte >= 48, byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        func byte(_ at: Int, _ allowed: String) -> Bool { at < b.count && allowed.utf8.contains(b[at]) }
+        guard digits(0, 4) != nil, byte(4, "-"), let month = digits(5, 2), byte(7, "-"), let day = digits(8, 2),
+            byte(10, "Tt "), let hour = digits(11, 2), byte(13, ":"), let minute = digits(14, 2), byte(16, ":"),
+            let second = digits(17, 2)
+        else { return false }
+        var at = 19
+        if byte(at, ".") {
+            at += 1
+            let start = at
+            while digits(at, 1) != nil { at += 1 }
+            guard at > start else { return false }
+        }
+        if byte(at, "Zz") {
+            at += 1
+        } else if byte(at, "+-"), digits(at + 1, 2) != nil, byte(at + 3, ":"), digits(at + 4, 2) != nil {
+            at += 6
+        } else {
+            return false
+        }
+        return at == b.count && (1...12).contains(month) && (1...31).contains(day) && hour <= 23 && minute <= 59
+            && second <= 60
     }
 }
