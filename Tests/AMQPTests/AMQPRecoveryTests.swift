@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestKit
 import Foundation
 import Logging
 import Synchronization
@@ -121,6 +122,53 @@ import Testing
         #expect(again.bodyString == "once")
         #expect(again.redelivered)
         try await again.ack()
+        try await connection.deleteQueue(queue)
+        await connection.close()
+    }
+
+    @Test func publishWithAConfirmTimeoutFailsWhileTheBrokerIsUnreachableAndWorksAfterRecovery() async throws {
+        try await Self.prepareVhost()
+        var configuration = try BrokerTestSupport.configuration(name: "confirm-timeout")
+        configuration.virtualHost = Self.vhost
+        let relay = try TCPRelay(targetPort: UInt16(configuration.port))
+        defer { relay.stop() }
+        configuration.port = Int(relay.port)
+        let connection = try await AMQPConnection.connect(configuration, logger: Logger(label: "test.recovery"))
+        let queue = BrokerTestSupport.uniqueName("unreachable")
+        try await connection.declare(AMQPQueue(queue, durable: true))
+        try await connection.publish("before", exchange: "", routingKey: queue, confirmTimeout: .seconds(5))
+
+        let disconnected = Task {
+            for await event in connection.events { if case .disconnected = event { return true } }
+            return false
+        }
+        relay.cut()
+        #expect(await disconnected.value)
+        // Waiting for the reconnect, not sent: fails with .timeout at the deadline (a publish without a timeout
+        // would wait for the reconnect).
+        let started = ContinuousClock.now
+        do {
+            try await connection.publish("during", exchange: "", routingKey: queue, confirmTimeout: .milliseconds(500))
+            Issue.record("a publish with the broker unreachable was confirmed")
+        } catch let error as AMQPError {
+            #expect(error.code == .timeout)
+            #expect(error.isRetryable)
+        }
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(500) && waited < .seconds(3), "failed at its deadline, not before (\(waited))")
+        let batch = await connection.publish(
+            batch: [AMQPMessage(body: Array("during-batch".utf8), exchange: "", routingKey: queue)],
+            confirmTimeout: .milliseconds(200))
+        #expect(batch.count == 1)
+        if case .failure(let error) = batch[0] { #expect(error.code == .timeout) } else { Issue.record("confirmed") }
+
+        let reconnected = Task { await Self.nextReconnect(connection) }
+        try relay.restore()
+        #expect(await reconnected.value)
+        try await connection.publish("after", exchange: "", routingKey: queue, confirmTimeout: .seconds(5))
+        // The queue holds exactly what was confirmed: the timed-out publishes were dropped unsent.
+        let state = try await connection.declare(AMQPQueue(queue, durable: true))
+        #expect(state.messageCount == 2)
         try await connection.deleteQueue(queue)
         await connection.close()
     }

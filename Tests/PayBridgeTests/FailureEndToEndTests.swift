@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestKit
 import Amanpay
 import ProviderCore
 import AsyncHTTPClient
@@ -89,6 +90,66 @@ func deadLetters(_ world: EndToEnd, count: Int) async throws -> [AMQPDelivery] {
                 #expect(world.events.all.filter { $0.event.type == OutcomeEvents.callbackType }.count == 1)
                 let metrics = runtime.metrics.exposition()
                 #expect(metrics.contains("paybridge_callbacks_total{provider=\"amanpay\",result=\"unauthorized\"} 2"))
+            }
+        }
+    }
+
+    @Test func callbackWhileTheBrokerIsUnreachableIs503ThenTheRetryIsPublishedOnce() async throws {
+        try await EndToEnd.run { world in
+            var configuration = try world.configuration()
+            // PayBridge reaches the broker through a relay the test can cut: an outage for PayBridge only.
+            let relay = try TCPRelay(targetPort: UInt16(configuration.amqp.port))
+            defer { relay.stop() }
+            configuration.amqp.port = Int(relay.port)
+            configuration.publishTimeout = .seconds(2)
+            try await world.withPayBridge(configuration, role: .callbacks) { runtime in
+                let port = await runtime.httpPort()
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                defer { _ = http.shutdown() }
+                func post(_ body: String) async throws -> Int {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/callbacks/amanpay")
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.headers.add(name: "Authorization", value: AmanpayTestSigning.sign(body))
+                    request.body = .bytes(ByteBuffer(string: body))
+                    return Int(try await http.execute(request, timeout: .seconds(10)).status.code)
+                }
+                func ready() async throws -> Bool {
+                    let response = try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"),
+                                                          timeout: .seconds(5))
+                    return response.status == .ok
+                }
+                func callback(_ id: String) -> String {
+                    #"{"transactionId":"\#(id)","paymentID":"p-\#(id)","status":"SUCCESS","amount":10.00,"currency":"BDT","paymentType":"purchase"}"#
+                }
+                #expect(try await post(callback("before")) == 200)
+
+                relay.cut()
+                let started = ContinuousClock.now
+                #expect(try await post(callback("during")) == 503, "the provider must retry: nothing was published")
+                #expect(ContinuousClock.now - started < .seconds(8), "answered within the publish timeout")
+                var readyWhileDown = true
+                for _ in 0..<100 where readyWhileDown {
+                    readyWhileDown = try await ready()
+                    if readyWhileDown { try await Task.sleep(for: .milliseconds(50)) }  // polling an HTTP endpoint
+                }
+                #expect(!readyWhileDown, "/readyz reports the broker connection")
+
+                try relay.restore()
+                // The provider retries until it gets a 2xx; so does this loop (PayBridge reconnects with backoff).
+                var status = 0
+                for _ in 0..<100 where status != 200 {
+                    status = try await post(callback("during"))
+                    if status != 200 { try await Task.sleep(for: .milliseconds(100)) }  // the provider's retry interval
+                }
+                #expect(status == 200)
+                #expect(try await ready())
+                try await world.events.wait { events in events.contains { $0.event.subject == "p-during" } }
+                // A later callback proves the listener is caught up before counting.
+                #expect(try await post(callback("after")) == 200)
+                try await world.events.wait { events in events.contains { $0.event.subject == "p-after" } }
+                let during = world.events.all.filter { $0.event.subject == "p-during" }
+                #expect(during.count == 1, "the 503 attempt was dropped unsent; only the retry was published")
             }
         }
     }
