@@ -7,7 +7,8 @@ import Glibc
 
 /// A TCP relay on 127.0.0.1 in front of a local port (the broker's): a test points a client at ``port``, then
 /// ``cut()`` simulates the broker going away for that client only (every relayed connection is reset and new ones
-/// are refused) and ``restore()`` brings it back on the same port. The shared broker itself is never touched.
+/// are refused) and ``restore()`` brings it back on the same port; ``freeze()``/``thaw()`` keep the connections but
+/// hold back what flows through them (a broker that stopped answering). The shared broker itself is never touched.
 ///
 /// Plain blocking sockets on dedicated threads (one accept thread, two copy threads per connection): it never
 /// runs on Swift's cooperative pool.
@@ -19,6 +20,7 @@ public final class TCPRelay: Sendable {
         var listener: Int32 = -1
         var sockets: Set<Int32> = []
         var stopped = false
+        var frozen = false
     }
     private let state = Mutex(State())
 
@@ -41,6 +43,16 @@ public final class TCPRelay: Sendable {
             s.listener = -1
             for socket in s.sockets { shutdown(socket, Int32(SHUT_RDWR)) }  // the copy threads end and close them
         }
+    }
+
+    /// Connections stay open but nothing is forwarded (bytes read are held back): a broker that stopped answering.
+    public func freeze() {
+        state.withLock { $0.frozen = true }
+    }
+
+    /// Forwards again, held-back bytes first.
+    public func thaw() {
+        state.withLock { $0.frozen = false }
     }
 
     /// Listens again on the same ``port``.
@@ -107,12 +119,15 @@ public final class TCPRelay: Sendable {
     }
 
     private func startCopying(from source: Int32, to destination: Int32, finished: @escaping @Sendable () -> Void) {
-        let thread = Thread {
+        let thread = Thread { [self] in
             var buffer = [UInt8](repeating: 0, count: 16 * 1024)
             copying: while true {
                 let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
                 if count < 0, errno == EINTR { continue }
                 guard count > 0 else { break }
+                while state.withLock({ $0.frozen && !$0.stopped }) {
+                    usleep(5_000)  // a dedicated thread, never the cooperative pool
+                }
                 var written = 0
                 while written < count {
                     let n = buffer.withUnsafeBytes { write(destination, $0.baseAddress! + written, count - written) }

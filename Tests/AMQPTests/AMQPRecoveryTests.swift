@@ -173,6 +173,34 @@ import Testing
         await connection.close()
     }
 
+    @Test func publishWithAConfirmTimeoutStopsWaitingForAConfirmThatDoesNotComeAndIgnoresItLater() async throws {
+        try await Self.prepareVhost()
+        var configuration = try BrokerTestSupport.configuration(name: "late-confirm")
+        configuration.virtualHost = Self.vhost
+        let relay = try TCPRelay(targetPort: UInt16(configuration.port))
+        defer { relay.stop() }
+        configuration.port = Int(relay.port)
+        let connection = try await AMQPConnection.connect(configuration, logger: Logger(label: "test.recovery"))
+        let queue = BrokerTestSupport.uniqueName("late-confirm")
+        try await connection.declare(AMQPQueue(queue, durable: true))
+
+        relay.freeze()  // the connection stays up; the message is sent but its confirm is held back
+        do {
+            try await connection.publish("late", exchange: "", routingKey: queue, confirmTimeout: .milliseconds(300))
+            Issue.record("confirmed while the relay held everything back")
+        } catch let error as AMQPError {
+            #expect(error.code == .timeout)
+            #expect(error.message.contains("may still deliver"))
+        }
+        relay.thaw()
+        // The late confirm arrives and is ignored; the connection carries on and the message did reach the queue.
+        try await connection.publish("next", exchange: "", routingKey: queue, confirmTimeout: .seconds(5))
+        let state = try await connection.declare(AMQPQueue(queue, durable: true))
+        #expect(state.messageCount == 2)
+        try await connection.deleteQueue(queue)
+        await connection.close()
+    }
+
     @Test func idleConnectionSurvivesSeveralHeartbeatIntervals() async throws {
         try await Self.prepareVhost()
         let connection = try await Self.connect("idle-heartbeat", heartbeat: .seconds(1))
