@@ -11,7 +11,7 @@ import Glibc
 /// hold back what flows through them (a broker that stopped answering). The shared broker itself is never touched.
 ///
 /// Plain blocking sockets on dedicated threads (one accept thread, two copy threads per connection): it never
-/// runs on Swift's cooperative pool.
+/// runs on Swift's cooperative pool. The threads keep the relay alive until ``stop()``: call it when done.
 public final class TCPRelay: Sendable {
     /// The port clients connect to.
     public let port: UInt16
@@ -32,8 +32,6 @@ public final class TCPRelay: Sendable {
         state.withLock { $0.listener = listener }
         startAccepting(listener)
     }
-
-    deinit { stop() }
 
     /// The relay goes down: open connections are reset, new ones refused until ``restore()``.
     public func cut() {

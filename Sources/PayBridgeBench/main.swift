@@ -5,7 +5,8 @@
 // Phase 1 (throughput): publishes `commands` (default 20000) at once and times until every
 // `payment.response` event arrived: commands/s. Phase 2 (latency): publishes at `latency-rate` commands/s
 // (default: half the measured throughput) for 10 s and reports p50/p99 of command publish → event arrival.
-// Also the CPU time the worker and the driver used per command in phase 1. Finally the worker's peak RSS (VmHWM of /proc/<worker-pid>/status). Prints one `key=value` line.
+// Also the CPU time the worker and the driver used per command in phase 1, and the worker's peak RSS (VmHWM of
+// /proc/<worker-pid>/status). Prints one `key=value` line.
 import AMQP
 import Foundation
 import Logging

@@ -76,20 +76,21 @@ public struct JSONSchemaValidator: Sendable {
         _ schema: JSONValue, _ instance: JSONValue, instancePath: String, schemaPath: String, depth: Int,
         errors: inout [SchemaValidationError], quick: Bool
     ) {
-        func fail(_ keyword: String, _ message: @autoclosure () -> String) {
+        /// A path for a nested walk: built only when the walk explains violations.
+        func path(_ full: @autoclosure () -> String) -> String { quick ? "" : full() }
+        func report(_ at: String, _ keywordPath: @autoclosure () -> String, _ message: @autoclosure () -> String) {
             errors.append(
                 quick
                     ? Self.failedMarker
-                    : SchemaValidationError(
-                        instancePath: instancePath, schemaPath: schemaPath + "/" + keyword, message: message()))
+                    : SchemaValidationError(instancePath: at, schemaPath: keywordPath(), message: message()))
+        }
+        func fail(_ keyword: String, _ message: @autoclosure () -> String) {
+            report(instancePath, schemaPath + "/" + keyword, message())
         }
         switch schema {
         case .bool(true): return
         case .bool(false):
-            errors.append(
-                quick
-                    ? Self.failedMarker
-                    : SchemaValidationError(instancePath: instancePath, schemaPath: schemaPath, message: "is not allowed"))
+            report(instancePath, schemaPath, "is not allowed")
             return
         case .object: break
         default: return  // Not a schema: nothing to check (init would not have found refs in it either).
@@ -172,8 +173,8 @@ public struct JSONSchemaValidator: Sendable {
             if let items = s["items"] {
                 for (k, element) in elements.enumerated() {
                     check(
-                        items, element, instancePath: quick ? "" : instancePath + "/\(k)",
-                        schemaPath: quick ? "" : schemaPath + "/items", depth: depth + 1, errors: &errors, quick: quick)
+                        items, element, instancePath: path(instancePath + "/\(k)"),
+                        schemaPath: path(schemaPath + "/items"), depth: depth + 1, errors: &errors, quick: quick)
                 }
             }
         case .object(let members):
@@ -190,39 +191,28 @@ public struct JSONSchemaValidator: Sendable {
             }
             let properties = s["properties"]?.objectValue ?? [:]
             func visit(_ key: String, _ value: JSONValue) {
-                let childPath = quick ? "" : instancePath + "/" + Self.escapePointer(key)
+                let childPath = path(instancePath + "/" + Self.escapePointer(key))
                 if let propertyNames = s["propertyNames"] {
+                    // Only whether the name passes matters (the violation is reported for the member).
                     var nameErrors: [SchemaValidationError] = []
-                    check(
-                        propertyNames, .string(key), instancePath: childPath,
-                        schemaPath: quick ? "" : schemaPath + "/propertyNames", depth: depth + 1, errors: &nameErrors,
-                        quick: true)
+                    check(propertyNames, .string(key), instancePath: "", schemaPath: "", depth: depth + 1,
+                          errors: &nameErrors, quick: true)
                     if !nameErrors.isEmpty {
-                        errors.append(
-                            quick
-                                ? Self.failedMarker
-                                : SchemaValidationError(
-                                    instancePath: childPath, schemaPath: schemaPath + "/propertyNames",
-                                    message: "property name '\(key)' is not allowed here"))
+                        report(childPath, schemaPath + "/propertyNames", "property name '\(key)' is not allowed here")
                     }
                 }
                 if let propertySchema = properties[key] {
                     check(
                         propertySchema, value, instancePath: childPath,
-                        schemaPath: quick ? "" : schemaPath + "/properties/" + Self.escapePointer(key), depth: depth + 1,
+                        schemaPath: path(schemaPath + "/properties/" + Self.escapePointer(key)), depth: depth + 1,
                         errors: &errors, quick: quick)
                 } else if let additional = s["additionalProperties"] {
                     if case .bool(false) = additional {
-                        errors.append(
-                            quick
-                                ? Self.failedMarker
-                                : SchemaValidationError(
-                                    instancePath: childPath, schemaPath: schemaPath + "/additionalProperties",
-                                    message: "property '\(key)' is not allowed"))
+                        report(childPath, schemaPath + "/additionalProperties", "property '\(key)' is not allowed")
                     } else {
                         check(
                             additional, value, instancePath: childPath,
-                            schemaPath: quick ? "" : schemaPath + "/additionalProperties", depth: depth + 1,
+                            schemaPath: path(schemaPath + "/additionalProperties"), depth: depth + 1,
                             errors: &errors, quick: quick)
                     }
                 }
@@ -238,7 +228,7 @@ public struct JSONSchemaValidator: Sendable {
         if case .array(let subs)? = s["allOf"] {
             for (k, sub) in subs.enumerated() {
                 check(
-                    sub, instance, instancePath: instancePath, schemaPath: quick ? "" : schemaPath + "/allOf/\(k)",
+                    sub, instance, instancePath: instancePath, schemaPath: path(schemaPath + "/allOf/\(k)"),
                     depth: depth + 1, errors: &errors, quick: quick)
             }
         }
@@ -248,7 +238,7 @@ public struct JSONSchemaValidator: Sendable {
             for (k, sub) in subs.enumerated() {
                 var branch: [SchemaValidationError] = []
                 check(
-                    sub, instance, instancePath: instancePath, schemaPath: quick ? "" : schemaPath + "/anyOf/\(k)",
+                    sub, instance, instancePath: instancePath, schemaPath: path(schemaPath + "/anyOf/\(k)"),
                     depth: depth + 1, errors: &branch, quick: quick)
                 if branch.isEmpty {
                     matched = true
@@ -266,7 +256,7 @@ public struct JSONSchemaValidator: Sendable {
             for (k, sub) in subs.enumerated() {
                 var branch: [SchemaValidationError] = []
                 check(
-                    sub, instance, instancePath: instancePath, schemaPath: quick ? "" : schemaPath + "/oneOf/\(k)",
+                    sub, instance, instancePath: instancePath, schemaPath: path(schemaPath + "/oneOf/\(k)"),
                     depth: depth + 1, errors: &branch, quick: quick)
                 if branch.isEmpty { matches += 1 } else if firstBranchErrors == nil { firstBranchErrors = branch }
             }
@@ -289,11 +279,11 @@ public struct JSONSchemaValidator: Sendable {
                 errors: &branch, quick: true)
             if branch.isEmpty, let then = s["then"] {
                 check(
-                    then, instance, instancePath: instancePath, schemaPath: quick ? "" : schemaPath + "/then",
+                    then, instance, instancePath: instancePath, schemaPath: path(schemaPath + "/then"),
                     depth: depth + 1, errors: &errors, quick: quick)
             } else if !branch.isEmpty, let otherwise = s["else"] {
                 check(
-                    otherwise, instance, instancePath: instancePath, schemaPath: quick ? "" : schemaPath + "/else",
+                    otherwise, instance, instancePath: instancePath, schemaPath: path(schemaPath + "/else"),
                     depth: depth + 1, errors: &errors, quick: quick)
             }
         }

@@ -21,6 +21,20 @@ import Testing
         return try await AMQPConnection.connect(configuration, logger: Logger(label: "test.recovery"))
     }
 
+    /// Connects through a ``TCPRelay`` the test can cut or freeze; the caller stops the relay.
+    static func connectThroughRelay(_ name: String) async throws -> (AMQPConnection, TCPRelay) {
+        var configuration = try BrokerTestSupport.configuration(name: name)
+        configuration.virtualHost = vhost
+        let relay = try TCPRelay(targetPort: UInt16(configuration.port))
+        configuration.port = Int(relay.port)
+        do {
+            return (try await AMQPConnection.connect(configuration, logger: Logger(label: "test.recovery")), relay)
+        } catch {
+            relay.stop()
+            throw error
+        }
+    }
+
     static func closeAllConnections() async throws {
         let status = try await BrokerTestSupport.rabbitmqctl("close_all_connections", "--vhost", vhost, "recovery test")
         #expect(status == 0)
@@ -128,12 +142,8 @@ import Testing
 
     @Test func publishWithAConfirmTimeoutFailsWhileTheBrokerIsUnreachableAndWorksAfterRecovery() async throws {
         try await Self.prepareVhost()
-        var configuration = try BrokerTestSupport.configuration(name: "confirm-timeout")
-        configuration.virtualHost = Self.vhost
-        let relay = try TCPRelay(targetPort: UInt16(configuration.port))
+        let (connection, relay) = try await Self.connectThroughRelay("confirm-timeout")
         defer { relay.stop() }
-        configuration.port = Int(relay.port)
-        let connection = try await AMQPConnection.connect(configuration, logger: Logger(label: "test.recovery"))
         let queue = BrokerTestSupport.uniqueName("unreachable")
         try await connection.declare(AMQPQueue(queue, durable: true))
         try await connection.publish("before", exchange: "", routingKey: queue, confirmTimeout: .seconds(5))
@@ -175,12 +185,8 @@ import Testing
 
     @Test func publishWithAConfirmTimeoutStopsWaitingForAConfirmThatDoesNotComeAndIgnoresItLater() async throws {
         try await Self.prepareVhost()
-        var configuration = try BrokerTestSupport.configuration(name: "late-confirm")
-        configuration.virtualHost = Self.vhost
-        let relay = try TCPRelay(targetPort: UInt16(configuration.port))
+        let (connection, relay) = try await Self.connectThroughRelay("late-confirm")
         defer { relay.stop() }
-        configuration.port = Int(relay.port)
-        let connection = try await AMQPConnection.connect(configuration, logger: Logger(label: "test.recovery"))
         let queue = BrokerTestSupport.uniqueName("late-confirm")
         try await connection.declare(AMQPQueue(queue, durable: true))
 

@@ -83,6 +83,15 @@ final class AMQPIOLoop: @unchecked Sendable {
         case settle(epoch: UInt64, tag: UInt64, LibRabbitMQHandle.Settlement)
         case close(CheckedContinuation<Void, Never>?)
 
+        /// When the caller of a publish (single or batch) stops waiting; `nil` for other commands.
+        var publishDeadline: ContinuousClock.Instant? {
+            switch self {
+            case .publish(let publish): publish.deadline
+            case .publishBatch(_, let deadline, _): deadline
+            default: nil
+            }
+        }
+
         func fail(_ error: AMQPError) {
             switch self {
             case .topology(_, let c): c.resume(throwing: error)
@@ -114,7 +123,7 @@ final class AMQPIOLoop: @unchecked Sendable {
         var properties: AMQPProperties
         var body: [UInt8]
         var completion: PublishCompletion
-        /// When the caller stops waiting for the confirm (``AMQPConnection/publish(_:exchange:routingKey:mandatory:properties:confirmTimeout:)``).
+        /// When the caller stops waiting for the confirm (`confirmTimeout` of ``AMQPConnection``'s publish).
         var deadline: ContinuousClock.Instant? = nil
         var returned: AMQPError? = nil
     }
@@ -295,6 +304,7 @@ final class AMQPIOLoop: @unchecked Sendable {
 
     /// Runs one command; returns `false` when it must wait (disconnected, or a publish while blocked).
     private func execute(_ command: Command) -> Bool {
+        noteDeadline(command.publishDeadline)
         switch command {
         case .close(let continuation):
             closeRequests.append(continuation)
@@ -334,7 +344,6 @@ final class AMQPIOLoop: @unchecked Sendable {
             }
             return true
         case .publish(let publish):
-            noteDeadline(publish.deadline)
             guard let handle, !blocked else { return false }
             do {
                 try send(publish, on: handle)
@@ -344,7 +353,6 @@ final class AMQPIOLoop: @unchecked Sendable {
             }
             return true
         case .publishBatch(let messages, let deadline, let continuation):
-            noteDeadline(deadline)
             guard let handle, !blocked else { return false }
             let batch = PublishBatch(count: messages.count, continuation: continuation)
             for (index, message) in messages.enumerated() {
@@ -418,18 +426,12 @@ final class AMQPIOLoop: @unchecked Sendable {
                                    + "the broker blocks publishing); it was dropped: publish it again",
                                host: configuration.endpoint, operation: "basic.publish")
         backlog.removeAll { command in
-            switch command {
-            case .publish(let publish):
-                guard let deadline = publish.deadline, deadline <= now else { keep(publish.deadline); return false }
-                publish.completion.complete(.failure(unsent))
-                return true
-            case .publishBatch(_, let deadline, _):
-                guard let deadline, deadline <= now else { keep(deadline); return false }
-                command.fail(unsent)
-                return true
-            default:
+            guard let deadline = command.publishDeadline, deadline <= now else {
+                keep(command.publishDeadline)
                 return false
             }
+            command.fail(unsent)
+            return true
         }
         let overdue = unconfirmed.filter { _, publish in
             guard let deadline = publish.deadline, deadline <= now else { keep(publish.deadline); return false }
