@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make bench`: one `paybridge worker` (release build, its own process) against the provider sandbox (its own
-# process), driven by paybridge-bench: commands/s with a backlog, p50/p99 command → event latency at a fixed rate,
-# and the worker's peak RSS. Runs at 0 ms and at 100 ms provider latency (prefetch 200).
+# `make bench`: one `paybridge worker` (release build, its own process, started by paybridge-bench) against the
+# provider sandbox (its own process): commands/s working off a backlog published before the worker started, and
+# while the driver publishes; p50/p99 command → event latency at a fixed rate; the worker's CPU per command and
+# peak RSS. Runs at 0 ms and at 100 ms provider latency (prefetch 200).
 # BENCH_COMMANDS (default 20000) sets the backlog size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,8 @@ PAYBRIDGE_SANDBOX_PORT=$SANDBOX_PORT PAYBRIDGE_SANDBOX_KEYS_DIR="$KEYS" LOG_LEVE
 pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$SANDBOX_PORT/_sandbox/health" >/dev/null && break; sleep 0.1; done
 
+broker_pid() { pgrep -f 'beam.smp.*rabbit' | head -n1 || true; }
+
 run_case() {  # $1 = provider latency in ms, $2 = prefetch, $3 = latency-phase rate (empty: half the throughput)
   curl -sf -XDELETE "http://127.0.0.1:$SANDBOX_PORT/_sandbox/faults" >/dev/null
   curl -sf -XDELETE "http://127.0.0.1:$SANDBOX_PORT/_sandbox/requests" >/dev/null
@@ -32,14 +35,11 @@ run_case() {  # $1 = provider latency in ms, $2 = prefetch, $3 = latency-phase r
     curl -sf -XPOST "http://127.0.0.1:$SANDBOX_PORT/_sandbox/faults" -H 'Content-Type: application/json' \
       -d "{\"provider\":\"amanpay\",\"latencyMs\":$1}" >/dev/null
   fi
-  PAYBRIDGE_AMQP_URL="$URL" PAYBRIDGE_PREFETCH="$2" PAYBRIDGE_HTTP_PORT=0 PAYBRIDGE_LOG_LEVEL=warning \
-    AMANPAY_BASE_URL="http://127.0.0.1:$SANDBOX_PORT" AMANPAY_MERCHANT_ID=1758378 AMANPAY_SECRET_KEY=s3cr3t \
-    .build/release/paybridge worker >"$tmp/worker.log" 2>&1 &
-  local worker=$!
-  sleep 2  # the worker declares its topology and starts consuming
   local line
-  line=$(.build/release/paybridge-bench "$URL" "$worker" "$N" ${3:-})
-  kill -TERM "$worker"; wait "$worker" || true
+  line=$(PAYBRIDGE_AMQP_URL="$URL" PAYBRIDGE_PREFETCH="$2" PAYBRIDGE_HTTP_PORT=0 PAYBRIDGE_LOG_LEVEL=warning \
+    AMANPAY_BASE_URL="http://127.0.0.1:$SANDBOX_PORT" AMANPAY_MERCHANT_ID=1758378 AMANPAY_SECRET_KEY=s3cr3t \
+    BENCH_WORKER_LOG="$tmp/worker-$1ms.log" BENCH_OTHER_PIDS="broker=$(broker_pid),sandbox=${pids[0]}" \
+    .build/release/paybridge-bench "$URL" "$N" "${3:-auto}" -- .build/release/paybridge worker)
   echo "provider_latency_ms=$1 prefetch=$2 $line"
 }
 

@@ -1,12 +1,20 @@
-// paybridge-bench: drives one running `paybridge worker` with Amanpay payout commands and measures it.
+// paybridge-bench: starts one `paybridge worker`, drives it with Amanpay payout commands and measures it.
 //
-//   paybridge-bench <amqp-url> <worker-pid> [commands] [latency-rate]
+//   paybridge-bench <amqp-url> <commands> <latency-rate|auto> -- <worker command> [arguments…]
 //
-// Phase 1 (throughput): publishes `commands` (default 20000) at once and times until every
-// `payment.response` event arrived: commands/s. Phase 2 (latency): publishes at `latency-rate` commands/s
-// (default: half the measured throughput) for 10 s and reports p50/p99 of command publish → event arrival.
-// Also the CPU time the worker and the driver used per command in phase 1, and the worker's peak RSS (VmHWM of
-// /proc/<worker-pid>/status). Prints one `key=value` line.
+// The worker command runs with the bench's environment (configure it there); its output goes to the file named by
+// BENCH_WORKER_LOG (default: discarded).
+//
+// Phase 1 (drain): publishes `commands` while no worker runs, then starts the worker and times it working off
+// that backlog, from the first `payment.response` event to the last: the worker's commands/s, and the worker's
+// CPU time per command over the same span. Phase 2 (publish and drain): publishes `commands` at once while the
+// worker consumes and times until every event arrived: commands/s when the driver's publishing (and the broker
+// taking in the commands) share the machine too. Phase 3 (latency): publishes at `latency-rate` commands/s
+// (`auto`: half the drain rate) for 10 s and reports p50/p99 of command publish → event arrival. Then SIGTERM to
+// the worker and its peak RSS (VmHWM of /proc/<pid>/status). Prints one `key=value` line.
+//
+// BENCH_OTHER_PIDS="broker=<pid>,sandbox=<pid>" adds the CPU time those processes used per command in phase 1
+// (`<name>_cpu_us_per_command`), to see where the machine's time goes.
 import AMQP
 import Foundation
 import Logging
@@ -34,17 +42,32 @@ func cpuSeconds(pid: String) -> Double {
 
 /// Send times by command id, and latencies once the event arrived.
 final class Ledger: Sendable {
-    private let state = Mutex<(sent: [String: ContinuousClock.Instant], latencies: [Duration], last: ContinuousClock.Instant?)>(([:], [], nil))
+    private let state = Mutex<(sent: [String: ContinuousClock.Instant], latencies: [Duration],
+                               first: ContinuousClock.Instant?, last: ContinuousClock.Instant?)>(([:], [], nil, nil))
+    /// Called once, when the first event arrives after ``reset()`` (outside the lock).
+    private let onFirst = Mutex<(@Sendable () -> Void)?>(nil)
     func sent(_ id: String, at instant: ContinuousClock.Instant) { state.withLock { $0.sent[id] = instant } }
     func arrived(_ id: String) {
         let now = ContinuousClock.now
-        state.withLock { s in
-            guard let start = s.sent.removeValue(forKey: id) else { return }
+        let isFirst = state.withLock { s -> Bool in
+            guard let start = s.sent.removeValue(forKey: id) else { return false }
             s.latencies.append(now - start)
             s.last = now
+            if s.first == nil {
+                s.first = now
+                return true
+            }
+            return false
         }
+        if isFirst, let action = onFirst.withLock({ action in defer { action = nil }; return action }) { action() }
+    }
+    /// Forgets the first/last arrival times; `action` runs when the next event arrives.
+    func reset(onFirstArrival action: (@Sendable () -> Void)? = nil) {
+        state.withLock { $0.first = nil; $0.last = nil }
+        onFirst.withLock { $0 = action }
     }
     var count: Int { state.withLock { $0.latencies.count } }
+    var first: ContinuousClock.Instant? { state.withLock { $0.first } }
     var last: ContinuousClock.Instant? { state.withLock { $0.last } }
     func takeLatencies() -> [Duration] { state.withLock { s in defer { s.latencies = [] }; return s.latencies } }
 }
@@ -68,14 +91,18 @@ func percentile(_ sorted: [Duration], _ p: Double) -> Double {
     return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
 }
 
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
 let args = CommandLine.arguments
-guard args.count >= 3 else {
-    FileHandle.standardError.write(Data("usage: paybridge-bench <amqp-url> <worker-pid> [commands] [latency-rate]\n".utf8))
+guard args.count >= 6, let separator = args.firstIndex(of: "--"), separator == 4, separator + 1 < args.count,
+    let total = Int(args[2]), total > 1
+else {
+    FileHandle.standardError.write(Data(
+        "usage: paybridge-bench <amqp-url> <commands> <latency-rate|auto> -- <worker command> [arguments…]\n".utf8))
     exit(2)
 }
 let url = args[1]
-let workerPid = args[2]
-let total = args.count > 3 ? Int(args[3]) ?? 20_000 : 20_000
+let fixedRate = Double(args[3])
 var logger = Logger(label: "paybridge.bench")
 logger.logLevel = .warning
 let connection = try await AMQPConnection.connect(url: url, logger: logger)
@@ -102,28 +129,71 @@ let run = UUID().uuidString.prefix(6)
                                  routingKey: PaymentCommandKind.amanpayPayout.routingKey, properties: p)
 }
 
-// Phase 1: throughput with a backlog.
-let workerCPUBefore = cpuSeconds(pid: workerPid)
-let driverCPUBefore = cpuSeconds(pid: "self")
-let start = ContinuousClock.now
-try await withThrowingDiscardingTaskGroup { group in
-    for index in 0..<total {
-        let id = "bench-\(run)-t\(index)"
-        ledger.sent(id, at: .now)
-        group.addTask { try await send(id) }
-        if index % 2000 == 1999 { try await Task.sleep(for: .milliseconds(1)) }  // let confirms drain
+/// Publishes `count` commands at once (each confirmed), ids `bench-<run>-<prefix><index>`.
+func publishBacklog(_ count: Int, prefix: String) async throws {
+    try await withThrowingDiscardingTaskGroup { group in
+        for index in 0..<count {
+            let id = "bench-\(run)-\(prefix)\(index)"
+            ledger.sent(id, at: .now)
+            group.addTask { try await send(id) }
+            if index % 2000 == 1999 { try await Task.sleep(for: .milliseconds(1)) }  // let confirms drain
+        }
     }
 }
-while ledger.count < total { try await Task.sleep(for: .milliseconds(20)) }
-let elapsed = ledger.last! - start
-let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-let throughput = Double(total) / seconds
-let workerCPUPerCommand = (cpuSeconds(pid: workerPid) - workerCPUBefore) / Double(total) * 1e6
+
+func waitForEvents(_ count: Int) async throws {
+    while ledger.count < count { try await Task.sleep(for: .milliseconds(20)) }
+}
+
+// Phase 1: the worker works off a backlog published before it started.
+try await publishBacklog(total, prefix: "d")
+let others: [(name: String, pid: String)] = (ProcessInfo.processInfo.environment["BENCH_OTHER_PIDS"] ?? "")
+    .split(separator: ",").compactMap { entry in
+        let parts = entry.split(separator: "=")
+        return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+    }
+let workerPid = Mutex<String>("")
+/// CPU seconds of the worker and of `others` when the first event of phase 1 arrived.
+let cpuAtFirstEvent = Mutex<[Double]>([])
+ledger.reset(onFirstArrival: {
+    let pids = [workerPid.withLock { $0 }] + others.map(\.pid)
+    cpuAtFirstEvent.withLock { $0 = pids.map { cpuSeconds(pid: $0) } }
+})
+let worker = Process()
+worker.executableURL = URL(fileURLWithPath: args[separator + 1])
+worker.arguments = Array(args[(separator + 2)...])
+let workerLog = ProcessInfo.processInfo.environment["BENCH_WORKER_LOG"] ?? "/dev/null"
+FileManager.default.createFile(atPath: workerLog, contents: nil)
+worker.standardOutput = FileHandle(forWritingAtPath: workerLog)
+worker.standardError = FileHandle(forWritingAtPath: workerLog)
+try worker.run()
+let pid = String(worker.processIdentifier)
+workerPid.withLock { $0 = pid }
+try await waitForEvents(total)
+let drainSpan = seconds(ledger.last! - ledger.first!)
+let drainThroughput = Double(total - 1) / drainSpan
+let drainCPU = zip([pid] + others.map(\.pid), cpuAtFirstEvent.withLock { $0 }).map { pid, before in
+    (cpuSeconds(pid: pid) - before) / Double(total - 1) * 1e6
+}
+let drainWorkerCPU = drainCPU[0]
+let othersCPU = zip(others, drainCPU.dropFirst())
+    .map { other, cpu in " \(other.name)_cpu_us_per_command=" + String(format: "%.0f", cpu) }.joined()
+_ = ledger.takeLatencies()
+
+// Phase 2: the driver publishes a backlog while the worker consumes it.
+ledger.reset()
+let workerCPUBefore = cpuSeconds(pid: pid)
+let driverCPUBefore = cpuSeconds(pid: "self")
+let start = ContinuousClock.now
+try await publishBacklog(total, prefix: "t")
+try await waitForEvents(total)
+let throughput = Double(total) / seconds(ledger.last! - start)
+let workerCPUPerCommand = (cpuSeconds(pid: pid) - workerCPUBefore) / Double(total) * 1e6
 let driverCPUPerCommand = (cpuSeconds(pid: "self") - driverCPUBefore) / Double(total) * 1e6
 _ = ledger.takeLatencies()
 
-// Phase 2: latency at a fixed rate below saturation.
-let rate = args.count > 4 ? Double(args[4]) ?? throughput / 2 : throughput / 2
+// Phase 3: latency at a fixed rate below saturation.
+let rate = fixedRate ?? drainThroughput / 2
 let latencyCommands = Int(rate * 10)
 let interval = Duration.seconds(1.0 / rate)
 let phaseStart = ContinuousClock.now
@@ -136,10 +206,13 @@ try await withThrowingDiscardingTaskGroup { group in
         group.addTask { try await send(id) }
     }
 }
-while ledger.count < latencyCommands { try await Task.sleep(for: .milliseconds(20)) }
+try await waitForEvents(latencyCommands)
 let latencies = ledger.takeLatencies().sorted()
-print(String(format: "commands=%d seconds=%.2f commands_per_s=%.0f worker_cpu_us_per_command=%.0f driver_cpu_us_per_command=%.0f latency_rate=%.0f p50_ms=%.1f p99_ms=%.1f worker_peak_rss_mb=%.1f",
-             total, seconds, throughput, workerCPUPerCommand, driverCPUPerCommand, rate, percentile(latencies, 0.50),
-             percentile(latencies, 0.99), Double(kilobytes("VmHWM", pid: workerPid)) / 1024))
+let peakRSS = Double(kilobytes("VmHWM", pid: pid)) / 1024
+worker.terminate()  // SIGTERM: the worker drains and exits
+worker.waitUntilExit()
+print(String(format: "commands=%d drain_commands_per_s=%.0f drain_worker_cpu_us_per_command=%.0f publish_and_drain_commands_per_s=%.0f publish_and_drain_worker_cpu_us_per_command=%.0f driver_cpu_us_per_command=%.0f latency_rate=%.0f p50_ms=%.1f p99_ms=%.1f worker_peak_rss_mb=%.1f worker_exit=%d",
+             total, drainThroughput, drainWorkerCPU, throughput, workerCPUPerCommand, driverCPUPerCommand, rate,
+             percentile(latencies, 0.50), percentile(latencies, 0.99), peakRSS, worker.terminationStatus) + othersCPU)
 listener.cancel()
 await connection.close()
