@@ -15,11 +15,11 @@ import Foundation
 public struct JSONSchemaValidator: Sendable {
     /// The schema document.
     public let schema: JSONValue
-    private let patterns: [String: NSRegularExpression]
-    /// Every `$ref` of the document, resolved once.
-    private let references: [String: JSONValue]
+    /// Every subschema the walk can reach, with its keywords looked up once; `nodes[0]` is the root.
+    private let nodes: [CompiledSchema]
 
-    /// Prepares a validator: compiles every `pattern` and checks that every `$ref` resolves.
+    /// Prepares a validator: compiles every `pattern`, checks that every `$ref` resolves, and turns the document
+    /// into a table of subschemas whose keywords need no dictionary lookups while validating.
     /// - Parameter schema: the schema document (root).
     /// - Throws: ``SchemaError`` when a pattern does not compile or a `$ref` does not resolve.
     public init(schema: JSONValue) throws(SchemaError) {
@@ -35,7 +35,6 @@ public struct JSONSchemaValidator: Sendable {
                 throw SchemaError(reason: "pattern \(p) does not compile")
             }
         }
-        self.patterns = patterns
         var references: [String: JSONValue] = [:]
         for ref in refs {
             guard let target = Self.resolve(ref, in: schema) else {
@@ -43,7 +42,9 @@ public struct JSONSchemaValidator: Sendable {
             }
             references[ref] = target
         }
-        self.references = references
+        var compiler = SchemaCompiler(patterns: patterns, references: references)
+        _ = compiler.compile(schema)
+        nodes = compiler.nodes
     }
 
     /// Validates an instance.
@@ -53,10 +54,10 @@ public struct JSONSchemaValidator: Sendable {
         // Most instances are valid: a first walk builds no paths or messages and only says whether anything
         // failed; the second, which explains every violation, runs only when something did.
         var failed: [SchemaValidationError] = []
-        check(schema, instance, instancePath: "", schemaPath: "#", depth: 0, errors: &failed, quick: true)
+        check(0, instance, instancePath: "", schemaPath: "#", depth: 0, errors: &failed, quick: true)
         guard !failed.isEmpty else { return [] }
         var errors: [SchemaValidationError] = []
-        check(schema, instance, instancePath: "", schemaPath: "#", depth: 0, errors: &errors, quick: false)
+        check(0, instance, instancePath: "", schemaPath: "#", depth: 0, errors: &errors, quick: false)
         return errors
     }
 
@@ -69,11 +70,11 @@ public struct JSONSchemaValidator: Sendable {
     /// What a `quick` walk records for any violation: it only tells that something failed.
     private static let failedMarker = SchemaValidationError(instancePath: "", schemaPath: "", message: "invalid")
 
-    /// Checks `instance` against `schema`, appending violations to `errors`. With `quick`, the decisions are the
-    /// same but paths and messages are not built (a marker is appended instead) and object members are visited
-    /// in any order: `errors` is empty afterwards exactly when a full walk would find nothing.
+    /// Checks `instance` against subschema `node`, appending violations to `errors`. With `quick`, the decisions
+    /// are the same but paths and messages are not built (a marker is appended instead) and object members are
+    /// visited in any order: `errors` is empty afterwards exactly when a full walk would find nothing.
     private func check(
-        _ schema: JSONValue, _ instance: JSONValue, instancePath: String, schemaPath: String, depth: Int,
+        _ node: Int, _ instance: JSONValue, instancePath: String, schemaPath: String, depth: Int,
         errors: inout [SchemaValidationError], quick: Bool
     ) {
         /// A path for a nested walk: built only when the walk explains violations.
@@ -87,90 +88,63 @@ public struct JSONSchemaValidator: Sendable {
         func fail(_ keyword: String, _ message: @autoclosure () -> String) {
             report(instancePath, schemaPath + "/" + keyword, message())
         }
-        switch schema {
-        case .bool(true): return
-        case .bool(false):
+        let s = nodes[node]
+        switch s.form {
+        case .anything: return
+        case .nothing:
             report(instancePath, schemaPath, "is not allowed")
             return
-        case .object: break
-        default: return  // Not a schema: nothing to check (init would not have found refs in it either).
+        case .keywords: break
         }
         guard depth < Self.maximumDepth else {
             fail("$ref", "schema nesting too deep (recursive $ref?)")
             return
         }
-        let s = schema.objectValue!
 
-        if case .string(let ref)? = s["$ref"], let target = references[ref] {
-            check(target, instance, instancePath: instancePath, schemaPath: ref, depth: depth + 1, errors: &errors,
-                  quick: quick)
+        if let ref = s.ref {
+            check(ref.node, instance, instancePath: instancePath, schemaPath: ref.path, depth: depth + 1,
+                  errors: &errors, quick: quick)
         }
 
-        if let type = s["type"] {
+        if let types = s.types {
             let actual = instance.schemaTypeName
-            func accepts(_ t: JSONValue) -> Bool {
-                guard case .string(let name) = t else { return false }
-                return name == actual || (actual == "integer" && name == "number")
-            }
-            let ok: Bool =
-                switch type {
-                case .string: accepts(type)
-                case .array(let ts): ts.contains(where: accepts)
-                default: true
-                }
-            if !ok {
-                let allowed: [String] =
-                    switch type {
-                    case .string(let t): [t]
-                    case .array(let ts): ts.compactMap(\.stringValue)
-                    default: []
-                    }
-                fail("type", "must be \(allowed.joined(separator: " or ")), not \(actual)")
+            if !types.contains(where: { $0 == actual || (actual == "integer" && $0 == "number") }) {
+                fail("type", "must be \(types.joined(separator: " or ")), not \(actual)")
                 return  // Further keywords would only repeat the type problem.
             }
         }
-        if case .array(let options)? = s["enum"], !options.contains(where: { $0.isSemanticallyEqual(to: instance) }) {
+        if let options = s.enumValues, !options.contains(where: { $0.isSemanticallyEqual(to: instance) }) {
             fail("enum", "must be one of \(options.map(\.serializedString).joined(separator: ", "))")
         }
-        if let c = s["const"], !c.isSemanticallyEqual(to: instance) {
+        if let c = s.const, !c.isSemanticallyEqual(to: instance) {
             fail("const", "must be \(c.serializedString)")
         }
 
         switch instance {
         case .string(let str):
-            let length = str.unicodeScalars.count
-            if let min = s["minLength"]?.numberValue?.intValue, length < min {
-                fail("minLength", "must be at least \(min) characters long")
+            if s.minLength != nil || s.maxLength != nil {
+                let length = str.unicodeScalars.count
+                if let min = s.minLength, length < min { fail("minLength", "must be at least \(min) characters long") }
+                if let max = s.maxLength, length > max { fail("maxLength", "must be at most \(max) characters long") }
             }
-            if let max = s["maxLength"]?.numberValue?.intValue, length > max {
-                fail("maxLength", "must be at most \(max) characters long")
-            }
-            if case .string(let p)? = s["pattern"], let re = patterns[p] {
+            if let (p, re) = s.pattern {
                 let range = NSRange(str.startIndex..<str.endIndex, in: str)
                 if re.firstMatch(in: str, options: [], range: range) == nil {
                     fail("pattern", "must match pattern \(p)")
                 }
             }
-            if case .string("date-time")? = s["format"], !Self.isDateTime(str) {
+            if s.isDateTime, !Self.isDateTime(str) {
                 fail("format", "must be an RFC 3339 date-time (e.g. 2026-01-31T12:00:00Z)")
             }
         case .number(let n):
-            if let m = s["minimum"]?.numberValue, n.compare(to: m) < 0 { fail("minimum", "must be ≥ \(m)") }
-            if let m = s["maximum"]?.numberValue, n.compare(to: m) > 0 { fail("maximum", "must be ≤ \(m)") }
-            if let m = s["exclusiveMinimum"]?.numberValue, n.compare(to: m) <= 0 {
-                fail("exclusiveMinimum", "must be > \(m)")
-            }
-            if let m = s["exclusiveMaximum"]?.numberValue, n.compare(to: m) >= 0 {
-                fail("exclusiveMaximum", "must be < \(m)")
-            }
+            if let m = s.minimum, n.compare(to: m) < 0 { fail("minimum", "must be ≥ \(m)") }
+            if let m = s.maximum, n.compare(to: m) > 0 { fail("maximum", "must be ≤ \(m)") }
+            if let m = s.exclusiveMinimum, n.compare(to: m) <= 0 { fail("exclusiveMinimum", "must be > \(m)") }
+            if let m = s.exclusiveMaximum, n.compare(to: m) >= 0 { fail("exclusiveMaximum", "must be < \(m)") }
         case .array(let elements):
-            if let min = s["minItems"]?.numberValue?.intValue, elements.count < min {
-                fail("minItems", "must have at least \(min) items")
-            }
-            if let max = s["maxItems"]?.numberValue?.intValue, elements.count > max {
-                fail("maxItems", "must have at most \(max) items")
-            }
-            if let items = s["items"] {
+            if let min = s.minItems, elements.count < min { fail("minItems", "must have at least \(min) items") }
+            if let max = s.maxItems, elements.count > max { fail("maxItems", "must have at most \(max) items") }
+            if let items = s.items {
                 for (k, element) in elements.enumerated() {
                     check(
                         items, element, instancePath: path(instancePath + "/\(k)"),
@@ -178,21 +152,19 @@ public struct JSONSchemaValidator: Sendable {
                 }
             }
         case .object(let members):
-            if case .array(let required)? = s["required"] {
-                for case .string(let name) in required where members[name] == nil {
-                    fail("required", "required property '\(name)' is missing")
-                }
+            for name in s.required where members[name] == nil {
+                fail("required", "required property '\(name)' is missing")
             }
-            if let min = s["minProperties"]?.numberValue?.intValue, members.count < min {
+            if let min = s.minProperties, members.count < min {
                 fail("minProperties", "must have at least \(min) properties")
             }
-            if let max = s["maxProperties"]?.numberValue?.intValue, members.count > max {
+            if let max = s.maxProperties, members.count > max {
                 fail("maxProperties", "must have at most \(max) properties")
             }
-            let properties = s["properties"]?.objectValue ?? [:]
+            guard s.hasMemberKeywords else { break }
             func visit(_ key: String, _ value: JSONValue) {
                 let childPath = path(instancePath + "/" + Self.escapePointer(key))
-                if let propertyNames = s["propertyNames"] {
+                if let propertyNames = s.propertyNames {
                     // Only whether the name passes matters (the violation is reported for the member).
                     var nameErrors: [SchemaValidationError] = []
                     check(propertyNames, .string(key), instancePath: "", schemaPath: "", depth: depth + 1,
@@ -201,13 +173,13 @@ public struct JSONSchemaValidator: Sendable {
                         report(childPath, schemaPath + "/propertyNames", "property name '\(key)' is not allowed here")
                     }
                 }
-                if let propertySchema = properties[key] {
+                if let propertySchema = s.properties[key] {
                     check(
                         propertySchema, value, instancePath: childPath,
                         schemaPath: path(schemaPath + "/properties/" + Self.escapePointer(key)), depth: depth + 1,
                         errors: &errors, quick: quick)
-                } else if let additional = s["additionalProperties"] {
-                    if case .bool(false) = additional {
+                } else if let additional = s.additionalProperties {
+                    if nodes[additional].form == .nothing {
                         report(childPath, schemaPath + "/additionalProperties", "property '\(key)' is not allowed")
                     } else {
                         check(
@@ -225,14 +197,14 @@ public struct JSONSchemaValidator: Sendable {
         default: break
         }
 
-        if case .array(let subs)? = s["allOf"] {
+        if let subs = s.allOf {
             for (k, sub) in subs.enumerated() {
                 check(
                     sub, instance, instancePath: instancePath, schemaPath: path(schemaPath + "/allOf/\(k)"),
                     depth: depth + 1, errors: &errors, quick: quick)
             }
         }
-        if case .array(let subs)? = s["anyOf"] {
+        if let subs = s.anyOf {
             var firstBranchErrors: [SchemaValidationError]? = nil
             var matched = false
             for (k, sub) in subs.enumerated() {
@@ -250,7 +222,7 @@ public struct JSONSchemaValidator: Sendable {
                 fail("anyOf", "must match at least one of \(subs.count) alternatives" + Self.hint(firstBranchErrors))
             }
         }
-        if case .array(let subs)? = s["oneOf"] {
+        if let subs = s.oneOf {
             var matches = 0
             var firstBranchErrors: [SchemaValidationError]? = nil
             for (k, sub) in subs.enumerated() {
@@ -266,22 +238,22 @@ public struct JSONSchemaValidator: Sendable {
                 fail("oneOf", "must match exactly one of \(subs.count) alternatives, matches \(matches)")
             }
         }
-        if let not = s["not"] {
+        if let not = s.not {
             var branch: [SchemaValidationError] = []
             check(not, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1, errors: &branch,
                   quick: true)
             if branch.isEmpty { fail("not", "is not allowed") }
         }
-        if let condition = s["if"] {
+        if let condition = s.if {
             var branch: [SchemaValidationError] = []
             check(
                 condition, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1,
                 errors: &branch, quick: true)
-            if branch.isEmpty, let then = s["then"] {
+            if branch.isEmpty, let then = s.then {
                 check(
                     then, instance, instancePath: instancePath, schemaPath: path(schemaPath + "/then"),
                     depth: depth + 1, errors: &errors, quick: quick)
-            } else if !branch.isEmpty, let otherwise = s["else"] {
+            } else if !branch.isEmpty, let otherwise = s.else {
                 check(
                     otherwise, instance, instancePath: instancePath, schemaPath: path(schemaPath + "/else"),
                     depth: depth + 1, errors: &errors, quick: quick)

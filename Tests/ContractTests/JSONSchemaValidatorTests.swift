@@ -31,6 +31,17 @@ import Testing
         #expect(throws: SchemaError.self) { try JSONSchemaValidator(schema: JSONValue.parse(#"{"pattern":"(("}"#)) }
     }
 
+    @Test func recursiveRefsValidateNestedInstancesAndEndlessOnesStopAtTheDepthLimit() throws {
+        let tree = ##"{"$defs":{"node":{"type":"object","required":["v"],"properties":{"v":{"type":"integer"},"kids":{"type":"array","items":{"$ref":"#/$defs/node"}}}}},"$ref":"#/$defs/node"}"##
+        #expect(try errors(tree, #"{"v":1,"kids":[{"v":2,"kids":[{"v":3}]}]}"#).isEmpty)
+        let e = try errors(tree, #"{"v":1,"kids":[{"v":2,"kids":[{"v":"x"},{}]}]}"#)
+        #expect(e.map(\.instancePath) == ["/kids/0/kids/0/v", "/kids/0/kids/1"])
+        #expect(e.map(\.schemaPath) == ["#/$defs/node/properties/v/type", "#/$defs/node/required"])
+        // A schema that refers to itself without consuming the instance never finishes a walk on its own.
+        let endless = try errors(##"{"$ref":"#"}"##, "1")
+        #expect(endless.map(\.message) == ["schema nesting too deep (recursive $ref?)"])
+    }
+
     @Test func compositionAndConditionals() throws {
         let oneOf = #"{"oneOf":[{"type":"integer"},{"minimum":5}]}"#
         #expect(try errors(oneOf, "3").isEmpty)
