@@ -45,4 +45,4 @@ run_case() {  # $1 = provider latency in ms, $2 = prefetch, $3 = latency-phase r
 
 echo "==> worker benchmark: $N commands (amanpay.payout), 2 cores, broker + sandbox + worker + driver on one machine"
 run_case 0 200
-run_case 100 200 1000
+[ "${BENCH_DRAIN_ONLY:-}" = 1 ] || run_case 100 200 1000

@@ -13,6 +13,7 @@
 // (`auto`: half the drain rate) for 10 s and reports p50/p99 of command publish → event arrival. Then SIGTERM to
 // the worker and its peak RSS (VmHWM of /proc/<pid>/status). Prints one `key=value` line.
 //
+// BENCH_DRAIN_ONLY=1 runs phase 1 only (quick A/B comparisons of two builds).
 // BENCH_OTHER_PIDS="broker=<pid>,sandbox=<pid>" adds the CPU time those processes used per command in phase 1
 // (`<name>_cpu_us_per_command`), to see where the machine's time goes.
 import AMQP
@@ -179,6 +180,16 @@ let drainWorkerCPU = drainCPU[0]
 let othersCPU = zip(others, drainCPU.dropFirst())
     .map { other, cpu in " \(other.name)_cpu_us_per_command=" + String(format: "%.0f", cpu) }.joined()
 _ = ledger.takeLatencies()
+
+if ProcessInfo.processInfo.environment["BENCH_DRAIN_ONLY"] == "1" {
+    worker.terminate()
+    worker.waitUntilExit()
+    print(String(format: "commands=%d drain_commands_per_s=%.0f drain_worker_cpu_us_per_command=%.0f",
+                 total, drainThroughput, drainWorkerCPU) + othersCPU)
+    listener.cancel()
+    await connection.close()
+    exit(0)
+}
 
 // Phase 2: the driver publishes a backlog while the worker consumes it.
 ledger.reset()

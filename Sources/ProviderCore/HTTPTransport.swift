@@ -109,22 +109,32 @@ public final class ProviderHTTPTransport: Sendable {
         operation: String,
         logger: Logger
     ) async throws -> TransportResponse {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(string: body))
         let deadline = NIODeadline.now() + .nanoseconds(timeouts.request.nanosecondsTotal)
         do {
-            let response = try await client.execute(request, deadline: deadline, logger: logger)
-            let buffer = try await response.body.collect(upTo: timeouts.maxResponseBytes)
+            var requestHeaders = HTTPHeaders()
+            requestHeaders.reserveCapacity(headers.count + 1)
+            requestHeaders.add(name: "Content-Type", value: "application/json")
+            for (name, value) in headers { requestHeaders.add(name: name, value: value) }
+            let request = try HTTPClient.Request(
+                url: url, method: .POST, headers: requestHeaders, body: .byteBuffer(ByteBuffer(string: body)))
+            // The whole response is collected on the event loop and handed over once (one thread hop per request;
+            // the streaming async API costs one per body part too).
+            let task = client.execute(
+                request: request, delegate: ResponseAccumulator(request: request, maxBodySize: timeouts.maxResponseBytes),
+                eventLoop: .indifferent, deadline: deadline, logger: logger)
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
             return TransportResponse(
                 status: Int(response.status.code),
                 headers: response.headers.map { (name: $0.name, value: $0.value) },
-                body: Array(buffer.readableBytesView))
+                body: response.body.map { Array($0.readableBytesView) } ?? [])
         } catch let error as CancellationError {
             throw error
         } catch {
+            if Task.isCancelled { throw CancellationError() }
             throw Self.mapNetworkError(error, provider: provider, operation: operation)
         }
     }
