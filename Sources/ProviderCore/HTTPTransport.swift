@@ -143,6 +143,12 @@ public final class ProviderHTTPTransport: Sendable {
     static func mapNetworkError(_ error: any Error, provider: String, operation: String) -> ProviderError {
         var code = "CONNECTION_ERROR"
         var reached = true
+        if error is ResponseAccumulator.ResponseTooBigError {
+            return ProviderError(
+                provider: provider, operation: operation, errorClass: .transient, code: "RESPONSE_TOO_LARGE",
+                message: "the response body exceeded the transport's maxResponseBytes (the request reached the provider)",
+                mayHaveReachedProvider: true)
+        }
         if let e = error as? HTTPClientError {
             switch e {
             case .connectTimeout, .getConnectionFromPoolTimeout:
