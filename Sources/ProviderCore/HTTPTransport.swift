@@ -77,9 +77,11 @@ public final class ProviderHTTPTransport: Sendable {
     public init(timeouts: TransportTimeouts = .init()) {
         self.timeouts = timeouts
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(
-            connect: .nanoseconds(timeouts.connect.nanosecondsTotal),
-            read: .nanoseconds(timeouts.request.nanosecondsTotal))
+        // No read timeout: each request's deadline already bounds the whole exchange, and a read timer would be
+        // armed and re-armed on every response.
+        configuration.timeout = .init(connect: .nanoseconds(timeouts.connect.nanosecondsTotal))
+        // PayBridge bootstraps no tracer; without this AsyncHTTPClient starts a (no-op) span per request.
+        configuration.tracing.tracer = nil
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: timeouts.maxConnectionsPerHost)
@@ -119,9 +121,12 @@ public final class ProviderHTTPTransport: Sendable {
                 url: url, method: .POST, headers: requestHeaders, body: .byteBuffer(ByteBuffer(string: body)))
             // The whole response is collected on the event loop and handed over once (one thread hop per request;
             // the streaming async API costs one per body part too).
+            // AsyncHTTPClient logs at debug and trace only, and tags its logger per request: hand it ours only when
+            // those lines would be written.
             let task = client.execute(
                 request: request, delegate: ResponseAccumulator(request: request, maxBodySize: timeouts.maxResponseBytes),
-                eventLoop: .indifferent, deadline: deadline, logger: logger)
+                eventLoop: .indifferent, deadline: deadline,
+                logger: logger.logLevel <= .debug ? logger : Self.silent)
             let response = try await withTaskCancellationHandler {
                 try await task.futureResult.get()
             } onCancel: {
@@ -138,6 +143,9 @@ public final class ProviderHTTPTransport: Sendable {
             throw Self.mapNetworkError(error, provider: provider, operation: operation)
         }
     }
+
+    /// What AsyncHTTPClient gets as its logger while ours is above debug: nothing to write, nothing to tag.
+    private static let silent = Logger(label: "paybridge.http", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Maps a network error to a transient error, telling whether the request may have reached the provider.
     static func mapNetworkError(_ error: any Error, provider: String, operation: String) -> ProviderError {
