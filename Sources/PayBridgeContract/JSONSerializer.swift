@@ -28,11 +28,38 @@ enum JSONSerializer {
 
     /// Keys in UTF-16 code unit order (RFC 8785 §3.2.3).
     static func sortedKeys(_ o: [String: JSONValue]) -> [String] {
-        o.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+        o.keys.sorted(by: precedesInUTF16Order)
+    }
+
+    /// `a.utf16.lexicographicallyPrecedes(b.utf16)`, decided on the UTF-8 bytes where that gives the same answer.
+    ///
+    /// UTF-8 byte order is code point order, and UTF-16 order differs from code point order only between a
+    /// character at U+E000…U+FFFF and one above U+FFFF (a surrogate pair sorts below U+E000). Such characters start
+    /// with a byte ≥ 0xEE, so a first difference at a smaller byte is decided by the bytes.
+    static func precedesInUTF16Order(_ a: String, _ b: String) -> Bool {
+        var left = a.utf8.makeIterator()
+        var right = b.utf8.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil): return false
+            case (nil, _): return true
+            case (_, nil): return false
+            case (let x?, let y?):
+                if x == y { continue }
+                if x >= 0xEE || y >= 0xEE { return a.utf16.lexicographicallyPrecedes(b.utf16) }
+                return x < y
+            }
+        }
     }
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most strings need no escaping: copy them whole.
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for c in s.utf8 {
             switch c {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
