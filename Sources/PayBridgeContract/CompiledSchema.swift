@@ -21,7 +21,7 @@ struct CompiledSchema: Sendable {
     var const: JSONValue?
     var minLength: Int?
     var maxLength: Int?
-    var pattern: (source: String, regex: NSRegularExpression)?
+    var pattern: SchemaPattern?
     var isDateTime = false
     var minimum: JSONNumber?
     var maximum: JSONNumber?
@@ -98,7 +98,9 @@ struct SchemaCompiler {
         node.const = s["const"]
         node.minLength = s["minLength"]?.numberValue?.intValue
         node.maxLength = s["maxLength"]?.numberValue?.intValue
-        if case .string(let p)? = s["pattern"], let re = patterns[p] { node.pattern = (p, re) }
+        if case .string(let p)? = s["pattern"], let re = patterns[p] {
+            node.pattern = SchemaPattern(source: p, regex: re, ascii: ASCIIPattern(p))
+        }
         if case .string("date-time")? = s["format"] { node.isDateTime = true }
         node.minimum = s["minimum"]?.numberValue
         node.maximum = s["maximum"]?.numberValue
@@ -124,5 +126,17 @@ struct SchemaCompiler {
         if let otherwise = s["else"] { node.else = compile(otherwise) }
         nodes[index] = node
         return index
+    }
+}
+
+/// A compiled `pattern` keyword: matched by ``ASCIIPattern`` when it and the text allow, else by ICU.
+struct SchemaPattern: Sendable {
+    let source: String
+    let regex: NSRegularExpression
+    let ascii: ASCIIPattern?
+
+    func matches(_ text: String) -> Bool {
+        if let ascii, let matched = ascii.matches(text) { return matched }
+        return regex.firstMatch(in: text, options: [], range: NSRange(text.startIndex..<text.endIndex, in: text)) != nil
     }
 }

@@ -5,7 +5,8 @@ import Foundation
 /// Supported keywords: boolean schemas, `type` (string or list; `integer` = a number without fractional part),
 /// `enum`, `const` (numbers compared by exact decimal value), `properties`, `required`, `additionalProperties`,
 /// `propertyNames`, `minProperties`/`maxProperties`, `items`, `minItems`/`maxItems`, `minLength`/`maxLength`
-/// (Unicode code points), `pattern` (unanchored, ICU syntax, close to ECMA-262 for the patterns we write),
+/// (Unicode code points), `pattern` (unanchored; ECMA-262 semantics through ``ASCIIPattern`` for the common
+/// subset on ASCII text, ICU's `NSRegularExpression` otherwise),
 /// `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum` (exact decimal), `$ref` to `#`-pointers within the
 /// same document (typically `#/$defs/...`), `allOf`/`anyOf`/`oneOf`/`not`, `if`/`then`/`else`, and
 /// `format: date-time` (asserted leniently: RFC 3339 shape). Annotation keywords (`title`, `description`,
@@ -127,11 +128,8 @@ public struct JSONSchemaValidator: Sendable {
                 if let min = s.minLength, length < min { fail("minLength", "must be at least \(min) characters long") }
                 if let max = s.maxLength, length > max { fail("maxLength", "must be at most \(max) characters long") }
             }
-            if let (p, re) = s.pattern {
-                let range = NSRange(str.startIndex..<str.endIndex, in: str)
-                if re.firstMatch(in: str, options: [], range: range) == nil {
-                    fail("pattern", "must match pattern \(p)")
-                }
+            if let pattern = s.pattern, !pattern.matches(str) {
+                fail("pattern", "must match pattern \(pattern.source)")
             }
             if s.isDateTime, !Self.isDateTime(str) {
                 fail("format", "must be an RFC 3339 date-time (e.g. 2026-01-31T12:00:00Z)")
