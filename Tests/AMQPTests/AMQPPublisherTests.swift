@@ -21,6 +21,28 @@ import Testing
         }
     }
 
+    /// Runs of publishes and acks are sent with TCP_CORK on; the I/O thread must switch it off after every run, or
+    /// the kernel holds the last partial segment back for up to 200 ms. One publish at a time, each waiting for its
+    /// confirm, is the case a forgotten cork would delay: 20 of them would take at least 4 s.
+    @Test func publishesOneAtATimeAreNotHeldBackByTheCork() async throws {
+        try await BrokerTestSupport.withConnection { connection in
+            let queue = BrokerTestSupport.uniqueName("one-at-a-time")
+            try await connection.declare(AMQPQueue(queue, durable: false, autoDelete: false))
+            let consumer = try await connection.consume(queue: queue, prefetch: 10)
+            var deliveries = consumer.makeAsyncIterator()
+            let started = ContinuousClock.now
+            for index in 0..<20 {
+                try await connection.publish("m\(index)", exchange: "", routingKey: queue)
+                let delivery = try #require(try await deliveries.next())
+                #expect(delivery.bodyString == "m\(index)")
+                try await delivery.ack()
+            }
+            #expect(ContinuousClock.now - started < .seconds(2))
+            await consumer.cancel()
+            #expect(try await connection.deleteQueue(queue) == 0)
+        }
+    }
+
     @Test func unroutableMandatoryPublishFailsWithUnroutable() async throws {
         try await BrokerTestSupport.withConnection { connection in
             let exchange = BrokerTestSupport.uniqueName("nowhere")

@@ -83,6 +83,15 @@ final class AMQPIOLoop: @unchecked Sendable {
         case settle(epoch: UInt64, tag: UInt64, LibRabbitMQHandle.Settlement)
         case close(CheckedContinuation<Void, Never>?)
 
+        /// Publishes and settlements: the I/O thread sends them and moves on (confirms arrive through the frame
+        /// loop), so several can share a corked socket.
+        var needsNoReply: Bool {
+            switch self {
+            case .publish, .publishBatch, .settle: true
+            default: false
+            }
+        }
+
         /// When the caller of a publish (single or batch) stops waiting; `nil` for other commands.
         var publishDeadline: ContinuousClock.Instant? {
             switch self {
@@ -292,7 +301,10 @@ final class AMQPIOLoop: @unchecked Sendable {
         var pending = backlog
         pending.append(contentsOf: incoming)
         backlog.removeAll(keepingCapacity: true)
+        // Runs of publishes and acks go out corked (one push per run); anything that waits for a reply does not.
+        defer { handle?.setCorked(false) }
         for (index, command) in pending.enumerated() {
+            handle?.setCorked(command.needsNoReply)
             if !execute(command) { backlog.append(command) }
             if handle == nil, index + 1 < pending.count {
                 // The connection dropped while serving: everything after waits for the reconnect.

@@ -16,10 +16,24 @@ final class LibRabbitMQHandle {
 
     private(set) var state: amqp_connection_state_t?
     let endpoint: String
+    /// Whether `TCP_CORK` is on (``setCorked(_:)``).
+    private(set) var corked = false
 
     private init(state: amqp_connection_state_t, endpoint: String) {
         self.state = state
         self.endpoint = endpoint
+    }
+
+    /// Turns `TCP_CORK` on or off. While on, the kernel sends only full segments: a run of publishes and acks
+    /// goes out in a few segments with one push at the end, instead of one push (and one wake-up of the broker's
+    /// reader) per message. librabbitmq still makes a `send` per frame; the push is what costs. Must be off before
+    /// waiting for a reply: the kernel holds a corked partial segment for up to 200 ms.
+    func setCorked(_ on: Bool) {
+        guard on != corked, state != nil else { return }
+        var value: Int32 = on ? 1 : 0
+        if setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_CORK, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 {
+            corked = on
+        }
     }
 
     deinit {
