@@ -39,7 +39,7 @@ public enum JSONValue: Sendable, Hashable {
     /// - Returns: the UTF-8 bytes.
     public func serialized() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        out.reserveCapacity(2048)  // an outcome event is 1–2 KB: one allocation instead of four
         JSONSerializer.write(self, into: &out)
         return out
     }

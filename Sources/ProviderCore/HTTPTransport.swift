@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// Timeouts of provider calls.
 public struct TransportTimeouts: Sendable, Hashable {
@@ -72,6 +73,10 @@ public final class ProviderHTTPTransport: Sendable {
     public let timeouts: TransportTimeouts
     private let client: HTTPClient
     private let ownsClient: Bool
+    /// A header-less, body-less POST per URL: AsyncHTTPClient parses the URL when a request is made, so each
+    /// endpoint's URL is parsed once. Bounded, because URLs with ids in the path would grow it without end.
+    private let templates = Mutex<[String: HTTPClient.Request]>([:])
+    private static let maximumTemplates = 64
 
     /// Creates a transport with its own `HTTPClient` (connect timeout applied). Call ``shutdown()`` when done.
     public init(timeouts: TransportTimeouts = .init()) {
@@ -117,8 +122,9 @@ public final class ProviderHTTPTransport: Sendable {
             requestHeaders.reserveCapacity(headers.count + 1)
             requestHeaders.add(name: "Content-Type", value: "application/json")
             for (name, value) in headers { requestHeaders.add(name: name, value: value) }
-            let request = try HTTPClient.Request(
-                url: url, method: .POST, headers: requestHeaders, body: .byteBuffer(ByteBuffer(string: body)))
+            var request = try template(for: url)
+            request.headers = requestHeaders
+            request.body = .byteBuffer(ByteBuffer(string: body))
             // The whole response is collected on the event loop and handed over once (one thread hop per request;
             // the streaming async API costs one per body part too).
             // AsyncHTTPClient logs at debug and trace only, and tags its logger per request: hand it ours only when
@@ -142,6 +148,13 @@ public final class ProviderHTTPTransport: Sendable {
             if Task.isCancelled { throw CancellationError() }
             throw Self.mapNetworkError(error, provider: provider, operation: operation)
         }
+    }
+
+    private func template(for url: String) throws -> HTTPClient.Request {
+        if let cached = templates.withLock({ $0[url] }) { return cached }
+        let request = try HTTPClient.Request(url: url, method: .POST)
+        templates.withLock { if $0.count < Self.maximumTemplates { $0[url] = request } }
+        return request
     }
 
     /// What AsyncHTTPClient gets as its logger while ours is above debug: nothing to write, nothing to tag.
