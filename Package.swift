@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -131,8 +132,16 @@ let package = Package(
             dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")]
         ),
 
-        // Test support: awaiting `rabbitmqctl` without blocking the cooperative pool.
-        .target(name: "BrokerTestKit"),
+        // Test support: awaiting `rabbitmqctl` without blocking the cooperative pool; relays in front of the broker
+        // (plain TCP to cut a link, TLS to test `amqps://` without reconfiguring the shared broker).
+        .target(
+            name: "BrokerTestKit",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
 
         // --- Tests. Integration tests need the broker that `make test` starts; they never skip.
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "BrokerTestKit"]),
