@@ -52,13 +52,13 @@ struct CompiledSchema: Sendable {
 
 /// Builds a validator's node table from a schema document whose patterns are compiled and `$ref`s resolved.
 struct SchemaCompiler {
-    let patterns: [String: NSRegularExpression]
+    let patterns: [String: SchemaPattern]
     let references: [String: JSONValue]
     private(set) var nodes: [CompiledSchema] = []
     /// The node of each `$ref` target, so a recursive reference points back instead of recursing forever.
     private var referenced: [String: Int] = [:]
 
-    init(patterns: [String: NSRegularExpression], references: [String: JSONValue]) {
+    init(patterns: [String: SchemaPattern], references: [String: JSONValue]) {
         self.patterns = patterns
         self.references = references
     }
@@ -81,12 +81,10 @@ struct SchemaCompiler {
             if let known = referenced[ref] {
                 node.ref = (ref, known)
             } else {
-                let placeholder = nodes.count
-                nodes.append(CompiledSchema(form: .anything))
-                referenced[ref] = placeholder
-                let compiled = compile(target)
-                nodes[placeholder] = nodes[compiled]
-                node.ref = (ref, placeholder)
+                // `compile` puts the target's node at the next index: recorded first, a reference back to the same
+                // target (recursion) finds it.
+                referenced[ref] = nodes.count
+                node.ref = (ref, compile(target))
             }
         }
         switch s["type"] {
@@ -98,9 +96,7 @@ struct SchemaCompiler {
         node.const = s["const"]
         node.minLength = s["minLength"]?.numberValue?.intValue
         node.maxLength = s["maxLength"]?.numberValue?.intValue
-        if case .string(let p)? = s["pattern"], let re = patterns[p] {
-            node.pattern = SchemaPattern(source: p, regex: re, ascii: ASCIIPattern(p))
-        }
+        if case .string(let p)? = s["pattern"] { node.pattern = patterns[p] }
         if case .string("date-time")? = s["format"] { node.isDateTime = true }
         node.minimum = s["minimum"]?.numberValue
         node.maximum = s["maximum"]?.numberValue

@@ -28,10 +28,10 @@ public struct JSONSchemaValidator: Sendable {
         var sources: Set<String> = []
         var refs: [String] = []
         Self.collect(schema, patterns: &sources, refs: &refs)
-        var patterns: [String: NSRegularExpression] = [:]
+        var patterns: [String: SchemaPattern] = [:]
         for p in sources {
             do {
-                patterns[p] = try NSRegularExpression(pattern: p)
+                patterns[p] = SchemaPattern(source: p, regex: try NSRegularExpression(pattern: p), ascii: ASCIIPattern(p))
             } catch {
                 throw SchemaError(reason: "pattern \(p) does not compile")
             }
