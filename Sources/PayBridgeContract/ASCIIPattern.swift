@@ -27,6 +27,11 @@ struct ASCIIPattern: Sendable {
             bits.1 |= other.bits.1
         }
         var inverted: ByteSet { ByteSet(bits: (~bits.0, ~bits.1)) }
+        /// The byte, when the set holds exactly one (an escaped literal such as `\.`).
+        var onlyMember: UInt8? {
+            guard bits.0.nonzeroBitCount + bits.1.nonzeroBitCount == 1 else { return nil }
+            return bits.0 != 0 ? UInt8(bits.0.trailingZeroBitCount) : UInt8(64 + bits.1.trailingZeroBitCount)
+        }
 
         static func of(_ bytes: String) -> ByteSet {
             var set = ByteSet()
@@ -208,12 +213,11 @@ struct ASCIIPattern: Sendable {
                 var low: UInt8 = c
                 if c == UInt8(ascii: "\\") {
                     guard let escaped = parseEscape() else { return nil }
-                    let members = (0..<128).map(UInt8.init).filter(escaped.contains)
-                    guard members.count == 1 else {
+                    guard let single = escaped.onlyMember else {
                         set.formUnion(escaped)  // \d, \w, \s… are not range ends
                         continue
                     }
-                    low = members[0]
+                    low = single
                 }
                 if current == UInt8(ascii: "-"), position + 1 < bytes.count, bytes[position + 1] != UInt8(ascii: "]") {
                     position += 1
@@ -221,9 +225,8 @@ struct ASCIIPattern: Sendable {
                     position += 1
                     if high == UInt8(ascii: "\\") {
                         guard let escaped = parseEscape() else { return nil }
-                        let members = (0..<128).map(UInt8.init).filter(escaped.contains)
-                        guard members.count == 1 else { return nil }
-                        high = members[0]
+                        guard let single = escaped.onlyMember else { return nil }
+                        high = single
                     }
                     guard low <= high else { return nil }
                     set.insert(low...high)

@@ -126,9 +126,8 @@ public final class ProviderHTTPTransport: Sendable {
             request.headers = requestHeaders
             request.body = .byteBuffer(ByteBuffer(string: body))
             // The whole response is collected on the event loop and handed over once (one thread hop per request;
-            // the streaming async API costs one per body part too).
-            // AsyncHTTPClient logs at debug and trace only, and tags its logger per request: hand it ours only when
-            // those lines would be written.
+            // the streaming async API costs one per body part too). AsyncHTTPClient logs at debug and trace only,
+            // and tags its logger per request: it gets ours only when those lines would be written.
             let task = client.execute(
                 request: request, delegate: ResponseAccumulator(request: request, maxBodySize: timeouts.maxResponseBytes),
                 eventLoop: .indifferent, deadline: deadline,
