@@ -165,8 +165,10 @@ worker.executableURL = URL(fileURLWithPath: args[separator + 1])
 worker.arguments = Array(args[(separator + 2)...])
 let workerLog = ProcessInfo.processInfo.environment["BENCH_WORKER_LOG"] ?? "/dev/null"
 FileManager.default.createFile(atPath: workerLog, contents: nil)
-worker.standardOutput = FileHandle(forWritingAtPath: workerLog)
-worker.standardError = FileHandle(forWritingAtPath: workerLog)
+// One handle for both streams: two handles would each write from offset 0 and overwrite each other's lines.
+let workerLogHandle = FileHandle(forWritingAtPath: workerLog)
+worker.standardOutput = workerLogHandle
+worker.standardError = workerLogHandle
 try worker.run()
 let pid = String(worker.processIdentifier)
 workerPid.withLock { $0 = pid }
@@ -181,14 +183,19 @@ let othersCPU = zip(others, drainCPU.dropFirst())
     .map { other, cpu in " \(other.name)_cpu_us_per_command=" + String(format: "%.0f", cpu) }.joined()
 _ = ledger.takeLatencies()
 
-if ProcessInfo.processInfo.environment["BENCH_DRAIN_ONLY"] == "1" {
+/// SIGTERM to the worker (it drains and exits), then the result line, then the driver's own cleanup.
+func finish(_ figures: String) async -> Never {
     worker.terminate()
     worker.waitUntilExit()
-    print(String(format: "commands=%d drain_commands_per_s=%.0f drain_worker_cpu_us_per_command=%.0f",
-                 total, drainThroughput, drainWorkerCPU) + othersCPU)
+    print(figures + String(format: " worker_exit=%d", worker.terminationStatus) + othersCPU)
     listener.cancel()
     await connection.close()
     exit(0)
+}
+
+if ProcessInfo.processInfo.environment["BENCH_DRAIN_ONLY"] == "1" {
+    await finish(String(format: "commands=%d drain_commands_per_s=%.0f drain_worker_cpu_us_per_command=%.0f",
+                        total, drainThroughput, drainWorkerCPU))
 }
 
 // Phase 2: the driver publishes a backlog while the worker consumes it.
@@ -220,10 +227,6 @@ try await withThrowingDiscardingTaskGroup { group in
 try await waitForEvents(latencyCommands)
 let latencies = ledger.takeLatencies().sorted()
 let peakRSS = Double(kilobytes("VmHWM", pid: pid)) / 1024
-worker.terminate()  // SIGTERM: the worker drains and exits
-worker.waitUntilExit()
-print(String(format: "commands=%d drain_commands_per_s=%.0f drain_worker_cpu_us_per_command=%.0f publish_and_drain_commands_per_s=%.0f publish_and_drain_worker_cpu_us_per_command=%.0f driver_cpu_us_per_command=%.0f latency_rate=%.0f p50_ms=%.1f p99_ms=%.1f worker_peak_rss_mb=%.1f worker_exit=%d",
-             total, drainThroughput, drainWorkerCPU, throughput, workerCPUPerCommand, driverCPUPerCommand, rate,
-             percentile(latencies, 0.50), percentile(latencies, 0.99), peakRSS, worker.terminationStatus) + othersCPU)
-listener.cancel()
-await connection.close()
+await finish(String(format: "commands=%d drain_commands_per_s=%.0f drain_worker_cpu_us_per_command=%.0f publish_and_drain_commands_per_s=%.0f publish_and_drain_worker_cpu_us_per_command=%.0f driver_cpu_us_per_command=%.0f latency_rate=%.0f p50_ms=%.1f p99_ms=%.1f worker_peak_rss_mb=%.1f",
+                    total, drainThroughput, drainWorkerCPU, throughput, workerCPUPerCommand, driverCPUPerCommand, rate,
+                    percentile(latencies, 0.50), percentile(latencies, 0.99), peakRSS))
