@@ -8,11 +8,12 @@ import Testing
 /// test by `openssl`: a CA, a server certificate for `localhost`/127.0.0.1 signed by it, one for another host
 /// name, and an unrelated CA.
 @Suite(.timeLimit(.minutes(2))) struct AMQPTLSTests {
+    /// Made once for the suite (six `openssl` runs).
+    static let certificates = Task { try await TestCertificates.make() }
+
     @Test func amqpsToAnEndpointTheConfiguredCAVouchesForRoundTripsAMessage() async throws {
-        let certificates = try await TestCertificates.make()
-        let relay = try await TLSRelay.start(certificateChainPath: certificates.localhostCertificate,
-                                             privateKeyPath: certificates.localhostKey)
-        do {
+        let certificates = try await Self.certificates.value
+        try await withRelay(certificates.localhostCertificate, certificates.localhostKey) { relay in
             let connection = try await connect(port: relay.port, trusting: certificates.ca)
             let queue = BrokerTestSupport.uniqueName("tls")
             try await connection.declare(AMQPQueue(queue, durable: false, autoDelete: false))
@@ -23,45 +24,51 @@ import Testing
             await consumer.cancel()
             #expect(try await connection.deleteQueue(queue) == 0)
             await connection.close()
-        } catch {
-            try await relay.stop()
-            throw error
         }
-        try await relay.stop()
     }
 
     @Test func aCertificateFromAnotherCAIsRefused() async throws {
-        let certificates = try await TestCertificates.make()
-        let relay = try await TLSRelay.start(certificateChainPath: certificates.localhostCertificate,
-                                             privateKeyPath: certificates.localhostKey)
-        let error = await #expect(throws: AMQPError.self) {
-            let connection = try await connect(port: relay.port, trusting: certificates.otherCA)
-            await connection.close()
+        let certificates = try await Self.certificates.value
+        try await withRelay(certificates.localhostCertificate, certificates.localhostKey) { relay in
+            let error = await #expect(throws: AMQPError.self) {
+                let connection = try await connect(port: relay.port, trusting: certificates.otherCA)
+                await connection.close()
+            }
+            // librabbitmq's AMQP_STATUS_SSL_PEER_VERIFY_FAILED (-0x0202): refused for the certificate, not a timeout.
+            #expect(error?.code == .connectionFailed)
+            #expect(error?.libraryStatus == -0x0202)
+            #expect(error.map { "\($0)" }?.contains("peer cert verification failed") == true)
         }
-        // librabbitmq's AMQP_STATUS_SSL_PEER_VERIFY_FAILED (-0x0202): refused for the certificate, not a timeout.
-        #expect(error?.code == .connectionFailed)
-        #expect(error?.libraryStatus == -0x0202)
-        #expect(error.map { "\($0)" }?.contains("peer cert verification failed") == true)
-        try await relay.stop()
     }
 
     @Test func aCertificateForAnotherHostIsRefusedUnlessPeerVerificationIsOff() async throws {
-        let certificates = try await TestCertificates.make()
-        let relay = try await TLSRelay.start(certificateChainPath: certificates.otherHostCertificate,
-                                             privateKeyPath: certificates.otherHostKey)
-        let error = await #expect(throws: AMQPError.self) {
-            let connection = try await connect(port: relay.port, trusting: certificates.ca)
+        let certificates = try await Self.certificates.value
+        try await withRelay(certificates.otherHostCertificate, certificates.otherHostKey) { relay in
+            let error = await #expect(throws: AMQPError.self) {
+                let connection = try await connect(port: relay.port, trusting: certificates.ca)
+                await connection.close()
+            }
+            // AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED (-0x0201): the CA is right, the name is not.
+            #expect(error?.code == .connectionFailed)
+            #expect(error?.libraryStatus == -0x0201)
+            #expect(error.map { "\($0)" }?.contains("hostname verification failed") == true)
+            // `verifyPeer: false` (for test setups only) accepts it.
+            let connection = try await connect(port: relay.port, trusting: certificates.ca, verifyPeer: false)
+            let queue = BrokerTestSupport.uniqueName("tls-unverified")
+            try await connection.declare(AMQPQueue(queue, durable: false, autoDelete: true))
             await connection.close()
         }
-        // AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED (-0x0201): the CA is right, the name is not.
-        #expect(error?.code == .connectionFailed)
-        #expect(error?.libraryStatus == -0x0201)
-        #expect(error.map { "\($0)" }?.contains("hostname verification failed") == true)
-        // `verifyPeer: false` (for test setups only) accepts it.
-        let connection = try await connect(port: relay.port, trusting: certificates.ca, verifyPeer: false)
-        let queue = BrokerTestSupport.uniqueName("tls-unverified")
-        try await connection.declare(AMQPQueue(queue, durable: false, autoDelete: true))
-        await connection.close()
+    }
+
+    /// Runs `body` with a TLS relay presenting the given certificate; the relay is stopped however `body` ends.
+    func withRelay(_ certificate: String, _ key: String, _ body: (TLSRelay) async throws -> Void) async throws {
+        let relay = try await TLSRelay.start(certificateChainPath: certificate, privateKeyPath: key)
+        do {
+            try await body(relay)
+        } catch {
+            try? await relay.stop()
+            throw error
+        }
         try await relay.stop()
     }
 
