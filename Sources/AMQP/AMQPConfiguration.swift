@@ -77,8 +77,9 @@ public struct AMQPConfiguration: Sendable {
         for item in components.queryItems ?? [] {
             switch item.name {
             case "heartbeat":
-                guard let seconds = item.value.flatMap(Int.init), seconds >= 0 else {
-                    throw AMQPError(.invalidConfiguration, "heartbeat must be a whole number of seconds")
+                // AMQP negotiates the heartbeat as a 16-bit number of seconds.
+                guard let seconds = item.value.flatMap(Int.init), (0...65535).contains(seconds) else {
+                    throw AMQPError(.invalidConfiguration, "heartbeat must be a whole number of seconds in 0...65535")
                 }
                 heartbeat = .seconds(seconds)
             case "connection_name":

@@ -42,6 +42,11 @@ public final class AMQPConnection: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let thread = Thread { loop.start(continuation) }
             thread.name = "paybridge.amqp.io \(configuration.connectionName)"
+            // librabbitmq decodes header tables recursively in C, with no depth limit of its own. A frame is at
+            // most frame_max (131,072 bytes by default), and each nesting level costs at least 6 bytes of it, so
+            // a hostile message nests at most ~22,000 levels: well inside 8 MiB of C frames. Set explicitly so
+            // the bound does not depend on the platform's default thread stack size.
+            thread.stackSize = 8 << 20
             thread.start()
         }
         return AMQPConnection(loop: loop)

@@ -63,6 +63,11 @@ public struct AMQPTable: Sendable, Hashable, ExpressibleByDictionaryLiteral, Seq
     }
     var storage: [Entry]
 
+    /// How deep received tables are decoded: a header table is depth 1, a table or array inside it depth 2, and so
+    /// on. Deeper values arrive as `.void` with ``AMQPProperties/headersTruncated`` set. No protocol PayBridge
+    /// speaks nests deeper; the bound keeps hostile headers from driving the decoder's recursion.
+    public static let maximumDecodedDepth = 8
+
     public init() { storage = [] }
     public init(dictionaryLiteral elements: (String, AMQPFieldValue)...) {
         storage = elements.map { Entry(key: $0.0, value: $0.1) }

@@ -18,6 +18,9 @@ public struct AMQPProperties: Sendable, Hashable {
     public var type: String?
     public var userId: String?
     public var appId: String?
+    /// Set on a received message whose headers nest tables or arrays deeper than
+    /// ``AMQPTable/maximumDecodedDepth``: the deeper values were not decoded and read as `.void`. Never sent.
+    public var headersTruncated: Bool = false
 
     public init(
         contentType: String? = nil, contentEncoding: String? = nil, headers: AMQPTable? = nil,

@@ -70,7 +70,7 @@ public final class PayBridgeRuntime: Sendable {
         let publishConnection = try await AMQPConnection.connect(publishConfig, logger: logger)
         var consumeConnection: AMQPConnection?
         do {
-            try await PayBridgeTopology.declare(on: publishConnection)
+            try await PayBridgeTopology.declare(on: publishConnection, logger: logger)
             if role != .callbacks {
                 var consumeConfig = configuration.amqp
                 consumeConfig.connectionName = configuration.amqp.connectionName + " consume"
@@ -95,7 +95,8 @@ public final class PayBridgeRuntime: Sendable {
                                      problem: "not a usable RSA key (\(error))")
         }
 
-        let publisher = OutcomePublisher(connection: publishConnection, confirmTimeout: configuration.publishTimeout)
+        let publisher = OutcomePublisher(connection: publishConnection, gate: OutcomeGate(readiness: readiness),
+                                         confirmTimeout: configuration.publishTimeout)
         var workers: [ProviderQueueWorker] = []
         if let consumeConnection {
             var executors: [any PaymentCommandExecutor] = []
@@ -106,11 +107,14 @@ public final class PayBridgeRuntime: Sendable {
                 workerLogger[metadataKey: "paybridge.provider"] = "\(executor.provider.rawValue)"
                 let processor = CommandProcessor(
                     executor: executor, publisher: publisher, metrics: metrics, maxAttempts: configuration.maxAttempts,
+                    maxCommandBytes: configuration.maxCommandBytes, outcomeRetry: configuration.outcomeRetry,
                     logger: workerLogger)
                 workers.append(ProviderQueueWorker(
                     processor: processor, connection: consumeConnection,
-                    settings: .init(prefetch: configuration.prefetch, concurrency: configuration.concurrency), readiness: readiness, metrics: metrics,
-                    logger: workerLogger))
+                    settings: .init(prefetch: configuration.prefetch, concurrency: configuration.concurrency,
+                                    initialPause: configuration.providerPause.initial,
+                                    maximumPause: configuration.providerPause.maximum),
+                    readiness: readiness, metrics: metrics, logger: workerLogger))
             }
         }
         let callbacks = role == .worker
@@ -124,8 +128,11 @@ public final class PayBridgeRuntime: Sendable {
             connections: [publishConnection] + (consumeConnection.map { [$0] } ?? []), readiness: readiness)
         // Graceful shutdown runs in reverse order: workers stop consuming and drain first, the HTTP server (callbacks
         // may still be arriving for in-flight payments) last.
+        let unrouted = UnroutedEventsMonitor(connection: publishConnection, metrics: metrics,
+                                             interval: configuration.unroutedPollInterval, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: watcher), .init(service: httpServer)] + workers.map { .init(service: $0) },
+            services: [.init(service: watcher), .init(service: unrouted), .init(service: httpServer)]
+                + workers.map { .init(service: $0) },
             gracefulShutdownSignals: signals, logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
         let group = ServiceGroup(configuration: groupConfiguration)

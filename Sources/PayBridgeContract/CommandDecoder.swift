@@ -4,8 +4,24 @@
 /// agrees with the type (when given) → the type's JSON Schema (envelope and `data`). Never throws anything else
 /// and never crashes on input. Stateless and `Sendable`: share one.
 public struct CommandDecoder: Sendable {
+    /// The default of ``maximumBytes``: 256 KiB, far above any real command (a few hundred bytes).
+    public static let defaultMaximumBytes = 256 * 1024
+
+    /// Bodies larger than this are rejected (``CommandRejection/Reason/tooLarge(bytes:limit:)``) before any
+    /// parsing.
+    public let maximumBytes: Int
+
     /// Creates a decoder (the schemas are embedded; nothing is read from disk).
-    public init() {}
+    public init(maximumBytes: Int = CommandDecoder.defaultMaximumBytes) {
+        self.maximumBytes = maximumBytes
+    }
+
+    /// The provider and operation a `<provider>.<operation>` routing key names, as far as it names them.
+    static func providerAndOperation(routingKey: String?) -> (Provider?, String?) {
+        let keyParts = routingKey.map { $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
+        return (keyParts.flatMap { $0.first }.flatMap(Provider.init(rawValue:)),
+                keyParts.flatMap { $0.count == 2 ? $0[1] : nil })
+    }
 
     /// Decodes a command.
     /// - Parameters:
@@ -16,10 +32,15 @@ public struct CommandDecoder: Sendable {
     public func decode(_ body: some Collection<UInt8>, routingKey: String? = nil) -> Result<
         PaymentCommand, CommandRejection
     > {
+        let (keyProvider, keyOperation) = Self.providerAndOperation(routingKey: routingKey)
+
+        guard body.count <= maximumBytes else {
+            return .failure(
+                CommandRejection(
+                    reason: .tooLarge(bytes: body.count, limit: maximumBytes), commandId: nil, provider: keyProvider,
+                    operation: keyOperation, paymentId: nil, bodySHA256: EventID.sha256Hex(Array(body))))
+        }
         let bytes = Array(body)
-        let keyParts = routingKey.map { $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
-        let keyProvider = keyParts.flatMap { $0.first }.flatMap(Provider.init(rawValue:))
-        let keyOperation = keyParts.flatMap { $0.count == 2 ? $0[1] : nil }
 
         func reject(
             _ reason: CommandRejection.Reason, id: String? = nil, provider: Provider? = nil, operation: String? = nil,

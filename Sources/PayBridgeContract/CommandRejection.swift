@@ -3,6 +3,10 @@
 public struct CommandRejection: Error, Sendable, Equatable, CustomStringConvertible {
     /// The reasons, from the outermost check to the innermost.
     public enum Reason: Sendable, Equatable {
+        /// The body is larger than the decoder's ``CommandDecoder/maximumBytes``; it was not parsed.
+        case tooLarge(bytes: Int, limit: Int)
+        /// The message's AMQP metadata (PayBridge's headers) is unusable; the body was not parsed.
+        case unusableMetadata(code: String, message: String)
         /// The body is not JSON.
         case badJSON(JSONParseError)
         /// The body is JSON but not a CloudEvents 1.0 structured event.
@@ -31,6 +35,8 @@ public struct CommandRejection: Error, Sendable, Equatable, CustomStringConverti
     /// `data.error.code` for the `command.failed` event.
     public var code: String {
         switch reason {
+        case .tooLarge: "COMMAND_TOO_LARGE"
+        case .unusableMetadata(let code, _): code
         case .badJSON: "BAD_JSON"
         case .notACloudEvent: "NOT_A_CLOUDEVENT"
         case .unknownType: "UNKNOWN_TYPE"
@@ -48,6 +54,9 @@ public struct CommandRejection: Error, Sendable, Equatable, CustomStringConverti
     /// Human-readable reason, e.g. `/data/amount: must be string, not number`.
     public var message: String {
         switch reason {
+        case .tooLarge(let bytes, let limit):
+            return "the command is \(bytes) bytes; the limit is \(limit) (PAYBRIDGE_MAX_COMMAND_BYTES)"
+        case .unusableMetadata(_, let message): return message
         case .badJSON(let e): return e.description
         case .notACloudEvent(let r): return "not a CloudEvents 1.0 structured JSON event: \(r)"
         case .unknownType(let t): return "unknown command type '\(Self.clip(t))'"
@@ -61,6 +70,20 @@ public struct CommandRejection: Error, Sendable, Equatable, CustomStringConverti
     }
 
     public var description: String { "\(code): \(message)" }
+
+    /// A message rejected for its metadata (e.g. `x-paybridge-attempt` out of range) before its body is parsed.
+    /// - Parameters:
+    ///   - code: `data.error.code` for the `command.failed` event, e.g. `INVALID_HEADER`.
+    ///   - message: what is wrong.
+    ///   - body: the message body (identified by its SHA-256).
+    ///   - routingKey: the routing key it was published with (names the provider and operation when it can).
+    public static func unusableMetadata(code: String, message: String, body: some Collection<UInt8>,
+                                        routingKey: String?) -> CommandRejection {
+        let (provider, operation) = CommandDecoder.providerAndOperation(routingKey: routingKey)
+        return CommandRejection(reason: .unusableMetadata(code: code, message: message), commandId: nil,
+                                provider: provider, operation: operation, paymentId: nil,
+                                bodySHA256: EventID.sha256Hex(Array(body)))
+    }
 
     static func clip(_ s: String) -> String { s.count <= 100 ? s : String(s.prefix(100)) + "…" }
 }

@@ -19,6 +19,9 @@ public enum Topology {
     /// Fanout exchange in front of ``deadLetterQueue``: the command queues dead-letter into it (quorum-queue
     /// delivery limit) and the worker publishes rejected commands to it with the reason headers.
     public static let deadLetterExchange = "payments.dead-letter"
+    /// Fanout exchange that is ``outcomesExchange``'s alternate exchange: it receives every event no queue is
+    /// bound for and routes it into ``unroutedQueue``.
+    public static let unroutedExchange = "payments.unrouted"
 
     // MARK: Queues
 
@@ -32,6 +35,10 @@ public enum Topology {
 
     /// Quorum queue of commands PayBridge gave up on (invalid, retries exhausted), with the reason in headers.
     public static let deadLetterQueue = "payments.dead"
+
+    /// Quorum queue keeping the events that no queue was bound for when they were published (through
+    /// ``unroutedExchange``), so an outcome is never dropped silently.
+    public static let unroutedQueue = "payments.unrouted"
 
     /// Broker-side retry delays, one delay queue per stage. Stage `n` (1-based) waits `retryDelays[n-1]`.
     /// Attempts beyond the last stage reuse the last stage. Default schedule: 5 s, 30 s, 2 min, 10 min, 30 min.

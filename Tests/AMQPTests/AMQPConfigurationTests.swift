@@ -35,6 +35,14 @@ import Testing
         }
     }
 
+    @Test func rejectsAHeartbeatOutsideAMQPsSixteenBits() {
+        // A heartbeat beyond Int32 used to trap when the connection passed it to librabbitmq.
+        for value in ["65536", "3000000000", "99999999999999999999", "-1", "x"] {
+            #expect(throws: AMQPError.self) { try AMQPConfiguration(url: "amqp://localhost/?heartbeat=\(value)") }
+        }
+        #expect((try? AMQPConfiguration(url: "amqp://localhost/?heartbeat=65535"))?.heartbeat == .seconds(65535))
+    }
+
     @Test func redactedURLNeverContainsThePassword() throws {
         let config = try AMQPConfiguration(url: "amqp://svc:hunter2@localhost:5672/%2F")
         #expect(!config.redactedURL.contains("hunter2"))

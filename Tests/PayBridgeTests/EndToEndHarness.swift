@@ -54,7 +54,10 @@ final class EndToEnd: Sendable {
     }
 
     /// Runs `body` in a fresh world; tears it down afterwards.
+    /// - Parameter recordEvents: bind the ``EventRecorder`` to `payments.outcomes` before `body` runs (without
+    ///   it, no queue is bound for any event until the test binds one).
     static func run<R: Sendable>(
+        recordEvents: Bool = true,
         configure: @Sendable (inout ProviderSandboxConfiguration) -> Void = { _ in },
         _ body: @Sendable (EndToEnd) async throws -> R
     ) async throws -> R {
@@ -67,7 +70,7 @@ final class EndToEnd: Sendable {
         configure(&sandboxConfig)
         let frozenConfig = sandboxConfig
         do {
-            let result = try await inSandbox(vhost: vhost, frozenConfig, body)
+            let result = try await inSandbox(vhost: vhost, frozenConfig, recordEvents: recordEvents, body)
             try? await RabbitMQCtl.run("delete_vhost", vhost)
             return result
         } catch {
@@ -77,7 +80,8 @@ final class EndToEnd: Sendable {
     }
 
     private static func inSandbox<R: Sendable>(
-        vhost: String, _ frozenConfig: ProviderSandboxConfiguration, _ body: @Sendable (EndToEnd) async throws -> R
+        vhost: String, _ frozenConfig: ProviderSandboxConfiguration, recordEvents: Bool,
+        _ body: @Sendable (EndToEnd) async throws -> R
     ) async throws -> R {
         try await ProviderSandbox.withRunning(configuration: frozenConfig, logger: e2eLogger) { sandbox in
             let url = "\(brokerBase())/\(vhost)"
@@ -85,7 +89,7 @@ final class EndToEnd: Sendable {
             let world = EndToEnd(vhost: vhost, sandbox: sandbox, amqpURL: url, client: client, events: EventRecorder())
             do {
                 try await PayBridgeTopology.declare(on: client)
-                try await world.events.start(on: client)
+                if recordEvents { try await world.events.start(on: client) }
                 let result = try await body(world)
                 await client.close()
                 return result
@@ -159,10 +163,12 @@ final class EndToEnd: Sendable {
         return id
     }
 
-    func sendRaw(_ body: [UInt8], routingKey: String, messageId: String? = nil) async throws {
+    func sendRaw(_ body: [UInt8], routingKey: String, messageId: String? = nil, headers: AMQPTable? = nil)
+        async throws
+    {
         try await client.publish(body, exchange: Topology.commandsExchange, routingKey: routingKey, mandatory: true,
-                                 properties: .init(contentType: "application/cloudevents+json", persistent: true,
-                                                   messageId: messageId))
+                                 properties: .init(contentType: "application/cloudevents+json", headers: headers,
+                                                   persistent: true, messageId: messageId))
     }
 }
 

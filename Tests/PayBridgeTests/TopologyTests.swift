@@ -9,13 +9,15 @@ struct TopologyTests {
     @Test func declarationsCoverTheContract() throws {
         let declarations = PayBridgeTopology.declarations()
         #expect(declarations.exchanges.map(\.name) == [
-            Topology.commandsExchange, Topology.outcomesExchange, Topology.retryReturnExchange,
-            Topology.deadLetterExchange,
+            Topology.commandsExchange, Topology.unroutedExchange, Topology.outcomesExchange,
+            Topology.retryReturnExchange, Topology.deadLetterExchange,
         ])
-        #expect(declarations.exchanges.map(\.type) == [.topic, .topic, .direct, .fanout])
+        #expect(declarations.exchanges.map(\.type) == [.topic, .fanout, .topic, .direct, .fanout])
         #expect(declarations.exchanges.allSatisfy { $0.durable && !$0.autoDelete })
-        // 2 command queues, 5 stages × 2 providers, the dead-letter queue.
-        #expect(declarations.queues.count == 13)
+        let outcomes = try #require(declarations.exchanges.first { $0.name == Topology.outcomesExchange })
+        #expect(outcomes.arguments == ["alternate-exchange": .string(Topology.unroutedExchange)])
+        // 2 command queues, 5 stages × 2 providers, the dead-letter queue, the unrouted-events queue.
+        #expect(declarations.queues.count == 14)
         #expect(declarations.queues.allSatisfy { $0.kind == .quorum && $0.durable })
 
         let amanpay = try #require(declarations.queues.first { $0.name == Topology.commandQueue(.amanpay) })
@@ -40,12 +42,16 @@ struct TopologyTests {
                 queue: Topology.commandQueue(provider), exchange: Topology.retryReturnExchange,
                 routingKey: Topology.retryReturnRoutingKey(provider))))
         }
-        let dead = try #require(declarations.queues.last)
-        #expect(dead.name == Topology.deadLetterQueue)
+        let dead = try #require(declarations.queues.first { $0.name == Topology.deadLetterQueue })
         #expect(dead.declareArguments == ["x-queue-type": .string("quorum")])
         #expect(declarations.bindings.contains(AMQPBinding(
             queue: Topology.deadLetterQueue, exchange: Topology.deadLetterExchange, routingKey: "")))
-        #expect(declarations.bindings.count == 5)
+        let unrouted = try #require(declarations.queues.last)
+        #expect(unrouted.name == Topology.unroutedQueue)
+        #expect(unrouted.declareArguments == ["x-queue-type": .string("quorum")])
+        #expect(declarations.bindings.contains(AMQPBinding(
+            queue: Topology.unroutedQueue, exchange: Topology.unroutedExchange, routingKey: "")))
+        #expect(declarations.bindings.count == 6)
     }
 
     @Test func definitionsJSONListsEveryQueueWithItsArguments() throws {
@@ -106,6 +112,41 @@ struct TopologyTests {
             try await ToolsTestBroker.withConnection(configuration) { connection in
                 try await PayBridgeTopology.declare(on: connection)
                 try await PayBridgeTopology.declare(on: connection)
+            }
+        }
+    }
+
+    @Test func anEventNoQueueIsBoundForLandsInPaymentsUnrouted() async throws {
+        try await ToolsTestBroker.withVHost { configuration in
+            try await ToolsTestBroker.withConnection(configuration) { connection in
+                try await PayBridgeTopology.declare(on: connection)
+                // Mandatory, as PayBridge publishes events: the alternate exchange takes it, so no basic.return.
+                try await connection.publish(Array("{}".utf8), exchange: Topology.outcomesExchange,
+                                             routingKey: "amanpay.purchase.response", mandatory: true,
+                                             properties: AMQPProperties(messageId: "unbound-1"))
+                let received = try await ToolsTestBroker.receive(connection, from: Topology.unroutedQueue)
+                #expect(received.first?.properties.messageId == "unbound-1")
+                #expect(received.first?.routingKey == "amanpay.purchase.response", "the original key is kept")
+            }
+        }
+    }
+
+    @Test func anOutcomesExchangeFromBeforeTheAlternateExchangeIsAccepted() async throws {
+        // Existing deployments declared payments.outcomes without arguments; RabbitMQ cannot add one (406).
+        try await ToolsTestBroker.withVHost { configuration in
+            try await ToolsTestBroker.withConnection(configuration) { connection in
+                try await connection.declare(AMQPExchange(Topology.outcomesExchange, type: .topic))
+                try await PayBridgeTopology.declare(on: connection)
+                // The rest of the topology is there, and the connection still works.
+                let state = try await connection.declare(AMQPQueue(Topology.unroutedQueue, kind: .quorum,
+                                                                   passive: true))
+                #expect(state.messageCount == 0)
+                // Without the alternate exchange, a mandatory event nobody is bound for is returned, not dropped.
+                let error = await #expect(throws: AMQPError.self) {
+                    try await connection.publish(Array("{}".utf8), exchange: Topology.outcomesExchange,
+                                                 routingKey: "nobody.listens", mandatory: true)
+                }
+                #expect(error?.code == .unroutable)
             }
         }
     }

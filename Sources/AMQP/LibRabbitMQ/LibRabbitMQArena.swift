@@ -100,18 +100,22 @@ enum LibRabbitMQDecoding {
         return String(decoding: UnsafeRawBufferPointer(start: base, count: b.len), as: UTF8.self)
     }
 
-    static func table(_ t: amqp_table_t) -> AMQPTable {
+    /// Converts a decoded table. Tables and arrays nested deeper than ``AMQPTable/maximumDecodedDepth`` are not
+    /// walked (the recursion here is bounded by that small constant, whatever a producer sent): they become `.void`
+    /// and `truncated` is set, so the caller can reject the message with a clear reason.
+    static func table(_ t: amqp_table_t, depth: Int = 1, truncated: inout Bool) -> AMQPTable {
         var result = AMQPTable()
         guard t.num_entries > 0, let entries = t.entries else { return result }
         result.storage.reserveCapacity(Int(t.num_entries))
         for index in 0..<Int(t.num_entries) {
             let entry = entries[index]
-            result.storage.append(.init(key: string(entry.key), value: fieldValue(entry.value)))
+            result.storage.append(.init(key: string(entry.key),
+                                        value: fieldValue(entry.value, depth: depth, truncated: &truncated)))
         }
         return result
     }
 
-    static func fieldValue(_ f: amqp_field_value_t) -> AMQPFieldValue {
+    static func fieldValue(_ f: amqp_field_value_t, depth: Int, truncated: inout Bool) -> AMQPFieldValue {
         switch UInt32(f.kind) {
         case AMQP_FIELD_KIND_BOOLEAN.rawValue: return .bool(f.value.boolean != 0)
         case AMQP_FIELD_KIND_I8.rawValue: return .int8(f.value.i8)
@@ -129,11 +133,25 @@ enum LibRabbitMQDecoding {
         case AMQP_FIELD_KIND_UTF8.rawValue: return .string(string(f.value.bytes))
         case AMQP_FIELD_KIND_BYTES.rawValue: return .bytes(bytes(f.value.bytes))
         case AMQP_FIELD_KIND_TIMESTAMP.rawValue: return .timestamp(f.value.u64)
-        case AMQP_FIELD_KIND_TABLE.rawValue: return .table(table(f.value.table))
+        case AMQP_FIELD_KIND_TABLE.rawValue:
+            guard depth < AMQPTable.maximumDecodedDepth else {
+                truncated = true
+                return .void
+            }
+            return .table(table(f.value.table, depth: depth + 1, truncated: &truncated))
         case AMQP_FIELD_KIND_ARRAY.rawValue:
+            guard depth < AMQPTable.maximumDecodedDepth else {
+                truncated = true
+                return .void
+            }
             let array = f.value.array
             guard array.num_entries > 0, let entries = array.entries else { return .array([]) }
-            return .array((0..<Int(array.num_entries)).map { fieldValue(entries[$0]) })
+            var values: [AMQPFieldValue] = []
+            values.reserveCapacity(Int(array.num_entries))
+            for index in 0..<Int(array.num_entries) {
+                values.append(fieldValue(entries[index], depth: depth + 1, truncated: &truncated))
+            }
+            return .array(values)
         default: return .void
         }
     }
@@ -144,7 +162,7 @@ enum LibRabbitMQDecoding {
         var result = AMQPProperties()
         if has(15) { result.contentType = string(p.content_type) }
         if has(14) { result.contentEncoding = string(p.content_encoding) }
-        if has(13) { result.headers = table(p.headers) }
+        if has(13) { result.headers = table(p.headers, truncated: &result.headersTruncated) }
         if has(12) { result.persistent = p.delivery_mode == 2 }
         if has(11) { result.priority = p.priority }
         if has(10) { result.correlationId = string(p.correlation_id) }

@@ -2,6 +2,7 @@ import AMQP
 import Amanpay
 import FirstPay
 import Foundation
+import PayBridgeContract
 import ProviderCore
 
 /// PayBridge's settings, read from the environment by ``fromEnvironment(_:)``: one function shared by the
@@ -24,6 +25,16 @@ public struct PayBridgeConfiguration: Sendable {
     public var publishTimeout: Duration = .seconds(10)
     /// `PAYBRIDGE_SHUTDOWN_TIMEOUT_SECONDS`: longest graceful drain, default 25 (below Kubernetes' 30).
     public var shutdownTimeout: Duration = .seconds(25)
+    /// `PAYBRIDGE_MAX_COMMAND_BYTES`: larger command bodies are dead-lettered unparsed (`COMMAND_TOO_LARGE`),
+    /// default 256 KiB.
+    public var maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes
+    /// How a command whose outcome the broker refused waits before publishing it again.
+    var outcomeRetry = OutcomeRetry()
+    /// How long a provider's queue is left alone after a configuration failure or an open circuit: the first
+    /// pause, doubling up to the second.
+    var providerPause: (initial: Duration, maximum: Duration) = (.seconds(5), .seconds(300))
+    /// How often `paybridge_unrouted_events` is refreshed from the broker.
+    var unroutedPollInterval: Duration = .seconds(15)
     /// Amanpay (`AMANPAY_*`); `nil` when `AMANPAY_BASE_URL` is not set (the provider is then disabled).
     public var amanpay: AmanpayConfiguration?
     /// FirstPay (`FIRSTPAY_*`); `nil` when `FIRSTPAY_BASE_URL` is not set.
@@ -91,6 +102,9 @@ public struct PayBridgeConfiguration: Sendable {
         if let seconds = try env.integer("PAYBRIDGE_PUBLISH_TIMEOUT_SECONDS", in: 1...600) {
             configuration.publishTimeout = .seconds(seconds)
         }
+        if let bytes = try env.integer("PAYBRIDGE_MAX_COMMAND_BYTES", in: 1024...(64 << 20)) {
+            configuration.maxCommandBytes = bytes
+        }
         if let seconds = try env.integer("PAYBRIDGE_SHUTDOWN_TIMEOUT_SECONDS", in: 1...3600) {
             configuration.shutdownTimeout = .seconds(seconds)
         }
@@ -138,11 +152,23 @@ private struct Environment {
         return value(name)
     }
 
-    /// The content of the file named by `NAME`, exactly as stored.
+    /// Secret and key files are small; a larger one (or a device such as /dev/zero) is a mistake, not read whole.
+    static let maximumFileBytes = 1 << 20
+
+    /// The content of the file named by `NAME`, exactly as stored (UTF-8, at most ``maximumFileBytes``).
     func file(_ name: String) throws(ConfigurationError) -> String? {
         guard let path = value(name) else { return nil }
-        guard let content = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let handle = FileHandle(forReadingAtPath: path),
+              let data = try? handle.read(upToCount: Self.maximumFileBytes + 1) ?? Data()
+        else {
             throw ConfigurationError(setting: name, problem: "cannot read file \(path)")
+        }
+        try? handle.close()
+        guard data.count <= Self.maximumFileBytes else {
+            throw ConfigurationError(setting: name, problem: "file \(path) is larger than \(Self.maximumFileBytes) bytes")
+        }
+        guard let content = String(bytes: data, encoding: .utf8) else {
+            throw ConfigurationError(setting: name, problem: "file \(path) is not UTF-8 text")
         }
         return content
     }

@@ -2,11 +2,15 @@ import Prometheus
 
 /// PayBridge's Prometheus metrics, on a registry of its own (no global bootstrap, so tests read their own).
 ///
-/// - `paybridge_commands_total{provider,outcome}`: outcome = response | failed | retry | dead_letter | requeued
+/// - `paybridge_commands_total{provider,outcome}`: outcome = response | failed | retry | dead_letter | put_back
+///   (returned to its queue by a pause) | requeued (shutdown before its outcome was published)
 /// - `paybridge_provider_request_duration_seconds{provider,operation}`: provider call latency
 /// - `paybridge_retries_total{provider}`, `paybridge_dead_letters_total{provider,reason}`
 /// - `paybridge_commands_in_flight{provider}`
 /// - `paybridge_callbacks_total{provider,result}`: result = published | ignored | unauthorized | bad_request | unavailable
+/// - `paybridge_outcome_publish_failures_total{reason}`: a command's outcome (event, retry, dead letter) refused by
+///   the broker and retried (reasons: ``OutcomeRetry/reasons``)
+/// - `paybridge_unrouted_events`: messages waiting in `payments.unrouted` (events no queue was bound for)
 public final class PayBridgeMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
 
@@ -17,7 +21,7 @@ public final class PayBridgeMetrics: Sendable {
     static var commands: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "paybridge", metricName: "commands", unitName: "total",
-            helpText: "Commands by provider and outcome (response, failed, retry, dead_letter, requeued).")
+            helpText: "Commands by provider and outcome (response, failed, retry, dead_letter, put_back, requeued).")
     }
     static var providerDuration: MetricNameDescriptor {
         MetricNameDescriptor(
@@ -44,6 +48,24 @@ public final class PayBridgeMetrics: Sendable {
             namespace: "paybridge", metricName: "callbacks", unitName: "total",
             helpText: "Provider callbacks by result (published, ignored, unauthorized, bad_request, unavailable).")
     }
+
+    static var outcomePublishFailures: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "outcome_publish_failures", unitName: "total",
+            helpText: "Outcome publishes the broker refused (each is retried with backoff while its command waits).")
+    }
+    static var unroutedEvents: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "unrouted_events", unitName: "",
+            helpText: "Events in payments.unrouted: published while no queue was bound for their routing key.")
+    }
+
+    func outcomePublishFailure(reason: String) {
+        registry.makeCounter(descriptor: Self.outcomePublishFailures, labels: [("reason", reason)]).increment()
+    }
+
+    /// The gauge ``UnroutedEventsMonitor`` sets.
+    var unroutedEvents: Gauge { registry.makeGauge(descriptor: Self.unroutedEvents) }
 
     func command(provider: String, outcome: String) {
         registry.makeCounter(descriptor: Self.commands, labels: [("provider", provider), ("outcome", outcome)])
@@ -101,7 +123,7 @@ struct ProviderMetricHandles: Sendable {
         self.provider = provider
         let registry = metrics.registry
         var outcomes: [String: Counter] = [:]
-        for outcome in ["response", "failed", "retry", "dead_letter", "requeued"] {
+        for outcome in ["response", "failed", "retry", "dead_letter", "requeued", "put_back"] {
             outcomes[outcome] = registry.makeCounter(
                 descriptor: PayBridgeMetrics.commands, labels: [("provider", provider), ("outcome", outcome)])
         }
@@ -128,6 +150,7 @@ struct ProviderMetricHandles: Sendable {
     }
 
     func retry() { retries.increment() }
+    func outcomePublishFailure(reason: String) { metrics.outcomePublishFailure(reason: reason) }
     func deadLetter(reason: String) { metrics.deadLetter(provider: provider, reason: reason) }
     func inFlight(delta: Double) { inFlight.increment(by: delta) }
 }

@@ -1,11 +1,12 @@
 import Synchronization
 
-/// What `/readyz` reports: the broker connections are up and no provider is paused (configuration failure or
-/// open circuit).
+/// What `/readyz` reports: the broker connections are up, outcomes can be published, and no provider is paused
+/// (configuration failure or open circuit).
 public final class Readiness: Sendable {
     private struct State {
         var brokerConnected = true
         var pausedProviders: [String: String] = [:]
+        var outcomesBlocked: String?
     }
     private let state = Mutex(State())
 
@@ -13,6 +14,8 @@ public final class Readiness: Sendable {
 
     func setBrokerConnected(_ connected: Bool) { state.withLock { $0.brokerConnected = connected } }
     func pause(provider: String, reason: String) { state.withLock { $0.pausedProviders[provider] = reason } }
+    /// `reason` while commands' outcomes cannot be published (``OutcomeGate``), `nil` once they can.
+    func setOutcomesBlocked(reason: String?) { state.withLock { $0.outcomesBlocked = reason } }
     func resume(provider: String) { state.withLock { _ = $0.pausedProviders.removeValue(forKey: provider) } }
 
     /// `true` when ready; otherwise the reasons.
@@ -20,6 +23,7 @@ public final class Readiness: Sendable {
         state.withLock { s in
             var reasons: [String] = []
             if !s.brokerConnected { reasons.append("broker: disconnected") }
+            if let blocked = s.outcomesBlocked { reasons.append("outcomes: cannot be published (\(blocked))") }
             for (provider, reason) in s.pausedProviders.sorted(by: { $0.key < $1.key }) {
                 reasons.append("\(provider): paused (\(reason))")
             }

@@ -1,5 +1,6 @@
 public import AMQP
 import Foundation
+public import Logging
 public import PayBridgeContract
 
 /// Everything PayBridge needs on the broker, built from the names in ``Topology`` (see CONTRACT_NOTES.md,
@@ -31,7 +32,8 @@ public enum PayBridgeTopology {
                      "retryDelays must have 1...\(Topology.retryDelays.count) stages")
         let exchanges = [
             AMQPExchange(Topology.commandsExchange, type: .topic),
-            AMQPExchange(Topology.outcomesExchange, type: .topic),
+            AMQPExchange(Topology.unroutedExchange, type: .fanout),
+            outcomesExchange,
             AMQPExchange(Topology.retryReturnExchange, type: .direct),
             AMQPExchange(Topology.deadLetterExchange, type: .fanout),
         ]
@@ -50,11 +52,19 @@ public enum PayBridgeTopology {
             }
         }
         queues.append(AMQPQueue(Topology.deadLetterQueue, kind: .quorum))
+        queues.append(AMQPQueue(Topology.unroutedQueue, kind: .quorum))
         // A fanout exchange ignores the key; "" is what the management UI shows for such bindings.
         bindings.append(AMQPBinding(queue: Topology.deadLetterQueue, exchange: Topology.deadLetterExchange,
                                     routingKey: ""))
+        bindings.append(AMQPBinding(queue: Topology.unroutedQueue, exchange: Topology.unroutedExchange,
+                                    routingKey: ""))
         return (exchanges: exchanges, queues: queues, bindings: bindings)
     }
+
+    /// `payments.outcomes`, whose alternate exchange keeps the events no queue is bound for.
+    static let outcomesExchange = AMQPExchange(
+        Topology.outcomesExchange, type: .topic,
+        arguments: ["alternate-exchange": .string(Topology.unroutedExchange)])
 
     /// A provider's command queue: quorum, dead-letters at least once to ``Topology/deadLetterExchange`` after
     /// ``Topology/commandQueueDeliveryLimit`` deliveries (crash loops). At-least-once dead-lettering requires
@@ -90,11 +100,15 @@ public enum PayBridgeTopology {
     ///   - retryDelays: see ``declarations(retryDelays:)``.
     /// - Throws: ``PayBridgeToolError`` naming the queue or exchange when the broker refuses a declaration
     ///   (most often 406 PRECONDITION_FAILED: it exists with other arguments), else the ``AMQPError``.
-    public static func declare(on connection: AMQPConnection,
-                               retryDelays: [Duration] = Topology.retryDelays) async throws {
+    public static func declare(on connection: AMQPConnection, retryDelays: [Duration] = Topology.retryDelays,
+                               logger: Logger? = nil) async throws {
         let declarations = declarations(retryDelays: retryDelays)
         for exchange in declarations.exchanges {
             do { try await connection.declare(exchange) } catch let error as AMQPError {
+                if exchange == outcomesExchange, error.replyCode == 406 {
+                    try await acceptOutcomesExchangeWithoutAlternate(on: connection, logger: logger)
+                    continue
+                }
                 throw refused(error, what: "exchange \(exchange.name)")
             }
         }
@@ -109,6 +123,27 @@ public enum PayBridgeTopology {
                               "with key '\(binding.routingKey)'")
             }
         }
+    }
+
+    /// A deployment from before `payments.unrouted`: its `payments.outcomes` exists without the
+    /// `alternate-exchange` argument, and RabbitMQ cannot add one to an existing exchange (406). PayBridge keeps
+    /// working with it: the exchange must exist, and an event no queue is bound for is then returned by the broker
+    /// (PayBridge publishes events mandatory) and retried, never dropped. The migration (README, "Upgrading") sets
+    /// the alternate exchange by policy.
+    private static func acceptOutcomesExchangeWithoutAlternate(on connection: AMQPConnection, logger: Logger?)
+        async throws
+    {
+        do {
+            try await connection.declare(AMQPExchange(Topology.outcomesExchange, type: .topic, passive: true))
+        } catch let error as AMQPError {
+            throw refused(error, what: "exchange \(Topology.outcomesExchange)")
+        }
+        logger?.warning("""
+            payments.outcomes was declared without an alternate exchange (a deployment from before \
+            payments.unrouted); unless the policy is set, an event no queue is bound for is held and retried until \
+            one is: rabbitmqctl set_policy --apply-to exchanges paybridge-outcomes '^payments\\.outcomes$' \
+            '{"alternate-exchange":"payments.unrouted"}'
+            """)
     }
 
     private static func refused(_ error: AMQPError, what: String) -> any Error {

@@ -9,37 +9,45 @@ enum DeliveryDisposition: Equatable {
     /// Its outcome (event, retry or dead letter) is confirmed by the broker: ack it.
     case ack
     /// Put it back and stop consuming this provider for a while (configuration failure, open circuit).
-    case requeueAndPause(reason: String)
-    /// Put it back (its outcome could not be published); it is redelivered and goes through status-first.
+    case putBackAndPause(reason: String)
+    /// Its outcome was not published and the worker is shutting down: put it back; it is redelivered and goes
+    /// through status-first.
     case requeue
 }
 
-/// Processes one command delivery: validate, execute, publish the outcome, decide ack/requeue.
+/// Processes one command delivery: validate, execute, publish the outcome, decide ack/put back.
 ///
-/// The rules (issue 4):
-/// - invalid command → `command.failed` (invalid_command) + dead-letter queue with the reason; never requeued.
+/// The rules (issues 4 and 9):
+/// - invalid command (too large, bad JSON, schema violation, unusable PayBridge headers) → `command.failed`
+///   (invalid_command) + dead-letter queue with the reason; never requeued.
 /// - provider answered → `payment.response` (including declines and `unknown` after an unresolved ambiguous
 ///   create).
 /// - transient failure after the client's in-process retries → broker-side delayed retry with the attempt count
 ///   in `x-paybridge-attempt`; past `maxAttempts` → `command.failed` (retries_exhausted) + dead-letter queue.
-/// - configuration failure / open circuit → requeue and pause the provider (commands are not burned).
+/// - configuration failure / open circuit → put back and pause the provider (commands are not burned).
+/// - an outcome that cannot be published is retried with backoff (``OutcomeRetry``) while the command waits,
+///   unacked; the provider is not called again, and ``OutcomeGate`` holds the commands behind it back.
 /// - the delivery is acked only after its outcome is confirmed.
 final class CommandProcessor: Sendable {
     let executor: any PaymentCommandExecutor
     let publisher: OutcomePublisher
     let metrics: ProviderMetricHandles
     let maxAttempts: Int
+    let outcomeRetry: OutcomeRetry
     let logger: Logger
-    private let decoder = CommandDecoder()
+    private let decoder: CommandDecoder
     private let seenCommands = Mutex(RecentIDs(capacity: 100_000))
 
     init(executor: any PaymentCommandExecutor, publisher: OutcomePublisher, metrics: PayBridgeMetrics,
-         maxAttempts: Int, logger: Logger) {
+         maxAttempts: Int, maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes,
+         outcomeRetry: OutcomeRetry, logger: Logger) {
         self.executor = executor
         self.publisher = publisher
         self.metrics = metrics.handles(provider: executor.provider.rawValue,
                                        operations: executor.provider.commandKinds.map(\.operation))
         self.maxAttempts = maxAttempts
+        self.decoder = CommandDecoder(maximumBytes: maxCommandBytes)
+        self.outcomeRetry = outcomeRetry
         self.logger = logger
     }
 
@@ -47,23 +55,31 @@ final class CommandProcessor: Sendable {
     var queue: String { Topology.commandQueue(provider) }
 
     func process(_ delivery: AMQPDelivery) async -> DeliveryDisposition {
-        let headers = delivery.properties.headers
-        let attempt = Int(headers?[Topology.Headers.attempt]?.intValue ?? 1)
-        let routingKey = headers?[Topology.Headers.originalRoutingKey]?.stringValue ?? delivery.routingKey
+        let headers = CommandHeaders(properties: delivery.properties, deliveryRoutingKey: delivery.routingKey)
+        let attempt = headers.attempt
+        let routingKey = headers.routingKey
         // Metadata is built only when a line is actually logged (swift-log takes it as an autoclosure).
         var log = CommandLog(logger: logger, provider: provider.rawValue, attempt: attempt,
                              deliveryTag: delivery.deliveryTag)
         do {
-            switch decoder.decode(delivery.body, routingKey: routingKey) {
+            let decoded: Result<PaymentCommand, CommandRejection> = if let problem = headers.problem {
+                .failure(.unusableMetadata(code: problem.code, message: problem.message, body: delivery.body,
+                                           routingKey: routingKey))
+            } else {
+                decoder.decode(delivery.body, routingKey: routingKey)
+            }
+            switch decoded {
             case .failure(let rejection):
                 log.commandId = rejection.commandId
                 log.warning("invalid command dead-lettered", ["paybridge.reason": "\(rejection.code)"])
                 let failed = OutcomeEvents.commandFailed(rejection: rejection, provider: provider)
-                try await publisher.publish(failed)
-                try await publisher.deadLetter(
-                    delivery, sourceQueue: queue, originalRoutingKey: routingKey, attempt: attempt,
-                    reason: .invalidCommand, code: rejection.code, detail: rejection.message,
-                    failedEventId: failed.event.id)
+                try await persistently(log) { try await publisher.publish(failed) }
+                try await persistently(log) {
+                    try await publisher.deadLetter(
+                        delivery, sourceQueue: queue, originalRoutingKey: routingKey, attempt: attempt,
+                        reason: .invalidCommand, code: rejection.code, detail: rejection.message,
+                        failedEventId: failed.event.id)
+                }
                 metrics.command(outcome: "dead_letter")
                 metrics.deadLetter(reason: ErrorClass.invalidCommand.rawValue)
                 return .ack
@@ -74,11 +90,36 @@ final class CommandProcessor: Sendable {
                                          logger: log)
             }
         } catch {
-            // The outcome could not be published (broker trouble): nothing was acked, so the command comes back
-            // and goes through status-first.
-            log.error("could not publish the outcome; requeueing the command", ["error": "\(error)"])
+            // Only cancellation ends the publish retries: the worker is shutting down past its drain timeout.
+            // Nothing was acked, so the command comes back and goes through status-first.
+            log.error("shutting down before the outcome was published; requeueing the command",
+                      ["error": "\(error)"])
             metrics.command(outcome: "requeued")
             return .requeue
+        }
+    }
+
+    /// Runs a publish until the broker confirms it: on failure the ``OutcomeGate`` closes and the publish (never
+    /// the provider call) is retried with backoff. Throws only `CancellationError`.
+    private func persistently(_ log: CommandLog, _ publish: () async throws -> Void) async throws {
+        var failures = 0
+        while true {
+            do {
+                try await publish()
+                if failures > 0 { log.info("outcome published after \(failures) failed attempts") }
+                publisher.gate.publishSucceeded()
+                return
+            } catch {
+                try Task.checkCancellation()
+                let reason = OutcomeRetry.reason(error)
+                publisher.gate.publishFailed(reason: reason)
+                metrics.outcomePublishFailure(reason: reason)
+                let delay = outcomeRetry.delay(afterFailures: failures)
+                failures += 1
+                log.error("could not publish the outcome; the command waits and the publish is retried",
+                          ["error": "\(error)", "paybridge.retry_in": "\(delay)"])
+                try await Task.sleep(for: delay)
+            }
         }
     }
 
@@ -102,7 +143,8 @@ final class CommandProcessor: Sendable {
             let outcome = OutcomeMapping.outcome(
                 result, provider: provider, commandId: command.id, operation: command.operation,
                 paymentId: command.paymentId, attempts: attempt)
-            try await publisher.publish(OutcomeEvents.response(outcome))
+            let event = OutcomeEvents.response(outcome)
+            try await persistently(logger) { try await publisher.publish(event) }
             metrics.command(outcome: "response")
             logger.debug("command executed", ["paybridge.status": "\(outcome.status.rawValue)"])
             return .ack
@@ -123,10 +165,10 @@ final class CommandProcessor: Sendable {
         switch error.errorClass {
         case .configuration:
             logger.error("provider rejected PayBridge's configuration; pausing this provider", ["error": "\(error)"])
-            return .requeueAndPause(reason: "configuration: \(error.code)")
+            return .putBackAndPause(reason: "configuration: \(error.code)")
         case _ where error.isCircuitOpen:
             logger.warning("circuit open; pausing this provider", ["error": "\(error)"])
-            return .requeueAndPause(reason: "circuit open")
+            return .putBackAndPause(reason: "circuit open")
         case .transient, .ambiguous:
             return try await retryOrGiveUp(
                 command, delivery: delivery, attempt: attempt, routingKey: routingKey, code: error.code,
@@ -157,8 +199,10 @@ final class CommandProcessor: Sendable {
                 message: "gave up after \(attempt) attempts: \(message)", errorClass: .retriesExhausted,
                 status: command.kind.createsPayment ? .unknown : .failed, deadLetter: true, logger: logger, raw: raw)
         }
-        try await publisher.scheduleRetry(of: delivery, provider: provider, nextAttempt: attempt + 1,
-                                          originalRoutingKey: routingKey)
+        try await persistently(logger) {
+            try await publisher.scheduleRetry(of: delivery, provider: provider, nextAttempt: attempt + 1,
+                                              originalRoutingKey: routingKey)
+        }
         metrics.retry()
         metrics.command(outcome: "retry")
         logger.info("transient failure; broker-side retry scheduled", [
@@ -176,12 +220,14 @@ final class CommandProcessor: Sendable {
             command, code: code, message: message, errorClass: errorClass, status: status, final: final,
             attempts: attempt, raw: raw)
         let failed = OutcomeEvents.commandFailed(outcome)
-        try await publisher.publish(failed)
+        try await persistently(logger) { try await publisher.publish(failed) }
         metrics.command(outcome: "failed")
         if deadLetter {
-            try await publisher.deadLetter(
-                delivery, sourceQueue: queue, originalRoutingKey: routingKey, attempt: attempt, reason: errorClass,
-                code: code, detail: message, failedEventId: failed.event.id)
+            try await persistently(logger) {
+                try await publisher.deadLetter(
+                    delivery, sourceQueue: queue, originalRoutingKey: routingKey, attempt: attempt,
+                    reason: errorClass, code: code, detail: message, failedEventId: failed.event.id)
+            }
             metrics.deadLetter(reason: errorClass.rawValue)
         }
         logger.warning("command failed", ["paybridge.error": "\(code)", "paybridge.class": "\(errorClass)"])

@@ -6,17 +6,36 @@ import PayBridgeContract
 /// Every method returns only after the broker confirmed, so callers ack their input afterwards.
 struct OutcomePublisher: Sendable {
     let connection: AMQPConnection
+    /// Closed while commands' outcomes cannot be published (see ``CommandProcessor``).
+    let gate: OutcomeGate
     /// Upper bound for one confirmed publish, including time waiting for a reconnect (the callback endpoint
-    /// answers 503 past it; the worker requeues the command). Enforced by the connection's I/O thread.
+    /// answers 503 past it; the worker retries the publish). Enforced by the connection's I/O thread.
     var confirmTimeout: Duration = .seconds(10)
 
-    /// Publishes an outcome event to `payments.outcomes` (mandatory is off: nobody bound yet is not an error).
+    /// Publishes an outcome event to `payments.outcomes`, mandatory: an event no queue is bound for goes to the
+    /// exchange's alternate exchange (`payments.unrouted`); where that is missing too, the broker returns it and
+    /// this throws `.unroutable`, so the caller never acks a command whose event went nowhere.
     func publish(_ message: OutcomeMessage) async throws {
         let p = message.properties
         let properties = AMQPProperties(
             contentType: p.contentType, persistent: p.deliveryMode == 2, correlationId: p.correlationId,
-            messageId: p.messageId, timestamp: UInt64(max(0, p.timestamp)), type: p.type, appId: p.appId)
+            messageId: p.messageId, timestamp: UInt64(clamping: p.timestamp), type: p.type, appId: p.appId)
         try await connection.publish(message.body, exchange: message.exchange, routingKey: message.routingKey,
+                                     mandatory: true, properties: properties, confirmTimeout: confirmTimeout)
+    }
+
+    /// Returns a command to the tail of its queue as it arrived (body, properties, attempt), for a pause. It goes
+    /// through the default exchange, so its original routing key travels in PayBridge's header, as for a retry.
+    /// Unlike a `nack` with requeue, the copy starts with a fresh delivery count, so pauses never push a command
+    /// toward the queue's delivery limit. The caller acks the original afterwards.
+    func putBack(_ delivery: AMQPDelivery, queue: String) async throws {
+        let headers = CommandHeaders(properties: delivery.properties, deliveryRoutingKey: delivery.routingKey)
+        var properties = delivery.properties
+        if headers.problem == nil {
+            properties = Self.forwarded(delivery, attempt: headers.attempt, originalRoutingKey: headers.routingKey)
+        }  // else: unchanged, and dead-lettered for the same problem when it comes back.
+        properties.persistent = true
+        try await connection.publish(delivery.body, exchange: "", routingKey: queue, mandatory: true,
                                      properties: properties, confirmTimeout: confirmTimeout)
     }
 
@@ -56,7 +75,7 @@ extension OutcomePublisher {
     static func forwarded(_ delivery: AMQPDelivery, attempt: Int, originalRoutingKey: String) -> AMQPProperties {
         var properties = delivery.properties
         var headers = properties.headers ?? AMQPTable()
-        headers[Topology.Headers.attempt] = .int32(Int32(attempt))
+        headers[Topology.Headers.attempt] = .int32(Int32(clamping: attempt))
         headers[Topology.Headers.originalRoutingKey] = .string(originalRoutingKey)
         properties.headers = headers
         properties.persistent = true

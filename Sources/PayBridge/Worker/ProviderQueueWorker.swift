@@ -8,8 +8,11 @@ import Synchronization
 /// `Service`.
 ///
 /// - A configuration failure or an open circuit stops consuming this queue: the triggering command and the
-///   ones already received are requeued unprocessed, the provider is reported not ready, and consuming resumes
+///   ones already received are put back at the tail of the queue unprocessed (re-published, then acked: a `nack`
+///   would count toward the queue's delivery limit), the provider is reported not ready, and consuming resumes
 ///   after a backoff (doubling up to `maximumPause`).
+/// - While outcomes cannot be published (``OutcomeGate`` closed), received commands wait unacked before they
+///   reach the provider.
 /// - Graceful shutdown (SIGTERM): cancel the consumer, finish the commands in flight (publish, ack), return.
 final class ProviderQueueWorker: Service, Sendable {
     struct Settings: Sendable {
@@ -87,13 +90,16 @@ final class ProviderQueueWorker: Service, Sendable {
             for try await delivery in consumer {
                 if pauseReason.value != nil {
                     // Paused: what is still buffered goes back untouched.
-                    try? await delivery.nack(requeue: true)
+                    await putBack(delivery)
                     continue
                 }
                 await limit?.acquire()
                 processor.metrics.inFlight(delta: 1)
                 group.addTask { [self] in
-                    let disposition = await processor.process(delivery)
+                    // Outcomes cannot be published right now: wait (unacked) rather than call the provider.
+                    await processor.publisher.gate.waitUntilOpen()
+                    // Cancelled while waiting (shutdown past its drain timeout): never reached the provider.
+                    let disposition = Task.isCancelled ? .requeue : await processor.process(delivery)
                     await settle(delivery, disposition, pauseReason: pauseReason, consumer: consumer)
                     processor.metrics.inFlight(delta: -1)
                     await limit?.release()
@@ -111,9 +117,25 @@ final class ProviderQueueWorker: Service, Sendable {
             try? await delivery.ack()
         case .requeue:
             try? await delivery.nack(requeue: true)
-        case .requeueAndPause(let reason):
-            try? await delivery.nack(requeue: true)
+        case .putBackAndPause(let reason):
+            await putBack(delivery)
             if pauseReason.setIfEmpty(reason) { consumer.requestCancellation() }
+        }
+    }
+
+    /// Re-publishes an unprocessed command to the tail of its queue and acks it (see
+    /// ``OutcomePublisher/putBack(_:queue:)``); if the broker refuses the copy, falls back to a `nack` with requeue.
+    private func putBack(_ delivery: AMQPDelivery) async {
+        do {
+            try await processor.publisher.putBack(delivery, queue: processor.queue)
+            try? await delivery.ack()
+            processor.metrics.command(outcome: "put_back")
+        } catch {
+            logger.warning("could not put the command back in its queue; requeueing it", metadata: [
+                "error": "\(error)", AMQPLoggingKeys.deliveryTag: "\(delivery.deliveryTag)",
+            ])
+            try? await delivery.nack(requeue: true)
+            processor.metrics.command(outcome: "requeued")
         }
     }
 

@@ -1,0 +1,72 @@
+import AMQP
+import PayBridgeContract
+
+/// What PayBridge reads from a command delivery's AMQP metadata, validated: nothing a producer puts in a header
+/// can trap, loop or misroute the worker.
+///
+/// - ``Topology/Headers/attempt``: absent → 1; an integer in 1...`Int32.max` → that number; anything else
+///   (zero, negative, larger, not an integer) makes the command invalid (`INVALID_HEADER`).
+/// - ``Topology/Headers/originalRoutingKey``: absent → the delivery's routing key; a string of 1...255 UTF-8
+///   bytes (an AMQP short string) → that key; anything else makes the command invalid.
+/// - Headers nested deeper than ``AMQPTable/maximumDecodedDepth`` make it invalid (`HEADERS_TOO_DEEP`).
+///
+/// An invalid command is dead-lettered under the delivery's own routing key, with attempt 1.
+struct CommandHeaders: Equatable, Sendable {
+    /// Why the metadata makes the command unacceptable.
+    struct Problem: Equatable, Sendable {
+        var code: String
+        var message: String
+    }
+
+    static let maximumAttempt = Int(Int32.max)
+    static let maximumRoutingKeyBytes = 255
+
+    /// 1 for a first delivery; the broker-side attempt for retries.
+    var attempt: Int
+    /// The routing key the command was first published with (what its type must agree with).
+    var routingKey: String
+    var problem: Problem?
+}
+
+extension CommandHeaders {
+    init(properties: AMQPProperties, deliveryRoutingKey: String) {
+        attempt = 1
+        routingKey = deliveryRoutingKey
+        if properties.headersTruncated {
+            problem = Problem(code: "HEADERS_TOO_DEEP", message: "the message headers nest tables or arrays deeper "
+                              + "than \(AMQPTable.maximumDecodedDepth) levels")
+            return
+        }
+        guard let headers = properties.headers else { return }
+        if let value = headers[Topology.Headers.attempt] {
+            guard let number = value.intValue, (1...Int64(Self.maximumAttempt)).contains(number) else {
+                problem = Problem(code: "INVALID_HEADER", message: "\(Topology.Headers.attempt) must be an integer "
+                                  + "in 1...\(Self.maximumAttempt) (got \(Self.describe(value)))")
+                return
+            }
+            attempt = Int(number)
+        }
+        if let value = headers[Topology.Headers.originalRoutingKey] {
+            guard let key = value.stringValue, (1...Self.maximumRoutingKeyBytes).contains(key.utf8.count) else {
+                attempt = 1
+                problem = Problem(code: "INVALID_HEADER", message: "\(Topology.Headers.originalRoutingKey) must be "
+                                  + "a string of 1...\(Self.maximumRoutingKeyBytes) bytes")
+                return
+            }
+            routingKey = key
+        }
+    }
+
+    /// A header value for an error message: its kind, and its value when it is a short number.
+    static func describe(_ value: AMQPFieldValue) -> String {
+        if let number = value.intValue { return String(number) }
+        switch value {
+        case .string(let s): return "a string of \(s.utf8.count) bytes"
+        case .bytes(let b): return "\(b.count) bytes"
+        case .table: return "a table"
+        case .array: return "an array"
+        case .void: return "void"
+        default: return "\(value)"
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import AMQP
+import Foundation
+@testable import PayBridge
+import PayBridgeContract
+import ProviderSandbox
+import Testing
+
+/// A real `paybridge worker` process takes a batch of hostile commands (oversized, deeply nested, malformed,
+/// header-poisoned) mixed with valid ones (issue 9): it stays up, every valid command gets its event, and every
+/// other one is in `payments.dead`, byte for byte, with PayBridge's reason.
+@Suite(.timeLimit(.minutes(4))) struct HostileCommandsEndToEndTests {
+    struct Hostile: Sendable {
+        var name: String
+        var body: [UInt8]
+        var headers: AMQPTable?
+        /// `x-paybridge-dead-letter-code` PayBridge must give it.
+        var code: String
+    }
+
+    static func envelope(id: String, datacontenttype: String = "application/json", data: String) -> String {
+        #"{"specversion":"1.0","id":"\#(id)","type":"paybridge.amanpay.purchase.v1","source":"/tests/hostile","#
+            + #""time":"2026-11-21T06:00:00Z","datacontenttype":"\#(datacontenttype)","data":\#(data)}"#
+    }
+
+    static func purchase(_ paymentId: String, amount: String = "250.50") -> String {
+        #"{"paymentId":"\#(paymentId)","amount":"\#(amount)","currency":"BDT","customerEmail":"c@example.com"}"#
+    }
+
+    /// `text`'s UTF-8 with `marker` replaced by raw `bytes` (which need not be UTF-8).
+    static func replacing(_ marker: String, with bytes: [UInt8], in text: String) -> [UInt8] {
+        let parts = text.components(separatedBy: marker)
+        return Array(parts[0].utf8) + bytes + Array(parts[1...].joined(separator: marker).utf8)
+    }
+
+    /// Nests a table `depth` levels deep under one header.
+    static func nestedTable(depth: Int) -> AMQPTable {
+        var value = AMQPFieldValue.string("bottom")
+        for _ in 0..<depth { value = .table(["n": value]) }
+        return ["x-nested": value]
+    }
+
+    static func hostileCommands() -> [Hostile] {
+        let valid = Array(envelope(id: "hostile-headers", data: purchase("hostile-headers")).utf8)
+        var list: [Hostile] = [
+            // The matcher recursed per character and overflowed the stack (SIGSEGV).
+            Hostile(name: "50,000-character datacontenttype", body: Array(envelope(
+                id: "hostile-dct", datacontenttype: "application/json;" + String(repeating: "a", count: 50_000),
+                data: purchase("hostile-dct")).utf8), code: "SCHEMA_VIOLATION"),
+            // The same matcher, reached through the amount's pattern; now refused by maxLength first.
+            Hostile(name: "60,000-digit amount", body: Array(envelope(
+                id: "hostile-amount", data: purchase("hostile-amount", amount: String(repeating: "1", count: 60_000))
+            ).utf8), code: "SCHEMA_VIOLATION"),
+            Hostile(name: "200,000-character string", body: Array(envelope(
+                id: "hostile-string", data: purchase("hostile-string", amount: String(repeating: "1", count: 200_000))
+            ).utf8), code: "BAD_JSON"),
+            // A second per walk of the number; now past the body cap before any parsing.
+            Hostile(name: "300,000-digit number", body: Array(envelope(
+                id: "hostile-number", data: #"{"n":"# + String(repeating: "7", count: 300_000) + "}").utf8),
+                code: "COMMAND_TOO_LARGE"),
+            Hostile(name: "100,000-digit number under the body cap", body: Array(envelope(
+                id: "hostile-number-2", data: #"{"n":"# + String(repeating: "7", count: 100_000) + "}").utf8),
+                code: "BAD_JSON"),
+            Hostile(name: "1 MB body", body: [UInt8](repeating: UInt8(ascii: " "), count: 1 << 20) + valid,
+                    code: "COMMAND_TOO_LARGE"),
+            Hostile(name: "JSON nested 100,000 deep", body: Array((String(repeating: "[", count: 100_000)
+                + String(repeating: "]", count: 100_000)).utf8), code: "BAD_JSON"),
+            Hostile(name: "invalid UTF-8", body: Self.replacing("PLACEHOLDER", with: [0x70, 0xC0, 0xAF, 0xFF],
+                                                                 in: envelope(id: "hostile-utf8",
+                                                                              data: purchase("PLACEHOLDER"))),
+                    code: "BAD_JSON"),
+            Hostile(name: "lone surrogate", body: Array(envelope(id: "hostile-surrogate",
+                                                               data: purchase(#"p\ud800"#)).utf8), code: "BAD_JSON"),
+            Hostile(name: "duplicate keys", body: Array(envelope(id: "hostile-dup",
+                data: #"{"paymentId":"a","paymentId":"b","amount":"1.00","currency":"BDT","customerEmail":"c@example.com"}"#
+            ).utf8), code: "BAD_JSON"),
+            Hostile(name: "empty body", body: [], code: "BAD_JSON"),
+            // Int32(attempt) trapped (SIGILL) in the dead-letter path.
+            Hostile(name: "attempt 3,000,000,000", body: valid,
+                    headers: [Topology.Headers.attempt: .int64(3_000_000_000)], code: "INVALID_HEADER"),
+            Hostile(name: "attempt UInt32.max", body: valid,
+                    headers: [Topology.Headers.attempt: .uint32(.max)], code: "INVALID_HEADER"),
+            Hostile(name: "attempt -1", body: valid, headers: [Topology.Headers.attempt: .int32(-1)],
+                    code: "INVALID_HEADER"),
+            Hostile(name: "attempt as text", body: valid, headers: [Topology.Headers.attempt: .string("2")],
+                    code: "INVALID_HEADER"),
+            Hostile(name: "300-byte original routing key", body: valid,
+                    headers: [Topology.Headers.originalRoutingKey: .string(String(repeating: "k", count: 300))],
+                    code: "INVALID_HEADER"),
+            Hostile(name: "headers nested 2,000 deep", body: valid, headers: nestedTable(depth: 2_000),
+                    code: "HEADERS_TOO_DEEP"),
+        ]
+        for (index, _) in list.enumerated() { list[index].name = "#\(index) " + list[index].name }
+        return list
+    }
+
+    @Test func aWorkerProcessSurvivesHostileCommandsAndSettlesEveryOne() async throws {
+        try await EndToEnd.run { world in
+            let worker = try startWorkerProcess(world, prefetch: 20)
+            defer { if worker.isRunning { worker.terminate() } }
+            let pid = worker.processIdentifier
+            let hostile = Self.hostileCommands()
+            var validIds: [String] = []
+            for (index, command) in hostile.enumerated() {
+                try await world.sendRaw(command.body, routingKey: "amanpay.purchase",
+                                        messageId: "hostile-\(index)", headers: command.headers)
+                let id = "valid-\(index)-\(UUID().uuidString.prefix(6))"
+                try await world.sendRaw(Array(Self.envelope(id: id, data: Self.purchase("pay-\(id)")).utf8),
+                                        routingKey: "amanpay.purchase", messageId: id)
+                validIds.append(id)
+            }
+            let expected = validIds
+            try await world.events.wait(timeout: .seconds(90)) { events in
+                let answered = Set(events.filter { $0.event.type == OutcomeEvents.responseType }.compactMap(\.commandId))
+                return expected.allSatisfy(answered.contains)
+            }
+            let dead = try await deadLetters(world, count: hostile.count)
+            #expect(worker.isRunning && worker.processIdentifier == pid, "the same worker process is still up")
+            #expect(dead.count == hostile.count)
+            for (index, command) in hostile.enumerated() {
+                let letter = dead.first { $0.properties.messageId == "hostile-\(index)" }
+                guard let letter else {
+                    Issue.record("\(command.name): not in payments.dead")
+                    continue
+                }
+                let headers = letter.properties.headers
+                #expect(headers?[Topology.Headers.deadLetterReason]?.stringValue == "invalid_command", "\(command.name)")
+                #expect(headers?[Topology.Headers.deadLetterCode]?.stringValue == command.code,
+                        "\(command.name): \(headers?[Topology.Headers.deadLetterDetail]?.stringValue ?? "-")")
+                #expect(letter.body == command.body, "\(command.name): the exact bytes received")
+            }
+            let failed = world.events.all.filter { $0.event.type == OutcomeEvents.commandFailedType }
+            #expect(failed.count >= hostile.count, "a command.failed event for each")
+            #expect(failed.allSatisfy { $0.schemaErrors.isEmpty })
+            // And it still drains and exits cleanly.
+            worker.terminate()
+            worker.waitUntilExit()
+            #expect(worker.terminationStatus == 0)
+        }
+    }
+}
