@@ -118,6 +118,27 @@ import Testing
         #expect(newLimit.map(\.message) == ["maximum 5 added"])
     }
 
+    /// A `maxLength` added where there was none is a safety bound when it is at least the floor (docs/contract.md,
+    /// "Limits"); below the floor it is a narrowing like any other.
+    @Test func aGenerousMaxLengthMayBeAddedAsASafetyBound() throws {
+        let floor = SchemaCompatibility.safetyMaxLengthFloor
+        let generous = try narrowings { setProperty(&$0, "d", #"{"type":"array","items":{"$ref":"#/$defs/item"}}"#)
+            var defs = $0["$defs"]!.objectValue!
+            defs["item"] = try! JSONValue.parse(#"{"type":"object","properties":{"k":{"type":"string","maxLength":\#(floor)}}}"#)
+            $0["$defs"] = .object(defs)
+        }
+        #expect(generous.isEmpty, "\(generous)")
+        let tight = try narrowings {
+            var defs = $0["$defs"]!.objectValue!
+            defs["item"] = try! JSONValue.parse(#"{"type":"object","properties":{"k":{"type":"string","maxLength":\#(floor - 1)}}}"#)
+            $0["$defs"] = .object(defs)
+        }
+        #expect(tight.map(\.message) == ["maxLength \(floor - 1) added"])
+        // Other new upper bounds stay narrowings whatever their size.
+        let maxItems = try narrowings { setProperty(&$0, "d", #"{"type":"array","items":{"$ref":"#/$defs/item"},"maxItems":1000}"#) }
+        #expect(maxItems.map(\.message) == ["maxItems 1000 added"])
+    }
+
     @Test func detectsANewRequiredField() throws {
         let issues = try narrowings { $0["required"] = ["a", "b"] }
         #expect(issues.map(\.message) == ["property 'b' became required"])
