@@ -69,7 +69,7 @@ struct PatternProgram: Sendable {
             var next = UnsafeMutableBufferPointer(start: base + 2 * count, count: count)
             let stack = UnsafeMutableBufferPointer(start: base + 3 * count, count: 2 * count + 1)
             return instructions.withUnsafeBufferPointer { program in
-                var run = Run(program: program, text: text, addedAt: addedAt, stack: stack)
+                let run = Run(program: program, text: text, addedAt: addedAt, stack: stack)
                 var currentCount = 0
                 var position = 0
                 while true {
