@@ -122,20 +122,21 @@ import Testing
     /// "Limits"); below the floor it is a narrowing like any other.
     @Test func aGenerousMaxLengthMayBeAddedAsASafetyBound() throws {
         let floor = SchemaCompatibility.safetyMaxLengthFloor
-        let generous = try narrowings { setProperty(&$0, "d", #"{"type":"array","items":{"$ref":"#/$defs/item"}}"#)
-            var defs = $0["$defs"]!.objectValue!
-            defs["item"] = try! JSONValue.parse(#"{"type":"object","properties":{"k":{"type":"string","maxLength":\#(floor)}}}"#)
-            $0["$defs"] = .object(defs)
+        func withItemKey(_ schema: String) -> (inout [String: JSONValue]) -> Void {
+            { o in
+                var defs = o["$defs"]!.objectValue!
+                defs["item"] = try! JSONValue.parse(#"{"type":"object","properties":{"k":\#(schema)}}"#)
+                o["$defs"] = .object(defs)
+            }
         }
+        let generous = try narrowings(withItemKey(#"{"type":"string","maxLength":\#(floor)}"#))
         #expect(generous.isEmpty, "\(generous)")
-        let tight = try narrowings {
-            var defs = $0["$defs"]!.objectValue!
-            defs["item"] = try! JSONValue.parse(#"{"type":"object","properties":{"k":{"type":"string","maxLength":\#(floor - 1)}}}"#)
-            $0["$defs"] = .object(defs)
-        }
+        let tight = try narrowings(withItemKey(#"{"type":"string","maxLength":\#(floor - 1)}"#))
         #expect(tight.map(\.message) == ["maxLength \(floor - 1) added"])
         // Other new upper bounds stay narrowings whatever their size.
-        let maxItems = try narrowings { setProperty(&$0, "d", #"{"type":"array","items":{"$ref":"#/$defs/item"},"maxItems":1000}"#) }
+        let maxItems = try narrowings {
+            setProperty(&$0, "d", ##"{"type":"array","items":{"$ref":"#/$defs/item"},"maxItems":1000}"##)
+        }
         #expect(maxItems.map(\.message) == ["maxItems 1000 added"])
     }
 
