@@ -6,7 +6,7 @@ SWIFT_FLAGS ?=
 AMQP_URL    ?= amqp://guest:guest@127.0.0.1:5672/%2F
 export RABBITMQ_URL ?= $(AMQP_URL)
 
-.PHONY: all deps broker broker-stop build test bench bench-c bench-amqp bench-worker demo clean
+.PHONY: all deps broker broker-stop build test bench bench-c bench-amqp bench-worker demo clean fuzz fuzz-ci
 
 all: build
 
@@ -44,6 +44,14 @@ bench-worker: broker
 	bash bench/run-worker-bench.sh
 
 bench: bench-amqp bench-worker
+
+# libFuzzer targets (Fuzz/, docs/operations.md "Fuzzing"): FUZZ_SECONDS per target (default 60), FUZZ_TARGETS to pick.
+# Fails on a finding (inputs in .build/fuzz/findings/<target>/). fuzz-ci: the same, 20 s per target.
+fuzz: deps
+	bash scripts/fuzz.sh
+
+fuzz-ci: deps
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} bash scripts/fuzz.sh
 
 demo: broker
 	$(SWIFT) build $(SWIFT_FLAGS)

@@ -187,27 +187,9 @@ public final class AmanpayClient: Sendable {
     ///   - authorization: the `Authorization` header.
     /// - Throws: ``ProviderError`` `INVALID_CALLBACK_SIGNATURE` or `MALFORMED_CALLBACK` (class `invalid_request`).
     public func verifyCallback(body: [UInt8], authorization: String?) throws -> ProviderResult {
-        guard let json = try? JSONValue.parse(body), json.objectMembers != nil else {
-            throw ProviderError(
-                provider: "amanpay", operation: "callback", errorClass: .invalidRequest, code: "MALFORMED_CALLBACK",
-                message: "callback body is not a JSON object")
-        }
-        guard
-            AmanpaySignature.verifyResponse(
-                json, authorization: authorization, fields: configuration.responseSignatureFields,
-                secret: configuration.secretKey)
-        else {
-            throw ProviderError(
-                provider: "amanpay", operation: "callback", errorClass: .invalidRequest,
-                code: "INVALID_CALLBACK_SIGNATURE", message: "callback signature does not verify (A2)")
-        }
-        let object = AmanpayPaymentObject(json: json)
-        guard object.identifiesPayment, object.status != nil else {
-            throw ProviderError(
-                provider: "amanpay", operation: "callback", errorClass: .invalidRequest, code: "MALFORMED_CALLBACK",
-                message: "callback names no payment or status")
-        }
-        return object.result(operation: "callback", httpStatus: nil, rawBody: String(decoding: body, as: UTF8.self))
+        try AmanpayCallback.verify(
+            body: body, authorization: authorization, fields: configuration.responseSignatureFields,
+            secret: configuration.secretKey)
     }
 
     // MARK: Internals

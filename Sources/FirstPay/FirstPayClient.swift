@@ -113,23 +113,7 @@ public final class FirstPayClient: Sendable {
     /// correction); duplicates (same `id` and `status`, F7) are the caller's to recognise.
     /// - Throws: `INVALID_POSTBACK_SIGNATURE` / `MALFORMED_POSTBACK` (class `invalid_request`).
     public func verifyPostback(body: [UInt8]) throws -> ProviderResult {
-        guard let json = try? JSONValue.parse(body), json.objectMembers != nil else {
-            throw ProviderError(
-                provider: "firstpay", operation: "postback", errorClass: .invalidRequest, code: "MALFORMED_POSTBACK",
-                message: "postback body is not a JSON object")
-        }
-        guard postbackVerifier.verify(body: json) else {
-            throw ProviderError(
-                provider: "firstpay", operation: "postback", errorClass: .invalidRequest,
-                code: "INVALID_POSTBACK_SIGNATURE", message: "postback hash does not verify (F2)")
-        }
-        let payment = FirstPayPayment(json: json)
-        guard payment.id != nil, payment.status != nil else {
-            throw ProviderError(
-                provider: "firstpay", operation: "postback", errorClass: .invalidRequest, code: "MALFORMED_POSTBACK",
-                message: "postback names no payment or status")
-        }
-        return payment.result(operation: "postback", httpStatus: nil, rawBody: String(decoding: body, as: UTF8.self))
+        try FirstPayPostback.verify(body: body, verifier: postbackVerifier)
     }
 
     // MARK: Internals

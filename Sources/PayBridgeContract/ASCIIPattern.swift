@@ -1,7 +1,8 @@
 /// A JSON Schema `pattern` matched without ICU, for the regular-expression subset our schemas use, on ASCII text.
 ///
 /// Every command carries a few patterned fields (amount, currency, method), and `NSRegularExpression` costs more
-/// per match than the rest of the schema walk together. This is a small backtracking matcher over bytes.
+/// per match than the rest of the schema walk together. This is a small matcher over bytes: the pattern is compiled
+/// to a ``PatternProgram`` and simulated as an NFA, in time linear in the text and constant stack.
 ///
 /// Supported: literals, `.`, `^`, `$`, character classes with ranges and negation, `\d \w \s \D \W \S`, escaped
 /// punctuation, groups `(…)` and `(?:…)`, alternation `|`, and the greedy quantifiers `* + ? {n} {n,} {n,m}`.
@@ -59,73 +60,36 @@ struct ASCIIPattern: Sendable {
         case repeated(Node, min: Int, max: Int?)
     }
 
-    private let alternatives: [[Node]]
+    private let program: PatternProgram
 
     /// Parses `pattern`; `nil` when it uses anything outside the supported subset.
     init?(_ pattern: String) {
         var parser = Parser(bytes: Array(pattern.utf8))
-        guard let alternatives = parser.parseAlternatives(), parser.position == parser.bytes.count else { return nil }
-        self.alternatives = alternatives
+        guard let alternatives = parser.parseAlternatives(), parser.position == parser.bytes.count,
+            let program = PatternProgram(alternatives)
+        else { return nil }
+        self.program = program
     }
 
     /// Whether `text` contains a match; `nil` when the text is not ASCII (the caller decides another way).
+    ///
+    /// Linear in the text's length with a constant, small amount of memory (see ``PatternProgram``): no text can
+    /// exhaust the stack or take super-linear time.
     func matches(_ text: String) -> Bool? {
         var utf8 = text
         return utf8.withUTF8 { buffer in
             guard !buffer.contains(where: { $0 >= 0x80 }) else { return nil }
-            let matcher = Matcher(text: buffer)
-            for start in 0...buffer.count where matcher.alternatives(alternatives, at: start, { _ in true }) {
-                return true
-            }
-            return false
-        }
-    }
-
-    /// Backtracking over the text; continuations are non-escaping closures, so nothing is allocated.
-    private struct Matcher {
-        let text: UnsafeBufferPointer<UInt8>
-
-        func alternatives(_ alternatives: [[Node]], at position: Int, _ then: (Int) -> Bool) -> Bool {
-            for sequence in alternatives where self.sequence(sequence, from: 0, at: position, then) { return true }
-            return false
-        }
-
-        func sequence(_ nodes: [Node], from index: Int, at position: Int, _ then: (Int) -> Bool) -> Bool {
-            guard index < nodes.count else { return then(position) }
-            return node(nodes[index], at: position) { next in sequence(nodes, from: index + 1, at: next, then) }
-        }
-
-        func node(_ node: Node, at position: Int, _ then: (Int) -> Bool) -> Bool {
-            switch node {
-            case .bytes(let set): return position < text.count && set.contains(text[position]) && then(position + 1)
-            case .start: return position == 0 && then(position)
-            case .end: return position == text.count && then(position)
-            case .group(let alternatives): return self.alternatives(alternatives, at: position, then)
-            case .repeated(let inner, let min, let max):
-                return repeated(inner, min: min, max: max, count: 0, at: position, then)
-            }
-        }
-
-        /// Greedy: one more iteration first, then stop (once `min` is reached). An iteration that matched nothing
-        /// after `min` ends the loop, as in ECMA-262.
-        func repeated(_ inner: Node, min: Int, max: Int?, count: Int, at position: Int, _ then: (Int) -> Bool)
-            -> Bool
-        {
-            if max.map({ count < $0 }) ?? true,
-                node(inner, at: position, { next in
-                    (next != position || count < min)
-                        && repeated(inner, min: min, max: max, count: count + 1, at: next, then)
-                })
-            {
-                return true
-            }
-            return count >= min && then(position)
+            return program.matches(buffer)
         }
     }
 
     private struct Parser {
+        /// Groups nested deeper are left to ICU (parsing and compiling recurse once per level).
+        static let maximumNesting = 32
+
         let bytes: [UInt8]
         var position = 0
+        var nesting = 0
 
         var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
@@ -159,7 +123,10 @@ struct ASCIIPattern: Sendable {
                     guard position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: ":") else { return nil }
                     position += 2
                 }
-                guard let inner = parseAlternatives(), current == UInt8(ascii: ")") else { return nil }
+                nesting += 1
+                defer { nesting -= 1 }
+                guard nesting <= Self.maximumNesting, let inner = parseAlternatives(), current == UInt8(ascii: ")")
+                else { return nil }
                 position += 1
                 return .group(inner)
             case UInt8(ascii: "["): return parseClass().map(Node.bytes)

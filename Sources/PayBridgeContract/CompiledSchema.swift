@@ -131,8 +131,14 @@ struct SchemaPattern: Sendable {
     let regex: NSRegularExpression
     let ascii: ASCIIPattern?
 
+    /// Longest text (UTF-8 bytes) handed to ICU, whose matcher backtracks; longer text does not match. The JSON
+    /// parsers refuse longer strings anyway (``JSONLimits/maximumStringBytes``); this keeps the bound when a
+    /// validator is given a value that was built rather than parsed.
+    static let maximumICUTextBytes = JSONLimits.standard.maximumStringBytes
+
     func matches(_ text: String) -> Bool {
         if let ascii, let matched = ascii.matches(text) { return matched }
+        guard text.utf8.count <= Self.maximumICUTextBytes else { return false }
         return regex.firstMatch(in: text, options: [], range: NSRange(text.startIndex..<text.endIndex, in: text)) != nil
     }
 }

@@ -39,6 +39,7 @@ enum EmbeddedSchemas {
     "source": {
       "type": "string",
       "minLength": 1,
+      "maxLength": 2048,
       "description": "URI-reference of the producer, e.g. `/orders/checkout-service`.",
       "examples": [
         "/orders/checkout-service"
@@ -46,20 +47,24 @@ enum EmbeddedSchemas {
     },
     "time": {
       "type": "string",
+      "maxLength": 64,
       "format": "date-time",
       "description": "RFC 3339 timestamp of when the producer created the message."
     },
     "subject": {
       "type": "string",
+      "maxLength": 1024,
       "description": "Optional CloudEvents subject."
     },
     "datacontenttype": {
       "type": "string",
+      "maxLength": 256,
       "description": "Media type of `data`; JSON only (absent means `application/json`).",
       "pattern": "^application/(.+\\+)?json(;.*)?$"
     },
     "dataschema": {
       "type": "string",
+      "maxLength": 2048,
       "description": "Optional URI of the schema of `data`."
     },
     "data": {
@@ -76,7 +81,8 @@ enum EmbeddedSchemas {
       "string",
       "integer",
       "boolean"
-    ]
+    ],
+    "maxLength": 4096
   },
   "$defs": {
     "decimalAmount": {
@@ -92,6 +98,7 @@ enum EmbeddedSchemas {
     },
     "currency": {
       "type": "string",
+      "maxLength": 64,
       "description": "ISO 4217 alphabetic code.",
       "pattern": "^[A-Z]{3}$",
       "examples": [
@@ -127,14 +134,17 @@ enum EmbeddedSchemas {
         "customerEmail": {
           "type": "string",
           "description": "Customer e-mail address.",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 320
         },
         "customerId": {
           "type": "string",
+          "maxLength": 200,
           "description": "Customer id; Amanpay defaults it to `customerEmail`."
         },
         "customerName": {
           "type": "string",
+          "maxLength": 200,
           "description": "Customer full name. Required for payouts."
         },
         "customerKYCLevel": {
@@ -155,19 +165,23 @@ enum EmbeddedSchemas {
         },
         "returnUrl": {
           "type": "string",
+          "maxLength": 2048,
           "description": "Browser target after payment."
         },
         "notifyUrl": {
           "type": "string",
+          "maxLength": 2048,
           "description": "Callback URL for this payment only (overrides the merchant default)."
         },
         "recipientType": {
           "type": "string",
           "description": "Recipient account kind (values start `bank_`; Amanpay does not publish the list).",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 64
         },
         "recipientMobileNumber": {
           "type": "string",
+          "maxLength": 64,
           "description": "Recipient mobile number (signed, A1)."
         },
         "merchantId": {
@@ -249,6 +263,7 @@ enum EmbeddedSchemas {
     "source": {
       "type": "string",
       "minLength": 1,
+      "maxLength": 2048,
       "description": "URI-reference of the producer, e.g. `/orders/checkout-service`.",
       "examples": [
         "/orders/checkout-service"
@@ -256,20 +271,24 @@ enum EmbeddedSchemas {
     },
     "time": {
       "type": "string",
+      "maxLength": 64,
       "format": "date-time",
       "description": "RFC 3339 timestamp of when the producer created the message."
     },
     "subject": {
       "type": "string",
+      "maxLength": 1024,
       "description": "Optional CloudEvents subject."
     },
     "datacontenttype": {
       "type": "string",
+      "maxLength": 256,
       "description": "Media type of `data`; JSON only (absent means `application/json`).",
       "pattern": "^application/(.+\\+)?json(;.*)?$"
     },
     "dataschema": {
       "type": "string",
+      "maxLength": 2048,
       "description": "Optional URI of the schema of `data`."
     },
     "data": {
@@ -286,7 +305,8 @@ enum EmbeddedSchemas {
       "string",
       "integer",
       "boolean"
-    ]
+    ],
+    "maxLength": 4096
   },
   "$defs": {
     "decimalAmount": {
@@ -302,6 +322,7 @@ enum EmbeddedSchemas {
     },
     "currency": {
       "type": "string",
+      "maxLength": 64,
       "description": "ISO 4217 alphabetic code.",
       "pattern": "^[A-Z]{3}$",
       "examples": [
@@ -334,14 +355,17 @@ enum EmbeddedSchemas {
         "customerEmail": {
           "type": "string",
           "description": "Customer e-mail address.",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 320
         },
         "customerId": {
           "type": "string",
+          "maxLength": 200,
           "description": "Customer id; Amanpay defaults it to `customerEmail`."
         },
         "customerName": {
           "type": "string",
+          "maxLength": 200,
           "description": "Customer full name."
         },
         "customerKYCLevel": {
@@ -362,31 +386,37 @@ enum EmbeddedSchemas {
         },
         "returnUrl": {
           "type": "string",
+          "maxLength": 2048,
           "description": "Browser target after payment."
         },
         "notifyUrl": {
           "type": "string",
+          "maxLength": 2048,
           "description": "Callback URL for this payment only (overrides the merchant default)."
         },
         "bkashNumber": {
           "type": "string",
           "description": "Customer's bkash wallet phone number; send together with `paymentMethod` `bkash` (it is then signed, A1).",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 64
         },
         "nagadNumber": {
           "type": "string",
           "description": "Customer's nagad wallet phone number; send together with `paymentMethod` `nagad` (it is then signed, A1).",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 64
         },
         "jazzcashNumber": {
           "type": "string",
           "description": "Customer's jazzcash wallet phone number; send together with `paymentMethod` `jazzcash` (it is then signed, A1).",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 64
         },
         "easypaisaNumber": {
           "type": "string",
           "description": "Customer's easypaisa wallet phone number; send together with `paymentMethod` `easypaisa` (it is then signed, A1).",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 64
         },
         "merchantId": {
           "description": "Added by PayBridge from its configuration; a command must not carry it.",
@@ -482,6 +512,7 @@ enum EmbeddedSchemas {
     "source": {
       "type": "string",
       "minLength": 1,
+      "maxLength": 2048,
       "description": "URI-reference of the producer, e.g. `/orders/checkout-service`.",
       "examples": [
         "/orders/checkout-service"
@@ -489,20 +520,24 @@ enum EmbeddedSchemas {
     },
     "time": {
       "type": "string",
+      "maxLength": 64,
       "format": "date-time",
       "description": "RFC 3339 timestamp of when the producer created the message."
     },
     "subject": {
       "type": "string",
+      "maxLength": 1024,
       "description": "Optional CloudEvents subject."
     },
     "datacontenttype": {
       "type": "string",
+      "maxLength": 256,
       "description": "Media type of `data`; JSON only (absent means `application/json`).",
       "pattern": "^application/(.+\\+)?json(;.*)?$"
     },
     "dataschema": {
       "type": "string",
+      "maxLength": 2048,
       "description": "Optional URI of the schema of `data`."
     },
     "data": {
@@ -519,7 +554,8 @@ enum EmbeddedSchemas {
       "string",
       "integer",
       "boolean"
-    ]
+    ],
+    "maxLength": 4096
   },
   "$defs": {
     "data": {
@@ -536,6 +572,7 @@ enum EmbeddedSchemas {
           "anyOf": [
             {
               "type": "string",
+              "maxLength": 64,
               "pattern": "^[0-9]+$"
             },
             {
@@ -549,6 +586,7 @@ enum EmbeddedSchemas {
           "anyOf": [
             {
               "type": "string",
+              "maxLength": 64,
               "pattern": "^[0-9]+$"
             },
             {
@@ -562,7 +600,8 @@ enum EmbeddedSchemas {
           "description": "Values for the names the SPECIFICATION callback listed in `additional_fields`, e.g. `{\"Otp\": \"123456\"}`.",
           "minProperties": 1,
           "additionalProperties": {
-            "type": "string"
+            "type": "string",
+            "maxLength": 1024
           }
         },
         "paymentId": {
@@ -647,6 +686,7 @@ enum EmbeddedSchemas {
     "source": {
       "type": "string",
       "minLength": 1,
+      "maxLength": 2048,
       "description": "URI-reference of the producer, e.g. `/orders/checkout-service`.",
       "examples": [
         "/orders/checkout-service"
@@ -654,20 +694,24 @@ enum EmbeddedSchemas {
     },
     "time": {
       "type": "string",
+      "maxLength": 64,
       "format": "date-time",
       "description": "RFC 3339 timestamp of when the producer created the message."
     },
     "subject": {
       "type": "string",
+      "maxLength": 1024,
       "description": "Optional CloudEvents subject."
     },
     "datacontenttype": {
       "type": "string",
+      "maxLength": 256,
       "description": "Media type of `data`; JSON only (absent means `application/json`).",
       "pattern": "^application/(.+\\+)?json(;.*)?$"
     },
     "dataschema": {
       "type": "string",
+      "maxLength": 2048,
       "description": "Optional URI of the schema of `data`."
     },
     "data": {
@@ -684,7 +728,8 @@ enum EmbeddedSchemas {
       "string",
       "integer",
       "boolean"
-    ]
+    ],
+    "maxLength": 4096
   },
   "$defs": {
     "data": {
@@ -777,6 +822,7 @@ enum EmbeddedSchemas {
     "source": {
       "type": "string",
       "minLength": 1,
+      "maxLength": 2048,
       "description": "URI-reference of the producer, e.g. `/orders/checkout-service`.",
       "examples": [
         "/orders/checkout-service"
@@ -784,20 +830,24 @@ enum EmbeddedSchemas {
     },
     "time": {
       "type": "string",
+      "maxLength": 64,
       "format": "date-time",
       "description": "RFC 3339 timestamp of when the producer created the message."
     },
     "subject": {
       "type": "string",
+      "maxLength": 1024,
       "description": "Optional CloudEvents subject."
     },
     "datacontenttype": {
       "type": "string",
+      "maxLength": 256,
       "description": "Media type of `data`; JSON only (absent means `application/json`).",
       "pattern": "^application/(.+\\+)?json(;.*)?$"
     },
     "dataschema": {
       "type": "string",
+      "maxLength": 2048,
       "description": "Optional URI of the schema of `data`."
     },
     "data": {
@@ -814,7 +864,8 @@ enum EmbeddedSchemas {
       "string",
       "integer",
       "boolean"
-    ]
+    ],
+    "maxLength": 4096
   },
   "$defs": {
     "decimalAmount": {
@@ -846,7 +897,8 @@ enum EmbeddedSchemas {
         "paymentMethodId": {
           "type": "string",
           "description": "FirstPay payment method id.",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 200
         },
         "amount": {
           "$ref": "#/$defs/decimalAmount"
@@ -864,10 +916,12 @@ enum EmbeddedSchemas {
               "key": {
                 "type": "string",
                 "description": "Id of one of the method's client fields.",
-                "minLength": 1
+                "minLength": 1,
+                "maxLength": 200
               },
               "value": {
                 "type": "string",
+                "maxLength": 1024,
                 "description": "The customer's input."
               }
             },
@@ -882,22 +936,27 @@ enum EmbeddedSchemas {
         },
         "merchantUserId": {
           "type": "string",
+          "maxLength": 200,
           "description": "Merchant's user id."
         },
         "successRedirectUrl": {
           "type": "string",
+          "maxLength": 2048,
           "description": "Where a payment system sends the customer after success."
         },
         "failureRedirectUrl": {
           "type": "string",
+          "maxLength": 2048,
           "description": "Where a payment system sends the customer after failure."
         },
         "postBackUrl": {
           "type": "string",
+          "maxLength": 2048,
           "description": "Overrides the registered postback URL for this payment."
         },
         "attachmentId": {
           "type": "string",
+          "maxLength": 200,
           "description": "Media id; required when the method has `isAttachmentRequired`."
         },
         "publicKey": {
@@ -991,6 +1050,7 @@ enum EmbeddedSchemas {
     "source": {
       "type": "string",
       "minLength": 1,
+      "maxLength": 2048,
       "description": "URI-reference of the producer, e.g. `/orders/checkout-service`.",
       "examples": [
         "/orders/checkout-service"
@@ -998,20 +1058,24 @@ enum EmbeddedSchemas {
     },
     "time": {
       "type": "string",
+      "maxLength": 64,
       "format": "date-time",
       "description": "RFC 3339 timestamp of when the producer created the message."
     },
     "subject": {
       "type": "string",
+      "maxLength": 1024,
       "description": "Optional CloudEvents subject."
     },
     "datacontenttype": {
       "type": "string",
+      "maxLength": 256,
       "description": "Media type of `data`; JSON only (absent means `application/json`).",
       "pattern": "^application/(.+\\+)?json(;.*)?$"
     },
     "dataschema": {
       "type": "string",
+      "maxLength": 2048,
       "description": "Optional URI of the schema of `data`."
     },
     "data": {
@@ -1028,7 +1092,8 @@ enum EmbeddedSchemas {
       "string",
       "integer",
       "boolean"
-    ]
+    ],
+    "maxLength": 4096
   },
   "$defs": {
     "decimalAmount": {
@@ -1060,7 +1125,8 @@ enum EmbeddedSchemas {
         "paymentMethodId": {
           "type": "string",
           "description": "FirstPay payment method id.",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 200
         },
         "amount": {
           "$ref": "#/$defs/decimalAmount"
@@ -1078,10 +1144,12 @@ enum EmbeddedSchemas {
               "key": {
                 "type": "string",
                 "description": "Id of one of the method's client fields.",
-                "minLength": 1
+                "minLength": 1,
+                "maxLength": 200
               },
               "value": {
                 "type": "string",
+                "maxLength": 1024,
                 "description": "The customer's input."
               }
             },
@@ -1096,22 +1164,27 @@ enum EmbeddedSchemas {
         },
         "merchantUserId": {
           "type": "string",
+          "maxLength": 200,
           "description": "Merchant's user id."
         },
         "successRedirectUrl": {
           "type": "string",
+          "maxLength": 2048,
           "description": "Where a payment system sends the customer after success."
         },
         "failureRedirectUrl": {
           "type": "string",
+          "maxLength": 2048,
           "description": "Where a payment system sends the customer after failure."
         },
         "postBackUrl": {
           "type": "string",
+          "maxLength": 2048,
           "description": "Overrides the registered postback URL for this payment."
         },
         "attachmentId": {
           "type": "string",
+          "maxLength": 200,
           "description": "Media id; required when the method has `isAttachmentRequired`."
         },
         "publicKey": {
@@ -1193,6 +1266,7 @@ enum EmbeddedSchemas {
     "source": {
       "type": "string",
       "minLength": 1,
+      "maxLength": 2048,
       "description": "URI-reference of the producer, e.g. `/orders/checkout-service`.",
       "examples": [
         "/orders/checkout-service"
@@ -1200,20 +1274,24 @@ enum EmbeddedSchemas {
     },
     "time": {
       "type": "string",
+      "maxLength": 64,
       "format": "date-time",
       "description": "RFC 3339 timestamp of when the producer created the message."
     },
     "subject": {
       "type": "string",
+      "maxLength": 1024,
       "description": "Optional CloudEvents subject."
     },
     "datacontenttype": {
       "type": "string",
+      "maxLength": 256,
       "description": "Media type of `data`; JSON only (absent means `application/json`).",
       "pattern": "^application/(.+\\+)?json(;.*)?$"
     },
     "dataschema": {
       "type": "string",
+      "maxLength": 2048,
       "description": "Optional URI of the schema of `data`."
     },
     "data": {
@@ -1230,7 +1308,8 @@ enum EmbeddedSchemas {
       "string",
       "integer",
       "boolean"
-    ]
+    ],
+    "maxLength": 4096
   },
   "$defs": {
     "data": {
@@ -1244,12 +1323,14 @@ enum EmbeddedSchemas {
         "paymentId": {
           "type": "string",
           "description": "FirstPay payment id.",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 200
         },
         "code": {
           "type": "string",
           "description": "The code the customer received.",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 64
         },
         "merchantPaymentId": {
           "type": "string",
@@ -1315,6 +1396,7 @@ enum EmbeddedSchemas {
     "source": {
       "type": "string",
       "minLength": 1,
+      "maxLength": 2048,
       "description": "URI-reference of the producer, e.g. `/orders/checkout-service`.",
       "examples": [
         "/orders/checkout-service"
@@ -1322,20 +1404,24 @@ enum EmbeddedSchemas {
     },
     "time": {
       "type": "string",
+      "maxLength": 64,
       "format": "date-time",
       "description": "RFC 3339 timestamp of when the producer created the message."
     },
     "subject": {
       "type": "string",
+      "maxLength": 1024,
       "description": "Optional CloudEvents subject."
     },
     "datacontenttype": {
       "type": "string",
+      "maxLength": 256,
       "description": "Media type of `data`; JSON only (absent means `application/json`).",
       "pattern": "^application/(.+\\+)?json(;.*)?$"
     },
     "dataschema": {
       "type": "string",
+      "maxLength": 2048,
       "description": "Optional URI of the schema of `data`."
     },
     "data": {
@@ -1352,7 +1438,8 @@ enum EmbeddedSchemas {
       "string",
       "integer",
       "boolean"
-    ]
+    ],
+    "maxLength": 4096
   },
   "$defs": {
     "data": {
@@ -1362,7 +1449,8 @@ enum EmbeddedSchemas {
         "paymentId": {
           "type": "string",
           "description": "FirstPay payment id.",
-          "minLength": 1
+          "minLength": 1,
+          "maxLength": 200
         },
         "merchantPaymentId": {
           "type": "string",

@@ -105,11 +105,11 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
             }
             exponent += expNegative ? -e : e
         }
-        while let first = digits.first, first == UInt8(ascii: "0") { digits.removeFirst() }
-        while let last = digits.last, last == UInt8(ascii: "0") {
-            digits.removeLast()
-            exponent += 1
-        }
+        // Trim by index: removing leading zeros one `removeFirst()` at a time was quadratic in the literal's length.
+        guard let first = digits.firstIndex(where: { $0 != UInt8(ascii: "0") }) else { return (negative, [], 0) }
+        let last = digits.lastIndex(where: { $0 != UInt8(ascii: "0") }) ?? first
+        exponent += digits.count - 1 - last
+        if first > 0 || last < digits.count - 1 { digits = Array(digits[first...last]) }
         return (negative, digits, exponent)
     }
 

@@ -1,13 +1,16 @@
 /// A strict RFC 8259 parser over UTF-8 bytes that keeps number literals as text.
+///
+/// Refuses (never repairs) invalid UTF-8, lone surrogates, duplicate object keys, and anything over ``JSONLimits``.
 struct JSONParser {
-    /// Deeper nesting is rejected rather than risking the stack.
-    static let maximumDepth = 256
-
     private let bytes: [UInt8]
+    private let limits: JSONLimits
     private var i = 0
     private var depth = 0
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: [UInt8], limits: JSONLimits = .standard) {
+        self.bytes = bytes
+        self.limits = limits
+    }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         skipWhitespace()
@@ -62,7 +65,7 @@ struct JSONParser {
 
     private mutating func enter() throws(JSONParseError) {
         depth += 1
-        guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth)") }
+        guard depth <= limits.maximumDepth else { throw fail("nesting deeper than \(limits.maximumDepth)") }
     }
 
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
@@ -88,6 +91,10 @@ struct JSONParser {
             if members.updateValue(value, forKey: key) != nil {
                 // Duplicate keys are ambiguous (which one did the signer mean?): refuse them.
                 throw JSONParseError(offset: keyOffset, reason: "duplicate object key")
+            }
+            guard members.count <= limits.maximumContainerCount else {
+                throw JSONParseError(
+                    offset: keyOffset, reason: "object has more than \(limits.maximumContainerCount) members")
             }
             skipWhitespace()
             guard i < bytes.count else { throw fail("unexpected end of input in object") }
@@ -115,6 +122,9 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
+            guard elements.count < limits.maximumContainerCount else {
+                throw fail("array has more than \(limits.maximumContainerCount) elements")
+            }
             elements.append(try parseValue())
             skipWhitespace()
             guard i < bytes.count else { throw fail("unexpected end of input in array") }
@@ -151,14 +161,20 @@ struct JSONParser {
             guard i < bytes.count, isDigit(bytes[i]) else { throw fail("expected a digit in exponent") }
             while i < bytes.count, isDigit(bytes[i]) { i += 1 }
         }
+        guard i - start <= limits.maximumNumberLength else {
+            throw JSONParseError(
+                offset: start, reason: "number literal longer than \(limits.maximumNumberLength) characters")
+        }
         return JSONNumber(unchecked: String(decoding: bytes[start..<i], as: UTF8.self))
     }
 
     private mutating func parseString() throws(JSONParseError) -> String {
         i += 1  // opening quote
         let start = i
-        // Fast path: no escapes.
-        while i < bytes.count {
+        let maximum = limits.maximumStringBytes
+        // Fast path: no escapes. Scanning stops one byte past the bound.
+        let scanEnd = bytes.count - start > maximum ? start + maximum + 1 : bytes.count
+        while i < scanEnd {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 let s = try decodeUTF8(bytes[start..<i], at: start)
@@ -169,11 +185,14 @@ struct JSONParser {
             if c < 0x20 { throw fail("unescaped control character in string") }
             i += 1
         }
+        guard i - start <= maximum else { throw tooLong(start) }
         var buffer = Array(bytes[start..<i])
         while i < bytes.count {
+            guard buffer.count <= maximum else { throw tooLong(start) }
             let c = bytes[i]
             switch c {
             case UInt8(ascii: "\""):
+                guard buffer.count <= maximum else { throw tooLong(start) }
                 let s = try decodeUTF8(buffer[...], at: start)
                 i += 1
                 return s
@@ -204,7 +223,7 @@ struct JSONParser {
                         throw fail("lone low surrogate in \\u escape")
                     }
                     guard let u = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
-                    buffer.append(contentsOf: Array(String(Character(u)).utf8))
+                    UTF8.encode(u) { buffer.append($0) }
                 default:
                     throw fail("invalid escape character")
                 }
@@ -235,6 +254,11 @@ struct JSONParser {
         return v
     }
 
+    private func tooLong(_ start: Int) -> JSONParseError {
+        JSONParseError(offset: start, reason: "string longer than \(limits.maximumStringBytes) bytes")
+    }
+
+    /// Strict UTF-8: overlong forms, encoded surrogates (U+D800…U+DFFF) and code points above U+10FFFF are errors.
     private func decodeUTF8(_ slice: ArraySlice<UInt8>, at offset: Int) throws(JSONParseError) -> String {
         guard let s = String(validating: slice, as: UTF8.self) else {
             throw JSONParseError(offset: offset, reason: "invalid UTF-8 in string")

@@ -123,12 +123,17 @@ public struct JSONSchemaValidator: Sendable {
 
         switch instance {
         case .string(let str):
+            var tooLong = false
             if s.minLength != nil || s.maxLength != nil {
                 let length = str.unicodeScalars.count
                 if let min = s.minLength, length < min { fail("minLength", "must be at least \(min) characters long") }
-                if let max = s.maxLength, length > max { fail("maxLength", "must be at most \(max) characters long") }
+                if let max = s.maxLength, length > max {
+                    fail("maxLength", "must be at most \(max) characters long")
+                    tooLong = true
+                }
             }
-            if let pattern = s.pattern, !pattern.matches(str) {
+            // Length first: a string already too long is not also run through the pattern.
+            if !tooLong, let pattern = s.pattern, !pattern.matches(str) {
                 fail("pattern", "must match pattern \(pattern.source)")
             }
             if s.isDateTime, !Self.isDateTime(str) {

@@ -17,12 +17,16 @@ public enum JSONValue: Sendable, Hashable {
     /// Parses one JSON text (RFC 8259) from UTF-8 bytes.
     ///
     /// Strict: no comments, no trailing commas, no duplicate object keys, no lone surrogates, invalid UTF-8 is an
-    /// error, nesting deeper than ``JSONParser/maximumDepth`` is an error.
-    /// - Parameter bytes: the UTF-8 encoded JSON text.
+    /// error, and so is anything over `limits` (nesting, number, string and container sizes).
+    /// - Parameters:
+    ///   - bytes: the UTF-8 encoded JSON text.
+    ///   - limits: the bounds; ``JSONLimits/standard`` unless a caller needs others.
     /// - Returns: the parsed value.
     /// - Throws: ``JSONParseError`` with the byte offset of the problem.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes: Array(bytes))
+    public static func parse(_ bytes: some Collection<UInt8>, limits: JSONLimits = .standard) throws(JSONParseError)
+        -> JSONValue
+    {
+        var parser = JSONParser(bytes: Array(bytes), limits: limits)
         return try parser.parseDocument()
     }
 

@@ -8,7 +8,9 @@
 /// - `pattern` appeared or changed (regex inclusion is not decidable here, so any change counts), `format` appeared
 ///   or changed;
 /// - `minLength`/`minimum`/`exclusiveMinimum`/`minItems`/`minProperties` appeared or grew; the `max…` counterparts
-///   appeared or shrank;
+///   appeared or shrank — except that a `maxLength` of at least ``safetyMaxLengthFloor`` may appear where there was
+///   none (a safety bound against oversized input, chosen far above any value a provider accepts; see
+///   docs/contract.md, "Limits");
 /// - `required` gained a name;
 /// - `additionalProperties` went from allowed (absent/`true`/a schema) to `false`, or its schema narrowed;
 /// - `allOf` gained a branch, `anyOf`/`oneOf` lost one, `not`/`if`/`propertyNames` appeared or changed.
@@ -16,6 +18,10 @@
 /// Adding an optional property is treated as additive even where `additionalProperties` is open (documented
 /// choice: consumers ignore unknown fields).
 public enum SchemaCompatibility {
+    /// The smallest `maxLength` that may be added within a version where a string had none. Below it, a bound could
+    /// reject a value some producer sends today; at or above it, the bound only stops abuse.
+    public static let safetyMaxLengthFloor = 64
+
     /// Compares two schema documents.
     /// - Parameters:
     ///   - baseline: the frozen schema.
@@ -121,6 +127,8 @@ public enum SchemaCompatibility {
                 if let cv = co[keyword]?.numberValue {
                     if let bv = bo[keyword]?.numberValue {
                         if cv.compare(to: bv) < 0 { report(path + "/" + keyword, "\(keyword) lowered from \(bv) to \(cv)") }
+                    } else if keyword == "maxLength", cv.compare(to: JSONNumber(SchemaCompatibility.safetyMaxLengthFloor)) >= 0 {
+                        continue  // a safety bound (see `safetyMaxLengthFloor`)
                     } else {
                         report(path + "/" + keyword, "\(keyword) \(cv) added")
                     }

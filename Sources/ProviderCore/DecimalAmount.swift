@@ -69,10 +69,11 @@ public struct DecimalAmount: Sendable, Hashable, CustomStringConvertible {
         if pointPosition > all.count {
             all += Array(repeating: UInt8(ascii: "0"), count: pointPosition - all.count)
         }
-        var intPart = Array(all[0..<pointPosition])
-        var fracPart = Array(all[pointPosition...])
-        while intPart.first == UInt8(ascii: "0") { intPart.removeFirst() }
-        while fracPart.last == UInt8(ascii: "0") { fracPart.removeLast() }
+        // Trim by index (removing leading zeros one `removeFirst()` at a time was quadratic in the length).
+        let intEnd = all[0..<pointPosition].firstIndex(where: { $0 != UInt8(ascii: "0") }) ?? pointPosition
+        var intPart = Array(all[intEnd..<pointPosition])
+        let fracEnd = (all[pointPosition...].lastIndex(where: { $0 != UInt8(ascii: "0") }) ?? (pointPosition - 1)) + 1
+        let fracPart = Array(all[pointPosition..<fracEnd])
         if intPart.isEmpty { intPart = [UInt8(ascii: "0")] }
         self.text = text
         self.integerDigits = String(decoding: intPart, as: UTF8.self)

@@ -118,6 +118,28 @@ import Testing
         #expect(newLimit.map(\.message) == ["maximum 5 added"])
     }
 
+    /// A `maxLength` added where there was none is a safety bound when it is at least the floor (docs/contract.md,
+    /// "Limits"); below the floor it is a narrowing like any other.
+    @Test func aGenerousMaxLengthMayBeAddedAsASafetyBound() throws {
+        let floor = SchemaCompatibility.safetyMaxLengthFloor
+        func withItemKey(_ schema: String) -> (inout [String: JSONValue]) -> Void {
+            { o in
+                var defs = o["$defs"]!.objectValue!
+                defs["item"] = try! JSONValue.parse(#"{"type":"object","properties":{"k":\#(schema)}}"#)
+                o["$defs"] = .object(defs)
+            }
+        }
+        let generous = try narrowings(withItemKey(#"{"type":"string","maxLength":\#(floor)}"#))
+        #expect(generous.isEmpty, "\(generous)")
+        let tight = try narrowings(withItemKey(#"{"type":"string","maxLength":\#(floor - 1)}"#))
+        #expect(tight.map(\.message) == ["maxLength \(floor - 1) added"])
+        // Other new upper bounds stay narrowings whatever their size.
+        let maxItems = try narrowings {
+            setProperty(&$0, "d", ##"{"type":"array","items":{"$ref":"#/$defs/item"},"maxItems":1000}"##)
+        }
+        #expect(maxItems.map(\.message) == ["maxItems 1000 added"])
+    }
+
     @Test func detectsANewRequiredField() throws {
         let issues = try narrowings { $0["required"] = ["a", "b"] }
         #expect(issues.map(\.message) == ["property 'b' became required"])

@@ -1,0 +1,66 @@
+// Fuzz target: ASCIIPattern, the schema `pattern` matcher.
+// Input: pattern text, a NUL byte, subject text (without a NUL: the whole input is a subject for every pattern of
+// the contract's schemas).
+// Properties: compiling and matching return (linear time: libFuzzer's -timeout catches a blow-up); on ASCII text the
+// answer agrees with ICU (NSRegularExpression), on subjects short enough that ICU's backtracking stays cheap and
+// without the characters where ECMA-262 and ICU differ on purpose (`\n`, `\r`: `$` and `.`; `\v`: `\s`).
+import Foundation
+@testable import PayBridgeContract
+
+let contractPatterns: [(ASCIIPattern, NSRegularExpression)] = {
+    var found: Set<String> = []
+    func collect(_ value: JSONValue) {
+        switch value {
+        case .object(let members):
+            for (key, member) in members {
+                if key == "pattern", case .string(let p) = member { found.insert(p) } else { collect(member) }
+            }
+        case .array(let elements): elements.forEach(collect)
+        default: break
+        }
+    }
+    for path in ContractSchemas.paths {
+        if let text = ContractSchemas.text(atPath: path), let schema = try? JSONValue.parse(text) { collect(schema) }
+    }
+    return found.sorted().map { (ASCIIPattern($0)!, try! NSRegularExpression(pattern: $0)) }
+}()
+
+func icuMatches(_ regex: NSRegularExpression, _ text: String) -> Bool {
+    regex.firstMatch(in: text, range: NSRange(text.startIndex..<text.endIndex, in: text)) != nil
+}
+
+func comparable(_ subject: [UInt8]) -> Bool {
+    subject.count <= 24 && !subject.contains(where: { $0 >= 0x80 || $0 == 0x0A || $0 == 0x0D || $0 == 0x0B })
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzASCIIPattern(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = fuzzBytes(data, size)
+    guard let nul = bytes.firstIndex(of: 0) else {
+        let subject = String(decoding: bytes, as: UTF8.self)
+        for (pattern, regex) in contractPatterns {
+            let fast = pattern.matches(subject)
+            fuzzCheck((fast == nil) == bytes.contains(where: { $0 >= 0x80 }), "ASCII text not matched")
+            if let fast, comparable(bytes) {
+                fuzzCheck(fast == icuMatches(regex, subject), "differs from ICU on \(subject.debugDescription)")
+            }
+        }
+        return 0
+    }
+    let patternBytes = bytes[..<nul]
+    let subjectBytes = Array(bytes[(nul + 1)...])
+    guard patternBytes.count <= 64, let patternText = String(validating: patternBytes, as: UTF8.self),
+        let pattern = ASCIIPattern(patternText)
+    else { return 0 }
+    let subject = String(decoding: subjectBytes, as: UTF8.self)
+    let fast = pattern.matches(subject)
+    guard let fast, comparable(subjectBytes) else { return 0 }
+    // ICU must accept every pattern the subset accepts (the validator compiles both).
+    guard let regex = try? NSRegularExpression(pattern: patternText) else {
+        fatalError("ASCIIPattern accepts \(patternText.debugDescription), ICU does not")
+    }
+    fuzzCheck(
+        fast == icuMatches(regex, subject),
+        "\(patternText.debugDescription) on \(subject.debugDescription): ASCIIPattern \(fast), ICU \(!fast)")
+    return 0
+}

@@ -1,0 +1,28 @@
+/// Bounds the JSON parser enforces on provider responses and callbacks, so no body can exhaust the stack, the
+/// memory or the time of a worker or of the callback server.
+///
+/// The same values bound command JSON (`PayBridgeContract.JSONLimits`). A value over a bound is an error, never
+/// truncated or repaired. ``standard`` is what ``JSONValue/parse(_:limits:)`` uses unless told otherwise.
+public struct JSONLimits: Sendable, Equatable {
+    /// Objects and arrays nested deeper than this are refused. The parser, the serializer and the FirstPay
+    /// canonicalizer recurse once per level, so this bounds their stack use.
+    public var maximumDepth: Int
+    /// Longest number literal, in characters (sign, digits, `.`, exponent).
+    public var maximumNumberLength: Int
+    /// Longest string, in UTF-8 bytes after unescaping (keys included).
+    public var maximumStringBytes: Int
+    /// Most members of one object, or elements of one array.
+    public var maximumContainerCount: Int
+
+    /// - Parameters: see the properties.
+    public init(maximumDepth: Int, maximumNumberLength: Int, maximumStringBytes: Int, maximumContainerCount: Int) {
+        self.maximumDepth = maximumDepth
+        self.maximumNumberLength = maximumNumberLength
+        self.maximumStringBytes = maximumStringBytes
+        self.maximumContainerCount = maximumContainerCount
+    }
+
+    /// Depth 32, numbers up to 100 characters, strings up to 64 KiB, 10,000 members or elements per container.
+    public static let standard = JSONLimits(
+        maximumDepth: 32, maximumNumberLength: 100, maximumStringBytes: 65_536, maximumContainerCount: 10_000)
+}
