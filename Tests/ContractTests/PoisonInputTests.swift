@@ -64,9 +64,16 @@ import Testing
         // Under the parser's string bound: the schema says too long (and does not also run the pattern).
         let v = try #require(violations(body(datacontenttype: "application/json", amount: String(repeating: "1", count: 60_000))))
         #expect(v.map(\.schemaPath) == ["#/$defs/decimalAmount/maxLength"])
-        // A megabyte: the parser refuses the string.
+        // A megabyte: over the decoder's body cap before anything is parsed; and with the cap raised, the parser
+        // refuses the string.
         let megabyte = body(datacontenttype: "application/json", amount: String(repeating: "1", count: 1_000_000))
-        guard case .failure(let r) = decoder.decode(megabyte), case .badJSON(let e) = r.reason else {
+        guard case .failure(let capped) = decoder.decode(megabyte), case .tooLarge = capped.reason else {
+            Issue.record("expected COMMAND_TOO_LARGE")
+            return
+        }
+        #expect(capped.code == "COMMAND_TOO_LARGE")
+        let uncapped = CommandDecoder(maximumBytes: 4 << 20)
+        guard case .failure(let r) = uncapped.decode(megabyte), case .badJSON(let e) = r.reason else {
             Issue.record("expected BAD_JSON")
             return
         }

@@ -56,8 +56,10 @@ import Testing
                 let calls = world.sandbox.receivedRequests().filter { $0.paymentId == paymentId }
                 #expect(calls.count == 1, "the provider was called once, not once per refused publish: \(calls.count)")
 
-                // The operator fixes the broker side: the same outcome is published, the command acked.
-                try await PayBridgeTopology.declare(on: world.client)
+                // The operator fixes the broker side: the same outcome is published, the command acked. (Declared
+                // without the alternate exchange so that the event cannot slip into payments.unrouted before the
+                // recorder's queue is bound again: until then it is returned and retried.)
+                try await world.client.declare(AMQPExchange(Topology.outcomesExchange, type: .topic))
                 try await world.events.start(on: world.client)
                 let event = try await world.events.first(type: OutcomeEvents.responseType, commandId: id)
                 #expect(event.status == "requires_action" || event.status == "processing")
