@@ -188,7 +188,11 @@ struct ASCIIPattern: Sendable {
                 }
                 if current == UInt8(ascii: "-"), position + 1 < bytes.count, bytes[position + 1] != UInt8(ascii: "]") {
                     position += 1
-                    guard var high = current, high < 0x80 else { return nil }
+                    // ECMA-262 ranges may end in `[`, `-` or `&`; ICU reads a nested set or the `--`/`&&` operators
+                    // there. Left to ICU, like those characters anywhere else in a class.
+                    guard var high = current, high < 0x80,
+                        high != UInt8(ascii: "["), high != UInt8(ascii: "-"), high != UInt8(ascii: "&")
+                    else { return nil }
                     position += 1
                     if high == UInt8(ascii: "\\") {
                         guard let escaped = parseEscape() else { return nil }
