@@ -127,7 +127,9 @@ run_target() {
     # New inputs go to the work corpus (not committed); the seeds are read from Fuzz/corpus.
     # shellcheck disable=SC2046
     # The Swift runtime's backtracer and ASan's report would race for the crash; libFuzzer's report is enough.
-    SWIFT_BACKTRACE=enable=no nice -n "$NICE" "$OUT/bin/$target" $(fuzz_options "$target") ${FUZZ_EXTRA:-} \
+    # Fuzz/lsan-suppressions.txt: known leaks outside PayBridge (one-time, at start-up).
+    LSAN_OPTIONS="suppressions=$ROOT/Fuzz/lsan-suppressions.txt${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
+        SWIFT_BACKTRACE=enable=no nice -n "$NICE" "$OUT/bin/$target" $(fuzz_options "$target") ${FUZZ_EXTRA:-} \
         -max_total_time="$FUZZ_SECONDS" -artifact_prefix="$findings/" "$work" "$corpus" \
         >"$OUT/$target.log" 2>&1
 }

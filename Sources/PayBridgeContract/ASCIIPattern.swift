@@ -172,9 +172,13 @@ struct ASCIIPattern: Sendable {
             // `[]` is empty in ECMA-262 but starts a class containing `]` in ICU; nested and POSIX classes and
             // ICU's set operations (`&&`, `--`) do not exist in ECMA-262: all left to ICU.
             guard current != UInt8(ascii: "]") else { return nil }
+            let first = position
             while let c = current, c != UInt8(ascii: "]") {
                 guard c < 0x80, c != UInt8(ascii: "[") else { return nil }
                 let next = position + 1 < bytes.count ? bytes[position + 1] : nil
+                // A literal `-` only first or last (`\w-x` is a range error or set operation in ICU, a literal in
+                // ECMA-262): elsewhere left to ICU.
+                if c == UInt8(ascii: "-"), position != first, next != UInt8(ascii: "]") { return nil }
                 if (c == UInt8(ascii: "&") || c == UInt8(ascii: "-")) && next == c { return nil }
                 position += 1
                 var low: UInt8 = c
@@ -188,7 +192,11 @@ struct ASCIIPattern: Sendable {
                 }
                 if current == UInt8(ascii: "-"), position + 1 < bytes.count, bytes[position + 1] != UInt8(ascii: "]") {
                     position += 1
-                    guard var high = current, high < 0x80 else { return nil }
+                    // ECMA-262 ranges may end in `[`, `-` or `&`; ICU reads a nested set or the `--`/`&&` operators
+                    // there. Left to ICU, like those characters anywhere else in a class.
+                    guard var high = current, high < 0x80,
+                        high != UInt8(ascii: "["), high != UInt8(ascii: "-"), high != UInt8(ascii: "&")
+                    else { return nil }
                     position += 1
                     if high == UInt8(ascii: "\\") {
                         guard let escaped = parseEscape() else { return nil }
