@@ -24,8 +24,7 @@ NICE="${FUZZ_JOBS_NICE:-10}"
 
 # Every target, in run order. To add one: Fuzz/Targets/<name>.swift, a line in target_modules, a seed corpus in
 # Fuzz/corpus/<name>/ and, when it reaches a module not listed in module_sources, that module's files.
-ALL_TARGETS="contract-json provider-json ascii-pattern command-decoder amanpay-callback firstpay-postback"
-# TODO(amqp-field-table): Fuzz/Targets/amqp-field-table.swift is a stub until the AMQP module entry exists.
+ALL_TARGETS="contract-json provider-json ascii-pattern command-decoder amanpay-callback firstpay-postback amqp-field-table"
 FUZZ_TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 
 # The modules a target imports, in dependency order.
@@ -35,6 +34,7 @@ target_modules() {
     provider-json) echo ProviderCore ;;
     amanpay-callback) echo ProviderCore Amanpay ;;
     firstpay-postback) echo ProviderCore FirstPay ;;
+    amqp-field-table) echo AMQP ;;
     *) echo "unknown fuzz target: $1" >&2; return 1 ;;
     esac
 }
@@ -48,6 +48,8 @@ module_sources() {
         ProviderError ProviderResult Masking ;;
     Amanpay) printf 'Sources/Amanpay/%s.swift\n' AmanpaySignature AmanpayModels AmanpayCallback ;;
     FirstPay) printf 'Sources/FirstPay/%s.swift\n' FirstPayCanonicalizer FirstPaySigner FirstPayModels FirstPayPostback ;;
+    # The field-table conversion and the values it builds; librabbitmq itself is linked as installed.
+    AMQP) printf 'Sources/AMQP/%s.swift\n' AMQPFieldValue AMQPProperties LibRabbitMQ/LibRabbitMQArena ;;
     esac
 }
 
@@ -56,13 +58,13 @@ fuzz_options() {
     local max_len=65536
     case "$1" in
     command-decoder | contract-json | provider-json) max_len=300000 ;;
-    ascii-pattern) max_len=4096 ;;
+    ascii-pattern | amqp-field-table) max_len=4096 ;;
     esac
     echo "-max_len=$max_len -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"
 }
 
 SWIFT_FLAGS=(-swift-version 6 -enable-upcoming-feature ExistentialAny -parse-as-library -O -g
-    "-sanitize=$FUZZ_SANITIZERS" -module-cache-path "$OUT/module-cache")
+    "-sanitize=$FUZZ_SANITIZERS" -module-cache-path "$OUT/module-cache" -I "$ROOT/Sources/CRabbitMQ")
 
 crypto() {
     # swift-crypto, uninstrumented, from SwiftPM's debug build (built once; a no-op when the package is built).
@@ -104,9 +106,13 @@ build_module() {
 build_target() {
     local target="$1" modules objects=()
     read -r -a modules <<<"$(target_modules "$target")"
-    # Every module but ProviderCore imports swift-crypto (EventID, signatures).
-    local needs_crypto=0
-    [[ "${modules[*]}" != "ProviderCore" ]] && needs_crypto=1 && crypto
+    # Every module but ProviderCore and AMQP imports swift-crypto (EventID, signatures); AMQP links librabbitmq.
+    local needs_crypto=0 libraries=()
+    case "${modules[*]}" in
+    ProviderCore) ;;
+    AMQP) libraries+=(-lrabbitmq) ;;
+    *) needs_crypto=1 && crypto ;;
+    esac
     for m in "${modules[@]}"; do
         build_module "$m"
         objects+=("$OUT/obj/$m.o")
@@ -116,7 +122,7 @@ build_target() {
     mkdir -p "$OUT/bin"
     nice -n "$NICE" swiftc "${SWIFT_FLAGS[@]}" -module-name "FuzzTarget" \
         -I "$OUT/modules" -I "$OUT/crypto/Modules" \
-        Fuzz/Support/*.swift "Fuzz/Targets/$target.swift" "${objects[@]}" \
+        Fuzz/Support/*.swift "Fuzz/Targets/$target.swift" "${objects[@]}" "${libraries[@]}" \
         -o "$OUT/bin/$target" 2> >(grep -v "Cannot export local symbol" >&2)
 }
 

@@ -64,7 +64,8 @@ public struct AMQPTable: Sendable, Hashable, ExpressibleByDictionaryLiteral, Seq
     var storage: [Entry]
 
     /// How deep received tables are decoded: a header table is depth 1, a table or array inside it depth 2, and so
-    /// on. Deeper values arrive as `.void` with ``AMQPProperties/headersTruncated`` set. No protocol PayBridge
+    /// on. Deeper values arrive as `.void`, with ``AMQPDecodingProblems/headersTooDeep`` in
+    /// ``AMQPProperties/decodingProblems``. No protocol PayBridge
     /// speaks nests deeper; the bound keeps hostile headers from driving the decoder's recursion.
     public static let maximumDecodedDepth = 8
 

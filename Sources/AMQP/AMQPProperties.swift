@@ -18,9 +18,8 @@ public struct AMQPProperties: Sendable, Hashable {
     public var type: String?
     public var userId: String?
     public var appId: String?
-    /// Set on a received message whose headers nest tables or arrays deeper than
-    /// ``AMQPTable/maximumDecodedDepth``: the deeper values were not decoded and read as `.void`. Never sent.
-    public var headersTruncated: Bool = false
+    /// What could not be decoded exactly on a received message (empty when everything was). Never sent.
+    public var decodingProblems: AMQPDecodingProblems = []
 
     public init(
         contentType: String? = nil, contentEncoding: String? = nil, headers: AMQPTable? = nil,
@@ -42,4 +41,17 @@ public struct AMQPProperties: Sendable, Hashable {
         self.userId = userId
         self.appId = appId
     }
+}
+
+/// Ways a received message's properties can differ from what the producer sent.
+public struct AMQPDecodingProblems: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// Header tables or arrays nested deeper than ``AMQPTable/maximumDecodedDepth``: the deeper values were not
+    /// decoded and read as `.void`.
+    public static let headersTooDeep = AMQPDecodingProblems(rawValue: 1 << 0)
+    /// A property, header key or header string that is not UTF-8: read with U+FFFD replacements, so it may be
+    /// longer than the 255 bytes a short string can carry and must not be sent on as it is.
+    public static let notUTF8 = AMQPDecodingProblems(rawValue: 1 << 1)
 }

@@ -5,11 +5,11 @@ import Testing
 
 /// PayBridge's own headers on a command, read without trusting them.
 @Suite struct CommandHeadersTests {
-    static func read(_ headers: AMQPTable?, truncated: Bool = false, key: String = "amanpay.purchase")
+    static func read(_ headers: AMQPTable?, problems: AMQPDecodingProblems = [], key: String = "amanpay.purchase")
         -> CommandHeaders
     {
         var properties = AMQPProperties(headers: headers)
-        properties.headersTruncated = truncated
+        properties.decodingProblems = problems
         return CommandHeaders(properties: properties, deliveryRoutingKey: key)
     }
 
@@ -50,8 +50,29 @@ import Testing
     }
 
     @Test func headersNestedTooDeepAreRejected() {
-        let headers = Self.read([Topology.Headers.attempt: .int32(2)], truncated: true)
+        let headers = Self.read([Topology.Headers.attempt: .int32(2)], problems: .headersTooDeep)
         #expect(headers.problem?.code == "HEADERS_TOO_DEEP")
         #expect(headers.attempt == 1)
+    }
+
+    @Test func metadataThatIsNotUTF8IsAnInvalidHeader() {
+        let headers = Self.read([Topology.Headers.attempt: .int32(2)], problems: .notUTF8)
+        #expect(headers.problem?.code == "INVALID_HEADER")
+        #expect(headers.attempt == 1)
+    }
+
+    @Test func aDamagedDeliveryIsForwardedWithoutTheProducersMetadata() {
+        var properties = AMQPProperties(headers: ["x-\u{FFFD}": .string("v")], messageId: "m")
+        properties.decodingProblems = .notUTF8
+        let forwarded = OutcomePublisher.forwardedProperties(properties, attempt: 1, originalRoutingKey: "amanpay.purchase")
+        #expect(forwarded.messageId == nil)
+        #expect(forwarded.headers == [Topology.Headers.attempt: .int32(1),
+                                      Topology.Headers.originalRoutingKey: .string("amanpay.purchase")])
+        #expect(forwarded.persistent == true)
+        var deep = AMQPProperties(headers: ["x-nested": .void], messageId: "m")
+        deep.decodingProblems = .headersTooDeep
+        let forwardedDeep = OutcomePublisher.forwardedProperties(deep, attempt: 1, originalRoutingKey: "k")
+        #expect(forwardedDeep.messageId == "m", "only the headers were cut")
+        #expect(forwardedDeep.headers?["x-nested"] == nil)
     }
 }

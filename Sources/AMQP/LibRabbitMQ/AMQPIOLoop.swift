@@ -361,7 +361,8 @@ final class AMQPIOLoop: @unchecked Sendable {
                 try send(publish, on: handle)
             } catch {
                 publish.completion.complete(.failure(error))
-                connectionLost(error)
+                // A message that cannot be encoded was never sent: the connection is fine.
+                if error.code != .invalidConfiguration { connectionLost(error) }
             }
             return true
         case .publishBatch(let messages, let deadline, let continuation):
@@ -381,7 +382,7 @@ final class AMQPIOLoop: @unchecked Sendable {
                         deadline: deadline), on: handle)
                 } catch {
                     batch.complete(index, .failure(error))
-                    connectionLost(error)
+                    if error.code != .invalidConfiguration { connectionLost(error) }
                 }
             }
             return true

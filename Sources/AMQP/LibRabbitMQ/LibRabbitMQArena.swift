@@ -5,6 +5,10 @@ import CRabbitMQ
 /// (librabbitmq copies what it sends into its own frame buffer).
 final class LibRabbitMQArena {
     private var allocations: [UnsafeMutableRawPointer] = []
+    /// What an AMQP short string (at most 255 bytes: table keys, most properties) could not carry. librabbitmq
+    /// writes the length in one byte and the bytes in full, so a longer one would corrupt the frame and the broker
+    /// would close the connection; the caller refuses to send instead.
+    private(set) var oversizedShortString: String?
 
     deinit { release() }
 
@@ -25,12 +29,23 @@ final class LibRabbitMQArena {
         return amqp_bytes_t(len: array.count, bytes: pointer)
     }
 
+    /// A short string's bytes; records (and clips) one over 255 bytes.
+    func shortString(_ string: String, what: @autoclosure () -> String) -> amqp_bytes_t {
+        var utf8 = Array(string.utf8)
+        if utf8.count > 255 {
+            if oversizedShortString == nil { oversizedShortString = "\(what()) is \(utf8.count) bytes; AMQP allows 255" }
+            utf8.removeLast(utf8.count - 255)
+        }
+        return bytes(utf8)
+    }
+
     func table(_ table: AMQPTable) -> amqp_table_t {
         guard !table.isEmpty else { return amqp_table_t(num_entries: 0, entries: nil) }
         let entries = UnsafeMutablePointer<amqp_table_entry_t>.allocate(capacity: table.count)
         allocations.append(UnsafeMutableRawPointer(entries))
         for (index, entry) in table.storage.enumerated() {
-            entries[index] = amqp_table_entry_t(key: bytes(entry.key), value: fieldValue(entry.value))
+            entries[index] = amqp_table_entry_t(key: shortString(entry.key, what: "a header key"),
+                                                value: fieldValue(entry.value))
         }
         return amqp_table_t(num_entries: Int32(table.count), entries: entries)
     }
@@ -70,19 +85,19 @@ final class LibRabbitMQArena {
     func properties(_ p: AMQPProperties) -> amqp_basic_properties_t {
         var props = amqp_basic_properties_t()
         var flags: UInt32 = 0
-        if let v = p.contentType { flags |= 1 << 15; props.content_type = bytes(v) }
-        if let v = p.contentEncoding { flags |= 1 << 14; props.content_encoding = bytes(v) }
+        if let v = p.contentType { flags |= 1 << 15; props.content_type = shortString(v, what: "content_type") }
+        if let v = p.contentEncoding { flags |= 1 << 14; props.content_encoding = shortString(v, what: "content_encoding") }
         if let v = p.headers { flags |= 1 << 13; props.headers = table(v) }
         if let v = p.persistent { flags |= 1 << 12; props.delivery_mode = v ? 2 : 1 }
         if let v = p.priority { flags |= 1 << 11; props.priority = v }
-        if let v = p.correlationId { flags |= 1 << 10; props.correlation_id = bytes(v) }
-        if let v = p.replyTo { flags |= 1 << 9; props.reply_to = bytes(v) }
-        if let v = p.expiration { flags |= 1 << 8; props.expiration = bytes(v) }
-        if let v = p.messageId { flags |= 1 << 7; props.message_id = bytes(v) }
+        if let v = p.correlationId { flags |= 1 << 10; props.correlation_id = shortString(v, what: "correlation_id") }
+        if let v = p.replyTo { flags |= 1 << 9; props.reply_to = shortString(v, what: "reply_to") }
+        if let v = p.expiration { flags |= 1 << 8; props.expiration = shortString(v, what: "expiration") }
+        if let v = p.messageId { flags |= 1 << 7; props.message_id = shortString(v, what: "message_id") }
         if let v = p.timestamp { flags |= 1 << 6; props.timestamp = v }
-        if let v = p.type { flags |= 1 << 5; props.type = bytes(v) }
-        if let v = p.userId { flags |= 1 << 4; props.user_id = bytes(v) }
-        if let v = p.appId { flags |= 1 << 3; props.app_id = bytes(v) }
+        if let v = p.type { flags |= 1 << 5; props.type = shortString(v, what: "type") }
+        if let v = p.userId { flags |= 1 << 4; props.user_id = shortString(v, what: "user_id") }
+        if let v = p.appId { flags |= 1 << 3; props.app_id = shortString(v, what: "app_id") }
         props._flags = flags
         return props
     }
@@ -100,22 +115,34 @@ enum LibRabbitMQDecoding {
         return String(decoding: UnsafeRawBufferPointer(start: base, count: b.len), as: UTF8.self)
     }
 
+    /// A string that came from a producer: repaired (and reported in `problems`) when it is not UTF-8.
+    static func string(_ b: amqp_bytes_t, problems: inout AMQPDecodingProblems) -> String {
+        guard b.len > 0, let base = b.bytes else { return "" }
+        let raw = UnsafeRawBufferPointer(start: base, count: b.len)
+        if let valid = String(validating: raw, as: UTF8.self) { return valid }
+        problems.insert(.notUTF8)
+        return String(decoding: raw, as: UTF8.self)
+    }
+
     /// Converts a decoded table. Tables and arrays nested deeper than ``AMQPTable/maximumDecodedDepth`` are not
     /// walked (the recursion here is bounded by that small constant, whatever a producer sent): they become `.void`
-    /// and `truncated` is set, so the caller can reject the message with a clear reason.
-    static func table(_ t: amqp_table_t, depth: Int = 1, truncated: inout Bool) -> AMQPTable {
+    /// and `problems` says so (as it does for keys and strings that are not UTF-8), so the caller can reject the
+    /// message with a clear reason.
+    static func table(_ t: amqp_table_t, depth: Int = 1, problems: inout AMQPDecodingProblems) -> AMQPTable {
         var result = AMQPTable()
         guard t.num_entries > 0, let entries = t.entries else { return result }
         result.storage.reserveCapacity(Int(t.num_entries))
         for index in 0..<Int(t.num_entries) {
             let entry = entries[index]
-            result.storage.append(.init(key: string(entry.key),
-                                        value: fieldValue(entry.value, depth: depth, truncated: &truncated)))
+            result.storage.append(.init(key: string(entry.key, problems: &problems),
+                                        value: fieldValue(entry.value, depth: depth, problems: &problems)))
         }
         return result
     }
 
-    static func fieldValue(_ f: amqp_field_value_t, depth: Int, truncated: inout Bool) -> AMQPFieldValue {
+    static func fieldValue(_ f: amqp_field_value_t, depth: Int, problems: inout AMQPDecodingProblems)
+        -> AMQPFieldValue
+    {
         switch UInt32(f.kind) {
         case AMQP_FIELD_KIND_BOOLEAN.rawValue: return .bool(f.value.boolean != 0)
         case AMQP_FIELD_KIND_I8.rawValue: return .int8(f.value.i8)
@@ -130,18 +157,18 @@ enum LibRabbitMQDecoding {
         case AMQP_FIELD_KIND_F64.rawValue: return .double(f.value.f64)
         case AMQP_FIELD_KIND_DECIMAL.rawValue:
             return .decimal(scale: f.value.decimal.decimals, value: f.value.decimal.value)
-        case AMQP_FIELD_KIND_UTF8.rawValue: return .string(string(f.value.bytes))
+        case AMQP_FIELD_KIND_UTF8.rawValue: return .string(string(f.value.bytes, problems: &problems))
         case AMQP_FIELD_KIND_BYTES.rawValue: return .bytes(bytes(f.value.bytes))
         case AMQP_FIELD_KIND_TIMESTAMP.rawValue: return .timestamp(f.value.u64)
         case AMQP_FIELD_KIND_TABLE.rawValue:
             guard depth < AMQPTable.maximumDecodedDepth else {
-                truncated = true
+                problems.insert(.headersTooDeep)
                 return .void
             }
-            return .table(table(f.value.table, depth: depth + 1, truncated: &truncated))
+            return .table(table(f.value.table, depth: depth + 1, problems: &problems))
         case AMQP_FIELD_KIND_ARRAY.rawValue:
             guard depth < AMQPTable.maximumDecodedDepth else {
-                truncated = true
+                problems.insert(.headersTooDeep)
                 return .void
             }
             let array = f.value.array
@@ -149,7 +176,7 @@ enum LibRabbitMQDecoding {
             var values: [AMQPFieldValue] = []
             values.reserveCapacity(Int(array.num_entries))
             for index in 0..<Int(array.num_entries) {
-                values.append(fieldValue(entries[index], depth: depth + 1, truncated: &truncated))
+                values.append(fieldValue(entries[index], depth: depth + 1, problems: &problems))
             }
             return .array(values)
         default: return .void
@@ -160,19 +187,21 @@ enum LibRabbitMQDecoding {
         let flags = p._flags
         func has(_ bit: UInt32) -> Bool { flags & (1 << bit) != 0 }
         var result = AMQPProperties()
-        if has(15) { result.contentType = string(p.content_type) }
-        if has(14) { result.contentEncoding = string(p.content_encoding) }
-        if has(13) { result.headers = table(p.headers, truncated: &result.headersTruncated) }
+        var problems: AMQPDecodingProblems = []
+        if has(15) { result.contentType = string(p.content_type, problems: &problems) }
+        if has(14) { result.contentEncoding = string(p.content_encoding, problems: &problems) }
+        if has(13) { result.headers = table(p.headers, problems: &problems) }
         if has(12) { result.persistent = p.delivery_mode == 2 }
         if has(11) { result.priority = p.priority }
-        if has(10) { result.correlationId = string(p.correlation_id) }
-        if has(9) { result.replyTo = string(p.reply_to) }
-        if has(8) { result.expiration = string(p.expiration) }
-        if has(7) { result.messageId = string(p.message_id) }
+        if has(10) { result.correlationId = string(p.correlation_id, problems: &problems) }
+        if has(9) { result.replyTo = string(p.reply_to, problems: &problems) }
+        if has(8) { result.expiration = string(p.expiration, problems: &problems) }
+        if has(7) { result.messageId = string(p.message_id, problems: &problems) }
         if has(6) { result.timestamp = p.timestamp }
-        if has(5) { result.type = string(p.type) }
-        if has(4) { result.userId = string(p.user_id) }
-        if has(3) { result.appId = string(p.app_id) }
+        if has(5) { result.type = string(p.type, problems: &problems) }
+        if has(4) { result.userId = string(p.user_id, problems: &problems) }
+        if has(3) { result.appId = string(p.app_id, problems: &problems) }
+        result.decodingProblems = problems
         return result
     }
 }

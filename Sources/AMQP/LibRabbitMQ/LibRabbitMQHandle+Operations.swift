@@ -112,8 +112,14 @@ extension LibRabbitMQHandle {
         try withRaw("basic.publish(\(exchange) '\(routingKey)')") { state throws(AMQPError) in
             let arena = LibRabbitMQArena()
             var props = arena.properties(properties)
+            let exchangeBytes = arena.shortString(exchange, what: "the exchange name")
+            let routingKeyBytes = arena.shortString(routingKey, what: "the routing key")
+            if let problem = arena.oversizedShortString {
+                throw AMQPError(.invalidConfiguration, "cannot publish: \(problem)",
+                                operation: "basic.publish(\(exchange.prefix(255)))")
+            }
             let status = body.withUnsafeBytes { raw in
-                amqp_basic_publish(state, Self.publishChannel, arena.bytes(exchange), arena.bytes(routingKey),
+                amqp_basic_publish(state, Self.publishChannel, exchangeBytes, routingKeyBytes,
                                    mandatory ? 1 : 0, 0, &props,
                                    amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress)))
             }

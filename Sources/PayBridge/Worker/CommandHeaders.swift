@@ -8,7 +8,8 @@ import PayBridgeContract
 ///   (zero, negative, larger, not an integer) makes the command invalid (`INVALID_HEADER`).
 /// - ``Topology/Headers/originalRoutingKey``: absent → the delivery's routing key; a string of 1...255 UTF-8
 ///   bytes (an AMQP short string) → that key; anything else makes the command invalid.
-/// - Headers nested deeper than ``AMQPTable/maximumDecodedDepth`` make it invalid (`HEADERS_TOO_DEEP`).
+/// - Headers nested deeper than ``AMQPTable/maximumDecodedDepth`` make it invalid (`HEADERS_TOO_DEEP`), and so do
+///   properties, header keys or header strings that are not UTF-8 (`INVALID_HEADER`).
 ///
 /// An invalid command is dead-lettered under the delivery's own routing key, with attempt 1.
 struct CommandHeaders: Equatable, Sendable {
@@ -32,9 +33,14 @@ extension CommandHeaders {
     init(properties: AMQPProperties, deliveryRoutingKey: String) {
         attempt = 1
         routingKey = deliveryRoutingKey
-        if properties.headersTruncated {
+        if properties.decodingProblems.contains(.headersTooDeep) {
             problem = Problem(code: "HEADERS_TOO_DEEP", message: "the message headers nest tables or arrays deeper "
                               + "than \(AMQPTable.maximumDecodedDepth) levels")
+            return
+        }
+        if properties.decodingProblems.contains(.notUTF8) {
+            problem = Problem(code: "INVALID_HEADER", message: "a message property, header key or header string is "
+                              + "not UTF-8")
             return
         }
         guard let headers = properties.headers else { return }

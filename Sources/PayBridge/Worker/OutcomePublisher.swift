@@ -18,7 +18,10 @@ struct OutcomePublisher: Sendable {
     func publish(_ message: OutcomeMessage) async throws {
         let p = message.properties
         let properties = AMQPProperties(
-            contentType: p.contentType, persistent: p.deliveryMode == 2, correlationId: p.correlationId,
+            contentType: p.contentType, persistent: p.deliveryMode == 2,
+            // The command id as sent (a rejected command's id is unvalidated): AMQP's correlation_id holds 255 bytes.
+            // A longer one is left out rather than refused; the event's data carries it in full.
+            correlationId: p.correlationId.flatMap { $0.utf8.count <= 255 ? $0 : nil },
             messageId: p.messageId, timestamp: UInt64(clamping: p.timestamp), type: p.type, appId: p.appId)
         try await connection.publish(message.body, exchange: message.exchange, routingKey: message.routingKey,
                                      mandatory: true, properties: properties, confirmTimeout: confirmTimeout)
@@ -29,12 +32,11 @@ struct OutcomePublisher: Sendable {
     /// Unlike a `nack` with requeue, the copy starts with a fresh delivery count, so pauses never push a command
     /// toward the queue's delivery limit. The caller acks the original afterwards.
     func putBack(_ delivery: AMQPDelivery, queue: String) async throws {
+        // A command whose PayBridge headers are unusable goes back with attempt 1 under its delivery's key, and one
+        // whose metadata could not be decoded exactly goes back without it (see `forwarded`): judged on what can be
+        // re-sent, like any other command.
         let headers = CommandHeaders(properties: delivery.properties, deliveryRoutingKey: delivery.routingKey)
-        var properties = delivery.properties
-        if headers.problem == nil {
-            properties = Self.forwarded(delivery, attempt: headers.attempt, originalRoutingKey: headers.routingKey)
-        }  // else: unchanged, and dead-lettered for the same problem when it comes back.
-        properties.persistent = true
+        let properties = Self.forwarded(delivery, attempt: headers.attempt, originalRoutingKey: headers.routingKey)
         try await connection.publish(delivery.body, exchange: "", routingKey: queue, mandatory: true,
                                      properties: properties, confirmTimeout: confirmTimeout)
     }
@@ -72,8 +74,22 @@ struct OutcomePublisher: Sendable {
 extension OutcomePublisher {
     /// The delivery's properties for re-publishing it unchanged (retry or dead letter): persistent, with its attempt
     /// number and original routing key in PayBridge's headers.
+    /// A delivery whose metadata could not be decoded exactly (``AMQPDecodingProblems``) is forwarded without the
+    /// producer's headers (too deep) or without any of the producer's properties (not UTF-8): re-sent as read they
+    /// would differ from what arrived or not fit AMQP's short strings. Its body is forwarded byte for byte as always.
     static func forwarded(_ delivery: AMQPDelivery, attempt: Int, originalRoutingKey: String) -> AMQPProperties {
-        var properties = delivery.properties
+        forwardedProperties(delivery.properties, attempt: attempt, originalRoutingKey: originalRoutingKey)
+    }
+
+    static func forwardedProperties(_ received: AMQPProperties, attempt: Int, originalRoutingKey: String)
+        -> AMQPProperties
+    {
+        var properties = received
+        if received.decodingProblems.contains(.notUTF8) {
+            properties = AMQPProperties()  // which property was repaired is not known: none is re-sent
+        } else if received.decodingProblems.contains(.headersTooDeep) {
+            properties.headers = nil  // the other properties were decoded exactly
+        }
         var headers = properties.headers ?? AMQPTable()
         headers[Topology.Headers.attempt] = .int32(Int32(clamping: attempt))
         headers[Topology.Headers.originalRoutingKey] = .string(originalRoutingKey)
