@@ -7,6 +7,9 @@ import Prometheus
 /// - `paybridge_retries_total{provider}`, `paybridge_dead_letters_total{provider,reason}`
 /// - `paybridge_commands_in_flight{provider}`
 /// - `paybridge_callbacks_total{provider,result}`: result = published | ignored | unauthorized | bad_request | unavailable
+/// - `paybridge_http_rejected_connections_total{listener}`: closed on arrival, the listener at its connection cap
+/// - `paybridge_http_request_read_timeouts_total{listener}`: closed, a request not received within the timeout
+///   (listener = callbacks | admin)
 public final class PayBridgeMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
 
@@ -43,6 +46,17 @@ public final class PayBridgeMetrics: Sendable {
         MetricNameDescriptor(
             namespace: "paybridge", metricName: "callbacks", unitName: "total",
             helpText: "Provider callbacks by result (published, ignored, unauthorized, bad_request, unavailable).")
+    }
+
+    static var httpRejectedConnections: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "http_rejected_connections", unitName: "total",
+            helpText: "Connections closed on arrival because the listener had PAYBRIDGE_HTTP_MAX_CONNECTIONS open.")
+    }
+    static var httpRequestReadTimeouts: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "http_request_read_timeouts", unitName: "total",
+            helpText: "Connections closed because a request was not received within PAYBRIDGE_HTTP_IDLE_TIMEOUT_SECONDS.")
     }
 
     func command(provider: String, outcome: String) {
