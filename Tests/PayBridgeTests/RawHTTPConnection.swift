@@ -37,15 +37,15 @@ final class RawHTTPConnection: Sendable {
     /// The next complete response (head and `Content-Length` body) the server sends.
     func nextResponse(timeout: Duration = .seconds(10)) async throws -> RawHTTPResponse {
         let collector = self.collector
-        let future = channel.eventLoop.flatSubmit { collector.value.nextResponse() }
-        return try await within(timeout, "a response") { try await future.get() }
+        return try await channel.eventLoop.flatSubmit { collector.value.nextResponse() }
+            .failing(after: timeout, "a response").get()
     }
 
     /// Everything the server sent, once it closed the connection (EOF or reset).
     func untilClosed(timeout: Duration = .seconds(10)) async throws -> String {
         let collector = self.collector
-        let future = channel.eventLoop.flatSubmit { collector.value.closed.futureResult }
-        return try await within(timeout, "the server to close the connection") { try await future.get() }
+        return try await channel.eventLoop.flatSubmit { collector.value.closed.futureResult }
+            .failing(after: timeout, "the server to close the connection").get()
     }
 
     func close() async {
@@ -65,18 +65,19 @@ struct RawHTTPTimeout: Error, CustomStringConvertible {
     let description: String
 }
 
-/// `body`, or ``RawHTTPTimeout`` after `timeout`.
-func within<R: Sendable>(_ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> R)
-    async throws -> R
-{
-    try await withThrowingTaskGroup(of: R.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw RawHTTPTimeout(description: "waited \(timeout) for \(what)")
+extension EventLoopFuture where Value: Sendable {
+    /// This future's result, or ``RawHTTPTimeout`` after `timeout`. Enforced on the event loop: awaiting a future
+    /// cannot be cancelled, so a timeout racing it in a task group would wait for it anyway.
+    func failing(after timeout: Duration, _ what: String) -> EventLoopFuture<Value> {
+        let promise = eventLoop.makePromise(of: Value.self)
+        let timer = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            promise.fail(RawHTTPTimeout(description: "waited \(timeout) for \(what)"))
         }
-        defer { group.cancelAll() }
-        return try await group.next()!
+        whenComplete { result in
+            timer.cancel()
+            promise.completeWith(result)  // ignored when the timer came first
+        }
+        return promise.futureResult
     }
 }
 
