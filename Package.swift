@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -113,6 +114,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // The HTTP request/response parts Hummingbird's channel pipeline carries (HTTP listener limits).
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
         .executableTarget(
@@ -159,7 +162,12 @@ let package = Package(
         .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract"]),
         .testTarget(
             name: "PayBridgeTests",
-            dependencies: ["PayBridge", "ProviderSandbox", "AMQP", "PayBridgeContract", "BrokerTestKit"]
+            dependencies: [
+                "PayBridge", "ProviderSandbox", "AMQP", "PayBridgeContract", "BrokerTestKit",
+                // Raw TCP clients for the HTTP listener tests.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
     ]
 )

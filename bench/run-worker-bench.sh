@@ -36,7 +36,7 @@ run_case() {  # $1 = provider latency in ms, $2 = prefetch, $3 = latency-phase r
       -d "{\"provider\":\"amanpay\",\"latencyMs\":$1}" >/dev/null
   fi
   local line
-  line=$(PAYBRIDGE_AMQP_URL="$URL" PAYBRIDGE_PREFETCH="$2" PAYBRIDGE_HTTP_PORT=0 PAYBRIDGE_LOG_LEVEL=warning \
+  line=$(PAYBRIDGE_AMQP_URL="$URL" PAYBRIDGE_PREFETCH="$2" PAYBRIDGE_ADMIN_PORT=0 PAYBRIDGE_LOG_LEVEL=warning \
     AMANPAY_BASE_URL="http://127.0.0.1:$SANDBOX_PORT" AMANPAY_MERCHANT_ID=1758378 AMANPAY_SECRET_KEY=s3cr3t \
     BENCH_WORKER_LOG="$tmp/worker-$1ms.log" BENCH_OTHER_PIDS="broker=$(broker_pid),sandbox=${pids[0]}" \
     .build/release/paybridge-bench "$URL" "$N" "${3:-auto}" -- .build/release/paybridge worker)

@@ -8,7 +8,8 @@ BIN=.build/debug
 VHOST=paybridge-demo
 export PAYBRIDGE_AMQP_URL="amqp://guest:guest@127.0.0.1:5672/$VHOST"
 SANDBOX_PORT=${DEMO_SANDBOX_PORT:-18090}
-HTTP_PORT=${DEMO_HTTP_PORT:-18080}
+HTTP_PORT=${DEMO_HTTP_PORT:-18080}    # callbacks listener
+ADMIN_PORT=${DEMO_ADMIN_PORT:-19090}  # /healthz /readyz /metrics
 KEYS=deploy/sandbox-test-keys
 SANDBOX="http://127.0.0.1:$SANDBOX_PORT"
 logs=$(mktemp -d)
@@ -35,15 +36,15 @@ PAYBRIDGE_SANDBOX_PORT=$SANDBOX_PORT PAYBRIDGE_SANDBOX_KEYS_DIR=$KEYS LOG_LEVEL=
 pids+=($!)
 for _ in $(seq 100); do curl -sf "$SANDBOX/_sandbox/health" >/dev/null && break; sleep 0.1; done
 
-say "PayBridge (worker + callbacks) on :$HTTP_PORT"
-PAYBRIDGE_HTTP_PORT=$HTTP_PORT PAYBRIDGE_LOG_LEVEL=warning \
+say "PayBridge (worker + callbacks) on :$HTTP_PORT, admin (health, metrics) on :$ADMIN_PORT"
+PAYBRIDGE_HTTP_PORT=$HTTP_PORT PAYBRIDGE_ADMIN_PORT=$ADMIN_PORT PAYBRIDGE_LOG_LEVEL=warning \
   AMANPAY_BASE_URL=$SANDBOX AMANPAY_MERCHANT_ID=1758378 AMANPAY_SECRET_KEY=s3cr3t \
   FIRSTPAY_BASE_URL=$SANDBOX FIRSTPAY_PUBLIC_KEY_FILE=$KEYS/firstpay_public.pem \
   FIRSTPAY_MERCHANT_PRIVATE_KEY_FILE=$KEYS/merchant_private.pem \
   $BIN/paybridge run >"$logs/paybridge.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && break; sleep 0.1; done
-curl -s "http://127.0.0.1:$HTTP_PORT/readyz"
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null && break; sleep 0.1; done
+curl -s "http://127.0.0.1:$ADMIN_PORT/readyz"
 
 run=$(date +%s)
 command() {  # kind, id, data-json
@@ -100,4 +101,4 @@ curl -s -o /dev/null -w '  POST /callbacks/amanpay with a bad signature -> HTTP 
   -d '{"transactionId":"1","paymentID":"order-x","status":"SUCCESS","amount":1.00,"currency":"BDT"}'
 
 say "metrics (excerpt)"
-curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | grep -E '^paybridge_(commands_total|callbacks_total|dead_letters)' | sort
+curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -E '^paybridge_(commands_total|callbacks_total|dead_letters)' | sort

@@ -10,15 +10,18 @@ import UnixSignals
 
 /// A running PayBridge: worker, callback endpoint, or both (`paybridge worker | callbacks | run`).
 ///
+/// Two HTTP listeners: callbacks (`PAYBRIDGE_HTTP_HOST`/`PORT`, roles `callbacks` and `all`) and admin
+/// (`PAYBRIDGE_ADMIN_HOST`/`PORT`: health, readiness, metrics; every role).
+///
 /// ``start(configuration:role:logger:)`` connects to the broker (two connections: consuming and publishing,
 /// so flow control on publishes never stalls deliveries), declares the topology, and builds the services;
 /// ``run()`` serves until SIGTERM/SIGINT or ``triggerGracefulShutdown()``, drains, and closes everything.
 /// The executable and the tests build it the same way.
 public final class PayBridgeRuntime: Sendable {
     public enum Role: String, Sendable {
-        /// Consume and execute commands (plus `/healthz`, `/readyz`, `/metrics`).
+        /// Consume and execute commands (plus the admin listener; no callbacks listener).
         case worker
-        /// Receive provider callbacks (plus health and metrics).
+        /// Receive provider callbacks (plus the admin listener).
         case callbacks
         /// Both in one process.
         case all
@@ -33,14 +36,16 @@ public final class PayBridgeRuntime: Sendable {
     let consumeConnection: AMQPConnection?
     let amanpay: AmanpayClient?
     let firstpay: FirstPayClient?
-    let httpServer: PayBridgeHTTPServer
+    let callbackServer: CallbackHTTPServer?
+    let adminServer: AdminHTTPServer
     let workers: [ProviderQueueWorker]
     let serviceGroup: ServiceGroup
 
     private init(
         configuration: PayBridgeConfiguration, role: Role, metrics: PayBridgeMetrics, readiness: Readiness,
         logger: Logger, publishConnection: AMQPConnection, consumeConnection: AMQPConnection?, amanpay: AmanpayClient?,
-        firstpay: FirstPayClient?, httpServer: PayBridgeHTTPServer, workers: [ProviderQueueWorker],
+        firstpay: FirstPayClient?, callbackServer: CallbackHTTPServer?, adminServer: AdminHTTPServer,
+        workers: [ProviderQueueWorker],
         serviceGroup: ServiceGroup
     ) {
         self.configuration = configuration
@@ -52,7 +57,8 @@ public final class PayBridgeRuntime: Sendable {
         self.consumeConnection = consumeConnection
         self.amanpay = amanpay
         self.firstpay = firstpay
-        self.httpServer = httpServer
+        self.callbackServer = callbackServer
+        self.adminServer = adminServer
         self.workers = workers
         self.serviceGroup = serviceGroup
     }
@@ -117,21 +123,28 @@ public final class PayBridgeRuntime: Sendable {
                     readiness: readiness, metrics: metrics, logger: workerLogger))
             }
         }
-        let callbacks = role == .worker
+        let limits = HTTPListenerLimits(
+            maximumConnections: configuration.httpMaxConnections, requestReadTimeout: configuration.httpIdleTimeout,
+            maximumRequestBodyBytes: CallbackHTTPServer.maximumCallbackBytes)
+        let callbackServer = role == .worker
             ? nil
-            : CallbackHandler(amanpay: amanpay, firstpay: firstpay, publisher: publisher, metrics: metrics,
-                              logger: logger)
-        let httpServer = PayBridgeHTTPServer(
-            host: configuration.httpHost, port: configuration.httpPort, callbacks: callbacks, readiness: readiness,
+            : CallbackHTTPServer(
+                host: configuration.httpHost, port: configuration.httpPort, limits: limits,
+                callbacks: CallbackHandler(amanpay: amanpay, firstpay: firstpay, publisher: publisher, metrics: metrics,
+                                           logger: logger),
+                metrics: metrics, logger: logger)
+        let adminServer = AdminHTTPServer(
+            host: configuration.adminHost, port: configuration.adminPort, limits: limits, readiness: readiness,
             metrics: metrics, logger: logger)
         let watcher = BrokerConnectionWatcher(
             connections: [publishConnection] + (consumeConnection.map { [$0] } ?? []), readiness: readiness)
-        // Graceful shutdown runs in reverse order: workers stop consuming and drain first, the HTTP server (callbacks
-        // may still be arriving for in-flight payments) last.
+        // Graceful shutdown runs in reverse order: workers stop consuming and drain first, then the callbacks listener
+        // (callbacks may still be arriving for in-flight payments), the admin listener (probes, metrics) last.
         let unrouted = UnroutedEventsMonitor(connection: publishConnection, metrics: metrics,
                                              interval: configuration.unroutedPollInterval, logger: logger)
+        let listeners: [any Service] = [adminServer] + (callbackServer.map { [$0] } ?? [])
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: watcher), .init(service: unrouted), .init(service: httpServer)]
+            services: [.init(service: watcher), .init(service: unrouted)] + listeners.map { .init(service: $0) }
                 + workers.map { .init(service: $0) },
             gracefulShutdownSignals: signals, logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
@@ -143,7 +156,8 @@ public final class PayBridgeRuntime: Sendable {
         return PayBridgeRuntime(
             configuration: configuration, role: role, metrics: metrics, readiness: readiness, logger: logger,
             publishConnection: publishConnection, consumeConnection: consumeConnection, amanpay: amanpay,
-            firstpay: firstpay, httpServer: httpServer, workers: workers, serviceGroup: group)
+            firstpay: firstpay, callbackServer: callbackServer, adminServer: adminServer, workers: workers,
+            serviceGroup: group)
     }
 
     /// Serves until a graceful shutdown, then closes connections and HTTP clients.
@@ -163,9 +177,15 @@ public final class PayBridgeRuntime: Sendable {
         await serviceGroup.triggerGracefulShutdown()
     }
 
-    /// The HTTP port once listening (useful with `PAYBRIDGE_HTTP_PORT=0`).
+    /// The callbacks port once listening (useful with `PAYBRIDGE_HTTP_PORT=0`); 0 for the worker role, which has no
+    /// callbacks listener.
     public func httpPort() async -> Int {
-        await httpServer.boundPort()
+        await callbackServer?.boundPort() ?? 0
+    }
+
+    /// The admin port (`/healthz`, `/readyz`, `/metrics`) once listening (useful with `PAYBRIDGE_ADMIN_PORT=0`).
+    public func adminPort() async -> Int {
+        await adminServer.boundPort()
     }
 
     private func closeResources() async {

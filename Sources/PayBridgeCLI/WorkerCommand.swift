@@ -5,7 +5,7 @@ import PayBridge
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Consume payment commands and execute them against the providers (plus /healthz, /readyz, /metrics)."
+        abstract: "Consume payment commands and execute them against the providers (plus the admin port: health, metrics)."
     )
     @OptionGroup var options: RuntimeOptions
 

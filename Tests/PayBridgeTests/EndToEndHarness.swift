@@ -120,6 +120,7 @@ final class EndToEnd: Sendable {
             timeouts: timeouts, retryPolicy: fastRetries)
         var configuration = PayBridgeConfiguration(amqp: amqp, amanpay: amanpay, firstpay: firstpay)
         configuration.httpPort = 0
+        configuration.adminPort = 0
         configuration.maxAttempts = maxAttempts
         configuration.prefetch = prefetch
         configuration.shutdownTimeout = .seconds(20)
@@ -135,7 +136,7 @@ final class EndToEnd: Sendable {
             configuration: configuration ?? self.configuration(), role: role, logger: e2eLogger, signals: [])
         return try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
             group.addTask { try await runtime.run() }
-            let port = await runtime.httpPort()
+            let port = await runtime.httpPort()  // 0 for a worker: it has no callbacks listener
             sandbox.setCallbackURLs(amanpay: "http://127.0.0.1:\(port)/callbacks/amanpay",
                                     firstpay: "http://127.0.0.1:\(port)/callbacks/firstpay")
             do {

@@ -104,6 +104,7 @@ func deadLetters(_ world: EndToEnd, count: Int) async throws -> [AMQPDelivery] {
             configuration.publishTimeout = .seconds(2)
             try await world.withPayBridge(configuration, role: .callbacks) { runtime in
                 let port = await runtime.httpPort()
+                let adminPort = await runtime.adminPort()
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
                 defer { _ = http.shutdown() }
                 func post(_ body: String) async throws -> Int {
@@ -115,8 +116,8 @@ func deadLetters(_ world: EndToEnd, count: Int) async throws -> [AMQPDelivery] {
                     return Int(try await http.execute(request, timeout: .seconds(10)).status.code)
                 }
                 func ready() async throws -> Bool {
-                    let response = try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"),
-                                                          timeout: .seconds(5))
+                    let response = try await http.execute(
+                        HTTPClientRequest(url: "http://127.0.0.1:\(adminPort)/readyz"), timeout: .seconds(5))
                     return response.status == .ok
                 }
                 func callback(_ id: String) -> String {
@@ -275,14 +276,14 @@ func deadLetters(_ world: EndToEnd, count: Int) async throws -> [AMQPDelivery] {
             try await world.withPayBridge(configuration) { runtime in
                 let paymentId = "cfg-\(UUID().uuidString.prefix(8))"
                 let id = try await world.send(.amanpayPurchase, data: purchaseData(paymentId))
-                let port = await runtime.httpPort()
+                let adminPort = await runtime.adminPort()
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
                 defer { _ = http.shutdown() }
                 // Readiness turns red once the worker paused Amanpay; the command is not failed.
                 var ready = true
                 for _ in 0..<200 where ready {
-                    let response = try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"),
-                                                          timeout: .seconds(5))
+                    let response = try await http.execute(
+                        HTTPClientRequest(url: "http://127.0.0.1:\(adminPort)/readyz"), timeout: .seconds(5))
                     ready = response.status == .ok
                     if ready { try await Task.sleep(for: .milliseconds(50)) }  // polling an HTTP endpoint
                 }

@@ -41,7 +41,8 @@ func startWorkerProcess(_ world: EndToEnd, prefetch: Int) throws -> Process {
     process.executableURL = URL(fileURLWithPath: paybridgeExecutable)
     process.arguments = ["worker", "--log-level", "error"]
     process.environment = [
-        "PAYBRIDGE_AMQP_URL": world.amqpURL, "PAYBRIDGE_HTTP_PORT": "0", "PAYBRIDGE_PREFETCH": "\(prefetch)",
+        "PAYBRIDGE_AMQP_URL": world.amqpURL, "PAYBRIDGE_HTTP_PORT": "0", "PAYBRIDGE_ADMIN_PORT": "0",
+        "PAYBRIDGE_PREFETCH": "\(prefetch)",
         "AMANPAY_BASE_URL": world.sandbox.baseURL,
         "AMANPAY_MERCHANT_ID": "\(world.sandbox.configuration.amanpayMerchantId)", "AMANPAY_SECRET_KEY": "s3cr3t",
     ]

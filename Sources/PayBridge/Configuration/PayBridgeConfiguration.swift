@@ -16,8 +16,19 @@ public struct PayBridgeConfiguration: Sendable {
     public var concurrency: Int? = nil
     /// `PAYBRIDGE_HTTP_HOST`, default `127.0.0.1` (set `0.0.0.0` in a container).
     public var httpHost: String = "127.0.0.1"
-    /// `PAYBRIDGE_HTTP_PORT`, default 8080: callbacks, `/healthz`, `/readyz`, `/metrics`.
+    /// `PAYBRIDGE_HTTP_PORT`, default 8080: provider callbacks (`/callbacks/*`) only; not opened by the worker role.
     public var httpPort: Int = 8080
+    /// `PAYBRIDGE_ADMIN_HOST`, default `127.0.0.1`: the listener of `/healthz`, `/readyz`, `/metrics`.
+    public var adminHost: String = "127.0.0.1"
+    /// `PAYBRIDGE_ADMIN_PORT`, default 9090: `/healthz`, `/readyz`, `/metrics` (every role).
+    public var adminPort: Int = 9090
+    /// `PAYBRIDGE_HTTP_IDLE_TIMEOUT_SECONDS`, default 30: a connection is closed when a request has not arrived
+    /// completely this long after the connection started waiting for it (idle keep-alive, partial or trickled
+    /// requests). Both listeners.
+    public var httpIdleTimeout: Duration = .seconds(30)
+    /// `PAYBRIDGE_HTTP_MAX_CONNECTIONS`, default 512: connections open at once per listener; more are closed on
+    /// arrival.
+    public var httpMaxConnections: Int = 512
     /// `PAYBRIDGE_MAX_ATTEMPTS`: broker-side attempts before `retries_exhausted`, default 5.
     public var maxAttempts: Int = 5
     /// `PAYBRIDGE_PUBLISH_TIMEOUT_SECONDS`: longest wait for the broker's confirm of an event, default 10; past it
@@ -98,6 +109,18 @@ public struct PayBridgeConfiguration: Sendable {
         }
         if let port = try env.integer("PAYBRIDGE_HTTP_PORT", in: 0...65535) { configuration.httpPort = port }
         if let host = env.value("PAYBRIDGE_HTTP_HOST") { configuration.httpHost = host }
+        if let port = try env.integer("PAYBRIDGE_ADMIN_PORT", in: 0...65535) { configuration.adminPort = port }
+        if let host = env.value("PAYBRIDGE_ADMIN_HOST") { configuration.adminHost = host }
+        if let seconds = try env.integer("PAYBRIDGE_HTTP_IDLE_TIMEOUT_SECONDS", in: 1...3600) {
+            configuration.httpIdleTimeout = .seconds(seconds)
+        }
+        if let connections = try env.integer("PAYBRIDGE_HTTP_MAX_CONNECTIONS", in: 1...1_000_000) {
+            configuration.httpMaxConnections = connections
+        }
+        if configuration.adminPort != 0, configuration.adminPort == configuration.httpPort {
+            throw ConfigurationError(setting: "PAYBRIDGE_ADMIN_PORT",
+                                     problem: "must differ from PAYBRIDGE_HTTP_PORT (\(configuration.httpPort))")
+        }
         if let attempts = try env.integer("PAYBRIDGE_MAX_ATTEMPTS", in: 1...100) { configuration.maxAttempts = attempts }
         if let seconds = try env.integer("PAYBRIDGE_PUBLISH_TIMEOUT_SECONDS", in: 1...600) {
             configuration.publishTimeout = .seconds(seconds)

@@ -11,6 +11,9 @@ import Prometheus
 /// - `paybridge_outcome_publish_failures_total{reason}`: a command's outcome (event, retry, dead letter) refused by
 ///   the broker and retried (reasons: ``OutcomeRetry/reasons``)
 /// - `paybridge_unrouted_events`: messages waiting in `payments.unrouted` (events no queue was bound for)
+/// - `paybridge_http_rejected_connections_total{listener}`: closed on arrival, the listener at its connection cap
+/// - `paybridge_http_request_read_timeouts_total{listener}`: closed, a request not received within the timeout
+///   (listener = callbacks | admin)
 public final class PayBridgeMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
 
@@ -66,6 +69,17 @@ public final class PayBridgeMetrics: Sendable {
 
     /// The gauge ``UnroutedEventsMonitor`` sets.
     var unroutedEvents: Gauge { registry.makeGauge(descriptor: Self.unroutedEvents) }
+
+    static var httpRejectedConnections: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "http_rejected_connections", unitName: "total",
+            helpText: "Connections closed on arrival because the listener had PAYBRIDGE_HTTP_MAX_CONNECTIONS open.")
+    }
+    static var httpRequestReadTimeouts: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "http_request_read_timeouts", unitName: "total",
+            helpText: "Connections closed because a request was not received within PAYBRIDGE_HTTP_IDLE_TIMEOUT_SECONDS.")
+    }
 
     func command(provider: String, outcome: String) {
         registry.makeCounter(descriptor: Self.commands, labels: [("provider", provider), ("outcome", outcome)])

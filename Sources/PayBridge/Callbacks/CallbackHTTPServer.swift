@@ -1,0 +1,74 @@
+import Hummingbird
+import Logging
+import NIOCore
+import PayBridgeContract
+import ServiceLifecycle
+
+/// The public listener as a `Service`: `POST /callbacks/{amanpay,firstpay}` and nothing else (404 elsewhere, health
+/// and metrics included: they are on ``AdminHTTPServer``'s port).
+final class CallbackHTTPServer: Service, Sendable {
+    /// Callback bodies larger than this are refused with 413.
+    static let maximumCallbackBytes = 64 * 1024
+
+    let listener: HTTPListener
+    let callbacks: CallbackHandler
+
+    init(host: String, port: Int, limits: HTTPListenerLimits, callbacks: CallbackHandler, metrics: PayBridgeMetrics,
+         logger: Logger) {
+        var limits = limits
+        limits.maximumRequestBodyBytes = Self.maximumCallbackBytes
+        listener = HTTPListener(name: "callbacks", host: host, port: port, limits: limits, metrics: metrics,
+                                logger: logger)
+        self.callbacks = callbacks
+    }
+
+    /// The bound port once the server runs (useful with port 0); 0 when it stopped without listening.
+    func boundPort() async -> Int {
+        await listener.boundPort()
+    }
+
+    func run() async throws {
+        try await listener.run(router: router())
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        for provider in Provider.allCases {
+            router.post("/callbacks/\(provider.rawValue)") { [callbacks] request, _ -> Response in
+                var request = request
+                let buffer: ByteBuffer
+                do {
+                    buffer = try await request.collectBody(upTo: Self.maximumCallbackBytes)
+                } catch is NIOTooManyBytesError {
+                    // A body without Content-Length that grew past the limit (a declared one never gets here).
+                    return JSONResponseBody.response(
+                        status: .contentTooLarge,
+                        JSONResponseBody.ErrorBody(error: "request body over \(Self.maximumCallbackBytes) bytes"))
+                }
+                let answer = await callbacks.handle(
+                    provider: provider, body: Array(buffer.readableBytesView),
+                    authorization: request.headers[.authorization])
+                return Self.response(answer)
+            }
+        }
+        return router
+    }
+
+    /// What a provider reads back: `{"eventId":…}`, `{"ignored":…}` or `{"error":…}`.
+    struct AnswerBody: Encodable {
+        var eventId: String?
+        var ignored: String?
+        var error: String?
+    }
+
+    static func response(_ answer: CallbackHandler.Answer) -> Response {
+        switch answer {
+        case .published(let id): JSONResponseBody.response(status: .ok, AnswerBody(eventId: id))
+        case .ignored(let reason): JSONResponseBody.response(status: .ok, AnswerBody(ignored: reason))
+        case .unauthorized(let reason): JSONResponseBody.response(status: .unauthorized, AnswerBody(error: reason))
+        case .badRequest(let reason): JSONResponseBody.response(status: .badRequest, AnswerBody(error: reason))
+        case .unavailable(let reason):
+            JSONResponseBody.response(status: .serviceUnavailable, AnswerBody(error: reason))
+        }
+    }
+}

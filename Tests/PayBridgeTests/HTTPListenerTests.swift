@@ -1,0 +1,318 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+@testable import PayBridge
+import PayBridgeContract
+import Testing
+
+/// The two HTTP listeners (callbacks, admin) and their limits, against a real runtime over real TCP sockets.
+@Suite(.timeLimit(.minutes(3))) struct HTTPListenerTests {
+    /// Runs a PayBridge with the given listener limits in a fresh end-to-end world.
+    func withListeners(
+        role: PayBridgeRuntime.Role = .callbacks, idleTimeout: Duration = .seconds(30), maxConnections: Int = 512,
+        _ body: @escaping @Sendable (PayBridgeRuntime, _ callbacksPort: Int) async throws -> Void
+    ) async throws {
+        try await EndToEnd.run { world in
+            var configuration = try world.configuration()
+            configuration.httpIdleTimeout = idleTimeout
+            configuration.httpMaxConnections = maxConnections
+            try await world.withPayBridge(configuration, role: role) { runtime in
+                try await body(runtime, await runtime.httpPort())
+            }
+        }
+    }
+
+    static let callbackHead = "POST /callbacks/amanpay HTTP/1.1\r\nHost: paybridge\r\nContent-Type: application/json\r\n"
+
+    // MARK: body limit
+
+    @Test func declaredOversizedBodyIsRefusedFromTheHeadersAndTheConnectionEnds() async throws {
+        try await withListeners { _, port in
+            let connection = try await RawHTTPConnection.connect(port: port)
+            // 100 MB announced, not one byte of it sent: the answer can only come from the headers.
+            try await connection.send(Self.callbackHead + "Content-Length: \(100 * 1024 * 1024)\r\n\r\n")
+            let response = try await connection.nextResponse(timeout: .seconds(5))
+            #expect(response.status == 413)
+            #expect(response.headers["connection"] == "close")
+            let error = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: String]
+            #expect(error?["error"] == "request body over 65536 bytes")
+            // The server ends the connection (its side shut after the answer) instead of waiting for the body.
+            _ = try await connection.untilClosed(timeout: .seconds(5))
+        }
+    }
+
+    @Test func chunkedBodyGrowingPastTheLimitIs413AndTheConnectionEnds() async throws {
+        try await withListeners { _, port in
+            let connection = try await RawHTTPConnection.connect(port: port)
+            let chunk = String(repeating: "x", count: CallbackHTTPServer.maximumCallbackBytes + 1)
+            // One chunk over the limit and no last chunk: the body would go on.
+            try await connection.send(Self.callbackHead + "Transfer-Encoding: chunked\r\n\r\n"
+                + String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n")
+            let response = try await connection.nextResponse(timeout: .seconds(5))
+            #expect(response.status == 413)
+            #expect(response.headers["connection"] == "close")
+            #expect(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) is [String: String])
+            // Not drained for as long as the client cares to send: the connection ends.
+            _ = try await connection.untilClosed(timeout: .seconds(5))
+        }
+    }
+
+    // MARK: request read deadline
+
+    @Test func idleAndPartialRequestsAreClosedAtTheTimeout() async throws {
+        let timeout = Duration.milliseconds(1500)
+        try await withListeners(idleTimeout: timeout) { runtime, port in
+            let partials = [
+                "",  // connected, silent
+                "POST /callbacks/ama",  // part of a request line
+                Self.callbackHead + "Content-Le",  // part of the headers
+                Self.callbackHead + "Content-Length: 50\r\n\r\n{\"transactionId\":",  // part of the body
+            ]
+            try await withThrowingTaskGroup(of: Duration.self) { group in
+                for partial in partials {
+                    group.addTask {
+                        let connection = try await RawHTTPConnection.connect(port: port)
+                        let started = ContinuousClock.now
+                        if !partial.isEmpty { try await connection.send(partial) }
+                        let received = try await connection.untilClosed(timeout: .seconds(10))
+                        #expect(received.isEmpty, "closed without an answer")
+                        return ContinuousClock.now - started
+                    }
+                }
+                for try await elapsed in group {
+                    #expect(elapsed >= timeout - .milliseconds(200), "not before the timeout")
+                    #expect(elapsed < timeout + .seconds(2), "closed at the timeout")
+                }
+            }
+            #expect(runtime.metrics.exposition()
+                .contains("paybridge_http_request_read_timeouts_total{listener=\"callbacks\"} 4"))
+        }
+    }
+
+    @Test func trickledBodyIsClosedAtTheDeadlineAlthoughEveryByteArrivesInTime() async throws {
+        let timeout = Duration.milliseconds(1500)
+        try await withListeners(idleTimeout: timeout) { _, port in
+            let connection = try await RawHTTPConnection.connect(port: port)
+            let started = ContinuousClock.now
+            try await connection.send(Self.callbackHead + "Content-Length: 1000\r\n\r\n")
+            // Slowloris: one byte every 200 ms, always well inside the timeout, never finishing the body.
+            let trickle = Task { () -> Int in
+                var sent = 0
+                // The client's pace (not a wait for the server); stops when cancelled or the connection is gone.
+                while sent < 1000, (try? await Task.sleep(for: .milliseconds(200))) != nil,
+                      (try? await connection.send("x")) != nil {
+                    sent += 1
+                }
+                return sent
+            }
+            defer { trickle.cancel() }
+            _ = try await connection.untilClosed(timeout: .seconds(8))
+            let elapsed = ContinuousClock.now - started
+            #expect(elapsed < timeout + .seconds(2), "the whole request is bounded, not each gap between bytes")
+            trickle.cancel()
+            let sent = await trickle.value
+            #expect(sent >= 3, "the connection was closed while the client was still trickling")
+        }
+    }
+
+    // MARK: connection cap
+
+    @Test func connectionsOverTheCapAreClosedOnArrivalAndTheOthersKeepWorking() async throws {
+        try await withListeners(maxConnections: 3) { runtime, port in
+            let request = "GET /callbacks/unknown HTTP/1.1\r\nHost: paybridge\r\n\r\n"
+            var admitted: [RawHTTPConnection] = []
+            for _ in 0..<3 {
+                let connection = try await RawHTTPConnection.connect(port: port)
+                try await connection.send(request)
+                #expect(try await connection.nextResponse().status == 404)  // served: it holds a place
+                admitted.append(connection)
+            }
+            let overCap = try await RawHTTPConnection.connect(port: port)
+            #expect(try await overCap.untilClosed(timeout: .seconds(5)).isEmpty, "closed on arrival, no answer")
+            for connection in admitted {
+                try await connection.send(request)
+                #expect(try await connection.nextResponse().status == 404, "the admitted ones keep working")
+            }
+            #expect(runtime.metrics.exposition()
+                .contains("paybridge_http_rejected_connections_total{listener=\"callbacks\"} 1"))
+
+            // A closed connection frees its place.
+            await admitted.removeFirst().close()
+            var servedAfterClose = false
+            for _ in 0..<100 where !servedAfterClose {
+                let connection = try await RawHTTPConnection.connect(port: port)
+                try? await connection.send(request)
+                servedAfterClose = (try? await connection.nextResponse(timeout: .seconds(5)))?.status == 404
+                await connection.close()
+                // Polling: the server gives the place back when it has processed the close.
+                if !servedAfterClose { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(servedAfterClose)
+            for connection in admitted { await connection.close() }
+        }
+    }
+
+    // MARK: stalled connections
+
+    @Test func hundredsOfStalledConnectionsNeitherDelayCallbacksNorStayOpen() async throws {
+        let timeout = Duration.seconds(3)
+        try await withListeners(idleTimeout: timeout) { runtime, port in
+            let stallers = [
+                "POST /callbacks/amanpay HT",
+                Self.callbackHead + "Authorization: ",
+                Self.callbackHead + "Content-Length: 200\r\n\r\n{\"transactionId\":\"1",
+            ]
+            var stalled: [RawHTTPConnection] = []
+            let openedAt = ContinuousClock.now
+            for index in 0..<300 {
+                let connection = try await RawHTTPConnection.connect(port: port)
+                try await connection.send(stallers[index % stallers.count])
+                stalled.append(connection)
+            }
+            let listener = try #require(runtime.callbackServer?.listener)
+            // Polling the listener's own count until it has accepted all 300 (accepting is asynchronous).
+            while listener.openConnections < 300, ContinuousClock.now - openedAt < timeout {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(listener.openConnections >= 300, "all stalled connections are open at the server")
+
+            let body = #"{"transactionId":"stall-1","paymentID":"p-stall-1","status":"SUCCESS","amount":10.00,"currency":"BDT","paymentType":"purchase"}"#
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            defer { _ = http.shutdown() }
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/callbacks/amanpay")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Authorization", value: AmanpayTestSigning.sign(body))
+            request.body = .bytes(ByteBuffer(string: body))
+            let posted = ContinuousClock.now
+            let response = try await http.execute(request, timeout: .seconds(10))
+            let answerBytes = try await response.body.collect(upTo: 4096)
+            #expect(response.status == .ok)
+            #expect(ContinuousClock.now - posted < .seconds(1), "answered promptly")
+            #expect(listener.openConnections >= 300, "answered while all 300 were still stalled")
+            let answer = try JSONSerialization.jsonObject(with: Data(answerBytes.readableBytesView)) as? [String: String]
+            #expect(answer?["eventId"]?.isEmpty == false)
+
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for connection in stalled {
+                    group.addTask { _ = try await connection.untilClosed(timeout: timeout + .seconds(8)) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(ContinuousClock.now - openedAt < timeout + .seconds(5), "all closed at about the timeout")
+            #expect(ContinuousClock.now - openedAt >= timeout - .milliseconds(200))
+        }
+    }
+
+    // MARK: the two listeners
+
+    @Test func healthReadinessAndMetricsAreOnTheAdminPortAndNotOnTheCallbacksPort() async throws {
+        try await withListeners(role: .all) { runtime, port in
+            let adminPort = await runtime.adminPort()
+            #expect(adminPort > 0 && port > 0 && adminPort != port)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            defer { _ = http.shutdown() }
+            func get(_ port: Int, _ path: String, post: Bool = false) async throws -> (status: Int, body: String) {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+                request.method = post ? .POST : .GET
+                let response = try await http.execute(request, timeout: .seconds(10))
+                let body = try await response.body.collect(upTo: 1024 * 1024)
+                return (Int(response.status.code), String(buffer: body))
+            }
+            let health = try await get(adminPort, "/healthz")
+            #expect(health.status == 200 && health.body == "ok\n")
+            let readiness = try await get(adminPort, "/readyz")
+            #expect(readiness.status == 200 && readiness.body == "ready\n")
+            let metrics = try await get(adminPort, "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.body.contains("# TYPE paybridge_"))
+            for path in ["/healthz", "/readyz", "/metrics", "/", "/callbacks/unknown"] {
+                #expect(try await get(port, path).status == 404, "\(path) on the callbacks port")
+            }
+            #expect(try await get(port, "/callbacks/unknown", post: true).status == 404)
+            #expect(try await get(adminPort, "/callbacks/amanpay", post: true).status == 404,
+                    "no callbacks on the admin port")
+        }
+    }
+
+    @Test func workerRoleOpensTheAdminListenerOnly() async throws {
+        try await withListeners(role: .worker) { runtime, port in
+            #expect(port == 0)
+            #expect(runtime.callbackServer == nil)
+            let adminPort = await runtime.adminPort()
+            let connection = try await RawHTTPConnection.connect(port: adminPort)
+            try await connection.send("GET /healthz HTTP/1.1\r\nHost: paybridge\r\n\r\n")
+            let response = try await connection.nextResponse()
+            #expect(response.status == 200 && response.body == "ok\n")
+            await connection.close()
+        }
+    }
+
+    // MARK: response bodies
+
+    @Test(arguments: [
+        CallbackHandler.Answer.badRequest(#"he said "no" \ then"# + "\nleft\t\u{1}"),
+        .unauthorized(#"\"#), .unavailable("\"}, \"injected\": true, {\""), .ignored("line\r\nbreak"),
+    ])
+    func callbackAnswersAreValidJSONWhateverTheReasonContains(_ answer: CallbackHandler.Answer) async throws {
+        let reason: String
+        switch answer {
+        case .badRequest(let text), .unauthorized(let text), .unavailable(let text), .ignored(let text): reason = text
+        case .published(let id): reason = id
+        }
+        // A real listener answering the way the callbacks route does, read over a socket.
+        let listener = HTTPListener(
+            name: "test", host: "127.0.0.1", port: 0,
+            limits: .init(maximumConnections: 8, requestReadTimeout: .seconds(10), maximumRequestBodyBytes: 0),
+            metrics: PayBridgeMetrics(), logger: e2eLogger)
+        let server = Task {
+            let router = Router()
+            router.get("/answer") { _, _ in CallbackHTTPServer.response(answer) }
+            try await listener.run(router: router)
+        }
+        defer { server.cancel() }
+        let connection = try await RawHTTPConnection.connect(port: await listener.boundPort())
+        try await connection.send("GET /answer HTTP/1.1\r\nHost: paybridge\r\n\r\n")
+        let response = try await connection.nextResponse()
+        await connection.close()
+        #expect(response.headers["content-type"] == "application/json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
+        #expect(object.count == 1, "one field, nothing injected: \(response.body)")
+        let key = if case .ignored = answer { "ignored" } else { "error" }
+        #expect(object[key] as? String == reason)
+        // The project's own strict parser agrees.
+        #expect(try PayBridgeContract.JSONValue.parse(Array(response.body.utf8))[key]?.stringValue == reason)
+    }
+
+    // MARK: configuration
+
+    @Test func listenerSettingsAreReadFromTheEnvironmentAndRangeChecked() throws {
+        let provider = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s"]
+        let defaults = try PayBridgeConfiguration.fromEnvironment(provider)
+        #expect(defaults.httpHost == "127.0.0.1" && defaults.httpPort == 8080)
+        #expect(defaults.adminHost == "127.0.0.1" && defaults.adminPort == 9090)
+        #expect(defaults.httpIdleTimeout == .seconds(30))
+        #expect(defaults.httpMaxConnections == 512)
+
+        let set = try PayBridgeConfiguration.fromEnvironment(provider.merging([
+            "PAYBRIDGE_ADMIN_HOST": "0.0.0.0", "PAYBRIDGE_ADMIN_PORT": "9100",
+            "PAYBRIDGE_HTTP_IDLE_TIMEOUT_SECONDS": "5", "PAYBRIDGE_HTTP_MAX_CONNECTIONS": "64",
+        ]) { $1 })
+        #expect(set.adminHost == "0.0.0.0" && set.adminPort == 9100)
+        #expect(set.httpIdleTimeout == .seconds(5) && set.httpMaxConnections == 64)
+
+        for (name, value) in [
+            ("PAYBRIDGE_ADMIN_PORT", "65536"), ("PAYBRIDGE_ADMIN_PORT", "8080"),
+            ("PAYBRIDGE_HTTP_IDLE_TIMEOUT_SECONDS", "0"), ("PAYBRIDGE_HTTP_IDLE_TIMEOUT_SECONDS", "1.5"),
+            ("PAYBRIDGE_HTTP_MAX_CONNECTIONS", "0"), ("PAYBRIDGE_HTTP_MAX_CONNECTIONS", "many"),
+        ] {
+            do {
+                _ = try PayBridgeConfiguration.fromEnvironment(provider.merging([name: value]) { $1 })
+                Issue.record("\(name)=\(value) was accepted")
+            } catch {
+                #expect(error.setting == name, "\(name)=\(value): \(error)")
+            }
+        }
+    }
+}
