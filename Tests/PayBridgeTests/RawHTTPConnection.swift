@@ -16,17 +16,16 @@ final class RawHTTPConnection: Sendable {
     }
 
     static func connect(port: Int, host: String = "127.0.0.1") async throws -> RawHTTPConnection {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
+        // The collector is handed back by the initializer: a server at its connection cap may close the connection
+        // before a later lookup in the pipeline could find it.
+        let (channel, collector) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector())
+                    let collector = ResponseCollector()
+                    try channel.pipeline.syncOperations.addHandler(collector)
+                    return (channel, NIOLoopBound(collector, eventLoop: channel.eventLoop))
                 }
             }
-            .connect(host: host, port: port).get()
-        let collector = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ResponseCollector.self),
-                         eventLoop: channel.eventLoop)
-        }.get()
         return RawHTTPConnection(channel: channel, collector: collector)
     }
 
