@@ -35,8 +35,11 @@ struct OutcomePublisher: Sendable {
         // A command whose PayBridge headers are unusable goes back with attempt 1 under its delivery's key, and one
         // whose metadata could not be decoded exactly goes back without it (see `forwarded`): judged on what can be
         // re-sent, like any other command.
+        // The copy is not marked redelivered; a redelivered command (its create may have reached the provider) goes
+        // back as attempt 2 or later, so it still goes status-first.
         let headers = CommandHeaders(properties: delivery.properties, deliveryRoutingKey: delivery.routingKey)
-        let properties = Self.forwarded(delivery, attempt: headers.attempt, originalRoutingKey: headers.routingKey)
+        let attempt = delivery.redelivered ? max(headers.attempt, 2) : headers.attempt
+        let properties = Self.forwarded(delivery, attempt: attempt, originalRoutingKey: headers.routingKey)
         try await connection.publish(delivery.body, exchange: "", routingKey: queue, mandatory: true,
                                      properties: properties, confirmTimeout: confirmTimeout)
     }
