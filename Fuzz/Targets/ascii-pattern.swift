@@ -25,6 +25,8 @@ let contractPatterns: [(ASCIIPattern, NSRegularExpression)] = {
     return found.sorted().map { (ASCIIPattern($0)!, try! NSRegularExpression(pattern: $0)) }
 }()
 
+let randomPatternOracle = ProcessInfo.processInfo.environment["FUZZ_ICU_ORACLE"] != "0"
+
 func icuMatches(_ regex: NSRegularExpression, _ text: String) -> Bool {
     regex.firstMatch(in: text, range: NSRange(text.startIndex..<text.endIndex, in: text)) != nil
 }
@@ -61,11 +63,16 @@ public func fuzzASCIIPattern(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     // A pattern ICU refuses makes the validator refuse its schema at start-up (both are compiled), so it never
     // matches a command: no oracle. (ICU's class syntax differs from ECMA-262's in many corners — `[+-[]`, `[(--]`,
     // `[\w-x]`, `[-&-Y]` — the first three are now left to ICU by ASCIIPattern; see the corpus's finding-* inputs.)
-    guard let regex = try? NSRegularExpression(pattern: patternText) else { return 0 }
+    // ICU is an oracle with quirks of its own (class syntax, giving up on empty repetitions): `make fuzz` compares
+    // random patterns with it, `make fuzz-ci` (FUZZ_ICU_ORACLE=0) only the contract's patterns, so that CI fails on
+    // PayBridge's bugs, not on a new ICU quirk.
+    guard randomPatternOracle, let regex = try? NSRegularExpression(pattern: patternText) else { return 0 }
     // ICU gives up (no match) when a counted repetition holds something that can match empty, e.g.
     // `((((()*){90})b)?)` on "" or `(b||){88}b` on "a}b\0ab" (ECMA-262: a match): no oracle for a pattern with a
     // counted quantifier and a part that can match empty. The contract's own patterns are still compared (above).
     guard !mayRepeatEmptyMatches(patternText) else { return 0 }
+    // ICU reads `&` in a class as set syntax (`[\x1Cw-x&-w?-]` matches differently): no oracle there either.
+    guard !patternText.contains("&") else { return 0 }
     fuzzCheck(
         fast == icuMatches(regex, subject),
         "\(patternText.debugDescription) on \(subject.debugDescription): ASCIIPattern \(fast), ICU \(!fast)")
