@@ -2,6 +2,9 @@ import Foundation
 
 /// AMQP basic properties of a message. `nil` means "not set" (the flag is not sent).
 public struct AMQPProperties: Sendable, Hashable {
+    /// The most an AMQP short string carries (table keys, most properties, exchange names, routing keys).
+    public static let maximumShortStringBytes = 255
+
     public var contentType: String?
     public var contentEncoding: String?
     public var headers: AMQPTable?

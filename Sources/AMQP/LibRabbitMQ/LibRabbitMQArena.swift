@@ -32,9 +32,10 @@ final class LibRabbitMQArena {
     /// A short string's bytes; records (and clips) one over 255 bytes.
     func shortString(_ string: String, what: @autoclosure () -> String) -> amqp_bytes_t {
         var utf8 = Array(string.utf8)
-        if utf8.count > 255 {
-            if oversizedShortString == nil { oversizedShortString = "\(what()) is \(utf8.count) bytes; AMQP allows 255" }
-            utf8.removeLast(utf8.count - 255)
+        let limit = AMQPProperties.maximumShortStringBytes
+        if utf8.count > limit {
+            if oversizedShortString == nil { oversizedShortString = "\(what()) is \(utf8.count) bytes; AMQP allows \(limit)" }
+            utf8.removeLast(utf8.count - limit)
         }
         return bytes(utf8)
     }

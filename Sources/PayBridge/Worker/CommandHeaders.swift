@@ -20,7 +20,7 @@ struct CommandHeaders: Equatable, Sendable {
     }
 
     static let maximumAttempt = Int(Int32.max)
-    static let maximumRoutingKeyBytes = 255
+    static let maximumRoutingKeyBytes = AMQPProperties.maximumShortStringBytes
 
     /// 1 for a first delivery; the broker-side attempt for retries.
     var attempt: Int

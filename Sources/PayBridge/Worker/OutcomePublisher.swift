@@ -21,7 +21,9 @@ struct OutcomePublisher: Sendable {
             contentType: p.contentType, persistent: p.deliveryMode == 2,
             // The command id as sent (a rejected command's id is unvalidated): AMQP's correlation_id holds 255 bytes.
             // A longer one is left out rather than refused; the event's data carries it in full.
-            correlationId: p.correlationId.flatMap { $0.utf8.count <= 255 ? $0 : nil },
+            correlationId: p.correlationId.flatMap {
+                $0.utf8.count <= AMQPProperties.maximumShortStringBytes ? $0 : nil
+            },
             messageId: p.messageId, timestamp: UInt64(clamping: p.timestamp), type: p.type, appId: p.appId)
         try await connection.publish(message.body, exchange: message.exchange, routingKey: message.routingKey,
                                      mandatory: true, properties: properties, confirmTimeout: confirmTimeout)
@@ -33,10 +35,9 @@ struct OutcomePublisher: Sendable {
     /// toward the queue's delivery limit. The caller acks the original afterwards.
     func putBack(_ delivery: AMQPDelivery, queue: String) async throws {
         // A command whose PayBridge headers are unusable goes back with attempt 1 under its delivery's key, and one
-        // whose metadata could not be decoded exactly goes back without it (see `forwarded`): judged on what can be
-        // re-sent, like any other command.
-        // The copy is not marked redelivered; a redelivered command (its create may have reached the provider) goes
-        // back as attempt 2 or later, so it still goes status-first.
+        // whose metadata could not be decoded exactly goes back without it (see `forwarded`). The copy is not marked
+        // redelivered, so a redelivered command (its create may have reached the provider) goes back as attempt 2 or
+        // later and still goes status-first.
         let headers = CommandHeaders(properties: delivery.properties, deliveryRoutingKey: delivery.routingKey)
         let attempt = delivery.redelivered ? max(headers.attempt, 2) : headers.attempt
         let properties = Self.forwarded(delivery, attempt: attempt, originalRoutingKey: headers.routingKey)
