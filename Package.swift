@@ -148,6 +148,8 @@ let package = Package(
 
         // --- Tests. Integration tests need the broker that `make test` starts; they never skip.
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "BrokerTestKit"]),
+        // Broker-free: the connection's state machines, confirm ledger and consumer bookkeeping as plain values.
+        .testTarget(name: "AMQPUnitTests", dependencies: ["AMQP"]),
         .testTarget(
             name: "ProviderTests",
             dependencies: [

@@ -13,21 +13,21 @@ import Logging
 /// Publishes not yet confirmed when the connection drops fail with a retryable ``AMQPError`` (they are **not**
 /// re-sent automatically: the caller decides, which keeps "publish, then ack the input" correct).
 public final class AMQPConnection: Sendable {
-    let loop: AMQPIOLoop
+    let mailbox: AMQPMailbox
 
     /// Connection-level events: disconnects, reconnects, flow control, broker-cancelled consumers.
-    public var events: AsyncStream<AMQPConnectionEvent> { loop.events }
+    public var events: AsyncStream<AMQPConnectionEvent> { mailbox.events }
 
     /// The configuration this connection was opened with.
-    public var configuration: AMQPConfiguration { loop.configuration }
+    public var configuration: AMQPConfiguration { mailbox.configuration }
 
-    private init(loop: AMQPIOLoop) {
-        self.loop = loop
+    private init(mailbox: AMQPMailbox) {
+        self.mailbox = mailbox
     }
 
     deinit {
-        // Dropped without close(): close in the background (the I/O thread keeps `loop` alive until it is done).
-        loop.enqueue(.close(nil))
+        // Dropped without close(): close in the background (the I/O thread keeps the mailbox alive until done).
+        mailbox.enqueue(.close(nil))
     }
 
     /// Opens a connection. The first attempt is not retried, so a wrong password or an unreachable broker fails
@@ -38,9 +38,10 @@ public final class AMQPConnection: Sendable {
     /// - Throws: ``AMQPError``.
     public static func connect(_ configuration: AMQPConfiguration,
                                logger: Logger = Logger(label: "paybridge.amqp")) async throws -> AMQPConnection {
-        let loop = AMQPIOLoop(configuration: configuration, logger: logger)
+        let mailbox = AMQPMailbox(configuration: configuration, logger: logger)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let thread = Thread { loop.start(continuation) }
+            // The I/O thread's state is created on the thread itself and never leaves it.
+            let thread = Thread { AMQPIOThread(mailbox: mailbox).start(continuation) }
             thread.name = "paybridge.amqp.io \(configuration.connectionName)"
             // librabbitmq decodes header tables recursively in C, with no depth limit of its own. A frame is at
             // most frame_max (131,072 bytes by default), and each nesting level costs at least 6 bytes of it, so
@@ -49,7 +50,7 @@ public final class AMQPConnection: Sendable {
             thread.stackSize = 8 << 20
             thread.start()
         }
-        return AMQPConnection(loop: loop)
+        return AMQPConnection(mailbox: mailbox)
     }
 
     /// Opens a connection from an `amqp://` / `amqps://` URL.
@@ -101,9 +102,9 @@ public final class AMQPConnection: Sendable {
         try await topology(.purgeQueue(name))!.messageCount
     }
 
-    private func topology(_ operation: AMQPIOLoop.TopologyOperation) async throws -> AMQPQueueState? {
+    private func topology(_ operation: TopologyOperation) async throws -> AMQPQueueState? {
         try await withCheckedThrowingContinuation { continuation in
-            loop.enqueue(.topology(operation, continuation))
+            mailbox.enqueue(.topology(operation, continuation))
         }
     }
 
@@ -125,9 +126,9 @@ public final class AMQPConnection: Sendable {
                         properties: AMQPProperties = AMQPProperties(), confirmTimeout: Duration? = nil) async throws {
         let deadline = confirmTimeout.map { ContinuousClock.now + $0 }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            loop.enqueue(.publish(.init(exchange: exchange, routingKey: routingKey, mandatory: mandatory,
-                                        properties: properties, body: body, completion: .single(continuation),
-                                        deadline: deadline)))
+            mailbox.enqueue(.publish(.init(exchange: exchange, routingKey: routingKey, mandatory: mandatory,
+                                           properties: properties, body: body, deadline: deadline,
+                                           continuation: continuation)))
         }
     }
 
@@ -144,7 +145,7 @@ public final class AMQPConnection: Sendable {
     public func publish(batch: [AMQPMessage], confirmTimeout: Duration? = nil) async -> [Result<Void, AMQPError>] {
         let deadline = confirmTimeout.map { ContinuousClock.now + $0 }
         return await withCheckedContinuation { continuation in
-            loop.enqueue(.publishBatch(batch, deadline: deadline, continuation))
+            mailbox.enqueue(.publishBatch(batch, deadline: deadline, continuation))
         }
     }
 
@@ -169,16 +170,16 @@ public final class AMQPConnection: Sendable {
                         arguments: AMQPTable = [:]) async throws -> AMQPConsumer {
         let tag = consumerTag ?? "paybridge-\(UUID().uuidString.lowercased())"
         let (stream, continuation) = AsyncThrowingStream<[AMQPDelivery], any Error>.makeStream()
-        let loop = self.loop
+        let mailbox = self.mailbox
         continuation.onTermination = { termination in
-            if case .cancelled = termination { loop.enqueue(.cancel(tag, nil)) }
+            if case .cancelled = termination { mailbox.enqueue(.cancel(tag, nil)) }
         }
-        let record = AMQPIOLoop.ConsumerRecord(tag: tag, queue: queue, prefetch: prefetch, arguments: arguments,
-                                               continuation: continuation)
+        let subscription = ConsumerRegistry<AMQPCommand.DeliverySink, AMQPDelivery>.Subscription(
+            tag: tag, queue: queue, prefetch: prefetch, arguments: arguments)
         try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
-            loop.enqueue(.consume(record, started))
+            mailbox.enqueue(.consume(subscription, continuation, started))
         }
-        return AMQPConsumer(consumerTag: tag, queue: queue, stream: stream, loop: loop)
+        return AMQPConsumer(consumerTag: tag, queue: queue, stream: stream, mailbox: mailbox)
     }
 
     // MARK: Closing
@@ -188,7 +189,7 @@ public final class AMQPConnection: Sendable {
     /// first. To drain work, cancel consumers and finish/ack in-flight deliveries before calling this.
     public func close() async {
         await withCheckedContinuation { continuation in
-            loop.enqueue(.close(continuation))
+            mailbox.enqueue(.close(continuation))
         }
     }
 }

@@ -14,18 +14,18 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
     /// The queue consumed from.
     public let queue: String
     let stream: AsyncThrowingStream<[AMQPDelivery], any Error>
-    let loop: AMQPIOLoop
+    let mailbox: AMQPMailbox
 
     /// Stops deliveries (`basic.cancel`). Deliveries already received stay readable and can still be settled.
     public func cancel() async {
-        await loop.cancelConsumer(tag: consumerTag)
+        await mailbox.cancelConsumer(tag: consumerTag)
     }
 
     /// Deliveries arrive from the I/O thread in bursts (all those read in one pass over the socket); the
     /// iterator hands them out one by one without suspending while a burst lasts.
     /// Asks for ``cancel()`` without waiting: for synchronous contexts such as a graceful-shutdown handler.
     public func requestCancellation() {
-        loop.enqueue(.cancel(consumerTag, nil))
+        mailbox.enqueue(.cancel(consumerTag, nil))
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {

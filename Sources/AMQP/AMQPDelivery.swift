@@ -18,10 +18,10 @@ public struct AMQPDelivery: Sendable {
 
     /// Which incarnation of the consuming channel delivered it: settlements from an older one are never sent.
     let epoch: UInt64
-    let loop: AMQPIOLoop
+    let mailbox: AMQPMailbox
 
     init(body: [UInt8], properties: AMQPProperties, deliveryTag: UInt64, redelivered: Bool, exchange: String,
-         routingKey: String, consumerTag: String, epoch: UInt64, loop: AMQPIOLoop) {
+         routingKey: String, consumerTag: String, epoch: UInt64, mailbox: AMQPMailbox) {
         self.body = body
         self.properties = properties
         self.deliveryTag = deliveryTag
@@ -30,7 +30,7 @@ public struct AMQPDelivery: Sendable {
         self.routingKey = routingKey
         self.consumerTag = consumerTag
         self.epoch = epoch
-        self.loop = loop
+        self.mailbox = mailbox
     }
 
     /// Acknowledges the message: the broker forgets it. The ack is queued for the I/O thread, which sends it
@@ -38,18 +38,18 @@ public struct AMQPDelivery: Sendable {
     /// - Throws: ``AMQPError`` `.staleDelivery` when the connection that delivered it has been replaced (the
     ///   broker will redeliver it), `.alreadyClosed` after `close()`.
     public func ack() async throws {
-        try loop.settle(self, .ack)
+        try mailbox.settle(self, .ack)
     }
 
     /// Negatively acknowledges the message; with `requeue: false` it is dead-lettered (if the queue has a DLX) or
     /// dropped.
     public func nack(requeue: Bool) async throws {
-        try loop.settle(self, .nack(requeue: requeue))
+        try mailbox.settle(self, .nack(requeue: requeue))
     }
 
     /// Rejects the message; with `requeue: false` it is dead-lettered (if the queue has a DLX) or dropped.
     public func reject(requeue: Bool) async throws {
-        try loop.settle(self, .reject(requeue: requeue))
+        try mailbox.settle(self, .reject(requeue: requeue))
     }
 
     /// The body as UTF-8 text.

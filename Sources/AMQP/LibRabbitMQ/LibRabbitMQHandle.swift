@@ -4,7 +4,7 @@ import Foundation
 
 /// Owns exactly one `amqp_connection_state_t`.
 ///
-/// Thread confinement: created, used and closed only on its connection's I/O thread (``AMQPIOLoop``); it is
+/// Thread confinement: created, used and closed only on its connection's I/O thread (``AMQPIOThread``); it is
 /// never shared, so it is deliberately not `Sendable`. `close()` is the one place the C state is destroyed; the
 /// pointer is `nil` afterwards.
 final class LibRabbitMQHandle {

@@ -1,0 +1,161 @@
+import CRabbitMQ
+import Foundation
+import Logging
+
+/// The one thread that owns a connection's librabbitmq state.
+///
+/// Why a thread: librabbitmq is blocking and not thread-safe, and it services heartbeats only while a call into
+/// it is running. The loop waits on the socket *and* the mailbox's eventfd with `poll(2)` for at most
+/// `min(pollInterval, heartbeat/2)`, then always calls into librabbitmq once, so heartbeats flow whether the
+/// application is busy or idle, and a command posted by a caller wakes the thread at once.
+///
+/// What to do is decided by plain values — ``ConnectionStateMachine`` (open, blocked, reconnecting, closing),
+/// ``PublishConfirmLedger`` (publishes waiting for confirms), ``ConsumerRegistry`` (consumers and their buffered
+/// deliveries), ``TopologyRecord`` (what to declare again after a reconnect) — and this class carries out their
+/// actions. It is not `Sendable`: it is created on its thread (``AMQPConnection/connect(_:logger:)``) and never
+/// leaves it; callers reach it only through ``AMQPMailbox``.
+final class AMQPIOThread {
+    let mailbox: AMQPMailbox
+    var configuration: AMQPConfiguration { mailbox.configuration }
+    var logger: Logger { mailbox.logger }
+
+    var handle: LibRabbitMQHandle?
+    var machine: ConnectionStateMachine {
+        didSet { if machine.epoch != oldValue.epoch { mailbox.publishEpoch(machine.epoch) } }
+    }
+    var ledger = PublishConfirmLedger<PublishWaiter>()
+    var consumers = ConsumerRegistry<AMQPCommand.DeliverySink, AMQPDelivery>()
+    var topology = TopologyRecord()
+    /// Commands that cannot run yet (disconnected, or publishes while the broker blocks us), in arrival order.
+    var deferred: [AMQPCommand] = []
+    /// No deferred publish has a deadline before this; `nil`: none has one.
+    var deferredEarliestDeadline: ContinuousClock.Instant?
+    var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The reconnect attempt `.waitThenReconnect` scheduled; the run loop starts it at the top of its next turn.
+    var scheduledReconnect: Int?
+
+    init(mailbox: AMQPMailbox) {
+        self.mailbox = mailbox
+        machine = ConnectionStateMachine(maximumReconnectAttempts: mailbox.configuration.reconnect.maximumAttempts)
+    }
+
+    /// Runs on the new thread: opens the connection, reports the outcome of the first attempt to `connected`
+    /// (a wrong password or a closed port fails fast, without retries), then serves until closed.
+    func start(_ connected: CheckedContinuation<Void, any Error>) {
+        do {
+            handle = try LibRabbitMQHandle.open(configuration)
+        } catch {
+            _ = mailbox.closeForGood()
+            connected.resume(throwing: error)
+            return
+        }
+        logger.debug("AMQP connection open")
+        connected.resume()
+        run()
+    }
+
+    private func run() {
+        while true {
+            if let attempt = scheduledReconnect {
+                scheduledReconnect = nil
+                reconnect(startingWith: attempt)
+            }
+            serveCommands()
+            expireOverduePublishes()
+            if machine.isClosing { break }
+            guard let handle else { continue }
+            do {
+                if !handle.hasBufferedFrames { mailbox.sleep(socket: handle.socketFD, milliseconds: maximumSleep) }
+                var frames = 0
+                while frames < 512, let frame = try handle.nextFrame() {
+                    try dispatch(frame, handle)
+                    frames += 1
+                }
+                handOverDeliveries()
+                handle.releaseBuffersIfPossible()
+            } catch {
+                connectionLost(error)
+            }
+        }
+        perform(machine.stoppedServing(), error: nil)
+    }
+
+    /// The longest the loop sleeps without calling into librabbitmq: heartbeats need a call every half interval.
+    var maximumSleep: Int32 {
+        var bound = configuration.pollInterval
+        if configuration.heartbeat > .zero { bound = min(bound, configuration.heartbeat / 2) }
+        return Self.milliseconds(bound)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(1, milliseconds))
+    }
+
+    /// Runs every queued command (after those deferred earlier), in order.
+    func serveCommands() {
+        let incoming = mailbox.takeCommands()
+        guard !incoming.isEmpty || !deferred.isEmpty else { return }
+        var pending = deferred
+        pending.append(contentsOf: incoming)
+        deferred.removeAll(keepingCapacity: true)
+        // Runs of publishes and acks go out corked (one push per run); anything that waits for a reply does not.
+        defer { handle?.setCorked(false) }
+        for (index, command) in pending.enumerated() {
+            handle?.setCorked(command.needsNoReply)
+            if !execute(command) { deferCommand(command) }
+            if handle == nil, index + 1 < pending.count {
+                // The connection dropped while serving: everything after waits for the reconnect.
+                for later in pending[(index + 1)...] { deferCommand(later) }
+                return
+            }
+        }
+    }
+
+    private func deferCommand(_ command: AMQPCommand) {
+        deferred.append(command)
+        if let deadline = command.publishDeadline, deferredEarliestDeadline.map({ deadline < $0 }) ?? true {
+            deferredEarliestDeadline = deadline
+        }
+    }
+
+    /// Fails publishes whose caller's deadline passed: those still waiting to be sent (disconnected, or blocked by
+    /// the broker) are dropped unsent; those sent but unconfirmed stop being waited for (a late confirm is
+    /// ignored; the broker may still deliver the message, so the error says so).
+    func expireOverduePublishes() {
+        let now = ContinuousClock.now
+        if let earliest = deferredEarliestDeadline, earliest <= now {
+            var next: ContinuousClock.Instant?
+            let unsent = PublishEnd.notSentInTime.result(host: configuration.endpoint)
+            deferred.removeAll { command in
+                guard let deadline = command.publishDeadline else { return false }
+                guard deadline <= now else {
+                    if next.map({ deadline < $0 }) ?? true { next = deadline }
+                    return false
+                }
+                if case .failure(let error) = unsent { command.fail(error) }
+                return true
+            }
+            deferredEarliestDeadline = next
+        }
+        let overdue = ledger.deadlinesPassed(now: now)
+        if !overdue.isEmpty {
+            complete(overdue)
+            logger.warning("publishes not confirmed in time", metadata: ["amqp.count": "\(overdue.count)"])
+        }
+    }
+
+    /// Hands publishes the ledger settled to their waiters.
+    func complete(_ settled: [PublishConfirmLedger<PublishWaiter>.Settled], underlying: (any Error)? = nil) {
+        for publish in settled {
+            publish.waiter.complete(publish.end.result(host: configuration.endpoint, underlying: underlying))
+        }
+    }
+
+    /// One hand-over per consumer per frame-loop pass: waking the consuming task once for a burst, not once per
+    /// message, is what keeps the client close to a plain C loop.
+    func handOverDeliveries() {
+        for burst in consumers.takeBursts() { burst.sink.yield(burst.deliveries) }
+    }
+}
