@@ -45,10 +45,14 @@ let package = Package(
             ]
         ),
 
+        // --- The words both sides share: payment status, JSON bounds (no dependencies).
+        .target(name: "PaymentVocabulary"),
+
         // --- Payment providers (issue 3).
         .target(
             name: "ProviderCore",
             dependencies: [
+                "PaymentVocabulary",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -100,7 +104,7 @@ let package = Package(
         // --- The adapter (issue 4).
         .target(
             name: "PayBridgeContract",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["PaymentVocabulary", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "PayBridge",

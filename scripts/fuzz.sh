@@ -30,10 +30,10 @@ FUZZ_TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 # The modules a target imports, in dependency order.
 target_modules() {
     case "$1" in
-    contract-json | ascii-pattern | command-decoder) echo PayBridgeContract ;;
-    provider-json) echo ProviderCore ;;
-    amanpay-callback) echo ProviderCore Amanpay ;;
-    firstpay-postback) echo ProviderCore FirstPay ;;
+    contract-json | ascii-pattern | command-decoder) echo PaymentVocabulary PayBridgeContract ;;
+    provider-json) echo PaymentVocabulary ProviderCore ;;
+    amanpay-callback) echo PaymentVocabulary ProviderCore Amanpay ;;
+    firstpay-postback) echo PaymentVocabulary ProviderCore FirstPay ;;
     amqp-field-table) echo AMQP ;;
     *) echo "unknown fuzz target: $1" >&2; return 1 ;;
     esac
@@ -43,8 +43,9 @@ target_modules() {
 # stay out: what parses outside bytes must not need them (AmanpayCallback, FirstPayPostback).
 module_sources() {
     case "$1" in
+    PaymentVocabulary) ls Sources/PaymentVocabulary/*.swift ;;
     PayBridgeContract) ls Sources/PayBridgeContract/*.swift ;;
-    ProviderCore) printf 'Sources/ProviderCore/%s.swift\n' JSONValue JSONParser JSONLimits DecimalAmount PaymentStatus \
+    ProviderCore) printf 'Sources/ProviderCore/%s.swift\n' PaymentVocabulary+Export JSONValue JSONParser DecimalAmount \
         ProviderError ProviderResult Masking ;;
     Amanpay) printf 'Sources/Amanpay/%s.swift\n' AmanpaySignature AmanpayModels AmanpayCallback ;;
     FirstPay) printf 'Sources/FirstPay/%s.swift\n' FirstPayCanonicalizer FirstPaySigner FirstPayModels FirstPayPostback ;;
@@ -106,10 +107,11 @@ build_module() {
 build_target() {
     local target="$1" modules objects=()
     read -r -a modules <<<"$(target_modules "$target")"
-    # Every module but ProviderCore and AMQP imports swift-crypto (EventID, signatures); AMQP links librabbitmq.
+    # Every module but PaymentVocabulary, ProviderCore and AMQP imports swift-crypto (EventID, signatures); AMQP
+    # links librabbitmq.
     local needs_crypto=0 libraries=()
     case "${modules[*]}" in
-    ProviderCore) ;;
+    "PaymentVocabulary ProviderCore") ;;
     AMQP) libraries+=(-lrabbitmq) ;;
     *) needs_crypto=1 && crypto ;;
     esac

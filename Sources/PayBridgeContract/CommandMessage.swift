@@ -28,7 +28,7 @@ public struct CommandMessage: Sendable, Equatable {
         extensions: [String: JSONValue] = [:]
     ) {
         self.event = CloudEvent(
-            id: id, type: kind.type, source: source, time: OutcomeEvents.rfc3339(time),
+            id: id, type: kind.type, source: source, time: RFC3339.string(from: time),
             datacontenttype: "application/json", data: data, extensions: extensions)
         self.exchange = Topology.commandsExchange
         self.routingKey = kind.routingKey

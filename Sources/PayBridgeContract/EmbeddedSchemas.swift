@@ -1529,7 +1529,7 @@ enum EmbeddedSchemas {
       "type": "string",
       "minLength": 1,
       "maxLength": 200,
-      "description": "Deterministic event id (UUID text): the same fact published twice carries the same id, so consumers de-duplicate on it (see CONTRACT_NOTES.md, \"Event ids\"). Also the AMQP `message_id`."
+      "description": "Deterministic event id (UUID text): the same fact published twice carries the same id, so consumers de-duplicate on it (see docs/contract.md, \"Event ids\"). Also the AMQP `message_id`."
     },
     "type": {
       "description": "Event type; selects this schema.",
@@ -1875,7 +1875,7 @@ enum EmbeddedSchemas {
       "type": "string",
       "minLength": 1,
       "maxLength": 200,
-      "description": "Deterministic event id (UUID text): the same fact published twice carries the same id, so consumers de-duplicate on it (see CONTRACT_NOTES.md, \"Event ids\"). Also the AMQP `message_id`."
+      "description": "Deterministic event id (UUID text): the same fact published twice carries the same id, so consumers de-duplicate on it (see docs/contract.md, \"Event ids\"). Also the AMQP `message_id`."
     },
     "type": {
       "description": "Event type; selects this schema.",
@@ -2231,7 +2231,7 @@ enum EmbeddedSchemas {
       "type": "string",
       "minLength": 1,
       "maxLength": 200,
-      "description": "Deterministic event id (UUID text): the same fact published twice carries the same id, so consumers de-duplicate on it (see CONTRACT_NOTES.md, \"Event ids\"). Also the AMQP `message_id`."
+      "description": "Deterministic event id (UUID text): the same fact published twice carries the same id, so consumers de-duplicate on it (see docs/contract.md, \"Event ids\"). Also the AMQP `message_id`."
     },
     "type": {
       "description": "Event type; selects this schema.",

@@ -2,7 +2,7 @@ import Crypto
 
 /// Deterministic outcome-event ids: the same fact published twice carries the same id, so consumers de-duplicate.
 ///
-/// Rule (version 1; also in CONTRACT_NOTES.md, reproducible in any language):
+/// Rule (version 1; also in docs/contract.md, "Event ids", reproducible in any language):
 /// 1. Components, in order: event `type`, `commandId`, `provider`, `operation`, `paymentId`, `providerPaymentId`,
 ///    `status`, `providerStatus`, `error.code`, `error.class`, `fact` (an optional discriminator the publisher
 ///    chooses; `nil` by default).

@@ -30,7 +30,7 @@ public enum OutcomeEvents {
     ) -> OutcomeMessage {
         build(
             type: responseType, outcome: outcome, data: outcome.jsonValue(), time: time, source: source, fact: fact,
-            routingKey: "\(outcome.provider.rawValue).\(Topology.sanitizedSegment(outcome.operation)).response")
+            routingKey: Topology.responseRoutingKey(outcome.provider, operation: outcome.operation))
     }
 
     /// A verified provider callback/postback arrived.
@@ -102,7 +102,7 @@ public enum OutcomeEvents {
     ) -> OutcomeMessage {
         let id = EventID.make(type: type, outcome: outcome, fact: fact)
         let event = CloudEvent(
-            id: id, type: type, source: source, time: rfc3339(time), subject: outcome.paymentId ?? outcome.providerPaymentId,
+            id: id, type: type, source: source, time: RFC3339.string(from: time), subject: outcome.paymentId ?? outcome.providerPaymentId,
             datacontenttype: "application/json", data: data)
         let properties = MessageProperties(
             messageId: id, correlationId: outcome.commandId, type: type, contentType: Topology.contentType,
@@ -110,10 +110,5 @@ public enum OutcomeEvents {
             appId: "paybridge")
         return OutcomeMessage(
             event: event, exchange: Topology.outcomesExchange, routingKey: routingKey, properties: properties)
-    }
-
-    /// RFC 3339, UTC, milliseconds: `2026-11-21T06:00:01.250Z`.
-    static func rfc3339(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Pinned by issue 4 ("Message contract"): ``commandsExchange``, ``outcomesExchange``, the per-provider quorum
 /// queues, the dead-letter queue and the routing keys. The retry and dead-letter plumbing is PayBridge-internal but
-/// named here so every component (and operators) agree. See CONTRACT_NOTES.md for the table.
+/// named here so every component (and operators) agree. docs/contract.md, "Broker names", has the table.
 public enum Topology {
     // MARK: Exchanges
 
@@ -72,7 +72,14 @@ public enum Topology {
     // MARK: Routing keys of outcome events
 
     /// `<provider>.<operation>.response` for `paybridge.payment.response.v1`.
-    public static func responseRoutingKey(_ kind: PaymentCommandKind) -> String { "\(kind.rawValue).response" }
+    public static func responseRoutingKey(_ kind: PaymentCommandKind) -> String {
+        responseRoutingKey(kind.provider, operation: kind.operation)
+    }
+    /// `<provider>.<operation>.response` for `paybridge.payment.response.v1`. An unknown or unreadable operation
+    /// is written as `unknown`.
+    public static func responseRoutingKey(_ provider: Provider, operation: String?) -> String {
+        "\(provider.rawValue).\(sanitizedSegment(operation)).response"
+    }
     /// `<provider>.callback` for `paybridge.payment.callback.v1`.
     public static func callbackRoutingKey(_ provider: Provider) -> String { "\(provider.rawValue).callback" }
     /// `<provider>.<operation>.failed` for `paybridge.command.failed.v1`. An unknown or unreadable operation is
@@ -142,7 +149,7 @@ extension Topology {
             Headers.deadLetterReason: reason.rawValue,
             Headers.deadLetterCode: code,
             Headers.deadLetterDetail: String(detail.prefix(Headers.maximumDetailLength)),
-            Headers.deadLetteredAt: OutcomeEvents.rfc3339(at),
+            Headers.deadLetteredAt: RFC3339.string(from: at),
             Headers.sourceQueue: sourceQueue,
             Headers.failedEventId: failedEventId,
         ]

@@ -9,12 +9,15 @@ import Synchronization
 final class CallbackStateRecord: Sendable {
     private struct State {
         var statuses: [String: (paymentId: String?, status: String)] = [:]
+        /// Keys in the order they were first recorded, as a ring once full: `oldest` is the next to forget.
+        /// (A `removeFirst()` on a 100,000-entry array would move every key, under the lock, per callback.)
         var order: [String] = []
+        var oldest = 0
     }
     private let state = Mutex(State())
     let capacity: Int
 
-    init(capacity: Int = 100_000) { self.capacity = capacity }
+    init(capacity: Int = 100_000) { self.capacity = max(1, capacity) }
 
     func recorded(_ key: String) -> (paymentId: String?, status: String)? {
         state.withLock { $0.statuses[key] }
@@ -22,11 +25,13 @@ final class CallbackStateRecord: Sendable {
 
     func record(_ key: String, paymentId: String?, status: String) {
         state.withLock { s in
-            if s.statuses.updateValue((paymentId, status), forKey: key) == nil {
+            guard s.statuses.updateValue((paymentId, status), forKey: key) == nil else { return }
+            if s.order.count < capacity {
                 s.order.append(key)
-                if s.order.count > capacity {
-                    s.statuses.removeValue(forKey: s.order.removeFirst())
-                }
+            } else {
+                s.statuses.removeValue(forKey: s.order[s.oldest])
+                s.order[s.oldest] = key
+                s.oldest = (s.oldest + 1) % capacity
             }
         }
     }

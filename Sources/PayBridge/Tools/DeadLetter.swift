@@ -141,7 +141,7 @@ extension DeadLetter {
             .object([
                 "queue": string(death.queue), "reason": string(death.reason), "count": int(death.count),
                 "exchange": string(death.exchange), "routingKeys": .array(death.routingKeys.map { .string($0) }),
-                "time": death.time.map { .string(EventPrinter.rfc3339($0)) } ?? .null,
+                "time": death.time.map { .string(RFC3339.string(secondsSince1970: $0)) } ?? .null,
             ])
         }
         let bodyValue = (try? JSONValue.parse(body)) ?? .string(String(decoding: body, as: UTF8.self))

@@ -88,7 +88,7 @@ public enum EventPrinter {
             var text = "\(death.reason ?? "?") in \(death.queue ?? "?")"
             if let count = death.count { text += " ×\(count)" }
             if !death.routingKeys.isEmpty { text += ", keys \(death.routingKeys.joined(separator: ","))" }
-            if let time = death.time { text += ", at \(rfc3339(time))" }
+            if let time = death.time { text += ", at \(RFC3339.string(secondsSince1970: time))" }
             lines.append(row("x-death", text))
         }
         lines.append(row("body", "\(deadLetter.body.count) bytes"))
@@ -97,11 +97,5 @@ public enum EventPrinter {
 
     private static func row(_ label: String, _ value: String) -> String {
         "  " + label.padding(toLength: max(label.count + 1, 11), withPad: " ", startingAt: 0) + value
-    }
-
-    static func rfc3339(_ seconds: UInt64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 public import Logging
 public import PayBridgeContract
 
-/// Everything PayBridge needs on the broker, built from the names in ``Topology`` (see CONTRACT_NOTES.md,
+/// Everything PayBridge needs on the broker, built from the names in ``Topology`` (see docs/contract.md,
 /// "Broker names"): the exchanges, the per-provider quorum command queues, the retry delay queues, the
 /// dead-letter queue and their bindings.
 ///

@@ -213,7 +213,7 @@ final class CommandProcessor: Sendable {
 
     private func fail(
         _ command: PaymentCommand, delivery: AMQPDelivery, attempt: Int, routingKey: String, code: String,
-        message: String, errorClass: ErrorClass, status: PayBridgeContract.PaymentStatus, final: Bool? = nil,
+        message: String, errorClass: ErrorClass, status: PaymentStatus, final: Bool? = nil,
         deadLetter: Bool, logger: CommandLog, raw: String? = nil
     ) async throws -> DeliveryDisposition {
         let outcome = OutcomeMapping.failure(

@@ -4,10 +4,6 @@ import ProviderCore
 
 /// Turns provider results and errors into the contract's event data.
 enum OutcomeMapping {
-    static func status(_ status: ProviderCore.PaymentStatus) -> PayBridgeContract.PaymentStatus {
-        PayBridgeContract.PaymentStatus(rawValue: status.rawValue) ?? .unknown
-    }
-
     static func errorClass(_ retryClass: RetryClass) -> ErrorClass {
         switch retryClass {
         case .transient: .transient
@@ -31,11 +27,10 @@ enum OutcomeMapping {
         _ result: ProviderResult, provider: Provider, commandId: String?, operation: String?, paymentId: String?,
         attempts: Int?
     ) -> PaymentOutcome {
-        let mappedStatus = status(result.status)
-        return PaymentOutcome(
+        PaymentOutcome(
             commandId: commandId, provider: provider, operation: operation,
             paymentId: result.merchantPaymentId ?? paymentId, providerPaymentId: result.providerPaymentId,
-            providerOperationId: result.operationId, status: mappedStatus, final: result.isFinal,
+            providerOperationId: result.operationId, status: result.status, final: result.isFinal,
             providerStatus: result.providerStatus, amount: result.amount?.description, currency: result.currency,
             error: result.error.map {
                 OutcomeError(code: $0.code, message: $0.message, errorClass: errorClass($0.errorClass))
@@ -47,7 +42,7 @@ enum OutcomeMapping {
     /// `command.failed` data for a command that could not be executed.
     static func failure(
         _ command: PaymentCommand, code: String, message: String, errorClass: ErrorClass,
-        status: PayBridgeContract.PaymentStatus, final: Bool? = nil, attempts: Int, raw: String? = nil
+        status: PaymentStatus, final: Bool? = nil, attempts: Int, raw: String? = nil
     ) -> PaymentOutcome {
         PaymentOutcome(
             commandId: command.id, provider: command.provider, operation: command.operation,

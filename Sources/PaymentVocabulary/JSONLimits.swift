@@ -1,13 +1,14 @@
-/// Bounds the JSON parser enforces on provider responses and callbacks, so no body can exhaust the stack, the
-/// memory or the time of a worker or of the callback server.
+/// Bounds both JSON parsers enforce (commands in `PayBridgeContract`, provider bodies and callbacks in
+/// `ProviderCore`), so no input can exhaust the stack, the memory or the time of a worker or the callback server.
 ///
-/// The same values bound command JSON (`PayBridgeContract.JSONLimits`). A value over a bound is an error, never
-/// truncated or repaired. ``standard`` is what ``JSONValue/parse(_:limits:)`` uses unless told otherwise.
+/// A value over a bound is an error, never truncated or repaired. ``standard`` is what both parsers use unless
+/// told otherwise.
 public struct JSONLimits: Sendable, Equatable {
-    /// Objects and arrays nested deeper than this are refused. The parser, the serializer and the FirstPay
-    /// canonicalizer recurse once per level, so this bounds their stack use.
+    /// Objects and arrays nested deeper than this are refused. The parsers, the serializers, the schema walk,
+    /// semantic equality and the FirstPay canonicalizer recurse once per level, so this bounds their stack use.
+    /// Commands nest four levels.
     public var maximumDepth: Int
-    /// Longest number literal, in characters (sign, digits, `.`, exponent).
+    /// Longest number literal, in characters (sign, digits, `.`, exponent). Amounts are at most 16.
     public var maximumNumberLength: Int
     /// Longest string, in UTF-8 bytes after unescaping (keys included).
     public var maximumStringBytes: Int
