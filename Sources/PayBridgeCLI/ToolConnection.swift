@@ -7,40 +7,23 @@ import PayBridge
 /// What the operator tools (`topology`, `send`, `dead-letters`) share: the broker URL from the environment, a
 /// connection with errors an operator can act on, and error printing without stack traces.
 enum ToolConnection {
-    /// The environment variable naming the broker.
-    static let urlVariable = "PAYBRIDGE_AMQP_URL"
-    /// Used when ``urlVariable`` is not set.
-    static let defaultURL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    /// Used when `PAYBRIDGE_AMQP_URL` is not set.
+    static let defaultURL = EnvironmentSettings.defaultAMQPURL
 
-    /// The broker configuration from `PAYBRIDGE_AMQP_URL`, or from the file named by `PAYBRIDGE_AMQP_URL_FILE`
-    /// (the URL holds a password; the `…_FILE` variant keeps it out of the environment), else ``defaultURL``.
+    /// The broker configuration from `PAYBRIDGE_AMQP_URL`, or from the file named by `PAYBRIDGE_AMQP_URL_FILE`,
+    /// else ``defaultURL``: read by ``EnvironmentSettings``, as the worker reads it.
     /// - Returns: the configuration, and which setting it came from (for messages).
     /// - Throws: ``PayBridgeToolError`` naming the variable when the URL is invalid, the file unreadable, or both
     ///   variables are set.
     static func configuration(tool: String) throws -> (configuration: AMQPConfiguration, source: String) {
-        let environment = ProcessInfo.processInfo.environment
-        let fileVariable = urlVariable + "_FILE"
-        let direct = environment[urlVariable].flatMap { $0.isEmpty ? nil : $0 }
-        let path = environment[fileVariable].flatMap { $0.isEmpty ? nil : $0 }
-        let url: String
-        let source: String
-        switch (direct, path) {
-        case (.some, .some):
-            throw PayBridgeToolError("both \(urlVariable) and \(fileVariable) are set; set only one")
-        case (.some(let value), nil):
-            (url, source) = (value, urlVariable)
-        case (nil, .some(let path)):
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw PayBridgeToolError("\(fileVariable): cannot read \(path)")
-            }
-            (url, source) = (String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
-                             "\(fileVariable) (\(path))")
-        case (nil, nil):
-            (url, source) = (defaultURL, "the default of \(urlVariable)")
-        }
+        let settings = EnvironmentSettings()
         var configuration: AMQPConfiguration
-        do { configuration = try AMQPConfiguration(url: url) } catch let error as AMQPError {
-            throw PayBridgeToolError("\(source) is invalid: \(error.message)", underlying: error)
+        let source: String
+        do {
+            source = try settings.amqpURL().source
+            configuration = try settings.amqpConfiguration()
+        } catch {
+            throw PayBridgeToolError("\(error.setting): \(error.problem)", underlying: error)
         }
         configuration.connectionName = "paybridge-\(tool)"
         // A tool should fail, not hang, when the broker goes away.

@@ -61,14 +61,8 @@ public struct PayBridgeConfiguration: Sendable {
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigurationError) -> PayBridgeConfiguration
     {
-        let env = Environment(values: environment)
-        let url = env.value("PAYBRIDGE_AMQP_URL") ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
-        var amqp: AMQPConfiguration
-        do {
-            amqp = try AMQPConfiguration(url: url)
-        } catch {
-            throw ConfigurationError(setting: "PAYBRIDGE_AMQP_URL", problem: (error as? AMQPError)?.message ?? "invalid URL")
-        }
+        let env = EnvironmentSettings(environment)
+        var amqp = try env.amqpConfiguration()
         amqp.connectionName = env.value("PAYBRIDGE_CONNECTION_NAME") ?? "paybridge@\(ProcessInfo.processInfo.hostName)"
 
         var amanpay: AmanpayConfiguration?
@@ -140,59 +134,4 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var setting: String
     public var problem: String
     public var description: String { "configuration: \(setting): \(problem)" }
-}
-
-private struct Environment {
-    let values: [String: String]
-
-    func value(_ name: String) -> String? {
-        guard let value = values[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        return value
-    }
-
-    func integer(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-        guard let text = value(name) else { return nil }
-        guard let number = Int(text), range.contains(number) else {
-            throw ConfigurationError(setting: name, problem: "must be a whole number in \(range) (got \"\(text)\")")
-        }
-        return number
-    }
-
-    func url(_ name: String) throws(ConfigurationError) -> String? {
-        guard let text = value(name) else { return nil }
-        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
-        else {
-            throw ConfigurationError(setting: name, problem: "must be an http(s) URL (got \"\(text)\")")
-        }
-        return text
-    }
-
-    /// A secret from `NAME` or from the file named by `NAME_FILE` (file wins); never echoed in errors.
-    func secret(_ name: String) throws(ConfigurationError) -> String? {
-        if let fromFile = try file(name + "_FILE") {
-            return fromFile.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        return value(name)
-    }
-
-    /// Secret and key files are small; a larger one (or a device such as /dev/zero) is a mistake, not read whole.
-    static let maximumFileBytes = 1 << 20
-
-    /// The content of the file named by `NAME`, exactly as stored (UTF-8, at most ``maximumFileBytes``).
-    func file(_ name: String) throws(ConfigurationError) -> String? {
-        guard let path = value(name) else { return nil }
-        guard let handle = FileHandle(forReadingAtPath: path),
-              let data = try? handle.read(upToCount: Self.maximumFileBytes + 1) ?? Data()
-        else {
-            throw ConfigurationError(setting: name, problem: "cannot read file \(path)")
-        }
-        try? handle.close()
-        guard data.count <= Self.maximumFileBytes else {
-            throw ConfigurationError(setting: name, problem: "file \(path) is larger than \(Self.maximumFileBytes) bytes")
-        }
-        guard let content = String(bytes: data, encoding: .utf8) else {
-            throw ConfigurationError(setting: name, problem: "file \(path) is not UTF-8 text")
-        }
-        return content
-    }
 }

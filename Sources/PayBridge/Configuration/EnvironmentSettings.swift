@@ -1,0 +1,97 @@
+import AMQP
+import Foundation
+
+/// PayBridge's one reader of settings from the environment, shared by the runtime (``PayBridgeConfiguration``)
+/// and the operator tools: trimmed values, bounded integers, http(s) URLs, secrets from `NAME` or `NAME_FILE`, and
+/// the broker URL. Every error names the setting and never echoes a secret.
+public struct EnvironmentSettings: Sendable {
+    let values: [String: String]
+
+    public init(_ values: [String: String] = ProcessInfo.processInfo.environment) {
+        self.values = values
+    }
+
+    /// The variable naming the broker; its `_FILE` variant names a file holding the URL (it holds a password).
+    public static let amqpURLVariable = "PAYBRIDGE_AMQP_URL"
+    /// The broker when ``amqpURLVariable`` is not set.
+    public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+    /// The broker URL from `PAYBRIDGE_AMQP_URL`, or from the file named by `PAYBRIDGE_AMQP_URL_FILE`, else
+    /// ``defaultAMQPURL``; setting both is an error.
+    /// - Returns: the URL and where it came from, for messages (never the URL itself: it holds a password).
+    public func amqpURL() throws(ConfigurationError) -> (url: String, source: String) {
+        let name = Self.amqpURLVariable
+        switch (value(name), value(name + "_FILE")) {
+        case (.some, .some):
+            throw ConfigurationError(setting: name, problem: "both \(name) and \(name)_FILE are set; set only one")
+        case (.some(let url), nil):
+            return (url, name)
+        case (nil, .some(let path)):
+            let url = try file(name + "_FILE")!.trimmingCharacters(in: .whitespacesAndNewlines)
+            return (url, "\(name)_FILE (\(path))")
+        case (nil, nil):
+            return (Self.defaultAMQPURL, "the default of \(name)")
+        }
+    }
+
+    /// The broker configuration from ``amqpURL()``.
+    public func amqpConfiguration() throws(ConfigurationError) -> AMQPConfiguration {
+        let (url, source) = try amqpURL()
+        do {
+            return try AMQPConfiguration(url: url)
+        } catch {
+            throw ConfigurationError(setting: source, problem: (error as? AMQPError)?.message ?? "invalid URL")
+        }
+    }
+
+    func value(_ name: String) -> String? {
+        guard let value = values[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let text = value(name) else { return nil }
+        guard let number = Int(text), range.contains(number) else {
+            throw ConfigurationError(setting: name, problem: "must be a whole number in \(range) (got \"\(text)\")")
+        }
+        return number
+    }
+
+    func url(_ name: String) throws(ConfigurationError) -> String? {
+        guard let text = value(name) else { return nil }
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
+        else {
+            throw ConfigurationError(setting: name, problem: "must be an http(s) URL (got \"\(text)\")")
+        }
+        return text
+    }
+
+    /// A secret from `NAME` or from the file named by `NAME_FILE` (file wins); never echoed in errors.
+    func secret(_ name: String) throws(ConfigurationError) -> String? {
+        if let fromFile = try file(name + "_FILE") {
+            return fromFile.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return value(name)
+    }
+
+    /// Secret and key files are small; a larger one (or a device such as /dev/zero) is a mistake, not read whole.
+    static let maximumFileBytes = 1 << 20
+
+    /// The content of the file named by `NAME`, exactly as stored (UTF-8, at most ``maximumFileBytes``).
+    func file(_ name: String) throws(ConfigurationError) -> String? {
+        guard let path = value(name) else { return nil }
+        guard let handle = FileHandle(forReadingAtPath: path),
+              let data = try? handle.read(upToCount: Self.maximumFileBytes + 1) ?? Data()
+        else {
+            throw ConfigurationError(setting: name, problem: "cannot read file \(path)")
+        }
+        try? handle.close()
+        guard data.count <= Self.maximumFileBytes else {
+            throw ConfigurationError(setting: name, problem: "file \(path) is larger than \(Self.maximumFileBytes) bytes")
+        }
+        guard let content = String(bytes: data, encoding: .utf8) else {
+            throw ConfigurationError(setting: name, problem: "file \(path) is not UTF-8 text")
+        }
+        return content
+    }
+}

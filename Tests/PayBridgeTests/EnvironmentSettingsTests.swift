@@ -1,0 +1,44 @@
+import Foundation
+@testable import PayBridge
+import Testing
+
+/// The one environment reader: the broker URL from the variable or its `_FILE`, for the worker as for the tools.
+@Suite struct EnvironmentSettingsTests {
+    @Test func theWorkerReadsTheBrokerURLFromTheFileNamedByTheFileVariable() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("amqp-url-\(UUID().uuidString)").path
+        try "amqp://svc:pw@127.0.0.1:5673/orders\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let configuration = try PayBridgeConfiguration.fromEnvironment([
+            "PAYBRIDGE_AMQP_URL_FILE": path,
+            "AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s",
+        ])
+        #expect(configuration.amqp.endpoint == "127.0.0.1:5673")
+        #expect(configuration.amqp.virtualHost == "orders")
+        #expect(try EnvironmentSettings(["PAYBRIDGE_AMQP_URL_FILE": path]).amqpURL().source
+                    == "PAYBRIDGE_AMQP_URL_FILE (\(path))")
+    }
+
+    @Test func bothVariablesAtOnceAreAnErrorAndNeitherIsTheDefault() throws {
+        #expect(throws: ConfigurationError.self) {
+            try EnvironmentSettings(["PAYBRIDGE_AMQP_URL": "amqp://localhost",
+                                     "PAYBRIDGE_AMQP_URL_FILE": "/nonexistent"]).amqpURL()
+        }
+        #expect(try EnvironmentSettings([:]).amqpURL().url == EnvironmentSettings.defaultAMQPURL)
+    }
+
+    @Test func anUnreadableFileOrABadURLNamesTheSettingAndNotThePassword() {
+        do {
+            _ = try EnvironmentSettings(["PAYBRIDGE_AMQP_URL_FILE": "/nonexistent/url"]).amqpURL()
+            Issue.record("an unreadable file was accepted")
+        } catch {
+            #expect(error.setting == "PAYBRIDGE_AMQP_URL_FILE")
+        }
+        do {
+            _ = try EnvironmentSettings(["PAYBRIDGE_AMQP_URL": "http://user:s3cret@host"]).amqpConfiguration()
+            Issue.record("an http URL was accepted")
+        } catch {
+            #expect(error.setting == "PAYBRIDGE_AMQP_URL")
+            #expect(!error.description.contains("s3cret"))
+        }
+    }
+}
