@@ -6,7 +6,7 @@ SWIFT_FLAGS ?=
 AMQP_URL    ?= amqp://guest:guest@127.0.0.1:5672/%2F
 export RABBITMQ_URL ?= $(AMQP_URL)
 
-.PHONY: all deps broker broker-stop build test bench bench-c bench-amqp bench-worker demo clean fuzz fuzz-ci
+.PHONY: all deps broker broker-stop build test test-unit bench bench-c bench-amqp bench-worker demo clean fuzz fuzz-ci
 
 all: build
 
@@ -28,6 +28,13 @@ build: deps
 test: broker
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build --no-parallel $(SWIFT_FLAGS) 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+
+# The broker-free part of the suite on its own (no broker started, none needed): the AMQP state machines, the
+# contract, the provider clients against in-process HTTP servers, the worker's pure rules. ~30 s after the build.
+UNIT_TARGETS := AMQPUnitTests|ContractTests|ProviderTests|PayBridgeUnitTests
+test-unit: deps
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	$(SWIFT) test --skip-build --filter '^($(UNIT_TARGETS))\.' $(SWIFT_FLAGS)
 
 bench-c: deps
 	$(CC) -O2 -o bench/c-passthrough bench/c-passthrough.c $$(pkg-config --cflags --libs librabbitmq)

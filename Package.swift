@@ -166,6 +166,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract"]),
+        // Broker-free: the worker's rules, gates and settings as plain values (`make test-unit`).
+        .testTarget(name: "PayBridgeUnitTests", dependencies: ["PayBridge", "PayBridgeContract", "AMQP"]),
         .testTarget(
             name: "PayBridgeTests",
             dependencies: [

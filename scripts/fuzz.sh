@@ -88,13 +88,16 @@ crypto() {
     fi
 }
 
+# Rebuilds a module when its sources, or the objects of the modules it imports (the arguments after the first),
+# are newer than its object.
 build_module() {
     local module="$1" sources
+    shift
     mapfile -t sources < <(module_sources "$module")
     local object="$OUT/obj/$module.o"
     if [[ -f "$object" ]]; then
         local newer
-        newer="$(find "${sources[@]}" -newer "$object" | head -1)"
+        newer="$(find "${sources[@]}" "$@" -newer "$object" | head -1)"
         [[ -z "$newer" ]] && return 0
     fi
     echo "== module $module"
@@ -116,7 +119,7 @@ build_target() {
     *) needs_crypto=1 && crypto ;;
     esac
     for m in "${modules[@]}"; do
-        build_module "$m"
+        build_module "$m" "${objects[@]}"
         objects+=("$OUT/obj/$m.o")
     done
     ((needs_crypto)) && objects+=("$OUT/crypto/libfuzzcrypto.a")
