@@ -66,8 +66,6 @@ let package = Package(
                 "ProviderCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -77,8 +75,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -122,10 +118,18 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
+        // Operator tools (`send`, dead-letter inspection and replay, event printing): outside the worker module.
+        .target(
+            name: "PayBridgeTools",
+            dependencies: [
+                "AMQP", "PayBridge", "PayBridgeContract",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "PayBridgeCLI",
             dependencies: [
-                "PayBridge", "ProviderSandbox", "AMQP",
+                "PayBridge", "PayBridgeTools", "AMQP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -171,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "PayBridgeTests",
             dependencies: [
-                "PayBridge", "ProviderSandbox", "AMQP", "PayBridgeContract", "BrokerTestKit",
+                "PayBridge", "PayBridgeTools", "ProviderSandbox", "AMQP", "PayBridgeContract", "BrokerTestKit",
                 // Raw TCP clients for the HTTP listener tests.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

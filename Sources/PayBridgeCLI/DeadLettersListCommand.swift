@@ -1,5 +1,6 @@
 import ArgumentParser
 import PayBridge
+import PayBridgeTools
 
 /// `paybridge dead-letters list`: shows the dead letters with their reason, leaving them in the queue.
 struct DeadLettersListCommand: AsyncParsableCommand {

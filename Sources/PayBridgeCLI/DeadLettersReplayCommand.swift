@@ -1,5 +1,6 @@
 import ArgumentParser
 import PayBridge
+import PayBridgeTools
 
 /// `paybridge dead-letters replay`: republishes dead letters to `payments.commands` with their original routing
 /// key and a reset attempt counter, removing each from the dead-letter queue once the broker confirmed the copy.

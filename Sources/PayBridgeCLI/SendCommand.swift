@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PayBridge
+import PayBridgeTools
 
 /// `paybridge send`: publishes one command (a CloudEvent JSON file, or standard input) to `payments.commands`
 /// and optionally waits for its outcome events.

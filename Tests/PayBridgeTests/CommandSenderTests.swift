@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import PayBridge
+import PayBridgeTools
 import PayBridgeContract
 import Synchronization
 import Testing

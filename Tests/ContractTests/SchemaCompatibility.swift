@@ -1,3 +1,5 @@
+@testable import PayBridgeContract
+
 /// Checks that a schema version only widened relative to a frozen baseline ("within v1 only additive changes").
 ///
 /// Conservative structural comparison, walking both schemas in parallel (following local `$ref`s in each):
@@ -17,10 +19,10 @@
 ///
 /// Adding an optional property is treated as additive even where `additionalProperties` is open (documented
 /// choice: consumers ignore unknown fields).
-public enum SchemaCompatibility {
+enum SchemaCompatibility {
     /// The smallest `maxLength` that may be added within a version where a string had none. Below it, a bound could
     /// reject a value some producer sends today; at or above it, the bound only stops abuse.
-    public static let safetyMaxLengthFloor = 64
+    static let safetyMaxLengthFloor = 64
 
     /// Compares two schema documents.
     /// - Parameters:
@@ -28,7 +30,7 @@ public enum SchemaCompatibility {
     ///   - current: the schema now.
     /// - Returns: every narrowing found; empty when `current` accepts at least what `baseline` accepts (as far as
     ///   this check can tell).
-    public static func narrowings(baseline: JSONValue, current: JSONValue) -> [CompatibilityIssue] {
+    static func narrowings(baseline: JSONValue, current: JSONValue) -> [CompatibilityIssue] {
         var walker = Walker(baselineRoot: baseline, currentRoot: current)
         walker.compare(baseline, current, path: "#", depth: 0)
         return walker.issues

@@ -1,5 +1,6 @@
 public import AMQP
 import Foundation
+import PayBridge
 public import Logging
 import PayBridgeContract
 
