@@ -43,7 +43,7 @@ public func fuzzFirstPayPostback(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
         let members = json.objectMembers
     else { return 0 }
     guard let signed = try? keys.signer.signedBody(members) else { fatalError("signing failed") }
-    let result = code(Array(signed.serialized().utf8))
+    let result = code(Array(signed.compactText.utf8))
     fuzzCheck(result != "INVALID_POSTBACK_SIGNATURE", "a correctly signed postback does not verify")
     fuzzCheck(result == nil || result == "MALFORMED_POSTBACK", "unexpected code \(result ?? "")")
     return 0

@@ -135,7 +135,7 @@ public final class AmanpayClient: Sendable {
         body.number("transactionId", text: String(transactionNumber))
         body.number("merchantId", text: String(configuration.merchantId))
         let fields = additionalFields.keys.sorted().map { JSONMember($0, .string(additionalFields[$0]!)) }
-        body.value("additionalFields", .object(fields))
+        body.value("additionalFields", .object(JSONObject(fields)))
         // A1: transactionId operationId (merchantId unsigned).
         let signature = AmanpaySignature.sign([transactionId, operationId], secret: configuration.secretKey)
         let text = body.serialized()

@@ -32,7 +32,7 @@ public struct JavaScriptTemplateCanonicalizer: FirstPayCanonicalizer {
     public static func render(_ value: JSONValue) -> String {
         switch value {
         case .string(let s): return s
-        case .number(let n): return JavaScriptNumber.string(fromJSONNumber: n)
+        case .number(let n): return JavaScriptNumber.string(fromJSONNumber: n.text)
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
         case .object: return "[object Object]"

@@ -92,7 +92,7 @@ public final class FirstPayClient: Sendable {
         var members = [
             JSONMember("merchantPaymentId", .string(merchantPaymentId)),
             JSONMember("merchantUserId", .string(merchantUserId)),
-            JSONMember("amount", .number(amountText)),
+            JSONMember("amount", .number(JSONNumber(trusted: amountText))),
         ]
         if let level { members.append(JSONMember("level", .string(level))) }
         let body = try signedBodyText(members)
@@ -125,9 +125,9 @@ public final class FirstPayClient: Sendable {
             throw invalid(operation, "amount must be positive with at most 15 significant digits (F5)")
         }
         var members = [
-            JSONMember("accountId", .number(String(request.accountId))),
+            JSONMember("accountId", .number(JSONNumber(request.accountId))),
             JSONMember("paymentMethodId", .string(request.paymentMethodId)),
-            JSONMember("amount", .number(amountText)),  // F5: the text JavaScript would print
+            JSONMember("amount", .number(JSONNumber(trusted: amountText))),  // F5: the text JavaScript would print
             JSONMember(
                 "clientFieldsValues",
                 .array(
@@ -188,7 +188,7 @@ public final class FirstPayClient: Sendable {
     private func signedBodyText(_ members: [JSONMember]) throws -> String {
         do {
             return try signer.signedBody(members + [JSONMember("publicKey", .string(configuration.publicKeyPEM))])
-                .serialized()
+                .compactText
         } catch let error as ProviderError {
             throw error
         } catch {

@@ -30,7 +30,7 @@ public struct FirstPaySigner: Sendable {
     public func signedBody(_ members: [JSONMember]) throws -> JSONValue {
         let withoutHash = members.filter { $0.key != "hash" }
         let hash = try sign(canonical: canonicalizer.canonicalString(of: withoutHash))
-        return .object(withoutHash + [JSONMember("hash", .string(hash))])
+        return .object(JSONObject(withoutHash + [JSONMember("hash", .string(hash))]))
     }
 }
 

@@ -33,7 +33,7 @@ public struct CloudEvent: Sendable, Equatable {
     /// `data`, or `nil` when the event has none.
     public var data: JSONValue?
     /// Extension attributes (lower-case alphanumeric names), e.g. a tracing `traceparent`.
-    public var extensions: [String: JSONValue]
+    public var extensions: JSONObject
 
     /// Creates an event.
     /// - Parameters:
@@ -49,7 +49,7 @@ public struct CloudEvent: Sendable, Equatable {
     public init(
         id: String, type: String, source: String, time: String? = nil, subject: String? = nil,
         datacontenttype: String? = "application/json", dataschema: String? = nil, data: JSONValue? = nil,
-        extensions: [String: JSONValue] = [:]
+        extensions: JSONObject = [:]
     ) {
         self.specversion = Self.specVersion
         self.id = id
@@ -98,7 +98,7 @@ public struct CloudEvent: Sendable, Equatable {
         self.datacontenttype = try optional("datacontenttype")
         self.dataschema = try optional("dataschema")
         self.data = o["data"]
-        self.extensions = o.filter { !Self.definedAttributes.contains($0.key) }
+        self.extensions = JSONObject(o.members.filter { !Self.definedAttributes.contains($0.key) })
     }
 
     /// Parses a structured-mode event from message body bytes.

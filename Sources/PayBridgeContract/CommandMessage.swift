@@ -25,7 +25,7 @@ public struct CommandMessage: Sendable, Equatable {
     ///   - extensions: CloudEvents extension attributes (e.g. `traceparent`).
     public init(
         kind: PaymentCommandKind, id: String, data: JSONValue, source: String, time: Date = Date(),
-        extensions: [String: JSONValue] = [:]
+        extensions: JSONObject = [:]
     ) {
         self.event = CloudEvent(
             id: id, type: kind.type, source: source, time: RFC3339.string(from: time),

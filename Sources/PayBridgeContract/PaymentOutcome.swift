@@ -64,7 +64,7 @@ public struct PaymentOutcome: Sendable, Equatable {
     /// The event `data` object.
     /// - Parameter includeAttempts: whether to write ``attempts`` (not part of callback events).
     func jsonValue(includeAttempts: Bool = true) -> JSONValue {
-        var o: [String: JSONValue] = [
+        var o: JSONObject = [
             "commandId": .stringOrNull(commandId),
             "provider": .string(provider.rawValue),
             "operation": .stringOrNull(operation),

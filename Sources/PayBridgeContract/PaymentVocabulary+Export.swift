@@ -1,2 +1,3 @@
-// The shared words (``PaymentStatus``, ``JSONLimits``) are part of the contract's API: every event carries them.
+// The shared words (``PaymentStatus``, ``JSONValue`` with its one parser and writer, ``JSONLimits``) are part of
+// the contract's API: every command and event is made of them.
 @_exported import PaymentVocabulary

@@ -1,2 +1,3 @@
-// The shared words (``PaymentStatus``, ``JSONLimits``) are part of ProviderCore's API: every client reports them.
+// The shared words (``PaymentStatus``, ``JSONValue`` with its one parser and writer, ``JSONLimits``) are part of
+// ProviderCore's API: every client reports and parses them.
 @_exported import PaymentVocabulary

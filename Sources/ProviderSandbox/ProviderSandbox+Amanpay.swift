@@ -222,7 +222,7 @@ extension ProviderSandbox {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.authorization] = signature
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized())))
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body.compactText)))
     }
 
     /// A4/A6: an error body without ids (outside A2's scope, so unsigned).
@@ -231,6 +231,6 @@ extension ProviderSandbox {
         w.string("status", "FAILED")
         w.string("errorCode", code)
         w.string("errorMessage", message)
-        return jsonResponse(status, w.serialized())
+        return jsonResponse(status, w.compactText)
     }
 }

@@ -73,7 +73,7 @@ extension ProviderSandbox {
 
     /// Queues a signed Amanpay callback (A2, A7) to the payment's `notifyUrl` or the default URL.
     func sendAmanpayCallback(_ body: JSONValue, payment: SandboxAmanpayPayment) {
-        let text = body.serialized()
+        let text = body.compactText
         let signature = AmanpaySignature.signResponse(
             body, fields: configuration.amanpayResponseSignatureFields, secret: configuration.amanpaySecretKey)
         enqueueDelivery(provider: "amanpay", explicitURL: payment.notifyUrl, body: text, headers: [("Authorization", signature)])
@@ -86,7 +86,7 @@ extension ProviderSandbox {
             logger.error("sandbox could not sign a postback")
             return
         }
-        enqueueDelivery(provider: "firstpay", explicitURL: payment.postBackUrl, body: signed.serialized(), headers: [])
+        enqueueDelivery(provider: "firstpay", explicitURL: payment.postBackUrl, body: signed.compactText, headers: [])
     }
 
     private func enqueueDelivery(provider: String, explicitURL: String?, body: String, headers: [(String, String)]) {

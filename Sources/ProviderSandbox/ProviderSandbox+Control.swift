@@ -35,7 +35,7 @@ extension ProviderSandbox {
                 w.string("body", r.body)
                 return w.object
             }
-            return self.jsonResponse(200, JSONValue.array(items).serialized())
+            return self.jsonResponse(200, JSONValue.array(items).compactText)
         }
         control.delete("requests") { _, _ in
             self.clearRecords()
@@ -47,11 +47,11 @@ extension ProviderSandbox {
                 w.string("provider", d.provider)
                 w.string("url", d.url)
                 w.string("body", d.body)
-                w.value("attempts", .array(d.attempts.map { .number(String($0)) }))
+                w.value("attempts", .array(d.attempts.map { .number(JSONNumber($0)) }))
                 w.value("delivered", .bool(d.delivered))
                 return w.object
             }
-            return self.jsonResponse(200, JSONValue.array(items).serialized())
+            return self.jsonResponse(200, JSONValue.array(items).compactText)
         }
         control.post("faults") { request, _ in
             var request = request
@@ -104,16 +104,15 @@ extension ProviderSandbox {
             }
             var items: [JSONValue] = amanpay.map { p in
                 var o = p.object()
-                if case .object(var m) = o {
-                    m.insert(JSONMember("provider", .string("amanpay")), at: 0)
-                    o = .object(m)
+                if case .object(let m) = o {
+                    o = .object(JSONObject([JSONMember("provider", .string("amanpay"))] + m.members))
                 }
                 return o
             }
             items += firstpay.map { p in
-                .object([JSONMember("provider", .string("firstpay"))] + p.object(forPostback: false))
+                .object(JSONObject([JSONMember("provider", .string("firstpay"))] + p.object(forPostback: false)))
             }
-            return self.jsonResponse(200, JSONValue.array(items).serialized())
+            return self.jsonResponse(200, JSONValue.array(items).compactText)
         }
     }
 }

@@ -163,13 +163,13 @@ extension ProviderSandbox {
             members.append(JSONMember("publicKey", .string(configuration.firstpayPublicKeyPEM)))
             members.append(JSONMember("hash", .string("AAAA" + String(repeating: "B", count: 340))))
         }
-        return jsonResponse(200, JSONValue.object(members).serialized())
+        return jsonResponse(200, JSONValue.object(JSONObject(members)).compactText)
     }
 
     func fpError(_ status: Int, _ error: String) -> Response {
         var w = JSONObjectWriter()
         w.string("error", error)
-        return jsonResponse(status, w.serialized())
+        return jsonResponse(status, w.compactText)
     }
 
     static func currency(forMethod id: String) -> String {

@@ -78,8 +78,8 @@ public struct SandboxAmanpayPayment: Sendable, Hashable {
     func specificationCallback() -> JSONValue {
         .object([
             JSONMember("additional_fields", .array([.string("Otp")])),
-            JSONMember("operationId", .number(String(operationId ?? 0))),
-            JSONMember("transactionId", .number(String(transactionId))),
+            JSONMember("operationId", .number(JSONNumber(operationId ?? 0))),
+            JSONMember("transactionId", .number(JSONNumber(transactionId))),
             JSONMember("status", .string("SPECIFICATION")),
         ])
     }
@@ -123,7 +123,7 @@ public struct SandboxFirstPayPayment: Sendable, Hashable {
             JSONMember("currencyCode", .string(currencyCode)),
             JSONMember("paymentMethodId", .string(paymentMethodId)),
             JSONMember("status", .string(status)),
-            JSONMember("amount", .number(amount)),
+            JSONMember("amount", .number(JSONNumber(trusted: amount))),
             JSONMember("clientFieldsValues", clientFieldsValues),
         ]
         if let merchantPaymentId { m.append(JSONMember("merchantPaymentId", .string(merchantPaymentId))) }

@@ -23,7 +23,7 @@ import Testing
     @Test func objectKeysSortByUTF16CodeUnitsIncludingAboveTheBMP() throws {
         // U+10000 (a surrogate pair in UTF-16) sorts before U+E000, unlike in code point or UTF-8 order.
         let keys = ["b", "a", "ab", "é", "\u{E000}", "\u{10000}", "\u{FFFF}", "\u{1F600}", "a\u{E000}", "a\u{10000}", ""]
-        let object = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.null) }))
+        let object = JSONValue.object(JSONObject(keys.map { JSONMember($0, .null) }))
         let expected = keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
         #expect(expected.firstIndex(of: "\u{10000}")! < expected.firstIndex(of: "\u{E000}")!)
         #expect(object.serializedString == "{" + expected.map { "\"\($0)\":null" }.joined(separator: ",") + "}")

@@ -53,7 +53,9 @@ enum SchemaCompatibility {
                 // Merge the referencing object's own keywords (other than $ref) over the target.
                 if case .object(var o) = s, case .object(let t) = target {
                     o["$ref"] = nil
-                    s = .object(t.merging(o) { _, own in own })
+                    var merged = t
+                    for (key, value) in o { merged[key] = value }
+                    s = .object(merged)
                 } else {
                     s = target
                 }

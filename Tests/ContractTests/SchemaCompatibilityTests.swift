@@ -46,14 +46,14 @@ import Testing
          "$defs":{"item":{"type":"object","properties":{"k":{"type":"string"}}}}}
         """
 
-    func narrowings(_ edit: (inout [String: JSONValue]) -> Void) throws -> [CompatibilityIssue] {
+    func narrowings(_ edit: (inout JSONObject) -> Void) throws -> [CompatibilityIssue] {
         let baseline = try JSONValue.parse(Self.base)
         var o = baseline.objectValue!
         edit(&o)
         return SchemaCompatibility.narrowings(baseline: baseline, current: .object(o))
     }
 
-    func setProperty(_ o: inout [String: JSONValue], _ name: String, _ schema: String) {
+    func setProperty(_ o: inout JSONObject, _ name: String, _ schema: String) {
         var props = o["properties"]!.objectValue!
         props[name] = try! JSONValue.parse(schema)
         o["properties"] = .object(props)
@@ -122,7 +122,7 @@ import Testing
     /// "Limits"); below the floor it is a narrowing like any other.
     @Test func aGenerousMaxLengthMayBeAddedAsASafetyBound() throws {
         let floor = SchemaCompatibility.safetyMaxLengthFloor
-        func withItemKey(_ schema: String) -> (inout [String: JSONValue]) -> Void {
+        func withItemKey(_ schema: String) -> (inout JSONObject) -> Void {
             { o in
                 var defs = o["$defs"]!.objectValue!
                 defs["item"] = try! JSONValue.parse(#"{"type":"object","properties":{"k":\#(schema)}}"#)

@@ -154,7 +154,7 @@ final class EndToEnd: Sendable {
 
     /// Publishes a command (CloudEvents JSON) to `payments.commands`.
     func send(_ kind: PaymentCommandKind, id: String = "cmd-\(UUID().uuidString.lowercased())",
-              data: [String: PayBridgeContract.JSONValue]) async throws -> String {
+              data: JSONObject) async throws -> String {
         let envelope: PayBridgeContract.JSONValue = .object([
             "specversion": .string("1.0"), "id": .string(id), "type": .string(kind.type),
             "source": .string("/tests/e2e"), "time": .string("2026-11-21T06:00:00Z"),

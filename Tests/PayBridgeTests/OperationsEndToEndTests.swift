@@ -7,20 +7,20 @@ import Testing
 
 typealias J = PayBridgeContract.JSONValue
 
-func purchaseData(_ paymentId: String, amount: String = "250.50") -> [String: J] {
+func purchaseData(_ paymentId: String, amount: String = "250.50") -> JSONObject {
     ["paymentId": .string(paymentId), "amount": .string(amount), "currency": .string("BDT"),
      "customerEmail": .string("customer@example.com"), "paymentMethod": .string("bkash"),
      "bkashNumber": .string("01712345678")]
 }
 
-func payoutData(_ paymentId: String) -> [String: J] {
+func payoutData(_ paymentId: String) -> JSONObject {
     ["paymentId": .string(paymentId), "amount": .string("1000000.00"), "currency": .string("BDT"),
      "customerEmail": .string("payee@example.com"), "customerName": .string("Mark Cooper"),
      "paymentMethod": .string("nagad"), "recipientType": .string("bank_account"),
      "recipientMobileNumber": .string("01812345678")]
 }
 
-func firstpayPaymentData(_ merchantPaymentId: String, amount: String = "500.00") -> [String: J] {
+func firstpayPaymentData(_ merchantPaymentId: String, amount: String = "500.00") -> JSONObject {
     ["accountId": .number(JSONNumber(12)), "paymentMethodId": .string("bkash-p2c"), "amount": .string(amount),
      "clientFieldsValues": .array([.object(["key": .string("phone"), "value": .string("01712345678")])]),
      "merchantPaymentId": .string(merchantPaymentId)]

@@ -210,15 +210,15 @@ struct FirstPayClientTests {
     @Test func olderPostbackFormatWithNumericIdAndCurrency() async throws {
         let signer = try FirstPaySigner(privateKeyPEM: Secret(try testdata("firstpay_private.pem")))
         let body = try signer.signedBody([
-            JSONMember("id", .number("123456")), JSONMember("currency", .string("BDT")),
+            JSONMember("id", .number(JSONNumber(123456))), JSONMember("currency", .string("BDT")),
             JSONMember("paymentMethodId", .string("pm_bkash")), JSONMember("status", .string("SUCCESS")),
-            JSONMember("amount", .number("500.0")), JSONMember("payments", .array([.object([])])),
+            JSONMember("amount", .number(JSONNumber(trusted: "500.0"))), JSONMember("payments", .array([.object([])])),
             JSONMember("clientFieldsValues", .array([])), JSONMember("createdAt", .string("2024-05-01T10:00:00.000Z")),
             JSONMember("publicKey", .string(try testdata("firstpay_public.pem"))),
         ])
         try await withSandbox { sandbox in
             try await withFirstPay(sandbox) { client in
-                let r = try client.verifyPostback(body: Array(body.serialized().utf8))
+                let r = try client.verifyPostback(body: Array(body.compactText.utf8))
                 #expect(r.providerPaymentId == "123456")
                 #expect(r.currency == "BDT")
                 #expect(r.amount == DecimalAmount("500"))
@@ -228,7 +228,7 @@ struct FirstPayClientTests {
                     JSONMember("id", .string("x")), JSONMember("status", .string("REVERSED")),
                     JSONMember("publicKey", .string(try testdata("firstpay_public.pem"))),
                 ])
-                let u = try client.verifyPostback(body: Array(odd.serialized().utf8))
+                let u = try client.verifyPostback(body: Array(odd.compactText.utf8))
                 #expect(u.providerStatus == "REVERSED")
                 #expect(u.status == .unknown)
             }

@@ -28,7 +28,7 @@ struct JSONLimitsTests {
         _ = try JSONValue.parse(String(repeating: "[", count: n) + String(repeating: "]", count: n))
         #expect(reason(String(repeating: "[", count: n + 1) + String(repeating: "]", count: n + 1)) == "nesting deeper than 32")
         let longestNumber = "1" + String(repeating: "0", count: 99)
-        #expect(try JSONValue.parse("[\(longestNumber)]") == .array([.number(longestNumber)]))
+        #expect(try JSONValue.parse("[\(longestNumber)]") == .array([.number(JSONNumber(trusted: longestNumber))]))
         #expect(reason("[\(longestNumber)0]") == "number literal longer than 100 characters")
         let longest = String(repeating: "a", count: 65_536)
         #expect(try JSONValue.parse("\"\(longest)\"") == .string(longest))
@@ -63,8 +63,8 @@ struct JSONLimitsTests {
     }
 
     @Test func controlCharactersMustBeEscaped() {
-        #expect(reason(Array(#"[""#.utf8) + [0x0A] + Array(#""]"#.utf8)) == "control character in string")
-        #expect(reason(Array(#"["\n"#.utf8) + [0x01] + Array(#""]"#.utf8)) == "control character in string")
+        #expect(reason(Array(#"[""#.utf8) + [0x0A] + Array(#""]"#.utf8)) == "unescaped control character in string")
+        #expect(reason(Array(#"["\n"#.utf8) + [0x01] + Array(#""]"#.utf8)) == "unescaped control character in string")
     }
 }
 

@@ -1,18 +1,21 @@
-/// A JSON value that keeps every number exactly as written.
+/// PayBridge's one JSON value, for commands, events, provider requests, responses and callbacks: numbers exactly
+/// as written, object members in the order written.
 ///
-/// PayBridge moves money: `250.50` must stay `250.50`, never become the binary floating-point number closest to it.
-/// `JSONValue` therefore stores numbers as their literal text (``JSONNumber``) and has its own parser and
-/// serializer instead of `JSONSerialization`/`Codable`, which go through `Double`.
+/// PayBridge moves money: `250.50` must stay `250.50`, never become the binary floating-point number closest to it,
+/// and both providers sign the exact text of a body (A3, F1). `JSONValue` therefore stores numbers as their literal
+/// text (``JSONNumber``) and objects as ordered members (``JSONObject``), with one parser and one writer, instead
+/// of `JSONSerialization`/`Codable`, which go through `Double` and a dictionary.
 ///
-/// Objects are dictionaries: key order is not significant and ``serialized()`` writes keys sorted by UTF-16 code
-/// units (the RFC 8785 order), so the same value always serializes to the same bytes.
+/// Two ways to write it: ``serialized()`` is canonical (keys sorted by UTF-16 code units, the RFC 8785 order), so
+/// the same event always serializes to the same bytes; ``compactText`` keeps member order, for bodies that are
+/// signed as sent.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(JSONNumber)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// Parses one JSON text (RFC 8259) from UTF-8 bytes.
     ///
@@ -44,12 +47,20 @@ public enum JSONValue: Sendable, Hashable {
     public func serialized() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(2048)  // an outcome event is 1–2 KB: one allocation instead of four
-        JSONSerializer.write(self, into: &out)
+        JSONWriter.write(self, sortingKeys: true, into: &out)
         return out
     }
 
     /// ``serialized()`` as a `String`.
     public var serializedString: String { String(decoding: serialized(), as: UTF8.self) }
+
+    /// Compact text with object members in their order and numbers as stored: what is sent and signed.
+    public var compactText: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        JSONWriter.write(self, sortingKeys: false, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
 }
 
 extension JSONValue {
@@ -59,10 +70,31 @@ extension JSONValue {
         return nil
     }
 
-    /// The object's members, when this is an object.
-    public var objectValue: [String: JSONValue]? {
+    /// The object, when this is an object.
+    public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
+    }
+
+    /// The object's members in order, when this is an object.
+    public var objectMembers: [JSONMember]? {
+        if case .object(let o) = self { return o.members }
+        return nil
+    }
+
+    /// The number's literal text, when this is a number.
+    public var numberText: String? {
+        if case .number(let n) = self { return n.text }
+        return nil
+    }
+
+    /// A string or a number as text (A8: ids arrive as either); `nil` for other kinds.
+    public var scalarText: String? {
+        switch self {
+        case .string(let s): s
+        case .number(let n): n.text
+        default: nil
+        }
     }
 
     /// The elements, when this is an array.
@@ -70,6 +102,9 @@ extension JSONValue {
         if case .array(let a) = self { return a }
         return nil
     }
+
+    /// The elements, when this is an array (the name provider code uses).
+    public var arrayElements: [JSONValue]? { arrayValue }
 
     /// The boolean, when this is a boolean.
     public var boolValue: Bool? {
@@ -141,7 +176,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        self = .object(JSONObject(elements.map { JSONMember($0.0, $0.1) }))
     }
 }
 

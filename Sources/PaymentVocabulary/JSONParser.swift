@@ -72,11 +72,12 @@ struct JSONParser {
         try enter()
         defer { depth -= 1 }
         i += 1  // {
-        var members: [String: JSONValue] = [:]
+        var members: [JSONMember] = []
+        var keys = DuplicateKeyCheck()
         skipWhitespace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
             i += 1
-            return .object(members)
+            return .object(JSONObject())
         }
         while true {
             skipWhitespace()
@@ -88,10 +89,11 @@ struct JSONParser {
             i += 1
             skipWhitespace()
             let value = try parseValue()
-            if members.updateValue(value, forKey: key) != nil {
+            guard keys.insert(key, among: members) else {
                 // Duplicate keys are ambiguous (which one did the signer mean?): refuse them.
                 throw JSONParseError(offset: keyOffset, reason: "duplicate object key")
             }
+            members.append(JSONMember(key, value))
             guard members.count <= limits.maximumContainerCount else {
                 throw JSONParseError(
                     offset: keyOffset, reason: "object has more than \(limits.maximumContainerCount) members")
@@ -104,7 +106,7 @@ struct JSONParser {
             }
             if bytes[i] == UInt8(ascii: "}") {
                 i += 1
-                return .object(members)
+                return .object(JSONObject(members))
             }
             throw fail("expected ',' or '}' in object")
         }
@@ -268,5 +270,21 @@ struct JSONParser {
 
     private func printable(_ c: UInt8) -> String {
         (0x21...0x7E).contains(c) ? String(UnicodeScalar(c)) : "\\x" + String(c, radix: 16)
+    }
+}
+
+/// Duplicate-key detection while an object is parsed: a scan while the object is small, a set once it is not, so
+/// a hostile 10,000-member object costs linear time.
+struct DuplicateKeyCheck {
+    private static let scanLimit = 16
+    private var seen: Set<String>?
+
+    /// Records `key`; `false` when `members` (the object so far) already has it.
+    mutating func insert(_ key: String, among members: [JSONMember]) -> Bool {
+        if seen == nil {
+            if members.count < Self.scanLimit { return !members.contains(where: { $0.key == key }) }
+            seen = Set(members.map(\.key))
+        }
+        return seen?.insert(key).inserted ?? false
     }
 }

@@ -1,6 +1,7 @@
-/// Canonical writer for ``JSONValue``.
-enum JSONSerializer {
-    static func write(_ value: JSONValue, into out: inout [UInt8]) {
+/// The one JSON writer: compact, numbers as stored, strings escaped minimally (`"`, `\`, control characters);
+/// object members sorted (canonical, for events) or in their order (for bodies signed as sent).
+enum JSONWriter {
+    static func write(_ value: JSONValue, sortingKeys: Bool, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(true): out.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
@@ -11,17 +12,18 @@ enum JSONSerializer {
             out.append(UInt8(ascii: "["))
             for (k, element) in a.enumerated() {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
-                write(element, into: &out)
+                write(element, sortingKeys: sortingKeys, into: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             // Sorting the members themselves, not the keys, saves looking each value up again.
-            for (k, member) in o.sorted(by: { precedesInUTF16Order($0.key, $1.key) }).enumerated() {
+            let members = sortingKeys ? o.members.sorted(by: { precedesInUTF16Order($0.key, $1.key) }) : o.members
+            for (k, member) in members.enumerated() {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(member.value, into: &out)
+                write(member.value, sortingKeys: sortingKeys, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }

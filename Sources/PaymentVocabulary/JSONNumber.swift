@@ -18,6 +18,14 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     init(unchecked text: String) { self.text = text }
 
+    /// Wraps a literal the caller wrote itself (an integer, a `DecimalAmount`'s text), so it is known to be valid;
+    /// never text from outside (use ``init(_:)-(String)``).
+    public init(trusted text: String) {
+        assert(Self.isValidLiteral(Array(text.utf8)), "not a JSON number literal")
+        self.text = text
+    }
+
+
     public var description: String { text }
 
     /// True when the value has no fractional part (`12`, `12.0`, `1.2e1`): JSON Schema's `integer`.
@@ -141,3 +149,4 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 }
 
 @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+
