@@ -21,7 +21,7 @@ struct CallbackHandler: Sendable {
 
     let amanpay: AmanpayClient?
     let firstpay: FirstPayClient?
-    let publisher: OutcomePublisher
+    let publisher: any OutcomeSink
     let metrics: PayBridgeMetrics
     let logger: Logger
     let record = CallbackStateRecord()
