@@ -36,8 +36,8 @@ import Testing
 
     @Test func unusableHeadersRejectTheCommandWithoutReadingItsBodyAndDeadLetterItAsAttemptOne() throws {
         let body = Fixtures.body(.amanpayPurchase, data: Fixtures.purchaseData)
-        let delivery = CommandDelivery(body: body, properties: AMQPProperties(headers: ["x-paybridge-attempt": .int32(0)]),
-                                       routingKey: "amanpay.purchase")
+        let received = AMQPProperties(headers: ["x-paybridge-attempt": .int32(0)])
+        let delivery = CommandDelivery(body: body, properties: received, routingKey: "amanpay.purchase")
         let rejection = try rejectionOf(delivery)
         #expect(rejection.code == "INVALID_HEADER")
         #expect(rejection.commandId == nil, "the body was not parsed")
@@ -71,7 +71,7 @@ import Testing
             provider: "amanpay", operation: "purchase", status: .requiresAction, providerStatus: "REDIRECT",
             providerPaymentId: "62861", merchantPaymentId: "payment_812", amount: DecimalAmount("250.51"),
             currency: "BDT", redirectUrl: "https://pay.example/1", httpStatus: 200, rawBody: #"{"status":"REDIRECT"}"#)
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery, execution: .answered(result), at: time)
+        let plan = try decide(delivery, .answered(result))
 
         let response = OutcomeEvents.response(
             PaymentOutcome(
@@ -91,7 +91,7 @@ import Testing
             provider: "amanpay", operation: "purchase", status: .failed, providerStatus: "FAILED",
             merchantPaymentId: "payment_812",
             error: ProviderErrorInfo(code: "GENERAL_ERROR", message: "declined", errorClass: .declined))
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery, execution: .answered(result), at: time)
+        let plan = try decide(delivery, .answered(result))
 
         let response = OutcomeEvents.response(
             PaymentOutcome(
@@ -109,19 +109,19 @@ import Testing
         let result = ProviderResult(
             provider: "amanpay", operation: "purchase", status: .unknown, merchantPaymentId: "payment_812",
             error: ProviderErrorInfo(code: "TIMEOUT", message: "no answer", errorClass: .ambiguous))
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery, execution: .answered(result), at: time)
+        let plan = try decide(delivery, .answered(result))
 
         let retry = CommandRetry(
             queue: "payments.retry.amanpay.1", nextAttempt: 2, body: delivery.body,
             properties: Fixtures.forwardedProperties(attempt: 2, originalRoutingKey: "amanpay.purchase"))
-        #expect(plan == DeliveryPlan(republish: .retry(retry), disposition: .ack, verdict: .retryScheduled(code: "TIMEOUT")))
+        #expect(plan == DeliveryPlan(republish: .retry(retry), disposition: .ack,
+                                     verdict: .retryScheduled(code: "TIMEOUT")))
     }
 
     @Test func aTransientFailureIsRetriedInTheDelayQueueOfTheNextAttemptWithTheAttemptInItsHeader() throws {
         let delivery = Fixtures.purchase(attempt: 2)
         #expect(delivery.routingKey == "amanpay", "back from the retry queues under the provider's key")
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery,
-                              execution: .providerFailed(Fixtures.providerError(.transient, "HTTP_503")), at: time)
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.transient, "HTTP_503")))
 
         let retry = CommandRetry(
             queue: "payments.retry.amanpay.2", nextAttempt: 3, body: delivery.body,
@@ -132,8 +132,7 @@ import Testing
 
     @Test func atMaxAttemptsACreateIsReportedUnknownAsRetriesExhaustedAndDeadLettered() throws {
         let delivery = Fixtures.purchase(attempt: 3)
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery,
-                              execution: .providerFailed(Fixtures.providerError(.transient, "HTTP_503")), at: time)
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.transient, "HTTP_503")))
 
         let message = "gave up after 3 attempts: HTTP_503 happened"
         let failed = OutcomeEvents.commandFailed(
@@ -154,8 +153,7 @@ import Testing
 
     @Test func atMaxAttemptsACommandThatCreatesNothingIsReportedFailed() throws {
         let delivery = Fixtures.status(attempt: 3)
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery,
-                              execution: .providerFailed(Fixtures.providerError(.ambiguous, "TIMEOUT")), at: time)
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.ambiguous, "TIMEOUT")))
         let data = try #require(plan.events.first?.event.data)
         #expect(data["status"] == "failed")
         #expect(data["final"] == true)
@@ -172,16 +170,14 @@ import Testing
 
     @Test func aConfigurationFailurePutsTheCommandBackAndPausesWithoutPublishing() throws {
         let delivery = Fixtures.purchase()
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery,
-                              execution: .providerFailed(Fixtures.providerError(.configuration, "INVALID_API_KEY")), at: time)
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.configuration, "INVALID_API_KEY")))
         #expect(plan == DeliveryPlan(disposition: .putBackAndPause(reason: "configuration: INVALID_API_KEY"),
                                      verdict: .pausedForConfiguration(code: "INVALID_API_KEY")))
     }
 
     @Test func anOpenCircuitPutsTheCommandBackAndPausesRatherThanBurningAnAttempt() throws {
         let delivery = Fixtures.purchase(attempt: 3)
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery,
-                              execution: .providerFailed(Fixtures.providerError(.transient, "CIRCUIT_OPEN")), at: time)
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.transient, "CIRCUIT_OPEN")))
         #expect(plan == DeliveryPlan(disposition: .putBackAndPause(reason: "circuit open"),
                                      verdict: .pausedForOpenCircuit))
     }
@@ -190,9 +186,7 @@ import Testing
 
     @Test func aRequestTheProviderRefusesFailsForGoodAndIsDeadLettered() throws {
         let delivery = Fixtures.purchase()
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery,
-                              execution: .providerFailed(Fixtures.providerError(.invalidRequest, "INVALID_AMOUNT", raw: "{}")),
-                              at: time)
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.invalidRequest, "INVALID_AMOUNT", raw: "{}")))
 
         let failed = OutcomeEvents.commandFailed(
             PaymentOutcome(
@@ -215,8 +209,7 @@ import Testing
 
     @Test func aPaymentTheProviderDoesNotKnowFailsNotFinalAndIsNotDeadLettered() throws {
         let delivery = Fixtures.status()
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery,
-                              execution: .providerFailed(Fixtures.providerError(.lookup, "TRANSACTION_NOT_FOUND")), at: time)
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.lookup, "TRANSACTION_NOT_FOUND")))
 
         let failed = OutcomeEvents.commandFailed(
             PaymentOutcome(
@@ -232,9 +225,8 @@ import Testing
 
     @Test func commandDataTheProviderRequestCannotBeBuiltFromFailsAndIsDeadLettered() throws {
         let delivery = Fixtures.purchase()
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery,
-                              execution: .invalidData(CommandDataError(field: "amount", problem: "not a decimal amount")),
-                              at: time)
+        let dataError = CommandDataError(field: "amount", problem: "not a decimal amount")
+        let plan = try decide(delivery, .invalidData(dataError))
         #expect(plan.events.map(\.event.type) == ["paybridge.command.failed.v1"])
         #expect(plan.events.first?.event.data?["error"]?["code"] == "INVALID_COMMAND_DATA")
         #expect(plan.events.first?.event.data?["final"] == true)
@@ -249,10 +241,9 @@ import Testing
 
     @Test func aDeadLetterDetailIsClippedTo1024Characters() throws {
         let delivery = Fixtures.purchase()
-        var error = Fixtures.providerError(.invalidRequest, "INVALID_REQUEST")
+        var error = Fixtures.failure(.invalidRequest, "INVALID_REQUEST")
         error.message = String(repeating: "é", count: 3000)
-        let plan = rules.plan(executed: try command(delivery), delivery: delivery, execution: .providerFailed(error),
-                              at: time)
+        let plan = try decide(delivery, .providerFailed(error))
         guard case .deadLetter(let deadLetter) = plan.republish else {
             Issue.record("expected a dead letter, got \(String(describing: plan.republish))")
             return
@@ -273,7 +264,8 @@ import Testing
         #expect(rules.statusFirst(create, delivery: Fixtures.purchase(redelivered: true), seenBefore: false))
         #expect(rules.statusFirst(create, delivery: Fixtures.purchase(attempt: 2), seenBefore: false))
         let status = Fixtures.status(attempt: 2)
-        #expect(!rules.statusFirst(try command(status), delivery: status, seenBefore: true), "a status read creates nothing")
+        #expect(!rules.statusFirst(try command(status), delivery: status, seenBefore: true),
+                "a status read creates nothing")
     }
 
     @Test func aPutBackKeepsTheAttemptAndTurnsARedeliveryIntoASecondAttempt() {
@@ -286,6 +278,11 @@ import Testing
     }
 
     // MARK: Helpers
+
+    /// The plan once the executor ran the delivery's command with `execution` as its result.
+    private func decide(_ delivery: CommandDelivery, _ execution: CommandExecution) throws -> DeliveryPlan {
+        rules.plan(executed: try command(delivery), delivery: delivery, execution: execution, at: time)
+    }
 
     private func command(_ delivery: CommandDelivery) throws -> PaymentCommand {
         try rules.decode(delivery).get()

@@ -115,9 +115,9 @@ struct DeliveryRules: Sendable {
     ) -> DeliveryPlan {
         let attempt = delivery.attempt
         guard attempt < maxAttempts else {
-            return fail(command, delivery: delivery, code: code, message: "gave up after \(attempt) attempts: \(message)",
-                        errorClass: .retriesExhausted, status: command.kind.createsPayment ? .unknown : .failed,
-                        deadLetter: true, raw: raw, at: time)
+            return fail(command, delivery: delivery, code: code,
+                        message: "gave up after \(attempt) attempts: \(message)", errorClass: .retriesExhausted,
+                        status: command.kind.createsPayment ? .unknown : .failed, deadLetter: true, raw: raw, at: time)
         }
         let retry = CommandRetry(delivery, provider: provider, nextAttempt: attempt + 1)
         return DeliveryPlan(republish: .retry(retry), disposition: .ack, verdict: .retryScheduled(code: code))
