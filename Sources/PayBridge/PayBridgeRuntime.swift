@@ -101,8 +101,8 @@ public final class PayBridgeRuntime: Sendable {
                                      problem: "not a usable RSA key (\(error))")
         }
 
-        let publisher = OutcomePublisher(connection: publishConnection, gate: OutcomeGate(readiness: readiness),
-                                         confirmTimeout: configuration.publishTimeout)
+        let publisher = OutcomePublisher(connection: publishConnection, confirmTimeout: configuration.publishTimeout)
+        let gate = OutcomeGate(readiness: readiness)
         var workers: [ProviderQueueWorker] = []
         if let consumeConnection {
             var executors: [any PaymentCommandExecutor] = []
@@ -112,7 +112,8 @@ public final class PayBridgeRuntime: Sendable {
                 var workerLogger = logger
                 workerLogger[metadataKey: "paybridge.provider"] = "\(executor.provider.rawValue)"
                 let processor = CommandProcessor(
-                    executor: executor, publisher: publisher, metrics: metrics, maxAttempts: configuration.maxAttempts,
+                    executor: executor, sink: publisher, gate: gate, metrics: metrics,
+                    maxAttempts: configuration.maxAttempts,
                     maxCommandBytes: configuration.maxCommandBytes, outcomeRetry: configuration.outcomeRetry,
                     logger: workerLogger)
                 workers.append(ProviderQueueWorker(

@@ -74,7 +74,7 @@ final class Ledger: Sendable {
 }
 
 func command(_ id: String) -> [UInt8] {
-    let event: PayBridgeContract.JSONValue = .object([
+    let event: JSONValue = .object([
         "specversion": .string("1.0"), "id": .string(id), "type": .string(PaymentCommandKind.amanpayPayout.type),
         "source": .string("/bench"), "time": .string("2026-11-21T00:00:00Z"),
         "data": .object([

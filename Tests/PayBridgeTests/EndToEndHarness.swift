@@ -155,7 +155,7 @@ final class EndToEnd: Sendable {
     /// Publishes a command (CloudEvents JSON) to `payments.commands`.
     func send(_ kind: PaymentCommandKind, id: String = "cmd-\(UUID().uuidString.lowercased())",
               data: JSONObject) async throws -> String {
-        let envelope: PayBridgeContract.JSONValue = .object([
+        let envelope: JSONValue = .object([
             "specversion": .string("1.0"), "id": .string(id), "type": .string(kind.type),
             "source": .string("/tests/e2e"), "time": .string("2026-11-21T06:00:00Z"),
             "datacontenttype": .string("application/json"), "data": .object(data),
@@ -179,7 +179,7 @@ struct RecordedEvent: Sendable {
     let routingKey: String
     let properties: AMQPProperties
     let schemaErrors: [String]
-    var data: PayBridgeContract.JSONValue { event.data ?? .null }
+    var data: JSONValue { event.data ?? .null }
     var commandId: String? { data["commandId"]?.stringValue }
     var status: String? { data["status"]?.stringValue }
 }

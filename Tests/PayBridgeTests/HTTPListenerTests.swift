@@ -282,7 +282,7 @@ import Testing
         let key = if case .ignored = answer { "ignored" } else { "error" }
         #expect(object[key] as? String == reason)
         // The project's own strict parser agrees.
-        #expect(try PayBridgeContract.JSONValue.parse(Array(response.body.utf8))[key]?.stringValue == reason)
+        #expect(try JSONValue.parse(Array(response.body.utf8))[key]?.stringValue == reason)
     }
 
     // MARK: configuration

@@ -5,7 +5,7 @@ import PayBridgeContract
 import ProviderSandbox
 import Testing
 
-typealias J = PayBridgeContract.JSONValue
+typealias J = JSONValue
 
 func purchaseData(_ paymentId: String, amount: String = "250.50") -> JSONObject {
     ["paymentId": .string(paymentId), "amount": .string(amount), "currency": .string("BDT"),

@@ -64,14 +64,14 @@ import Testing
     @Test func aDamagedDeliveryIsForwardedWithoutTheProducersMetadata() {
         var properties = AMQPProperties(headers: ["x-\u{FFFD}": .string("v")], messageId: "m")
         properties.decodingProblems = .notUTF8
-        let forwarded = OutcomePublisher.forwardedProperties(properties, attempt: 1, originalRoutingKey: "amanpay.purchase")
+        let forwarded = CommandDelivery.forwardedProperties(properties, attempt: 1, originalRoutingKey: "amanpay.purchase")
         #expect(forwarded.messageId == nil)
         #expect(forwarded.headers == [Topology.Headers.attempt: .int32(1),
                                       Topology.Headers.originalRoutingKey: .string("amanpay.purchase")])
         #expect(forwarded.persistent == true)
         var deep = AMQPProperties(headers: ["x-nested": .void], messageId: "m")
         deep.decodingProblems = .headersTooDeep
-        let forwardedDeep = OutcomePublisher.forwardedProperties(deep, attempt: 1, originalRoutingKey: "k")
+        let forwardedDeep = CommandDelivery.forwardedProperties(deep, attempt: 1, originalRoutingKey: "k")
         #expect(forwardedDeep.messageId == "m", "only the headers were cut")
         #expect(forwardedDeep.headers?["x-nested"] == nil)
     }

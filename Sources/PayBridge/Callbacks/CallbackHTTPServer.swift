@@ -28,10 +28,12 @@ final class CallbackHTTPServer: Service, Sendable {
     }
 
     func run() async throws {
-        try await listener.run(router: router())
+        try await listener.run(router: Self.makeRouter(callbacks: callbacks))
     }
 
-    func router() -> Router<BasicRequestContext> {
+    /// The callback routes, one `POST /callbacks/<provider>` per provider, answered by `callbacks`. What the server
+    /// runs, and what the tests drive with Hummingbird's test client.
+    static func makeRouter(callbacks: CallbackHandler) -> Router<BasicRequestContext> {
         let router = Router()
         for provider in Provider.allCases {
             router.post("/callbacks/\(provider.rawValue)") { [callbacks] request, _ -> Response in

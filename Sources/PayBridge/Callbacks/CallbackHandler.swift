@@ -21,7 +21,7 @@ struct CallbackHandler: Sendable {
 
     let amanpay: AmanpayClient?
     let firstpay: FirstPayClient?
-    let publisher: OutcomePublisher
+    let publisher: any OutcomeSink
     let metrics: PayBridgeMetrics
     let logger: Logger
     let record = CallbackStateRecord()
@@ -94,7 +94,7 @@ struct CallbackHandler: Sendable {
 
     /// The callback's operation: Amanpay `paymentType` (purchase | payout); FirstPay's payment `type`
     /// (`PAY_IN`/`PAY_OUT` → `pay_in`/`pay_out`) when present.
-    static func operation(provider: Provider, raw: PayBridgeContract.JSONValue) -> String? {
+    static func operation(provider: Provider, raw: JSONValue) -> String? {
         switch provider {
         case .amanpay:
             guard let type = raw["paymentType"]?.stringValue, ["purchase", "payout"].contains(type) else { return nil }

@@ -28,10 +28,12 @@ final class AdminHTTPServer: Service, Sendable {
     }
 
     func run() async throws {
-        try await listener.run(router: router())
+        try await listener.run(router: Self.makeRouter(readiness: readiness, metrics: metrics))
     }
 
-    func router() -> Router<BasicRequestContext> {
+    /// `/healthz` (always `ok`), `/readyz` (200 `ready`, or 503 with one reason a line) and `/metrics` (Prometheus
+    /// text). What the server runs, and what the tests drive with Hummingbird's test client.
+    static func makeRouter(readiness: Readiness, metrics: PayBridgeMetrics) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { [readiness] _, _ -> Response in

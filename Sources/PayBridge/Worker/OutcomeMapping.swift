@@ -17,9 +17,9 @@ enum OutcomeMapping {
     }
 
     /// The provider's body as JSON for `data.raw` (a JSON string when it was not JSON, `null` when empty).
-    static func raw(_ body: String) -> PayBridgeContract.JSONValue {
+    static func raw(_ body: String) -> JSONValue {
         guard !body.isEmpty else { return .null }
-        if let json = try? PayBridgeContract.JSONValue.parse(body) { return json }
+        if let json = try? JSONValue.parse(body) { return json }
         return .string(body)
     }
 

@@ -25,7 +25,7 @@ struct CommandDataError: Error, CustomStringConvertible {
 
 /// Typed reads of a command's `data` object.
 struct CommandData {
-    let data: PayBridgeContract.JSONValue
+    let data: JSONValue
 
     func string(_ field: String) throws -> String {
         guard let value = optionalString(field) else {

@@ -97,7 +97,7 @@ final class ProviderQueueWorker: Service, Sendable {
                 processor.metrics.inFlight(delta: 1)
                 group.addTask { [self] in
                     // Outcomes cannot be published right now: wait (unacked) rather than call the provider.
-                    await processor.publisher.gate.waitUntilOpen()
+                    await processor.gate.waitUntilOpen()
                     // Cancelled while waiting (shutdown past its drain timeout): never reached the provider.
                     let disposition = Task.isCancelled ? .requeue : await processor.process(delivery)
                     await settle(delivery, disposition, pauseReason: pauseReason, consumer: consumer)
@@ -124,10 +124,10 @@ final class ProviderQueueWorker: Service, Sendable {
     }
 
     /// Re-publishes an unprocessed command to the tail of its queue and acks it (see
-    /// ``OutcomePublisher/putBack(_:queue:)``); if the broker refuses the copy, falls back to a `nack` with requeue.
+    /// ``OutcomeSink/putBack(_:queue:)``); if the broker refuses the copy, falls back to a `nack` with requeue.
     private func putBack(_ delivery: AMQPDelivery) async {
         do {
-            try await processor.publisher.putBack(delivery, queue: processor.queue)
+            try await processor.sink.putBack(CommandDelivery(delivery), queue: processor.queue)
             try? await delivery.ack()
             processor.metrics.command(outcome: "put_back")
         } catch {

@@ -1,0 +1,78 @@
+import AMQP
+import PayBridgeContract
+
+/// A command delivery as plain values: what ``DeliveryRules`` and ``CommandProcessor`` read from it. Unlike
+/// `AMQPDelivery`, it is not tied to a connection, so tests build one directly.
+struct CommandDelivery: Equatable, Sendable {
+    /// The message body, byte for byte.
+    let body: [UInt8]
+    /// The AMQP basic properties, PayBridge's headers included.
+    let properties: AMQPProperties
+    /// The routing key of this delivery (for a retry, the retry queue's name: see ``headers``).
+    let routingKey: String
+    /// `true` when the broker delivered it before (its create may have reached the provider).
+    let redelivered: Bool
+    /// The delivery tag, for logs only.
+    let deliveryTag: UInt64
+    /// PayBridge's headers, validated once: attempt, original routing key, or why they are unusable.
+    let headers: CommandHeaders
+
+    init(body: [UInt8], properties: AMQPProperties = AMQPProperties(), routingKey: String, redelivered: Bool = false,
+         deliveryTag: UInt64 = 0) {
+        self.body = body
+        self.properties = properties
+        self.routingKey = routingKey
+        self.redelivered = redelivered
+        self.deliveryTag = deliveryTag
+        headers = CommandHeaders(properties: properties, deliveryRoutingKey: routingKey)
+    }
+
+    init(_ delivery: AMQPDelivery) {
+        self.init(body: delivery.body, properties: delivery.properties, routingKey: delivery.routingKey,
+                  redelivered: delivery.redelivered, deliveryTag: delivery.deliveryTag)
+    }
+
+    /// 1 for a first delivery; the broker-side attempt for retries (1 when the headers are unusable).
+    var attempt: Int { headers.attempt }
+
+    /// The routing key the command was first published with.
+    var originalRoutingKey: String { headers.routingKey }
+}
+
+extension CommandDelivery {
+    /// The properties for re-publishing this command unchanged (retry, dead letter, put back); see
+    /// ``forwardedProperties(_:attempt:originalRoutingKey:)``.
+    func forwardedProperties(attempt: Int) -> AMQPProperties {
+        Self.forwardedProperties(properties, attempt: attempt, originalRoutingKey: originalRoutingKey)
+    }
+
+    /// The properties of the copy that puts this command back at the tail of its queue (a pause). The copy is not
+    /// marked redelivered, so a redelivered command (its create may have reached the provider) goes back as attempt
+    /// 2 or later and still goes status-first. A command whose headers are unusable goes back with attempt 1 under
+    /// its delivery's key.
+    func putBackProperties() -> AMQPProperties {
+        forwardedProperties(attempt: redelivered ? max(attempt, 2) : attempt)
+    }
+
+    /// Received properties made fit to re-publish: persistent, with the attempt number and original routing key in
+    /// PayBridge's headers.
+    /// A delivery whose metadata could not be decoded exactly (``AMQPDecodingProblems``) is forwarded without the
+    /// producer's headers (too deep) or without any of the producer's properties (not UTF-8): re-sent as read they
+    /// would differ from what arrived or not fit AMQP's short strings. The body is always forwarded byte for byte.
+    static func forwardedProperties(_ received: AMQPProperties, attempt: Int, originalRoutingKey: String)
+        -> AMQPProperties
+    {
+        var properties = received
+        if received.decodingProblems.contains(.notUTF8) {
+            properties = AMQPProperties()  // which property was repaired is not known: none is re-sent
+        } else if received.decodingProblems.contains(.headersTooDeep) {
+            properties.headers = nil  // the other properties were decoded exactly
+        }
+        var headers = properties.headers ?? AMQPTable()
+        headers[Topology.Headers.attempt] = .int32(Int32(clamping: attempt))
+        headers[Topology.Headers.originalRoutingKey] = .string(originalRoutingKey)
+        properties.headers = headers
+        properties.persistent = true
+        return properties
+    }
+}

@@ -1,0 +1,35 @@
+import AMQP
+import Logging
+
+/// A command's log context; the metadata dictionary is built only for lines that pass the log level.
+struct CommandLog {
+    let logger: Logger
+    let provider: String
+    let attempt: Int
+    let deliveryTag: UInt64
+    var commandId: String?
+    var operation: String?
+
+    private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        var metadata = extra
+        metadata["paybridge.provider"] = "\(provider)"
+        metadata["paybridge.attempt"] = "\(attempt)"
+        metadata[AMQPLoggingKeys.deliveryTag] = "\(deliveryTag)"
+        if let commandId { metadata["paybridge.command_id"] = "\(commandId)" }
+        if let operation { metadata["paybridge.operation"] = "\(operation)" }
+        return metadata
+    }
+
+    func debug(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.debug(message(), metadata: metadata(extra()))
+    }
+    func info(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.info(message(), metadata: metadata(extra()))
+    }
+    func warning(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.warning(message(), metadata: metadata(extra()))
+    }
+    func error(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.error(message(), metadata: metadata(extra()))
+    }
+}

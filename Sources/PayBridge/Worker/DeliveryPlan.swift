@@ -1,0 +1,40 @@
+import PayBridgeContract
+
+/// What to do with one command delivery, as ``DeliveryRules`` decided it: the events to publish, the command's
+/// re-publication (a broker-side retry or a dead letter), and the delivery's disposition once both are confirmed.
+///
+/// ``CommandProcessor`` carries it out in that order: every event, then the re-publication, each confirmed by the
+/// broker before the next step; the delivery is settled last.
+struct DeliveryPlan: Equatable, Sendable {
+    /// How the command itself is published again.
+    enum Republish: Equatable, Sendable {
+        /// Into a delay queue, to be redelivered as its next attempt.
+        case retry(CommandRetry)
+        /// Into the dead-letter exchange, for good.
+        case deadLetter(CommandDeadLetter)
+    }
+
+    /// What happened to the command, for logs and `paybridge_commands_total{outcome}`.
+    enum Verdict: Equatable, Sendable {
+        /// Not an acceptable command (metadata, size, JSON, schema): `command.failed` and the dead-letter queue.
+        case rejected(code: String)
+        /// The provider answered (a decline and an unresolved `unknown` included): `payment.response`.
+        case answered(status: PaymentStatus)
+        /// Transient trouble with attempts left: a broker-side retry.
+        case retryScheduled(code: String)
+        /// The command cannot succeed (or its retries are exhausted): `command.failed`.
+        case failed(code: String, errorClass: ErrorClass)
+        /// The provider refused PayBridge's configuration: put back and pause.
+        case pausedForConfiguration(code: String)
+        /// The provider's circuit is open: put back and pause.
+        case pausedForOpenCircuit
+    }
+
+    /// Outcome events, published in this order.
+    var events: [OutcomeMessage] = []
+    /// Published after the events, if any.
+    var republish: Republish? = nil
+    /// What to do with the delivery once everything above is confirmed.
+    var disposition: DeliveryDisposition
+    var verdict: Verdict
+}

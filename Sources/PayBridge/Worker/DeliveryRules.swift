@@ -1,0 +1,144 @@
+import Foundation
+import PayBridgeContract
+import ProviderCore
+
+/// PayBridge's rules for one command delivery (issues 4 and 9), as pure functions of plain values: no broker, no
+/// clock, no state. ``CommandProcessor`` asks them and carries out the ``DeliveryPlan`` they return.
+///
+/// - invalid command (too large, bad JSON, schema violation, unusable PayBridge headers) → `command.failed`
+///   (invalid_command) + dead-letter queue with the reason; never requeued.
+/// - provider answered → `payment.response` (including declines and `unknown` after an unresolved ambiguous
+///   create, which is retried like a transient failure).
+/// - transient failure after the client's in-process retries → broker-side delayed retry with the attempt count
+///   in `x-paybridge-attempt`; past `maxAttempts` → `command.failed` (retries_exhausted) + dead-letter queue.
+/// - configuration failure / open circuit → put back and pause the provider (commands are not burned).
+/// - a request the provider refused → `command.failed` + dead-letter queue; a payment it does not know (lookup) →
+///   `command.failed`, not final, not dead-lettered.
+/// - the delivery is acked only after everything the plan publishes is confirmed.
+struct DeliveryRules: Sendable {
+    /// The provider whose queue the deliveries come from.
+    let provider: Provider
+    /// Broker-side attempts before a transient failure is given up.
+    let maxAttempts: Int
+    let decoder: CommandDecoder
+
+    init(provider: Provider, maxAttempts: Int, maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes) {
+        self.provider = provider
+        self.maxAttempts = maxAttempts
+        decoder = CommandDecoder(maximumBytes: maxCommandBytes)
+    }
+
+    /// The provider's command queue (the dead letters' source queue).
+    var queue: String { Topology.commandQueue(provider) }
+
+    /// The command, or why it is not one: unusable PayBridge headers first (the body is then not parsed), then the
+    /// decoder's checks against the original routing key.
+    func decode(_ delivery: CommandDelivery) -> Result<PaymentCommand, CommandRejection> {
+        if let problem = delivery.headers.problem {
+            return .failure(.unusableMetadata(code: problem.code, message: problem.message, body: delivery.body,
+                                              routingKey: delivery.originalRoutingKey))
+        }
+        return decoder.decode(delivery.body, routingKey: delivery.originalRoutingKey)
+    }
+
+    /// Whether a create reads the payment's status before it creates (A5, F8): when the delivery is redelivered, a
+    /// retry, or its command id was seen before, so a command seen twice never creates twice.
+    func statusFirst(_ command: PaymentCommand, delivery: CommandDelivery, seenBefore: Bool) -> Bool {
+        command.kind.createsPayment && (delivery.redelivered || delivery.attempt > 1 || seenBefore)
+    }
+
+    /// The plan for a message that is not an acceptable command: `command.failed` (invalid_command, final) and
+    /// the dead-letter queue, then ack.
+    func plan(rejected rejection: CommandRejection, delivery: CommandDelivery, at time: Date) -> DeliveryPlan {
+        let failed = OutcomeEvents.commandFailed(rejection: rejection, provider: provider, time: time)
+        let deadLetter = CommandDeadLetter(
+            delivery, sourceQueue: queue, reason: .invalidCommand, code: rejection.code, detail: rejection.message,
+            failedEventId: failed.event.id, at: time)
+        return DeliveryPlan(events: [failed], republish: .deadLetter(deadLetter), disposition: .ack,
+                            verdict: .rejected(code: rejection.code))
+    }
+
+    /// The plan once the executor ran `command`.
+    func plan(
+        executed command: PaymentCommand, delivery: CommandDelivery, execution: CommandExecution, at time: Date
+    ) -> DeliveryPlan {
+        switch execution {
+        case .answered(let result):
+            if result.status == .unknown, let error = result.error, error.errorClass == .ambiguous {
+                // The client could not settle whether the create took effect. A broker-side retry goes through
+                // status-first, so it adopts the payment if it exists and creates it only if it does not.
+                return retryOrGiveUp(command, delivery: delivery, code: error.code, message: error.message,
+                                     raw: result.rawBody, at: time)
+            }
+            let outcome = OutcomeMapping.outcome(
+                result, provider: provider, commandId: command.id, operation: command.operation,
+                paymentId: command.paymentId, attempts: delivery.attempt)
+            return DeliveryPlan(events: [OutcomeEvents.response(outcome, time: time)], disposition: .ack,
+                                verdict: .answered(status: outcome.status))
+        case .providerFailed(let error):
+            return plan(failed: error, command: command, delivery: delivery, at: time)
+        case .invalidData(let error):
+            return fail(command, delivery: delivery, code: "INVALID_COMMAND_DATA", message: error.description,
+                        errorClass: .invalidCommand, status: .failed, deadLetter: true, at: time)
+        }
+    }
+
+    private func plan(
+        failed error: ProviderError, command: PaymentCommand, delivery: CommandDelivery, at time: Date
+    ) -> DeliveryPlan {
+        switch error.errorClass {
+        case .configuration:
+            return DeliveryPlan(disposition: .putBackAndPause(reason: "configuration: \(error.code)"),
+                                verdict: .pausedForConfiguration(code: error.code))
+        case _ where error.isCircuitOpen:
+            return DeliveryPlan(disposition: .putBackAndPause(reason: "circuit open"), verdict: .pausedForOpenCircuit)
+        case .transient, .ambiguous:
+            return retryOrGiveUp(command, delivery: delivery, code: error.code, message: error.message,
+                                 raw: error.rawBody, at: time)
+        default:
+            // Declines arrive as results; what lands here is a request the provider refused (invalid_request,
+            // dead-lettered: it cannot succeed as sent) or a payment it does not know (lookup: `not_found`, status
+            // failed but not final, since a create still in flight may make it appear).
+            let isLookup = error.errorClass == .lookup
+            return fail(command, delivery: delivery, code: error.code, message: error.message,
+                        errorClass: OutcomeMapping.errorClass(error.errorClass), status: .failed, final: !isLookup,
+                        deadLetter: !isLookup, raw: error.rawBody, at: time)
+        }
+    }
+
+    /// Transient trouble (or a create whose outcome stayed open): a broker-side retry while attempts remain;
+    /// then `command.failed` (retries_exhausted) and the dead-letter queue. A create that may exist is reported
+    /// with status `unknown`, never `failed` (A5, F8).
+    private func retryOrGiveUp(
+        _ command: PaymentCommand, delivery: CommandDelivery, code: String, message: String, raw: String?,
+        at time: Date
+    ) -> DeliveryPlan {
+        let attempt = delivery.attempt
+        guard attempt < maxAttempts else {
+            return fail(command, delivery: delivery, code: code,
+                        message: "gave up after \(attempt) attempts: \(message)", errorClass: .retriesExhausted,
+                        status: command.kind.createsPayment ? .unknown : .failed, deadLetter: true, raw: raw, at: time)
+        }
+        let retry = CommandRetry(delivery, provider: provider, nextAttempt: attempt + 1)
+        return DeliveryPlan(republish: .retry(retry), disposition: .ack, verdict: .retryScheduled(code: code))
+    }
+
+    /// `command.failed`, and the dead-letter queue when `deadLetter`.
+    private func fail(
+        _ command: PaymentCommand, delivery: CommandDelivery, code: String, message: String, errorClass: ErrorClass,
+        status: PaymentStatus, final: Bool? = nil, deadLetter: Bool, raw: String? = nil,
+        at time: Date
+    ) -> DeliveryPlan {
+        let outcome = OutcomeMapping.failure(
+            command, code: code, message: message, errorClass: errorClass, status: status, final: final,
+            attempts: delivery.attempt, raw: raw)
+        let failed = OutcomeEvents.commandFailed(outcome, time: time)
+        let republish: DeliveryPlan.Republish? = deadLetter
+            ? .deadLetter(CommandDeadLetter(
+                delivery, sourceQueue: queue, reason: errorClass, code: code, detail: message,
+                failedEventId: failed.event.id, at: time))
+            : nil
+        return DeliveryPlan(events: [failed], republish: republish, disposition: .ack,
+                            verdict: .failed(code: code, errorClass: errorClass))
+    }
+}

@@ -1,0 +1,18 @@
+import PayBridgeContract
+
+/// Where the worker and the callback endpoint send what they publish: outcome events, and commands published again
+/// (broker-side retries, dead letters, put-backs). Every method returns only after the broker confirmed, so callers
+/// ack their input afterwards, and throws when it did not.
+///
+/// ``OutcomePublisher`` is the broker's; the tests have an in-memory one.
+protocol OutcomeSink: Sendable {
+    /// Publishes an outcome event to `payments.outcomes`.
+    func publish(_ event: OutcomeMessage) async throws
+    /// Publishes a command into the delay queue of its next attempt.
+    func scheduleRetry(_ retry: CommandRetry) async throws
+    /// Publishes a command to the dead-letter exchange.
+    func deadLetter(_ deadLetter: CommandDeadLetter) async throws
+    /// Returns an unprocessed command to the tail of `queue` as it arrived (see
+    /// ``CommandDelivery/putBackProperties()``), for a pause.
+    func putBack(_ delivery: CommandDelivery, queue: String) async throws
+}

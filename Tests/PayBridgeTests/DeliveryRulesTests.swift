@@ -1,0 +1,297 @@
+import AMQP
+@testable import PayBridge
+import PayBridgeContract
+import ProviderCore
+import Testing
+
+/// The worker's rules for a command delivery, one test per rule, as exact plans: no broker, no threads.
+@Suite struct DeliveryRulesTests {
+    typealias Fixtures = CommandDeliveryFixtures
+    let rules = DeliveryRules(provider: .amanpay, maxAttempts: 3)
+    let time = Fixtures.time
+
+    // MARK: Invalid commands
+
+    @Test func anInvalidCommandIsDeadLetteredAfterItsCommandFailedEventAndAcked() throws {
+        let delivery = Fixtures.delivery(Array(#"{"specversion":"1.0","id":"x",}"#.utf8))
+        let rejection = try rejectionOf(delivery)
+        #expect(rejection.code == "BAD_JSON")
+        let plan = rules.plan(rejected: rejection, delivery: delivery, at: time)
+
+        let failed = OutcomeEvents.commandFailed(rejection: rejection, provider: .amanpay, time: time)
+        #expect(failed.event.type == "paybridge.command.failed.v1")
+        #expect(failed.routingKey == "amanpay.purchase.failed")
+        #expect(failed.event.data?["status"] == "failed")
+        #expect(failed.event.data?["final"] == true)
+        #expect(failed.event.data?["error"]?["class"] == "invalid_command")
+        let deadLetter = CommandDeadLetter(
+            routingKey: "amanpay.purchase", reason: .invalidCommand, code: "BAD_JSON", detail: rejection.message,
+            failedEventId: failed.event.id, body: delivery.body,
+            properties: Fixtures.deadLetterProperties(
+                producer: Fixtures.delivery([]).properties, attempt: 1, originalRoutingKey: "amanpay.purchase",
+                reason: "invalid_command", code: "BAD_JSON", detail: rejection.message, failedEventId: failed.event.id))
+        #expect(plan == DeliveryPlan(events: [failed], republish: .deadLetter(deadLetter), disposition: .ack,
+                                     verdict: .rejected(code: "BAD_JSON")))
+    }
+
+    @Test func unusableHeadersRejectTheCommandWithoutReadingItsBodyAndDeadLetterItAsAttemptOne() throws {
+        let body = Fixtures.body(.amanpayPurchase, data: Fixtures.purchaseData)
+        let received = AMQPProperties(headers: ["x-paybridge-attempt": .int32(0)])
+        let delivery = CommandDelivery(body: body, properties: received, routingKey: "amanpay.purchase")
+        let rejection = try rejectionOf(delivery)
+        #expect(rejection.code == "INVALID_HEADER")
+        #expect(rejection.commandId == nil, "the body was not parsed")
+        let plan = rules.plan(rejected: rejection, delivery: delivery, at: time)
+
+        let failed = OutcomeEvents.commandFailed(rejection: rejection, provider: .amanpay, time: time)
+        let properties = AMQPProperties(
+            headers: [
+                "x-paybridge-attempt": .int32(1),
+                "x-paybridge-original-routing-key": .string("amanpay.purchase"),
+                "x-paybridge-dead-letter-reason": .string("invalid_command"),
+                "x-paybridge-dead-letter-code": .string("INVALID_HEADER"),
+                "x-paybridge-dead-letter-detail": .string(rejection.message),
+                "x-paybridge-dead-lettered-at": .string(Fixtures.timeText),
+                "x-paybridge-source-queue": .string("payments.amanpay"),
+                "x-paybridge-failed-event-id": .string(failed.event.id),
+            ],
+            persistent: true)
+        let deadLetter = CommandDeadLetter(
+            routingKey: "amanpay.purchase", reason: .invalidCommand, code: "INVALID_HEADER", detail: rejection.message,
+            failedEventId: failed.event.id, body: body, properties: properties)
+        #expect(plan == DeliveryPlan(events: [failed], republish: .deadLetter(deadLetter), disposition: .ack,
+                                     verdict: .rejected(code: "INVALID_HEADER")))
+    }
+
+    // MARK: The provider answered
+
+    @Test func aProviderAnswerIsPublishedAsAPaymentResponseAndAcked() throws {
+        let delivery = Fixtures.purchase()
+        let result = ProviderResult(
+            provider: "amanpay", operation: "purchase", status: .requiresAction, providerStatus: "REDIRECT",
+            providerPaymentId: "62861", merchantPaymentId: "payment_812", amount: DecimalAmount("250.51"),
+            currency: "BDT", redirectUrl: "https://pay.example/1", httpStatus: 200, rawBody: #"{"status":"REDIRECT"}"#)
+        let plan = try decide(delivery, .answered(result))
+
+        let response = OutcomeEvents.response(
+            PaymentOutcome(
+                commandId: "cmd-1", provider: .amanpay, operation: "purchase", paymentId: "payment_812",
+                providerPaymentId: "62861", status: .requiresAction, final: false, providerStatus: "REDIRECT",
+                amount: "250.51", currency: "BDT", redirectUrl: "https://pay.example/1", attempts: 1,
+                raw: ["status": "REDIRECT"]),
+            time: time)
+        #expect(response.routingKey == "amanpay.purchase.response")
+        #expect(plan == DeliveryPlan(events: [response], disposition: .ack,
+                                     verdict: .answered(status: .requiresAction)))
+    }
+
+    @Test func aDeclineIsAPaymentResponseNotAFailure() throws {
+        let delivery = Fixtures.purchase(attempt: 2)
+        let result = ProviderResult(
+            provider: "amanpay", operation: "purchase", status: .failed, providerStatus: "FAILED",
+            merchantPaymentId: "payment_812",
+            error: ProviderErrorInfo(code: "GENERAL_ERROR", message: "declined", errorClass: .declined))
+        let plan = try decide(delivery, .answered(result))
+
+        let response = OutcomeEvents.response(
+            PaymentOutcome(
+                commandId: "cmd-1", provider: .amanpay, operation: "purchase", paymentId: "payment_812",
+                status: .failed, final: true, providerStatus: "FAILED",
+                error: OutcomeError(code: "GENERAL_ERROR", message: "declined", errorClass: .declined), attempts: 2),
+            time: time)
+        #expect(plan == DeliveryPlan(events: [response], disposition: .ack, verdict: .answered(status: .failed)))
+    }
+
+    // MARK: Transient trouble
+
+    @Test func anUnresolvedAmbiguousCreateIsRetriedByTheBrokerAsTheNextAttempt() throws {
+        let delivery = Fixtures.purchase()
+        let result = ProviderResult(
+            provider: "amanpay", operation: "purchase", status: .unknown, merchantPaymentId: "payment_812",
+            error: ProviderErrorInfo(code: "TIMEOUT", message: "no answer", errorClass: .ambiguous))
+        let plan = try decide(delivery, .answered(result))
+
+        let retry = CommandRetry(
+            queue: "payments.retry.amanpay.1", nextAttempt: 2, body: delivery.body,
+            properties: Fixtures.forwardedProperties(attempt: 2, originalRoutingKey: "amanpay.purchase"))
+        #expect(plan == DeliveryPlan(republish: .retry(retry), disposition: .ack,
+                                     verdict: .retryScheduled(code: "TIMEOUT")))
+    }
+
+    @Test func aTransientFailureIsRetriedInTheDelayQueueOfTheNextAttemptWithTheAttemptInItsHeader() throws {
+        let delivery = Fixtures.purchase(attempt: 2)
+        #expect(delivery.routingKey == "amanpay", "back from the retry queues under the provider's key")
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.transient, "HTTP_503")))
+
+        let retry = CommandRetry(
+            queue: "payments.retry.amanpay.2", nextAttempt: 3, body: delivery.body,
+            properties: Fixtures.forwardedProperties(attempt: 3, originalRoutingKey: "amanpay.purchase"))
+        #expect(plan == DeliveryPlan(republish: .retry(retry), disposition: .ack,
+                                     verdict: .retryScheduled(code: "HTTP_503")))
+    }
+
+    @Test func atMaxAttemptsACreateIsReportedUnknownAsRetriesExhaustedAndDeadLettered() throws {
+        let delivery = Fixtures.purchase(attempt: 3)
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.transient, "HTTP_503")))
+
+        let message = "gave up after 3 attempts: HTTP_503 happened"
+        let failed = OutcomeEvents.commandFailed(
+            PaymentOutcome(
+                commandId: "cmd-1", provider: .amanpay, operation: "purchase", paymentId: "payment_812",
+                status: .unknown, final: false, amount: "250.51", currency: "BDT",
+                error: OutcomeError(code: "HTTP_503", message: message, errorClass: .retriesExhausted), attempts: 3),
+            time: time)
+        let deadLetter = CommandDeadLetter(
+            routingKey: "amanpay.purchase", reason: .retriesExhausted, code: "HTTP_503", detail: message,
+            failedEventId: failed.event.id, body: delivery.body,
+            properties: Fixtures.deadLetterProperties(
+                producer: delivery.properties, attempt: 3, originalRoutingKey: "amanpay.purchase",
+                reason: "retries_exhausted", code: "HTTP_503", detail: message, failedEventId: failed.event.id))
+        #expect(plan == DeliveryPlan(events: [failed], republish: .deadLetter(deadLetter), disposition: .ack,
+                                     verdict: .failed(code: "HTTP_503", errorClass: .retriesExhausted)))
+    }
+
+    @Test func atMaxAttemptsACommandThatCreatesNothingIsReportedFailed() throws {
+        let delivery = Fixtures.status(attempt: 3)
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.ambiguous, "TIMEOUT")))
+        let data = try #require(plan.events.first?.event.data)
+        #expect(data["status"] == "failed")
+        #expect(data["final"] == true)
+        #expect(data["error"]?["class"] == "retries_exhausted")
+        #expect(plan.verdict == .failed(code: "TIMEOUT", errorClass: .retriesExhausted))
+        guard case .deadLetter(let deadLetter) = plan.republish else {
+            Issue.record("expected a dead letter, got \(String(describing: plan.republish))")
+            return
+        }
+        #expect(deadLetter.routingKey == "amanpay.status")
+    }
+
+    // MARK: Pauses
+
+    @Test func aConfigurationFailurePutsTheCommandBackAndPausesWithoutPublishing() throws {
+        let delivery = Fixtures.purchase()
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.configuration, "INVALID_API_KEY")))
+        #expect(plan == DeliveryPlan(disposition: .putBackAndPause(reason: "configuration: INVALID_API_KEY"),
+                                     verdict: .pausedForConfiguration(code: "INVALID_API_KEY")))
+    }
+
+    @Test func anOpenCircuitPutsTheCommandBackAndPausesRatherThanBurningAnAttempt() throws {
+        let delivery = Fixtures.purchase(attempt: 3)
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.transient, "CIRCUIT_OPEN")))
+        #expect(plan == DeliveryPlan(disposition: .putBackAndPause(reason: "circuit open"),
+                                     verdict: .pausedForOpenCircuit))
+    }
+
+    // MARK: Commands that cannot succeed
+
+    @Test func aRequestTheProviderRefusesFailsForGoodAndIsDeadLettered() throws {
+        let delivery = Fixtures.purchase()
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.invalidRequest, "INVALID_AMOUNT", raw: "{}")))
+
+        let failed = OutcomeEvents.commandFailed(
+            PaymentOutcome(
+                commandId: "cmd-1", provider: .amanpay, operation: "purchase", paymentId: "payment_812",
+                status: .failed, final: true, amount: "250.51", currency: "BDT",
+                error: OutcomeError(code: "INVALID_AMOUNT", message: "INVALID_AMOUNT happened",
+                                    errorClass: .invalidCommand),
+                attempts: 1, raw: [:]),
+            time: time)
+        let deadLetter = CommandDeadLetter(
+            routingKey: "amanpay.purchase", reason: .invalidCommand, code: "INVALID_AMOUNT",
+            detail: "INVALID_AMOUNT happened", failedEventId: failed.event.id, body: delivery.body,
+            properties: Fixtures.deadLetterProperties(
+                producer: delivery.properties, attempt: 1, originalRoutingKey: "amanpay.purchase",
+                reason: "invalid_command", code: "INVALID_AMOUNT", detail: "INVALID_AMOUNT happened",
+                failedEventId: failed.event.id))
+        #expect(plan == DeliveryPlan(events: [failed], republish: .deadLetter(deadLetter), disposition: .ack,
+                                     verdict: .failed(code: "INVALID_AMOUNT", errorClass: .invalidCommand)))
+    }
+
+    @Test func aPaymentTheProviderDoesNotKnowFailsNotFinalAndIsNotDeadLettered() throws {
+        let delivery = Fixtures.status()
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.lookup, "TRANSACTION_NOT_FOUND")))
+
+        let failed = OutcomeEvents.commandFailed(
+            PaymentOutcome(
+                commandId: "cmd-1", provider: .amanpay, operation: "status", paymentId: "payment_812",
+                status: .failed, final: false,
+                error: OutcomeError(code: "TRANSACTION_NOT_FOUND", message: "TRANSACTION_NOT_FOUND happened",
+                                    errorClass: .notFound),
+                attempts: 1),
+            time: time)
+        #expect(plan == DeliveryPlan(events: [failed], disposition: .ack,
+                                     verdict: .failed(code: "TRANSACTION_NOT_FOUND", errorClass: .notFound)))
+    }
+
+    @Test func commandDataTheProviderRequestCannotBeBuiltFromFailsAndIsDeadLettered() throws {
+        let delivery = Fixtures.purchase()
+        let dataError = CommandDataError(field: "amount", problem: "not a decimal amount")
+        let plan = try decide(delivery, .invalidData(dataError))
+        #expect(plan.events.map(\.event.type) == ["paybridge.command.failed.v1"])
+        #expect(plan.events.first?.event.data?["error"]?["code"] == "INVALID_COMMAND_DATA")
+        #expect(plan.events.first?.event.data?["final"] == true)
+        #expect(plan.verdict == .failed(code: "INVALID_COMMAND_DATA", errorClass: .invalidCommand))
+        guard case .deadLetter(let deadLetter) = plan.republish else {
+            Issue.record("expected a dead letter, got \(String(describing: plan.republish))")
+            return
+        }
+        #expect(deadLetter.detail == "data.amount: not a decimal amount")
+        #expect(deadLetter.reason == .invalidCommand)
+    }
+
+    @Test func aDeadLetterDetailIsClippedTo1024Characters() throws {
+        let delivery = Fixtures.purchase()
+        var error = Fixtures.failure(.invalidRequest, "INVALID_REQUEST")
+        error.message = String(repeating: "é", count: 3000)
+        let plan = try decide(delivery, .providerFailed(error))
+        guard case .deadLetter(let deadLetter) = plan.republish else {
+            Issue.record("expected a dead letter, got \(String(describing: plan.republish))")
+            return
+        }
+        #expect(deadLetter.detail == String(repeating: "é", count: 1024))
+        #expect(deadLetter.properties.headers?["x-paybridge-dead-letter-detail"] == .string(deadLetter.detail))
+        #expect(plan.events.first?.event.data?["error"]?["message"]?.stringValue?.count == 3000,
+                "the event keeps the whole message")
+    }
+
+    // MARK: Status-first and put-back
+
+    @Test func onlyACreateThatMayHaveBeenSentBeforeGoesStatusFirst() throws {
+        let first = Fixtures.purchase()
+        let create = try command(first)
+        #expect(!rules.statusFirst(create, delivery: first, seenBefore: false))
+        #expect(rules.statusFirst(create, delivery: first, seenBefore: true))
+        #expect(rules.statusFirst(create, delivery: Fixtures.purchase(redelivered: true), seenBefore: false))
+        #expect(rules.statusFirst(create, delivery: Fixtures.purchase(attempt: 2), seenBefore: false))
+        let status = Fixtures.status(attempt: 2)
+        #expect(!rules.statusFirst(try command(status), delivery: status, seenBefore: true),
+                "a status read creates nothing")
+    }
+
+    @Test func aPutBackKeepsTheAttemptAndTurnsARedeliveryIntoASecondAttempt() {
+        #expect(Fixtures.purchase().putBackProperties()
+            == Fixtures.forwardedProperties(attempt: 1, originalRoutingKey: "amanpay.purchase"))
+        #expect(Fixtures.purchase(redelivered: true).putBackProperties()
+            == Fixtures.forwardedProperties(attempt: 2, originalRoutingKey: "amanpay.purchase"))
+        #expect(Fixtures.purchase(attempt: 4, redelivered: true).putBackProperties()
+            == Fixtures.forwardedProperties(attempt: 4, originalRoutingKey: "amanpay.purchase"))
+    }
+
+    // MARK: Helpers
+
+    /// The plan once the executor ran the delivery's command with `execution` as its result.
+    private func decide(_ delivery: CommandDelivery, _ execution: CommandExecution) throws -> DeliveryPlan {
+        rules.plan(executed: try command(delivery), delivery: delivery, execution: execution, at: time)
+    }
+
+    private func command(_ delivery: CommandDelivery) throws -> PaymentCommand {
+        try rules.decode(delivery).get()
+    }
+
+    private func rejectionOf(_ delivery: CommandDelivery) throws -> CommandRejection {
+        switch rules.decode(delivery) {
+        case .success(let command): throw Unexpected(what: "decoded \(command.id)")
+        case .failure(let rejection): return rejection
+        }
+    }
+}

@@ -1,0 +1,58 @@
+@testable import PayBridge
+import PayBridgeContract
+import Synchronization
+
+/// An in-memory ``OutcomeSink``: records what would have been published, in order, and can refuse publishes (as a
+/// broker that nacks or is unreachable would) before it accepts them.
+final class RecordingOutcomeSink: OutcomeSink {
+    enum Published: Equatable, Sendable {
+        case event(OutcomeMessage)
+        case retry(CommandRetry)
+        case deadLetter(CommandDeadLetter)
+        case putBack(CommandDelivery, queue: String)
+    }
+
+    /// What a refused publish throws.
+    struct Refused: Error {}
+
+    private struct State {
+        var published: [Published] = []
+        var refusalsLeft: Int
+        var refusals = 0
+    }
+    private let state: Mutex<State>
+
+    /// - Parameter refusing: how many publishes to refuse before accepting (`Int.max`: refuse every one).
+    init(refusing: Int = 0) {
+        state = Mutex(State(refusalsLeft: refusing))
+    }
+
+    /// What was accepted, in order.
+    var published: [Published] { state.withLock { $0.published } }
+    /// How many publishes were refused.
+    var refusals: Int { state.withLock { $0.refusals } }
+    /// The accepted events.
+    var events: [OutcomeMessage] {
+        published.compactMap { if case .event(let event) = $0 { event } else { nil } }
+    }
+
+    func publish(_ event: OutcomeMessage) async throws { try record(.event(event)) }
+    func scheduleRetry(_ retry: CommandRetry) async throws { try record(.retry(retry)) }
+    func deadLetter(_ deadLetter: CommandDeadLetter) async throws { try record(.deadLetter(deadLetter)) }
+    func putBack(_ delivery: CommandDelivery, queue: String) async throws {
+        try record(.putBack(delivery, queue: queue))
+    }
+
+    private func record(_ published: Published) throws {
+        let accepted = state.withLock { state -> Bool in
+            if state.refusalsLeft > 0 {
+                state.refusalsLeft -= 1
+                state.refusals += 1
+                return false
+            }
+            state.published.append(published)
+            return true
+        }
+        if !accepted { throw Refused() }
+    }
+}

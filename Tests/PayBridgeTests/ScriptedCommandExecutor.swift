@@ -1,0 +1,26 @@
+@testable import PayBridge
+import PayBridgeContract
+import ProviderCore
+import Synchronization
+
+/// A ``PaymentCommandExecutor`` that answers every command with the same scripted result or error, and records
+/// each call's `statusFirst`.
+final class ScriptedCommandExecutor: PaymentCommandExecutor {
+    let provider: Provider
+    let circuitState: CircuitState = .closed
+    private let answer: @Sendable () throws -> ProviderResult
+    private let calls = Mutex<[Bool]>([])
+
+    init(provider: Provider = .amanpay, answer: @escaping @Sendable () throws -> ProviderResult) {
+        self.provider = provider
+        self.answer = answer
+    }
+
+    /// `statusFirst` of every call, in order.
+    var statusFirstCalls: [Bool] { calls.withLock { $0 } }
+
+    func execute(_ command: PaymentCommand, statusFirst: Bool) async throws -> ProviderResult {
+        calls.withLock { $0.append(statusFirst) }
+        return try answer()
+    }
+}
