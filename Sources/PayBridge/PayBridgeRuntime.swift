@@ -76,7 +76,7 @@ public final class PayBridgeRuntime: Sendable {
         let publishConnection = try await AMQPConnection.connect(publishConfig, logger: logger)
         var consumeConnection: AMQPConnection?
         do {
-            try await PayBridgeTopology.declare(on: publishConnection, logger: logger)
+            try await BrokerSetup.declare(on: publishConnection, logger: logger)
             if role != .callbacks {
                 var consumeConfig = configuration.amqp
                 consumeConfig.connectionName = configuration.amqp.connectionName + " consume"

@@ -107,7 +107,7 @@ let fixedRate = Double(args[3])
 var logger = Logger(label: "paybridge.bench")
 logger.logLevel = .warning
 let connection = try await AMQPConnection.connect(url: url, logger: logger)
-try await PayBridgeTopology.declare(on: connection)
+try await BrokerSetup.declare(on: connection)
 let eventsQueue = "bench.events.\(UUID().uuidString.prefix(8))"
 try await connection.declare(AMQPQueue(eventsQueue, durable: false, exclusive: true, autoDelete: true))
 try await connection.bind(queue: eventsQueue, exchange: Topology.outcomesExchange, routingKey: "amanpay.payout.*")

@@ -25,12 +25,12 @@ struct TopologyCommand: AsyncParsableCommand {
     func run() async throws {
         if printDefinitions {
             let vhost = self.vhost ?? (try? ToolConnection.configuration(tool: "topology"))?.configuration.virtualHost ?? "/"
-            print(PayBridgeTopology.definitionsJSON(vhost: vhost), terminator: "")
+            print(BrokerSetup.definitionsJSON(vhost: vhost), terminator: "")
             return
         }
         try await ToolConnection.run(tool: "topology", verbose: verbose) { connection, _ in
-            try await PayBridgeTopology.declare(on: connection)
-            let declarations = PayBridgeTopology.declarations()
+            try await BrokerSetup.declare(on: connection)
+            let declarations = BrokerSetup.declarations()
             print("declared \(declarations.exchanges.count) exchanges, \(declarations.queues.count) queues and "
                 + "\(declarations.bindings.count) bindings on \(connection.configuration.endpoint), "
                 + "vhost \(connection.configuration.virtualHost)")

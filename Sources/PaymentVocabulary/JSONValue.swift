@@ -54,6 +54,13 @@ public enum JSONValue: Sendable, Hashable {
     /// ``serialized()`` as a `String`.
     public var serializedString: String { String(decoding: serialized(), as: UTF8.self) }
 
+    /// Text indented by two spaces, members in their order: for files people read and diff.
+    public var prettyText: String {
+        var out: [UInt8] = []
+        JSONWriter.writePretty(self, indent: "", into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Compact text with object members in their order and numbers as stored: what is sent and signed.
     public var compactText: String {
         var out: [UInt8] = []

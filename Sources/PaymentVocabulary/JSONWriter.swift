@@ -29,6 +29,33 @@ enum JSONWriter {
         }
     }
 
+    /// Indented by two spaces per level, `"key": value`, members in their order, `[]`/`{}` when empty: for files
+    /// people read and diff (the RabbitMQ definitions file).
+    static func writePretty(_ value: JSONValue, indent: String, into out: inout [UInt8]) {
+        switch value {
+        case .array(let elements) where !elements.isEmpty:
+            out.append(contentsOf: "[\n".utf8)
+            for (k, element) in elements.enumerated() {
+                out.append(contentsOf: (indent + "  ").utf8)
+                writePretty(element, indent: indent + "  ", into: &out)
+                out.append(contentsOf: (k == elements.count - 1 ? "\n" : ",\n").utf8)
+            }
+            out.append(contentsOf: (indent + "]").utf8)
+        case .object(let o) where !o.isEmpty:
+            out.append(contentsOf: "{\n".utf8)
+            for (k, member) in o.members.enumerated() {
+                out.append(contentsOf: (indent + "  ").utf8)
+                writeString(member.key, into: &out)
+                out.append(contentsOf: ": ".utf8)
+                writePretty(member.value, indent: indent + "  ", into: &out)
+                out.append(contentsOf: (k == o.count - 1 ? "\n" : ",\n").utf8)
+            }
+            out.append(contentsOf: (indent + "}").utf8)
+        default:
+            write(value, sortingKeys: false, into: &out)
+        }
+    }
+
     /// Object keys are written in UTF-16 code unit order (RFC 8785 §3.2.3):
     /// `a.utf16.lexicographicallyPrecedes(b.utf16)`, decided on the UTF-8 bytes where that gives the same answer.
     ///

@@ -39,7 +39,7 @@ struct CommandSenderTests {
                 }
                 #expect(error?.message.contains("paybridge topology") == true)
 
-                try await PayBridgeTopology.declare(on: connection)
+                try await BrokerSetup.declare(on: connection)
                 let amanpayBody = ToolsTestBroker.amanpayPurchase(id: "cmd-aman-1")
                 let firstpayBody = ToolsTestBroker.firstpayStatus(id: "cmd-first-1")
                 try await sender.send(amanpayBody)
@@ -70,7 +70,7 @@ struct CommandSenderTests {
     @Test func waitReturnsTheCorrelatedEventsUntilTheCommandEnds() async throws {
         try await ToolsTestBroker.withVHost { configuration in
             try await ToolsTestBroker.withConnection(configuration) { connection in
-                try await PayBridgeTopology.declare(on: connection)
+                try await BrokerSetup.declare(on: connection)
                 // A stand-in worker: answers each command according to its paymentId, with an unrelated event
                 // first (another command's), which the sender must ignore.
                 let consumer = try await connection.consume(queue: Topology.commandQueue(.amanpay))

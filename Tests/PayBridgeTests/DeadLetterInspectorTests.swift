@@ -11,7 +11,7 @@ struct DeadLetterInspectorTests {
     /// - `dl-worker`: dead-lettered by the worker (PayBridge's reason headers), original key `amanpay.purchase`;
     /// - `dl-broker`: rejected without requeue from `payments.firstpay`, so dead-lettered by the broker (`x-death`).
     static func makeDeadLetters(_ connection: AMQPConnection) async throws {
-        try await PayBridgeTopology.declare(on: connection)
+        try await BrokerSetup.declare(on: connection)
         let headers: AMQPTable = [
             Topology.Headers.deadLetterReason: .string(ErrorClass.retriesExhausted.rawValue),
             Topology.Headers.deadLetterCode: .string("RETRIES_EXHAUSTED"),

@@ -88,7 +88,7 @@ final class EndToEnd: Sendable {
             let client = try await AMQPConnection.connect(url: url, logger: e2eLogger)
             let world = EndToEnd(vhost: vhost, sandbox: sandbox, amqpURL: url, client: client, events: EventRecorder())
             do {
-                try await PayBridgeTopology.declare(on: client)
+                try await BrokerSetup.declare(on: client)
                 if recordEvents { try await world.events.start(on: client) }
                 let result = try await body(world)
                 await client.close()

@@ -7,7 +7,6 @@ import Synchronization
 /// each call's `statusFirst`.
 final class ScriptedCommandExecutor: PaymentCommandExecutor {
     let provider: Provider
-    let circuitState: CircuitState = .closed
     private let answer: @Sendable () throws -> ProviderResult
     private let calls = Mutex<[Bool]>([])
 

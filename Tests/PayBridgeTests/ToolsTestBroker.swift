@@ -20,7 +20,7 @@ enum ToolsTestBroker {
 
     /// Runs `body` in a fresh vhost (guest has all permissions on it), deleting the vhost afterwards.
     /// - Parameters:
-    ///   - importTopology: also import ``PayBridgeTopology/definitionsJSON(vhost:retryDelays:)`` into it.
+    ///   - importTopology: also import ``BrokerSetup/definitionsJSON(vhost:retryDelays:)`` into it.
     ///   - retryDelays: the delays of the imported topology.
     ///   - body: gets the configuration of a connection to the vhost.
     static func withVHost<R>(
@@ -30,7 +30,7 @@ enum ToolsTestBroker {
         let vhost = "paybridge-tools-test-\(UUID().uuidString.prefix(8).lowercased())"
         var definitions: [String: Any] = [:]
         if importTopology {
-            let json = PayBridgeTopology.definitionsJSON(vhost: vhost, retryDelays: retryDelays)
+            let json = BrokerSetup.definitionsJSON(vhost: vhost, retryDelays: retryDelays)
             definitions = try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         }
         definitions["vhosts"] = [["name": vhost]]

@@ -7,7 +7,7 @@ import Testing
 @Suite(.timeLimit(.minutes(2)))
 struct TopologyTests {
     @Test func declarationsCoverTheContract() throws {
-        let declarations = PayBridgeTopology.declarations()
+        let declarations = BrokerSetup.declarations()
         #expect(declarations.exchanges.map(\.name) == [
             Topology.commandsExchange, Topology.unroutedExchange, Topology.outcomesExchange,
             Topology.retryReturnExchange, Topology.deadLetterExchange,
@@ -55,14 +55,14 @@ struct TopologyTests {
     }
 
     @Test func definitionsJSONListsEveryQueueWithItsArguments() throws {
-        let json = PayBridgeTopology.definitionsJSON()
-        #expect(json == PayBridgeTopology.definitionsJSON(), "the output is deterministic")
+        let json = BrokerSetup.definitionsJSON()
+        #expect(json == BrokerSetup.definitionsJSON(), "the output is deterministic")
         let root = try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let queues = try #require(root["queues"] as? [[String: Any]])
         let exchanges = try #require(root["exchanges"] as? [[String: Any]])
         let bindings = try #require(root["bindings"] as? [[String: Any]])
 
-        let declarations = PayBridgeTopology.declarations()
+        let declarations = BrokerSetup.declarations()
         #expect(queues.map { $0["name"] as? String } == declarations.queues.map(\.name))
         #expect(exchanges.map { $0["name"] as? String } == declarations.exchanges.map(\.name))
         #expect(bindings.count == declarations.bindings.count)
@@ -83,7 +83,7 @@ struct TopologyTests {
         #expect(json.contains("\"routing_key\" : \"amanpay.*\"") || json.contains("\"routing_key\": \"amanpay.*\""))
         let odd = "pay\"ments\\\u{1}é"
         let oddRoot = try #require(JSONSerialization.jsonObject(
-            with: Data(PayBridgeTopology.definitionsJSON(vhost: odd).utf8)) as? [String: Any])
+            with: Data(BrokerSetup.definitionsJSON(vhost: odd).utf8)) as? [String: Any])
         #expect((oddRoot["queues"] as? [[String: Any]])?.first?["vhost"] as? String == odd)
     }
 
@@ -91,15 +91,15 @@ struct TopologyTests {
         try await ToolsTestBroker.withVHost { configuration in
             for _ in 1...2 {
                 try await ToolsTestBroker.withConnection(configuration) { connection in
-                    try await PayBridgeTopology.declare(on: connection)
+                    try await BrokerSetup.declare(on: connection)
                 }
             }
             try await ToolsTestBroker.withConnection(configuration) { connection in
-                for queue in PayBridgeTopology.declarations().queues {
+                for queue in BrokerSetup.declarations().queues {
                     let state = try await connection.declare(AMQPQueue(queue.name, kind: .quorum, passive: true))
                     #expect(state.messageCount == 0)
                 }
-                for exchange in PayBridgeTopology.declarations().exchanges {
+                for exchange in BrokerSetup.declarations().exchanges {
                     try await connection.declare(AMQPExchange(exchange.name, type: exchange.type, passive: true))
                 }
             }
@@ -110,8 +110,8 @@ struct TopologyTests {
         // The file imports cleanly, and declaring over it changes nothing (a mismatch would be a 406).
         try await ToolsTestBroker.withVHost(importTopology: true) { configuration in
             try await ToolsTestBroker.withConnection(configuration) { connection in
-                try await PayBridgeTopology.declare(on: connection)
-                try await PayBridgeTopology.declare(on: connection)
+                try await BrokerSetup.declare(on: connection)
+                try await BrokerSetup.declare(on: connection)
             }
         }
     }
@@ -119,7 +119,7 @@ struct TopologyTests {
     @Test func anEventNoQueueIsBoundForLandsInPaymentsUnrouted() async throws {
         try await ToolsTestBroker.withVHost { configuration in
             try await ToolsTestBroker.withConnection(configuration) { connection in
-                try await PayBridgeTopology.declare(on: connection)
+                try await BrokerSetup.declare(on: connection)
                 // Mandatory, as PayBridge publishes events: the alternate exchange takes it, so no basic.return.
                 try await connection.publish(Array("{}".utf8), exchange: Topology.outcomesExchange,
                                              routingKey: "amanpay.purchase.response", mandatory: true,
@@ -136,7 +136,7 @@ struct TopologyTests {
         try await ToolsTestBroker.withVHost { configuration in
             try await ToolsTestBroker.withConnection(configuration) { connection in
                 try await connection.declare(AMQPExchange(Topology.outcomesExchange, type: .topic))
-                try await PayBridgeTopology.declare(on: connection)
+                try await BrokerSetup.declare(on: connection)
                 // The rest of the topology is there, and the connection still works.
                 let state = try await connection.declare(AMQPQueue(Topology.unroutedQueue, kind: .quorum,
                                                                    passive: true))
@@ -156,7 +156,7 @@ struct TopologyTests {
             try await ToolsTestBroker.withConnection(configuration) { connection in
                 try await connection.declare(AMQPQueue(Topology.deadLetterQueue, kind: .classic))
                 let error = await #expect(throws: PayBridgeToolError.self) {
-                    try await PayBridgeTopology.declare(on: connection)
+                    try await BrokerSetup.declare(on: connection)
                 }
                 #expect(error?.message.contains("queue \(Topology.deadLetterQueue)") == true)
                 #expect(error?.message.contains("406") == true)
@@ -168,7 +168,7 @@ struct TopologyTests {
         let delays = ToolsTestBroker.shortRetryDelays
         try await ToolsTestBroker.withVHost { configuration in
             try await ToolsTestBroker.withConnection(configuration) { connection in
-                try await PayBridgeTopology.declare(on: connection, retryDelays: delays)
+                try await BrokerSetup.declare(on: connection, retryDelays: delays)
                 let body = ToolsTestBroker.amanpayPurchase(id: "retry-1")
                 let headers: AMQPTable = [
                     Topology.Headers.attempt: .int32(2),

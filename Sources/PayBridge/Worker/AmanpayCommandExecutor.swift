@@ -6,7 +6,6 @@ import ProviderCore
 struct AmanpayCommandExecutor: PaymentCommandExecutor {
     let client: AmanpayClient
     var provider: Provider { .amanpay }
-    var circuitState: CircuitState { client.breaker.currentState }
 
     func execute(_ command: PaymentCommand, statusFirst: Bool) async throws -> ProviderResult {
         let data = CommandData(data: command.data)

@@ -6,7 +6,6 @@ import ProviderCore
 struct FirstPayCommandExecutor: PaymentCommandExecutor {
     let client: FirstPayClient
     var provider: Provider { .firstpay }
-    var circuitState: CircuitState { client.breaker.currentState }
 
     func execute(_ command: PaymentCommand, statusFirst: Bool) async throws -> ProviderResult {
         let data = CommandData(data: command.data)

@@ -8,8 +8,6 @@ import ProviderCore
 /// already have prevented).
 protocol PaymentCommandExecutor: Sendable {
     var provider: Provider { get }
-    /// The provider client's circuit breaker state, for readiness.
-    var circuitState: CircuitState { get }
     /// Executes `command`. With `statusFirst`, a create first reads the payment's status by the merchant's id
     /// and only sends the create when the provider says it does not exist (A5, F8): used for redeliveries,
     /// retries and command ids seen before, so a command seen twice never creates twice.

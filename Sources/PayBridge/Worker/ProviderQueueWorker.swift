@@ -15,6 +15,9 @@ import Synchronization
 ///   reach the provider.
 /// - Graceful shutdown (SIGTERM): cancel the consumer, finish the commands in flight (publish, ack), return.
 final class ProviderQueueWorker: Service, Sendable {
+    /// A random base-36 suffix that makes each consumer tag unique (`paybridge-amanpay-3k9x…`).
+    static func randomTagSuffix() -> String { String(UInt64.random(in: 0...UInt64.max), radix: 36) }
+
     struct Settings: Sendable {
         var prefetch: UInt16 = 50
         /// Commands processed at once; at most `prefetch` (the broker never hands out more). `nil` = prefetch.
@@ -62,7 +65,7 @@ final class ProviderQueueWorker: Service, Sendable {
         var pause = settings.initialPause
         while !stopping.load(ordering: .acquiring) {
             let consumer = try await connection.consume(queue: processor.queue, prefetch: settings.prefetch,
-                                                        consumerTag: "paybridge-\(provider)-\(UUIDTag.make())")
+                                                        consumerTag: "paybridge-\(provider)-\(Self.randomTagSuffix())")
             current.withLock { $0 = consumer }
             if stopping.load(ordering: .acquiring) { consumer.requestCancellation() }
             logger.info("consuming", metadata: [AMQPLoggingKeys.queue: "\(processor.queue)"])
@@ -145,10 +148,6 @@ final class ProviderQueueWorker: Service, Sendable {
             try await Task.sleep(for: min(.milliseconds(250), deadline - .now))
         }
     }
-}
-
-enum UUIDTag {
-    static func make() -> String { String(UInt64.random(in: 0...UInt64.max), radix: 36) }
 }
 
 /// The first reason a command asked to pause consumption.

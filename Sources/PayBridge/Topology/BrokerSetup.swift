@@ -13,7 +13,7 @@ public import PayBridgeContract
 /// - ``definitionsJSON(vhost:retryDelays:)`` writes it as a RabbitMQ definitions file, for operators who
 ///   provision brokers with `rabbitmqctl import_definitions` or the management UI;
 /// - the worker and the tools, which only use the names.
-public enum PayBridgeTopology {
+public enum BrokerSetup {
     /// The exchanges, queues and bindings, in declaration order (exchanges first, then queues, then bindings).
     /// `exchanges`: `payments.commands`, `payments.outcomes`, `payments.retry.return`, `payments.dead-letter`;
     /// `queues`: the command queues, the retry delay queues (per provider, per stage) and `payments.dead`;
