@@ -204,7 +204,7 @@ public final class AmanpayClient: Sendable {
                 ProviderResult(
                     provider: "amanpay", operation: operation, status: .unknown, merchantPaymentId: paymentId,
                     amount: amount, currency: currency,
-                    error: ProviderErrorInfo(code: error.code, message: error.message, errorClass: .ambiguous))
+                    error: OutcomeError(code: error.code, message: error.message, errorClass: .unknown))
             },
             send: { _ in
                 let response = try await post(operation: operation, path: path, body: body, signature: signature)
@@ -289,7 +289,7 @@ public final class AmanpayClient: Sendable {
             let isCreate = operation == "purchase" || operation == "payout"
             // A4: synchronous errors. Configuration, lookup and transient codes are errors; a transient code
             // on a signed payment object read by status is the payment's final failure, not a retry.
-            if cls == .configuration || cls == .lookup || (cls == .transient && (isCreate || !object.identifiesPayment))
+            if cls == .configuration || cls == .notFound || (cls == .transient && (isCreate || !object.identifiesPayment))
                 || (cls == .transient && operation == "specify")
             {
                 throw ProviderError(
@@ -313,14 +313,14 @@ public final class AmanpayClient: Sendable {
         }
         if response.status >= 400 {
             throw ProviderError(
-                provider: "amanpay", operation: operation, errorClass: .invalidRequest, code: "HTTP_\(response.status)",
+                provider: "amanpay", operation: operation, errorClass: .invalidCommand, code: "HTTP_\(response.status)",
                 message: "provider answered HTTP \(response.status)", httpStatus: response.status, rawBody: raw)
         }
         return object.result(operation: operation, httpStatus: response.status, rawBody: raw)
     }
 
-    private func codeClass(_ code: String) -> RetryClass {
-        AmanpayErrorCode.all.contains(code) ? AmanpayErrorCode.retryClass(of: code) : .invalidRequest
+    private func codeClass(_ code: String) -> ErrorClass {
+        AmanpayErrorCode.all.contains(code) ? AmanpayErrorCode.retryClass(of: code) : .invalidCommand
     }
 
     private func malformed(_ operation: String, _ response: TransportResponse) -> ProviderError {
@@ -333,7 +333,7 @@ public final class AmanpayClient: Sendable {
 
     private func invalid(_ operation: String, _ message: String) -> ProviderError {
         ProviderError(
-            provider: "amanpay", operation: operation, errorClass: .invalidRequest, code: "INVALID_REQUEST",
+            provider: "amanpay", operation: operation, errorClass: .invalidCommand, code: "INVALID_REQUEST",
             message: message)
     }
 

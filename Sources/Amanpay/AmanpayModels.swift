@@ -48,9 +48,9 @@ public enum AmanpayErrorCode {
 
     /// The retry class of a code. Unknown codes on a FAILED payment are treated as final declines: the
     /// provider said FAILED, and re-sending the same `paymentId` is never safe.
-    public static func retryClass(of code: String) -> RetryClass {
+    public static func retryClass(of code: String) -> ErrorClass {
         if declines.contains(code) { return .declined }
-        if lookups.contains(code) { return .lookup }
+        if lookups.contains(code) { return .notFound }
         if configuration.contains(code) { return .configuration }
         if transient.contains(code) { return .transient }
         return .declined
@@ -103,9 +103,9 @@ public struct AmanpayPaymentObject: Sendable, Hashable {
     /// The result published for this object.
     public func result(operation: String, httpStatus: Int?, rawBody: String) -> ProviderResult {
         let unified = status?.unified ?? .unknown
-        var error: ProviderErrorInfo?
+        var error: OutcomeError?
         if let errorCode {
-            error = ProviderErrorInfo(
+            error = OutcomeError(
                 code: errorCode, message: errorMessage ?? "", errorClass: AmanpayErrorCode.retryClass(of: errorCode))
         }
         return ProviderResult(

@@ -158,7 +158,7 @@ public final class FirstPayClient: Sendable {
                 ProviderResult(
                     provider: "firstpay", operation: operation, status: .unknown, merchantPaymentId: merchantPaymentId,
                     amount: request.amount,
-                    error: ProviderErrorInfo(code: error.code, message: error.message, errorClass: .ambiguous))
+                    error: OutcomeError(code: error.code, message: error.message, errorClass: .unknown))
             },
             send: { _ in
                 let response = try await post(operation: operation, path: path, body: body)
@@ -169,7 +169,7 @@ public final class FirstPayClient: Sendable {
                     var found = try await statusOnce(paymentId: nil, merchantPaymentId: merchantPaymentId)
                     found.operation = operation
                     return found
-                } catch let error as ProviderError where error.errorClass == .lookup {
+                } catch let error as ProviderError where error.errorClass == .notFound {
                     return nil  // F8: 404 NOT_FOUND, re-sending is safe.
                 }
             })
@@ -213,7 +213,7 @@ public final class FirstPayClient: Sendable {
         }
         let errorText = (try? JSONValue.parse(response.body))?["error"]?.stringValue
         let code: String
-        let cls: RetryClass
+        let cls: ErrorClass
         switch response.status {
         case 401:
             // NO_LOGIN, NO_TOKEN, NO_KEY, UNAUTHORIZED: every command would fail.
@@ -221,19 +221,19 @@ public final class FirstPayClient: Sendable {
             cls = .configuration
         case 404:
             code = errorText ?? "NOT_FOUND"
-            cls = .lookup
+            cls = .notFound
         case 429, 500...599:
             code = "HTTP_\(response.status)"
             cls = .transient
         case 400:
             code = errorText == "SMS_NOT_REQUIRED" ? "SMS_NOT_REQUIRED" : "BAD_REQUEST"
-            cls = .invalidRequest
+            cls = .invalidCommand
         case 403:
             code = errorText ?? "ACCESS_DENIED"
-            cls = .invalidRequest
+            cls = .invalidCommand
         default:
             code = "HTTP_\(response.status)"
-            cls = .invalidRequest
+            cls = .invalidCommand
         }
         throw ProviderError(
             provider: "firstpay", operation: operation, errorClass: cls, code: code,
@@ -269,7 +269,7 @@ public final class FirstPayClient: Sendable {
 
     private func invalid(_ operation: String, _ message: String) -> ProviderError {
         ProviderError(
-            provider: "firstpay", operation: operation, errorClass: .invalidRequest, code: "INVALID_REQUEST",
+            provider: "firstpay", operation: operation, errorClass: .invalidCommand, code: "INVALID_REQUEST",
             message: message)
     }
 

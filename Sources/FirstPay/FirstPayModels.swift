@@ -68,7 +68,7 @@ public struct FirstPayPayment: Sendable, Hashable {
             provider: "firstpay", operation: operation, status: status?.unified ?? .unknown,
             providerStatus: status?.rawValue, providerPaymentId: id, merchantPaymentId: merchantPaymentId,
             amount: amount, currency: currencyCode,
-            error: failedCode.map { ProviderErrorInfo(code: $0, message: "", errorClass: .declined) },
+            error: failedCode.map { OutcomeError(code: $0, message: "", errorClass: .declined) },
             redirectUrl: redirectUrl, httpStatus: httpStatus, rawBody: rawBody)
     }
 }

@@ -76,7 +76,7 @@ public final class CircuitBreaker: Sendable {
     /// Records the outcome of a call that ``acquire()`` allowed.
     /// - Parameter failureClass: `nil` for a success; a transient or configuration class counts as a failure,
     ///   any other class as a success (the provider answered).
-    public func record(_ failureClass: RetryClass?) {
+    public func record(_ failureClass: ErrorClass?) {
         let counts = failureClass == .transient || failureClass == .configuration
         let now = clock.now()
         let threshold = configuration.failureThreshold

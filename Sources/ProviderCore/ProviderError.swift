@@ -1,48 +1,3 @@
-/// How the caller should treat a failure (amanpay.md §5, firstpay.md §5).
-///
-/// A struct over a private enum rather than a public enum, so classes can be added later without
-/// breaking callers' `switch` statements.
-public struct RetryClass: Sendable, Hashable, CustomStringConvertible {
-    private enum Base: String, Sendable, Hashable {
-        case transient
-        case configuration
-        case declined = "final_decline"
-        case invalidRequest = "invalid_request"
-        case lookup
-        case ambiguous
-    }
-
-    private let base: Base
-
-    /// Retry with backoff (connection errors, timeouts, 5xx, 429, transient provider codes).
-    public static let transient = RetryClass(base: .transient)
-    /// Every command would fail (bad key or credentials): stop consuming, back off, alert. Not a decline.
-    public static let configuration = RetryClass(base: .configuration)
-    /// The provider declined the payment for good; never re-send the same merchant payment id.
-    public static let declined = RetryClass(base: .declined)
-    /// The request itself is wrong (bad amount, unparsable body, not this merchant's payment): fail the
-    /// command, never re-send it unchanged.
-    public static let invalidRequest = RetryClass(base: .invalidRequest)
-    /// The payment does not exist (status lookups).
-    public static let lookup = RetryClass(base: .lookup)
-    /// The request may or may not have taken effect; the outcome is `unknown` (A5, F8).
-    public static let ambiguous = RetryClass(base: .ambiguous)
-
-    /// Stable text for events: `transient`, `configuration`, `final_decline`, `invalid_request`,
-    /// `lookup`, `ambiguous`.
-    public var rawValue: String { base.rawValue }
-
-    public var description: String { base.rawValue }
-
-    /// The class for the given raw value, if known.
-    public init?(rawValue: String) {
-        guard let base = Base(rawValue: rawValue) else { return nil }
-        self.base = base
-    }
-
-    private init(base: Base) { self.base = base }
-}
-
 /// A failure of a provider call, safe to log: it never contains secrets, signatures or request bodies.
 public struct ProviderError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// `amanpay` or `firstpay`.
@@ -50,7 +5,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, CustomDeb
     /// The operation that failed (`purchase`, `pay_in`, `status`, …).
     public var operation: String
     /// What the caller should do.
-    public var errorClass: RetryClass
+    public var errorClass: ErrorClass
     /// The provider's error code (`INVALID_API_KEY`, `NOT_FOUND`, …) or one of PayBridge's own:
     /// `TIMEOUT`, `CONNECTION_ERROR`, `HTTP_<status>`, `INVALID_RESPONSE_SIGNATURE`, `MALFORMED_RESPONSE`,
     /// `CIRCUIT_OPEN`, `INVALID_REQUEST`.
@@ -73,7 +28,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, CustomDeb
     public init(
         provider: String,
         operation: String,
-        errorClass: RetryClass,
+        errorClass: ErrorClass,
         code: String,
         message: String,
         httpStatus: Int? = nil,
@@ -98,8 +53,8 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var isCircuitOpen: Bool { code == "CIRCUIT_OPEN" }
 
     /// The `{code, message, class}` triple published in events.
-    public var info: ProviderErrorInfo {
-        ProviderErrorInfo(code: code, message: message, errorClass: errorClass)
+    public var info: OutcomeError {
+        OutcomeError(code: code, message: message, errorClass: errorClass)
     }
 
     public var description: String {
@@ -112,15 +67,3 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var debugDescription: String { description + ": \(message)" }
 }
 
-/// The error part of a result or event: `code`, `message`, `class`.
-public struct ProviderErrorInfo: Sendable, Hashable {
-    public var code: String
-    public var message: String
-    public var errorClass: RetryClass
-
-    public init(code: String, message: String, errorClass: RetryClass) {
-        self.code = code
-        self.message = message
-        self.errorClass = errorClass
-    }
-}

@@ -18,7 +18,7 @@ public struct ProviderResult: Sendable {
     /// ISO 4217 code.
     public var currency: String?
     /// Error details when the provider reported one (a decline, a failure reason) or the outcome is unknown.
-    public var error: ProviderErrorInfo?
+    public var error: OutcomeError?
     /// Where to send the customer, when the provider asked for it.
     public var redirectUrl: String?
     /// Names of data the provider asks for (Amanpay SPECIFICATION `additional_fields`).
@@ -42,7 +42,7 @@ public struct ProviderResult: Sendable {
         merchantPaymentId: String? = nil,
         amount: DecimalAmount? = nil,
         currency: String? = nil,
-        error: ProviderErrorInfo? = nil,
+        error: OutcomeError? = nil,
         redirectUrl: String? = nil,
         additionalFields: [String]? = nil,
         operationId: String? = nil,

@@ -48,7 +48,7 @@ enum CommandDeliveryFixtures {
         delivery(body(.amanpayStatus, data: statusData), routingKey: "amanpay.status", attempt: attempt)
     }
 
-    static func failure(_ errorClass: RetryClass, _ code: String, raw: String? = nil) -> ProviderError {
+    static func failure(_ errorClass: ErrorClass, _ code: String, raw: String? = nil) -> ProviderError {
         ProviderError(provider: "amanpay", operation: "purchase", errorClass: errorClass, code: code,
                       message: "\(code) happened", rawBody: raw)
     }

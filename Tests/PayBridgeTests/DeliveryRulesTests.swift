@@ -90,7 +90,7 @@ import Testing
         let result = ProviderResult(
             provider: "amanpay", operation: "purchase", status: .failed, providerStatus: "FAILED",
             merchantPaymentId: "payment_812",
-            error: ProviderErrorInfo(code: "GENERAL_ERROR", message: "declined", errorClass: .declined))
+            error: OutcomeError(code: "GENERAL_ERROR", message: "declined", errorClass: .declined))
         let plan = try decide(delivery, .answered(result))
 
         let response = OutcomeEvents.response(
@@ -108,7 +108,7 @@ import Testing
         let delivery = Fixtures.purchase()
         let result = ProviderResult(
             provider: "amanpay", operation: "purchase", status: .unknown, merchantPaymentId: "payment_812",
-            error: ProviderErrorInfo(code: "TIMEOUT", message: "no answer", errorClass: .ambiguous))
+            error: OutcomeError(code: "TIMEOUT", message: "no answer", errorClass: .unknown))
         let plan = try decide(delivery, .answered(result))
 
         let retry = CommandRetry(
@@ -153,7 +153,7 @@ import Testing
 
     @Test func atMaxAttemptsACommandThatCreatesNothingIsReportedFailed() throws {
         let delivery = Fixtures.status(attempt: 3)
-        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.ambiguous, "TIMEOUT")))
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.unknown, "TIMEOUT")))
         let data = try #require(plan.events.first?.event.data)
         #expect(data["status"] == "failed")
         #expect(data["final"] == true)
@@ -186,7 +186,7 @@ import Testing
 
     @Test func aRequestTheProviderRefusesFailsForGoodAndIsDeadLettered() throws {
         let delivery = Fixtures.purchase()
-        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.invalidRequest, "INVALID_AMOUNT", raw: "{}")))
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.invalidCommand, "INVALID_AMOUNT", raw: "{}")))
 
         let failed = OutcomeEvents.commandFailed(
             PaymentOutcome(
@@ -209,7 +209,7 @@ import Testing
 
     @Test func aPaymentTheProviderDoesNotKnowFailsNotFinalAndIsNotDeadLettered() throws {
         let delivery = Fixtures.status()
-        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.lookup, "TRANSACTION_NOT_FOUND")))
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.notFound, "TRANSACTION_NOT_FOUND")))
 
         let failed = OutcomeEvents.commandFailed(
             PaymentOutcome(
@@ -241,7 +241,7 @@ import Testing
 
     @Test func aDeadLetterDetailIsClippedTo1024Characters() throws {
         let delivery = Fixtures.purchase()
-        var error = Fixtures.failure(.invalidRequest, "INVALID_REQUEST")
+        var error = Fixtures.failure(.invalidCommand, "INVALID_REQUEST")
         error.message = String(repeating: "é", count: 3000)
         let plan = try decide(delivery, .providerFailed(error))
         guard case .deadLetter(let deadLetter) = plan.republish else {

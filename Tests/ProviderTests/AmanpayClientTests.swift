@@ -76,7 +76,7 @@ struct AmanpayClientTests {
                 let notFound = await #expect(throws: ProviderError.self) {
                     try await client.purchaseStatus(paymentId: "payout_77")
                 }
-                #expect(notFound?.errorClass == .lookup)
+                #expect(notFound?.errorClass == .notFound)
                 #expect(notFound?.code == "TRANSACTION_NOT_FOUND")
             }
         }
@@ -267,7 +267,7 @@ struct AmanpayClientTests {
             try await withAmanpay(sandbox, requestTimeout: .milliseconds(400)) { client in
                 let r = try await client.purchase(purchase("amb-2", "10.00"))
                 #expect(r.status == .unknown)
-                #expect(r.error?.errorClass == .ambiguous)
+                #expect(r.error?.errorClass == .unknown)
                 #expect(r.merchantPaymentId == "amb-2")
                 #expect(r.amount?.text == "10.00")
                 #expect(sandbox.receivedRequests().filter { $0.operation == "purchase" }.count == 1)

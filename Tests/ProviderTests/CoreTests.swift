@@ -138,7 +138,7 @@ struct CoreTests {
         let log = Mutex<[String]>([])
         func unknown(_ e: ProviderError) -> ProviderResult {
             ProviderResult(provider: "x", operation: "create", status: .unknown,
-                error: ProviderErrorInfo(code: e.code, message: "", errorClass: .ambiguous))
+                error: OutcomeError(code: e.code, message: "", errorClass: .unknown))
         }
         // Send times out; the lookup says "not found"; the re-send succeeds.
         let ok = try await runner.runCreate(
@@ -168,7 +168,7 @@ struct CoreTests {
                 throw Self.transient()
             })
         #expect(open.status == .unknown)
-        #expect(open.error?.errorClass == .ambiguous)
+        #expect(open.error?.errorClass == .unknown)
         #expect(log.withLock { $0 } == ["send1", "lookup", "lookup"])
 
         // A refused connection never reached the provider: no lookup, and exhaustion is an error.

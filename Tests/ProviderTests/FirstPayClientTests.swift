@@ -61,7 +61,7 @@ struct FirstPayClientTests {
                 let byMerchant = try await client.status(merchantPaymentId: "nc-1")
                 #expect(byId.providerPaymentId == byMerchant.providerPaymentId)
                 let e = await #expect(throws: ProviderError.self) { try await client.status(merchantPaymentId: "nope") }
-                #expect(e?.errorClass == .lookup)
+                #expect(e?.errorClass == .notFound)
                 #expect(e?.code == "NOT_FOUND")
             }
         }
@@ -86,7 +86,7 @@ struct FirstPayClientTests {
                         try await client.confirmSMS(paymentId: id, code: "1234")
                     }
                     #expect(again?.code == "SMS_NOT_REQUIRED")
-                    #expect(again?.errorClass == .invalidRequest)
+                    #expect(again?.errorClass == .invalidCommand)
                 }
             }
         }
@@ -128,10 +128,10 @@ struct FirstPayClientTests {
                 }
                 sandbox.addFault(SandboxFault(provider: "firstpay", times: 1, errorCode: "ACCESS_DENIED"))
                 let denied = await #expect(throws: ProviderError.self) { try await client.status(merchantPaymentId: "x") }
-                #expect(denied?.errorClass == .invalidRequest)
+                #expect(denied?.errorClass == .invalidCommand)
                 sandbox.addFault(SandboxFault(provider: "firstpay", times: 1, errorCode: "Unexpected token"))
                 let bad = await #expect(throws: ProviderError.self) { try await client.payIn(payment("bad-1")) }
-                #expect(bad?.errorClass == .invalidRequest)
+                #expect(bad?.errorClass == .invalidCommand)
                 #expect(bad?.httpStatus == 400)
                 #expect(sandbox.paymentCount == 0)
             }

@@ -84,7 +84,7 @@ struct ErrorClassTests {
             try await withAmanpay(sandbox) { client in
                 for bad in ["1.005", "0", "-5.00"] {
                     let e = await #expect(throws: ProviderError.self) { try await client.purchase(purchase("bad", bad)) }
-                    #expect(e?.errorClass == .invalidRequest)
+                    #expect(e?.errorClass == .invalidCommand)
                 }
                 #expect(sandbox.receivedRequests().isEmpty)
             }
@@ -129,7 +129,7 @@ struct ErrorClassTests {
                     try await client.specify(
                         transactionId: r.providerPaymentId!, operationId: r.operationId!, additionalFields: ["Otp": "123456"])
                 }
-                #expect(e?.errorClass == .lookup)
+                #expect(e?.errorClass == .notFound)
             }
         }
     }

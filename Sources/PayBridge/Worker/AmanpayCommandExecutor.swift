@@ -43,7 +43,7 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
                 var existing = try await client.status(paymentId: paymentId, type: type)
                 existing.operation = type.rawValue
                 return existing
-            } catch let error as ProviderError where error.errorClass == .lookup {
+            } catch let error as ProviderError where error.errorClass == .notFound {
                 // Not there: the earlier attempt never reached Amanpay; creating is safe.
             }
         }

@@ -64,7 +64,7 @@ struct DeliveryRules: Sendable {
     ) -> DeliveryPlan {
         switch execution {
         case .answered(let result):
-            if result.status == .unknown, let error = result.error, error.errorClass == .ambiguous {
+            if result.status == .unknown, let error = result.error, error.errorClass == .unknown {
                 // The client could not settle whether the create took effect. A broker-side retry goes through
                 // status-first, so it adopts the payment if it exists and creates it only if it does not.
                 return retryOrGiveUp(command, delivery: delivery, code: error.code, message: error.message,
@@ -92,16 +92,16 @@ struct DeliveryRules: Sendable {
                                 verdict: .pausedForConfiguration(code: error.code))
         case _ where error.isCircuitOpen:
             return DeliveryPlan(disposition: .putBackAndPause(reason: "circuit open"), verdict: .pausedForOpenCircuit)
-        case .transient, .ambiguous:
+        case .transient, .unknown:
             return retryOrGiveUp(command, delivery: delivery, code: error.code, message: error.message,
                                  raw: error.rawBody, at: time)
         default:
             // Declines arrive as results; what lands here is a request the provider refused (invalid_request,
             // dead-lettered: it cannot succeed as sent) or a payment it does not know (lookup: `not_found`, status
             // failed but not final, since a create still in flight may make it appear).
-            let isLookup = error.errorClass == .lookup
+            let isLookup = error.errorClass == .notFound
             return fail(command, delivery: delivery, code: error.code, message: error.message,
-                        errorClass: OutcomeMapping.errorClass(error.errorClass), status: .failed, final: !isLookup,
+                        errorClass: error.errorClass, status: .failed, final: !isLookup,
                         deadLetter: !isLookup, raw: error.rawBody, at: time)
         }
     }

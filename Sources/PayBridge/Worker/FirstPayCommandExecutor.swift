@@ -19,7 +19,7 @@ struct FirstPayCommandExecutor: PaymentCommandExecutor {
                     var existing = try await client.status(merchantPaymentId: request.merchantPaymentId)
                     existing.operation = operation
                     return existing
-                } catch let error as ProviderError where error.errorClass == .lookup {}
+                } catch let error as ProviderError where error.errorClass == .notFound {}
             }
             return command.kind == .firstpayPayIn ? try await client.payIn(request) : try await client.payOut(request)
         case .firstpayStatus:
@@ -36,8 +36,8 @@ struct FirstPayCommandExecutor: PaymentCommandExecutor {
                 providerPaymentId: paymentId, merchantPaymentId: data.optionalString("merchantPaymentId"),
                 error: confirmation.isSucceed
                     ? nil
-                    : ProviderErrorInfo(code: "SMS_REJECTED", message: "FirstPay did not accept the SMS code",
-                                        errorClass: .invalidRequest),
+                    : OutcomeError(code: "SMS_REJECTED", message: "FirstPay did not accept the SMS code",
+                                        errorClass: .invalidCommand),
                 httpStatus: 200, rawBody: confirmation.rawBody)
         default:
             throw CommandDataError(field: "type", problem: "\(command.type) is not a FirstPay command")

@@ -4,18 +4,6 @@ import ProviderCore
 
 /// Turns provider results and errors into the contract's event data.
 enum OutcomeMapping {
-    static func errorClass(_ retryClass: RetryClass) -> ErrorClass {
-        switch retryClass {
-        case .transient: .transient
-        case .configuration: .configuration
-        case .declined: .declined
-        case .invalidRequest: .invalidCommand
-        case .ambiguous: .unknown
-        case .lookup: .notFound
-        default: .providerError
-        }
-    }
-
     /// The provider's body as JSON for `data.raw` (a JSON string when it was not JSON, `null` when empty).
     static func raw(_ body: String) -> JSONValue {
         guard !body.isEmpty else { return .null }
@@ -32,9 +20,7 @@ enum OutcomeMapping {
             paymentId: result.merchantPaymentId ?? paymentId, providerPaymentId: result.providerPaymentId,
             providerOperationId: result.operationId, status: result.status, final: result.isFinal,
             providerStatus: result.providerStatus, amount: result.amount?.description, currency: result.currency,
-            error: result.error.map {
-                OutcomeError(code: $0.code, message: $0.message, errorClass: errorClass($0.errorClass))
-            },
+            error: result.error,
             redirectUrl: result.redirectUrl, additionalFields: result.additionalFields, attempts: attempts,
             raw: raw(result.rawBody))
     }

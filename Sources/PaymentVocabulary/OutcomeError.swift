@@ -1,5 +1,6 @@
-/// `data.error` of an outcome event.
-public struct OutcomeError: Sendable, Equatable {
+/// What went wrong, as a provider client reports it and as an outcome event carries it in `data.error`:
+/// `code`, `message`, `class`.
+public struct OutcomeError: Sendable, Hashable {
     /// Provider error code or PayBridge code (`SCHEMA_VIOLATION`, `RETRIES_EXHAUSTED`, …).
     public var code: String
     /// Human-readable text; never contains secrets.
@@ -18,7 +19,8 @@ public struct OutcomeError: Sendable, Equatable {
         self.errorClass = errorClass
     }
 
-    var jsonValue: JSONValue {
+    /// The `data.error` object.
+    public var jsonValue: JSONValue {
         ["code": .string(code), "message": .string(message), "class": .string(errorClass.rawValue)]
     }
 }
