@@ -28,7 +28,7 @@ public final class AmanpayClient: Sendable {
         self.ownsTransport = transport == nil
         self.breaker = CircuitBreaker(configuration: configuration.circuitBreaker, clock: clock)
         self.runner = RetryRunner(
-            provider: "amanpay", policy: configuration.retryPolicy, clock: clock, random: random, breaker: breaker)
+            provider: .amanpay, policy: configuration.retryPolicy, clock: clock, random: random, breaker: breaker)
         self.logger = logger
     }
 
@@ -165,7 +165,7 @@ public final class AmanpayClient: Sendable {
                 let code = resultCode ?? json["errorCode"]?.stringValue ?? "HTTP_\(response.status)"
                 let message = json["result_message"]?.stringValue ?? json["errorMessage"]?.stringValue ?? ""
                 throw ProviderError(
-                    provider: "amanpay", operation: "balance", errorClass: codeClass(code), code: code,
+                    provider: .amanpay, operation: "balance", errorClass: codeClass(code), code: code,
                     message: message, httpStatus: response.status, rawBody: response.bodyText)
             }
             let entries: [AmanpayBalance.Entry] = (json["balance"]?.arrayElements ?? []).compactMap { e in
@@ -202,7 +202,7 @@ public final class AmanpayClient: Sendable {
             operation: operation,
             unknownResult: { error in
                 ProviderResult(
-                    provider: "amanpay", operation: operation, status: .unknown, merchantPaymentId: paymentId,
+                    provider: .amanpay, operation: operation, status: .unknown, merchantPaymentId: paymentId,
                     amount: amount, currency: currency,
                     error: OutcomeError(code: error.code, message: error.message, errorClass: .unknown))
             },
@@ -245,14 +245,14 @@ public final class AmanpayClient: Sendable {
     {
         try await transport.post(
             url: configuration.baseURL + path, headers: [("Authorization", signature)], body: body,
-            provider: "amanpay", operation: operation, logger: logger)
+            provider: .amanpay, operation: operation, logger: logger)
     }
 
     private func throwIfHTTPTransient(_ response: TransportResponse, operation: String) throws {
         // A4: 5xx and 429 are transient; 429 was refused before processing.
         if response.status >= 500 || response.status == 429 {
             throw ProviderError(
-                provider: "amanpay", operation: operation, errorClass: .transient, code: "HTTP_\(response.status)",
+                provider: .amanpay, operation: operation, errorClass: .transient, code: "HTTP_\(response.status)",
                 message: "provider answered HTTP \(response.status)", httpStatus: response.status,
                 retryAfter: response.retryAfter, mayHaveReachedProvider: response.status != 429,
                 rawBody: response.bodyText)
@@ -278,7 +278,7 @@ public final class AmanpayClient: Sendable {
             else {
                 logger.warning("amanpay response signature does not verify", metadata: ["amanpay.operation": "\(operation)"])
                 throw ProviderError(
-                    provider: "amanpay", operation: operation, errorClass: .configuration,
+                    provider: .amanpay, operation: operation, errorClass: .configuration,
                     code: "INVALID_RESPONSE_SIGNATURE",
                     message: "response signature does not verify (A2): wrong secret, field list or a tampered body",
                     httpStatus: response.status, mayHaveReachedProvider: true, rawBody: raw)
@@ -293,7 +293,7 @@ public final class AmanpayClient: Sendable {
                 || (cls == .transient && operation == "specify")
             {
                 throw ProviderError(
-                    provider: "amanpay", operation: operation, errorClass: cls, code: code,
+                    provider: .amanpay, operation: operation, errorClass: cls, code: code,
                     message: object.errorMessage ?? "", httpStatus: response.status,
                     mayHaveReachedProvider: cls == .transient, rawBody: raw)
             }
@@ -306,14 +306,14 @@ public final class AmanpayClient: Sendable {
             // A2 scope: an unchecked body is never a success.
             if acceptUnsignedAsProcessing, response.status < 300 {
                 return ProviderResult(
-                    provider: "amanpay", operation: operation, status: .processing,
+                    provider: .amanpay, operation: operation, status: .processing,
                     providerStatus: object.status?.rawValue, httpStatus: response.status, rawBody: raw)
             }
             throw malformed(operation, response)
         }
         if response.status >= 400 {
             throw ProviderError(
-                provider: "amanpay", operation: operation, errorClass: .invalidCommand, code: "HTTP_\(response.status)",
+                provider: .amanpay, operation: operation, errorClass: .invalidCommand, code: "HTTP_\(response.status)",
                 message: "provider answered HTTP \(response.status)", httpStatus: response.status, rawBody: raw)
         }
         return object.result(operation: operation, httpStatus: response.status, rawBody: raw)
@@ -326,14 +326,14 @@ public final class AmanpayClient: Sendable {
     private func malformed(_ operation: String, _ response: TransportResponse) -> ProviderError {
         // A body we cannot use after the request was sent: transient, and creates are reconciled by status.
         ProviderError(
-            provider: "amanpay", operation: operation, errorClass: .transient, code: "MALFORMED_RESPONSE",
+            provider: .amanpay, operation: operation, errorClass: .transient, code: "MALFORMED_RESPONSE",
             message: "unusable response body (HTTP \(response.status))", httpStatus: response.status,
             mayHaveReachedProvider: true, rawBody: response.bodyText)
     }
 
     private func invalid(_ operation: String, _ message: String) -> ProviderError {
         ProviderError(
-            provider: "amanpay", operation: operation, errorClass: .invalidCommand, code: "INVALID_REQUEST",
+            provider: .amanpay, operation: operation, errorClass: .invalidCommand, code: "INVALID_REQUEST",
             message: message)
     }
 

@@ -109,7 +109,7 @@ public struct AmanpayPaymentObject: Sendable, Hashable {
                 code: errorCode, message: errorMessage ?? "", errorClass: AmanpayErrorCode.retryClass(of: errorCode))
         }
         return ProviderResult(
-            provider: "amanpay", operation: operation, status: unified, providerStatus: status?.rawValue,
+            provider: .amanpay, operation: operation, status: unified, providerStatus: status?.rawValue,
             providerPaymentId: transactionId, merchantPaymentId: paymentID, amount: amount, currency: currency,
             error: error, redirectUrl: redirectUrl, additionalFields: additionalFields, operationId: operationId,
             httpStatus: httpStatus, rawBody: rawBody)

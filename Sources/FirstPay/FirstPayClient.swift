@@ -31,7 +31,7 @@ public final class FirstPayClient: Sendable {
         self.ownsTransport = transport == nil
         self.breaker = CircuitBreaker(configuration: configuration.circuitBreaker, clock: clock)
         self.runner = RetryRunner(
-            provider: "firstpay", policy: configuration.retryPolicy, clock: clock, random: random, breaker: breaker)
+            provider: .firstpay, policy: configuration.retryPolicy, clock: clock, random: random, breaker: breaker)
         self.logger = logger
     }
 
@@ -156,7 +156,7 @@ public final class FirstPayClient: Sendable {
             operation: operation,
             unknownResult: { error in
                 ProviderResult(
-                    provider: "firstpay", operation: operation, status: .unknown, merchantPaymentId: merchantPaymentId,
+                    provider: .firstpay, operation: operation, status: .unknown, merchantPaymentId: merchantPaymentId,
                     amount: request.amount,
                     error: OutcomeError(code: error.code, message: error.message, errorClass: .unknown))
             },
@@ -193,14 +193,14 @@ public final class FirstPayClient: Sendable {
             throw error
         } catch {
             throw ProviderError(
-                provider: "firstpay", operation: "sign", errorClass: .configuration, code: "SIGNING_FAILED",
+                provider: .firstpay, operation: "sign", errorClass: .configuration, code: "SIGNING_FAILED",
                 message: "could not sign the request with the merchant key")
         }
     }
 
     private func post(operation: String, path: String, body: String) async throws -> TransportResponse {
         try await transport.post(
-            url: configuration.baseURL + path, headers: [], body: body, provider: "firstpay", operation: operation,
+            url: configuration.baseURL + path, headers: [], body: body, provider: .firstpay, operation: operation,
             logger: logger)
     }
 
@@ -236,7 +236,7 @@ public final class FirstPayClient: Sendable {
             cls = .invalidCommand
         }
         throw ProviderError(
-            provider: "firstpay", operation: operation, errorClass: cls, code: code,
+            provider: .firstpay, operation: operation, errorClass: cls, code: code,
             message: errorText ?? "provider answered HTTP \(response.status)", httpStatus: response.status,
             retryAfter: response.retryAfter, mayHaveReachedProvider: response.status != 429, rawBody: raw)
     }
@@ -250,7 +250,7 @@ public final class FirstPayClient: Sendable {
             guard postbackVerifier.verify(body: json) else {
                 logger.warning("firstpay response hash does not verify", metadata: ["firstpay.operation": "\(operation)"])
                 throw ProviderError(
-                    provider: "firstpay", operation: operation, errorClass: .configuration,
+                    provider: .firstpay, operation: operation, errorClass: .configuration,
                     code: "INVALID_RESPONSE_SIGNATURE", message: "response hash does not verify (F2)",
                     httpStatus: response.status, mayHaveReachedProvider: true, rawBody: response.bodyText)
             }
@@ -262,14 +262,14 @@ public final class FirstPayClient: Sendable {
 
     private func malformed(_ operation: String, _ response: TransportResponse) -> ProviderError {
         ProviderError(
-            provider: "firstpay", operation: operation, errorClass: .transient, code: "MALFORMED_RESPONSE",
+            provider: .firstpay, operation: operation, errorClass: .transient, code: "MALFORMED_RESPONSE",
             message: "unusable response body (HTTP \(response.status))", httpStatus: response.status,
             mayHaveReachedProvider: true, rawBody: response.bodyText)
     }
 
     private func invalid(_ operation: String, _ message: String) -> ProviderError {
         ProviderError(
-            provider: "firstpay", operation: operation, errorClass: .invalidCommand, code: "INVALID_REQUEST",
+            provider: .firstpay, operation: operation, errorClass: .invalidCommand, code: "INVALID_REQUEST",
             message: message)
     }
 

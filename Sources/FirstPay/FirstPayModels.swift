@@ -65,7 +65,7 @@ public struct FirstPayPayment: Sendable, Hashable {
     /// The result published for this payment.
     public func result(operation: String, httpStatus: Int?, rawBody: String) -> ProviderResult {
         ProviderResult(
-            provider: "firstpay", operation: operation, status: status?.unified ?? .unknown,
+            provider: .firstpay, operation: operation, status: status?.unified ?? .unknown,
             providerStatus: status?.rawValue, providerPaymentId: id, merchantPaymentId: merchantPaymentId,
             amount: amount, currency: currencyCode,
             error: failedCode.map { OutcomeError(code: $0, message: "", errorClass: .declined) },

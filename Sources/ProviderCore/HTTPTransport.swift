@@ -112,7 +112,7 @@ public final class ProviderHTTPTransport: Sendable {
         url: String,
         headers: [(String, String)],
         body: String,
-        provider: String,
+        provider: Provider,
         operation: String,
         logger: Logger
     ) async throws -> TransportResponse {
@@ -160,7 +160,7 @@ public final class ProviderHTTPTransport: Sendable {
     private static let silent = Logger(label: "paybridge.http", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Maps a network error to a transient error, telling whether the request may have reached the provider.
-    static func mapNetworkError(_ error: any Error, provider: String, operation: String) -> ProviderError {
+    static func mapNetworkError(_ error: any Error, provider: Provider, operation: String) -> ProviderError {
         var code = "CONNECTION_ERROR"
         var reached = true
         if error is ResponseAccumulator.ResponseTooBigError {

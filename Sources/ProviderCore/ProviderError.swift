@@ -1,7 +1,7 @@
 /// A failure of a provider call, safe to log: it never contains secrets, signatures or request bodies.
 public struct ProviderError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// `amanpay` or `firstpay`.
-    public var provider: String
+    public var provider: Provider
     /// The operation that failed (`purchase`, `pay_in`, `status`, …).
     public var operation: String
     /// What the caller should do.
@@ -26,7 +26,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var rawBody: String?
 
     public init(
-        provider: String,
+        provider: Provider,
         operation: String,
         errorClass: ErrorClass,
         code: String,

@@ -2,7 +2,7 @@
 /// callback/postback. The adapter publishes these fields in its events.
 public struct ProviderResult: Sendable {
     /// `amanpay` or `firstpay`.
-    public var provider: String
+    public var provider: Provider
     /// `purchase`, `payout`, `status`, `specify`, `pay_in`, `pay_out`, `sms`, `callback`, `postback`.
     public var operation: String
     /// Unified status. `unknown` only after an unresolved ambiguous create.
@@ -34,7 +34,7 @@ public struct ProviderResult: Sendable {
     public var isFinal: Bool { status.isFinal }
 
     public init(
-        provider: String,
+        provider: Provider,
         operation: String,
         status: PaymentStatus,
         providerStatus: String? = nil,

@@ -1,7 +1,7 @@
 /// Runs provider calls with the retry policy, the circuit breaker and the status-first rule for creates.
 public struct RetryRunner: Sendable {
     /// `amanpay` or `firstpay` (for errors).
-    public var provider: String
+    public var provider: Provider
     public var policy: RetryPolicy
     public var clock: any RetryClock
     public var random: any RandomSource
@@ -9,7 +9,7 @@ public struct RetryRunner: Sendable {
     public var breaker: CircuitBreaker?
 
     public init(
-        provider: String,
+        provider: Provider,
         policy: RetryPolicy = .init(),
         clock: any RetryClock = SystemRetryClock(),
         random: any RandomSource = SystemRandomSource(),

@@ -49,7 +49,7 @@ enum CommandDeliveryFixtures {
     }
 
     static func failure(_ errorClass: ErrorClass, _ code: String, raw: String? = nil) -> ProviderError {
-        ProviderError(provider: "amanpay", operation: "purchase", errorClass: errorClass, code: code,
+        ProviderError(provider: .amanpay, operation: "purchase", errorClass: errorClass, code: code,
                       message: "\(code) happened", rawBody: raw)
     }
 

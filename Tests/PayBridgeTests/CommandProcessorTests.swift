@@ -10,7 +10,7 @@ import Testing
     typealias Fixtures = CommandDeliveryFixtures
 
     static let pending = ProviderResult(
-        provider: "amanpay", operation: "purchase", status: .processing, providerStatus: "PENDING",
+        provider: .amanpay, operation: "purchase", status: .processing, providerStatus: "PENDING",
         merchantPaymentId: "payment_812")
 
     func processor(
@@ -52,7 +52,7 @@ import Testing
     @Test func aTransientFailureIsHandedToTheSinkAsABrokerSideRetry() async {
         let sink = RecordingOutcomeSink()
         let executor = ScriptedCommandExecutor {
-            throw ProviderError(provider: "amanpay", operation: "purchase", errorClass: .transient, code: "TIMEOUT",
+            throw ProviderError(provider: .amanpay, operation: "purchase", errorClass: .transient, code: "TIMEOUT",
                                 message: "slow")
         }
         let disposition = await processor(executor, sink: sink).process(Fixtures.purchase())
@@ -69,7 +69,7 @@ import Testing
     @Test func aConfigurationFailurePublishesNothingAndAsksForAPause() async {
         let sink = RecordingOutcomeSink()
         let executor = ScriptedCommandExecutor {
-            throw ProviderError(provider: "amanpay", operation: "purchase", errorClass: .configuration,
+            throw ProviderError(provider: .amanpay, operation: "purchase", errorClass: .configuration,
                                 code: "INVALID_API_KEY", message: "bad key")
         }
         let disposition = await processor(executor, sink: sink).process(Fixtures.purchase())

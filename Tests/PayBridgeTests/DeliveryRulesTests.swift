@@ -68,7 +68,7 @@ import Testing
     @Test func aProviderAnswerIsPublishedAsAPaymentResponseAndAcked() throws {
         let delivery = Fixtures.purchase()
         let result = ProviderResult(
-            provider: "amanpay", operation: "purchase", status: .requiresAction, providerStatus: "REDIRECT",
+            provider: .amanpay, operation: "purchase", status: .requiresAction, providerStatus: "REDIRECT",
             providerPaymentId: "62861", merchantPaymentId: "payment_812", amount: DecimalAmount("250.51"),
             currency: "BDT", redirectUrl: "https://pay.example/1", httpStatus: 200, rawBody: #"{"status":"REDIRECT"}"#)
         let plan = try decide(delivery, .answered(result))
@@ -88,7 +88,7 @@ import Testing
     @Test func aDeclineIsAPaymentResponseNotAFailure() throws {
         let delivery = Fixtures.purchase(attempt: 2)
         let result = ProviderResult(
-            provider: "amanpay", operation: "purchase", status: .failed, providerStatus: "FAILED",
+            provider: .amanpay, operation: "purchase", status: .failed, providerStatus: "FAILED",
             merchantPaymentId: "payment_812",
             error: OutcomeError(code: "GENERAL_ERROR", message: "declined", errorClass: .declined))
         let plan = try decide(delivery, .answered(result))
@@ -107,7 +107,7 @@ import Testing
     @Test func anUnresolvedAmbiguousCreateIsRetriedByTheBrokerAsTheNextAttempt() throws {
         let delivery = Fixtures.purchase()
         let result = ProviderResult(
-            provider: "amanpay", operation: "purchase", status: .unknown, merchantPaymentId: "payment_812",
+            provider: .amanpay, operation: "purchase", status: .unknown, merchantPaymentId: "payment_812",
             error: OutcomeError(code: "TIMEOUT", message: "no answer", errorClass: .unknown))
         let plan = try decide(delivery, .answered(result))
 

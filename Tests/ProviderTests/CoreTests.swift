@@ -54,7 +54,7 @@ struct CoreTests {
         #expect(Masking.accountNumber("01712345678") == "*******5678")
         #expect(Masking.accountNumber("123") == "***")
         let e = ProviderError(
-            provider: "amanpay", operation: "purchase", errorClass: .configuration, code: "INVALID_API_KEY",
+            provider: .amanpay, operation: "purchase", errorClass: .configuration, code: "INVALID_API_KEY",
             message: "key invalid", httpStatus: 401, rawBody: "{}")
         #expect(e.description == "amanpay purchase failed: INVALID_API_KEY (configuration), HTTP 401")
     }
@@ -73,14 +73,14 @@ struct CoreTests {
 
     static func transient(_ reached: Bool = true) -> ProviderError {
         ProviderError(
-            provider: "x", operation: "op", errorClass: .transient, code: "HTTP_503", message: "",
+            provider: .amanpay, operation: "op", errorClass: .transient, code: "HTTP_503", message: "",
             mayHaveReachedProvider: reached)
     }
 
     @Test func retryScheduleIsExactWithAnInjectedClock() async throws {
         let clock = TestClock()
         let runner = RetryRunner(
-            provider: "x",
+            provider: .amanpay,
             policy: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(100), maxDelay: .seconds(1), maxTotalTime: .seconds(60)),
             clock: clock, random: SequenceRandom([0.5, 0.25, 1.0, 0.75]))
         let attempts = Mutex(0)
@@ -98,7 +98,7 @@ struct CoreTests {
     @Test func retriesStopAtMaxAttemptsAndTotalTimeAndHonourRetryAfter() async throws {
         let clock = TestClock()
         let runner = RetryRunner(
-            provider: "x",
+            provider: .amanpay,
             policy: RetryPolicy(maxAttempts: 10, baseDelay: .seconds(1), maxDelay: .seconds(4), maxTotalTime: .seconds(6)),
             clock: clock, random: SequenceRandom([1.0]))
         await #expect(throws: ProviderError.self) {
@@ -109,7 +109,7 @@ struct CoreTests {
 
         let clock2 = TestClock()
         let runner2 = RetryRunner(
-            provider: "x", policy: RetryPolicy(maxAttempts: 3, maxDelay: .seconds(10)), clock: clock2,
+            provider: .amanpay, policy: RetryPolicy(maxAttempts: 3, maxDelay: .seconds(10)), clock: clock2,
             random: SequenceRandom([0]))
         var limited = Self.transient(false)
         limited.retryAfter = .seconds(7)
@@ -121,10 +121,10 @@ struct CoreTests {
 
     @Test func nonTransientErrorsAreNotRetried() async throws {
         let clock = TestClock()
-        let runner = RetryRunner(provider: "x", clock: clock)
+        let runner = RetryRunner(provider: .amanpay, clock: clock)
         let error = await #expect(throws: ProviderError.self) {
             try await runner.run(operation: "op") { _ -> Int in
-                throw ProviderError(provider: "x", operation: "op", errorClass: .configuration, code: "K", message: "")
+                throw ProviderError(provider: .amanpay, operation: "op", errorClass: .configuration, code: "K", message: "")
             }
         }
         #expect(error?.errorClass == .configuration)
@@ -134,10 +134,10 @@ struct CoreTests {
     @Test func createReadsStatusBeforeResendingAndReportsUnknown() async throws {
         let clock = TestClock()
         let runner = RetryRunner(
-            provider: "x", policy: RetryPolicy(maxAttempts: 3), clock: clock, random: SequenceRandom([0]))
+            provider: .amanpay, policy: RetryPolicy(maxAttempts: 3), clock: clock, random: SequenceRandom([0]))
         let log = Mutex<[String]>([])
         func unknown(_ e: ProviderError) -> ProviderResult {
-            ProviderResult(provider: "x", operation: "create", status: .unknown,
+            ProviderResult(provider: .amanpay, operation: "create", status: .unknown,
                 error: OutcomeError(code: e.code, message: "", errorClass: .unknown))
         }
         // Send times out; the lookup says "not found"; the re-send succeeds.
@@ -146,7 +146,7 @@ struct CoreTests {
             send: { attempt in
                 log.withLock { $0.append("send\(attempt)") }
                 if attempt == 1 { throw Self.transient() }
-                return ProviderResult(provider: "x", operation: "create", status: .processing)
+                return ProviderResult(provider: .amanpay, operation: "create", status: .processing)
             },
             lookup: {
                 log.withLock { $0.append("lookup") }
@@ -216,7 +216,7 @@ struct CoreTests {
     @Test func openCircuitRefusesWithoutCalling() async throws {
         let clock = TestClock()
         let breaker = CircuitBreaker(configuration: .init(failureThreshold: 1), clock: clock)
-        let runner = RetryRunner(provider: "x", policy: RetryPolicy(maxAttempts: 5), clock: clock, breaker: breaker)
+        let runner = RetryRunner(provider: .amanpay, policy: RetryPolicy(maxAttempts: 5), clock: clock, breaker: breaker)
         let calls = Mutex(0)
         let error = await #expect(throws: ProviderError.self) {
             try await runner.run(operation: "op") { _ -> Int in

@@ -15,7 +15,7 @@ struct TransportTests {
             defer { Task { try? await transport.shutdown() } }
             let error = await #expect(throws: ProviderError.self) {
                 try await transport.post(
-                    url: sandbox.baseURL + "/merchants/balance", headers: [], body: balanceBody, provider: "amanpay",
+                    url: sandbox.baseURL + "/merchants/balance", headers: [], body: balanceBody, provider: .amanpay,
                     operation: "balance", logger: quietLogger)
             }
             #expect(error?.code == "RESPONSE_TOO_LARGE")
@@ -24,7 +24,7 @@ struct TransportTests {
             // The same request with the default limit gets its whole response.
             let unlimited = ProviderHTTPTransport()
             let response = try await unlimited.post(
-                url: sandbox.baseURL + "/merchants/balance", headers: [], body: balanceBody, provider: "amanpay",
+                url: sandbox.baseURL + "/merchants/balance", headers: [], body: balanceBody, provider: .amanpay,
                 operation: "balance", logger: quietLogger)
             try await unlimited.shutdown()
             #expect(response.body.count > 16)
@@ -38,7 +38,7 @@ struct TransportTests {
             let started = ContinuousClock.now
             let call = Task {
                 try await transport.post(
-                    url: sandbox.baseURL + "/merchants/balance", headers: [], body: balanceBody, provider: "amanpay",
+                    url: sandbox.baseURL + "/merchants/balance", headers: [], body: balanceBody, provider: .amanpay,
                     operation: "balance", logger: quietLogger)
             }
             // Cancel once the request is at the provider (the sandbox records it before its 30 s delay). There is

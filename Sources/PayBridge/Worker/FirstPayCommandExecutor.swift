@@ -30,7 +30,7 @@ struct FirstPayCommandExecutor: PaymentCommandExecutor {
             let confirmation = try await client.confirmSMS(paymentId: paymentId, code: try data.string("code"))
             // The SMS answer is only {"isSucceed": …}; the payment's state follows by postback.
             return ProviderResult(
-                provider: "firstpay", operation: "sms",
+                provider: .firstpay, operation: "sms",
                 status: confirmation.isSucceed ? .processing : .requiresAction,
                 providerStatus: confirmation.isSucceed ? "SMS_ACCEPTED" : "SMS_REJECTED",
                 providerPaymentId: paymentId, merchantPaymentId: data.optionalString("merchantPaymentId"),

@@ -1,0 +1,4 @@
+extension Provider {
+    /// The commands this provider accepts.
+    public var commandKinds: [PaymentCommandKind] { PaymentCommandKind.allCases.filter { $0.provider == self } }
+}
