@@ -45,7 +45,7 @@ module_sources() {
     case "$1" in
     PaymentVocabulary) ls Sources/PaymentVocabulary/*.swift ;;
     PayBridgeContract) ls Sources/PayBridgeContract/*.swift ;;
-    ProviderCore) printf 'Sources/ProviderCore/%s.swift\n' PaymentVocabulary+Export DecimalAmount \
+    ProviderCore) printf 'Sources/ProviderCore/%s.swift\n' PaymentVocabulary+Export \
         ProviderError ProviderResult Masking ;;
     Amanpay) printf 'Sources/Amanpay/%s.swift\n' AmanpaySignature AmanpayModels AmanpayCallback ;;
     FirstPay) printf 'Sources/FirstPay/%s.swift\n' FirstPayCanonicalizer FirstPaySigner FirstPayModels FirstPayPostback ;;
