@@ -14,8 +14,10 @@ import UnixSignals
 /// (`PAYBRIDGE_ADMIN_HOST`/`PORT`: health, readiness, metrics; every role).
 ///
 /// ``start(configuration:role:logger:)`` connects to the broker (two connections: consuming and publishing,
-/// so flow control on publishes never stalls deliveries), declares the topology, and builds the services;
-/// ``run()`` serves until SIGTERM/SIGINT or ``triggerGracefulShutdown()``, drains, and closes everything.
+/// so flow control on publishes never stalls deliveries), declares the topology, and builds the services: the
+/// connections (``BrokerConnectionService``, readiness per connection), the providers' one shared `HTTPClient`
+/// (``HTTPClientService``), the listeners and the workers; ``run()`` serves until SIGTERM/SIGINT or
+/// ``triggerGracefulShutdown()``, and the group drains and closes everything in reverse order.
 /// The executable and the tests build it the same way.
 public final class PayBridgeRuntime: Sendable {
     public enum Role: String, Sendable {
@@ -86,17 +88,31 @@ public final class PayBridgeRuntime: Sendable {
             await publishConnection.close()
             throw error
         }
+        // One HTTPClient for every provider: its connect timeout is the shortest configured, its pool the largest.
+        let timeouts = [configuration.amanpay?.timeouts, configuration.firstpay?.timeouts].compactMap { $0 }
+        var sharedTimeouts = TransportTimeouts()
+        if let first = timeouts.first {
+            sharedTimeouts = first
+            sharedTimeouts.connect = timeouts.map(\.connect).min()!
+            sharedTimeouts.maxConnectionsPerHost = timeouts.map(\.maxConnectionsPerHost).max()!
+        }
+        let httpClient = ProviderHTTPTransport.makeClient(timeouts: sharedTimeouts)
         let amanpay = configuration.amanpay.map {
-            AmanpayClient(configuration: $0, logger: Logger(label: "paybridge.provider.amanpay"))
+            AmanpayClient(configuration: $0,
+                          transport: ProviderHTTPTransport(client: httpClient, timeouts: $0.timeouts),
+                          logger: Logger(label: "paybridge.provider.amanpay"))
         }
         let firstpay: FirstPayClient?
         do {
             firstpay = try configuration.firstpay.map {
-                try FirstPayClient(configuration: $0, logger: Logger(label: "paybridge.provider.firstpay"))
+                try FirstPayClient(configuration: $0,
+                                   transport: ProviderHTTPTransport(client: httpClient, timeouts: $0.timeouts),
+                                   logger: Logger(label: "paybridge.provider.firstpay"))
             }
         } catch {
             await publishConnection.close()
             await consumeConnection?.close()
+            try? await httpClient.shutdown()
             throw ConfigurationError(setting: "FIRSTPAY_PUBLIC_KEY_FILE / FIRSTPAY_MERCHANT_PRIVATE_KEY_FILE",
                                      problem: "not a usable RSA key (\(error))")
         }
@@ -137,17 +153,22 @@ public final class PayBridgeRuntime: Sendable {
         let adminServer = AdminHTTPServer(
             host: configuration.adminHost, port: configuration.adminPort, limits: limits, readiness: readiness,
             metrics: metrics, logger: logger)
-        let watcher = BrokerConnectionWatcher(
-            connections: [publishConnection] + (consumeConnection.map { [$0] } ?? []), readiness: readiness)
         // Graceful shutdown runs in reverse order: workers stop consuming and drain first, then the callbacks listener
-        // (callbacks may still be arriving for in-flight payments), the admin listener (probes, metrics) last.
+        // (callbacks may still be arriving for in-flight payments), the admin listener (probes, metrics), the
+        // unrouted-events monitor, the broker connections (consume, then publish: after every outcome is out), and
+        // the providers' HTTP client last.
+        let connections: [any Service] = [
+            BrokerConnectionService(name: "publish", connection: publishConnection, readiness: readiness),
+        ] + (consumeConnection.map {
+            [BrokerConnectionService(name: "consume", connection: $0, readiness: readiness)]
+        } ?? [])
         let unrouted = UnroutedEventsMonitor(connection: publishConnection, metrics: metrics,
                                              interval: configuration.unroutedPollInterval, logger: logger)
         let listeners: [any Service] = [adminServer] + (callbackServer.map { [$0] } ?? [])
+        let services: [any Service] = [HTTPClientService(client: httpClient)] + connections + [unrouted] + listeners
+            + workers
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: watcher), .init(service: unrouted)] + listeners.map { .init(service: $0) }
-                + workers.map { .init(service: $0) },
-            gracefulShutdownSignals: signals, logger: logger)
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
         let group = ServiceGroup(configuration: groupConfiguration)
         logger.info("PayBridge started", metadata: [
@@ -161,15 +182,9 @@ public final class PayBridgeRuntime: Sendable {
             serviceGroup: group)
     }
 
-    /// Serves until a graceful shutdown, then closes connections and HTTP clients.
+    /// Serves until a graceful shutdown; the group closes the connections and the HTTP client as it stops.
     public func run() async throws {
-        do {
-            try await serviceGroup.run()
-        } catch {
-            await closeResources()
-            throw error
-        }
-        await closeResources()
+        try await serviceGroup.run()
         logger.info("PayBridge stopped")
     }
 
@@ -187,34 +202,5 @@ public final class PayBridgeRuntime: Sendable {
     /// The admin port (`/healthz`, `/readyz`, `/metrics`) once listening (useful with `PAYBRIDGE_ADMIN_PORT=0`).
     public func adminPort() async -> Int {
         await adminServer.boundPort()
-    }
-
-    private func closeResources() async {
-        await consumeConnection?.close()
-        await publishConnection.close()
-        try? await amanpay?.shutdown()
-        try? await firstpay?.shutdown()
-    }
-}
-
-/// Tracks broker connectivity for `/readyz`.
-struct BrokerConnectionWatcher: Service {
-    let connections: [AMQPConnection]
-    let readiness: Readiness
-
-    func run() async throws {
-        await withDiscardingTaskGroup { group in
-            for connection in connections {
-                group.addTask {
-                    for await event in connection.events.cancelOnGracefulShutdown() {
-                        switch event {
-                        case .disconnected, .failed: readiness.setBrokerConnected(false)
-                        case .reconnected: readiness.setBrokerConnected(true)
-                        default: break
-                        }
-                    }
-                }
-            }
-        }
     }
 }

@@ -78,9 +78,17 @@ public final class ProviderHTTPTransport: Sendable {
     private let templates = Mutex<[String: HTTPClient.Request]>([:])
     private static let maximumTemplates = 64
 
-    /// Creates a transport with its own `HTTPClient` (connect timeout applied). Call ``shutdown()`` when done.
+    /// Creates a transport with its own `HTTPClient` (``makeClient(timeouts:)``). Call ``shutdown()`` when done.
     public init(timeouts: TransportTimeouts = .init()) {
         self.timeouts = timeouts
+        self.client = Self.makeClient(timeouts: timeouts)
+        self.ownsClient = true
+    }
+
+    /// The `HTTPClient` PayBridge talks to providers with: `timeouts.connect` as the connect timeout, no redirects,
+    /// no tracer, up to `timeouts.maxConnectionsPerHost` connections per host. One can serve every provider (the
+    /// runtime shares one; ``init(client:timeouts:)``); whoever makes it shuts it down.
+    public static func makeClient(timeouts: TransportTimeouts) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         // No read timeout: each request's deadline already bounds the whole exchange, and a read timer would be
         // armed and re-armed on every response.
@@ -90,8 +98,7 @@ public final class ProviderHTTPTransport: Sendable {
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: timeouts.maxConnectionsPerHost)
-        self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        self.ownsClient = true
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
     /// Uses an existing client (its own connect timeout applies); ``shutdown()`` leaves it running.
