@@ -40,8 +40,9 @@ public final class AmanpayClient: Sendable {
     // MARK: Operations
 
     /// `purchases/initiate`. The answer is never final (REDIRECT, SPECIFICATION or PENDING); declines come
-    /// back as a `failed` result. After an ambiguous failure the status is read first (A5).
-    public func purchase(_ request: AmanpayPurchaseRequest) async throws -> ProviderResult {
+    /// back as a `failed` result. After an ambiguous failure the status is read first (A5); with `statusFirst`
+    /// (a command that may have run before) it is read before the first send too.
+    public func purchase(_ request: AmanpayPurchaseRequest, statusFirst: Bool = false) async throws -> ProviderResult {
         let amount = try twoDecimals(request.amount, operation: "purchase")
         let merchantId = String(configuration.merchantId)
         // A1: amount currency merchantId paymentId [wallet number matching paymentMethod].
@@ -71,11 +72,13 @@ public final class AmanpayClient: Sendable {
         return try await create(
             operation: "purchase", path: "/payments/purchases/initiate", body: body.serialized(),
             signature: AmanpaySignature.sign(signed, secret: configuration.secretKey),
-            paymentId: request.paymentId, type: .purchase, amount: request.amount, currency: request.currency)
+            paymentId: request.paymentId, type: .purchase, amount: request.amount, currency: request.currency,
+            statusFirst: statusFirst)
     }
 
-    /// `payouts/initiate`. Answers PENDING; the outcome comes by callback. Status-first after ambiguity (A5).
-    public func payout(_ request: AmanpayPayoutRequest) async throws -> ProviderResult {
+    /// `payouts/initiate`. Answers PENDING; the outcome comes by callback. Status-first after ambiguity (A5), and
+    /// before the first send with `statusFirst`.
+    public func payout(_ request: AmanpayPayoutRequest, statusFirst: Bool = false) async throws -> ProviderResult {
         let amount = try twoDecimals(request.amount, operation: "payout")
         let merchantId = String(configuration.merchantId)
         // A1: amount currency merchantId paymentId recipientMobileNumber ("" when absent).
@@ -102,7 +105,8 @@ public final class AmanpayClient: Sendable {
         return try await create(
             operation: "payout", path: "/payments/payouts/initiate", body: body.serialized(),
             signature: AmanpaySignature.sign(signed, secret: configuration.secretKey),
-            paymentId: request.paymentId, type: .payout, amount: request.amount, currency: request.currency)
+            paymentId: request.paymentId, type: .payout, amount: request.amount, currency: request.currency,
+            statusFirst: statusFirst)
     }
 
     /// `purchases/status` or `payouts/status` by the merchant's `paymentId` (A6), retried when transient.
@@ -196,10 +200,10 @@ public final class AmanpayClient: Sendable {
 
     private func create(
         operation: String, path: String, body: String, signature: String, paymentId: String,
-        type: AmanpayPaymentType, amount: DecimalAmount, currency: String
+        type: AmanpayPaymentType, amount: DecimalAmount, currency: String, statusFirst: Bool
     ) async throws -> ProviderResult {
         try await runner.runCreate(
-            operation: operation,
+            operation: operation, readStatusFirst: statusFirst,
             unknownResult: { error in
                 ProviderResult(
                     provider: .amanpay, operation: operation, status: .unknown, merchantPaymentId: paymentId,

@@ -43,13 +43,15 @@ public final class FirstPayClient: Sendable {
     // MARK: Operations
 
     /// `pay_in` (F3, F4): answers PENDING or NEED_CHECK (+ `redirectUrl`). Status-first after ambiguity (F8).
-    public func payIn(_ request: FirstPayPaymentRequest) async throws -> ProviderResult {
-        try await create(request, operation: "pay_in", path: configuration.paths.payIn)
+    /// With `statusFirst` (a command that may have run before) the status is read before the first send too.
+    public func payIn(_ request: FirstPayPaymentRequest, statusFirst: Bool = false) async throws -> ProviderResult {
+        try await create(request, operation: "pay_in", path: configuration.paths.payIn, statusFirst: statusFirst)
     }
 
     /// `pay_out` (F3, F4). Status-first after ambiguity (F8).
-    public func payOut(_ request: FirstPayPaymentRequest) async throws -> ProviderResult {
-        try await create(request, operation: "pay_out", path: configuration.paths.payOut)
+    /// With `statusFirst`, as ``payIn(_:statusFirst:)``.
+    public func payOut(_ request: FirstPayPaymentRequest, statusFirst: Bool = false) async throws -> ProviderResult {
+        try await create(request, operation: "pay_out", path: configuration.paths.payOut, statusFirst: statusFirst)
     }
 
     /// Payment status by `paymentId` and/or `merchantPaymentId` (F3; `paymentId` is tried first by FirstPay).
@@ -118,8 +120,8 @@ public final class FirstPayClient: Sendable {
 
     // MARK: Internals
 
-    private func create(_ request: FirstPayPaymentRequest, operation: String, path: String) async throws
-        -> ProviderResult
+    private func create(_ request: FirstPayPaymentRequest, operation: String, path: String, statusFirst: Bool)
+        async throws -> ProviderResult
     {
         guard let amountText = jsAmount(request.amount), !request.amount.isNegative, !request.amount.isZero else {
             throw invalid(operation, "amount must be positive with at most 15 significant digits (F5)")
@@ -153,7 +155,7 @@ public final class FirstPayClient: Sendable {
             ])
         let merchantPaymentId = request.merchantPaymentId
         return try await runner.runCreate(
-            operation: operation,
+            operation: operation, readStatusFirst: statusFirst,
             unknownResult: { error in
                 ProviderResult(
                     provider: .firstpay, operation: operation, status: .unknown, merchantPaymentId: merchantPaymentId,

@@ -50,19 +50,29 @@ public struct RetryRunner: Sendable {
     /// payment id first: a found payment is returned as the result; `nil` (the provider says it does not
     /// exist) makes a re-send safe. When attempts or time run out while the outcome is still open, the
     /// result has status `unknown` and an error of class `ambiguous`: never `failed`.
+    ///
+    /// This is PayBridge's one status-first rule. With `readStatusFirst` (a command that may have been executed
+    /// before: a redelivery, a retry, an id seen before) the status is read before the first send too; if that read
+    /// cannot be made, the error is thrown (nothing was sent here, so the outcome is not open: the caller retries).
     /// - Parameters:
+    ///   - readStatusFirst: read the status before the first send.
     ///   - unknownResult: builds the `unknown` result from the last error.
     ///   - send: one create request.
     ///   - lookup: one status read; returns `nil` when the provider says the payment does not exist.
     public func runCreate(
         operation: String,
+        readStatusFirst: Bool = false,
         unknownResult: (ProviderError) -> ProviderResult,
         send: (Int) async throws -> ProviderResult,
         lookup: () async throws -> ProviderResult?
     ) async throws -> ProviderResult {
         let start = clock.now()
         var attempt = 1
-        var outcomeOpen = false  // a send may have reached the provider and no lookup has settled it since
+        // The provider may know this payment (a send may have reached it, or the caller said it may have been
+        // created before) and no lookup has settled it since.
+        var outcomeOpen = readStatusFirst
+        // A send of this call may have reached the provider: only then is an unsettled outcome `unknown`.
+        var sentHere = false
         while true {
             var failure: ProviderError
             do {
@@ -73,18 +83,19 @@ public struct RetryRunner: Sendable {
                     }
                     outcomeOpen = false
                 }
+                sentHere = true
                 return try await guarded(operation: operation) { try await send(attempt) }
             } catch let error as ProviderError {
                 failure = error
                 failure.attempts = attempt
                 if error.errorClass != .transient || error.isCircuitOpen {
-                    if outcomeOpen { return unknownResult(failure) }
+                    if outcomeOpen && sentHere { return unknownResult(failure) }
                     throw failure
                 }
                 if error.mayHaveReachedProvider { outcomeOpen = true }
             }
             guard let delay = nextDelay(after: attempt, error: failure, start: start) else {
-                if outcomeOpen { return unknownResult(failure) }
+                if outcomeOpen && sentHere { return unknownResult(failure) }
                 throw failure
             }
             try await clock.sleep(for: delay)

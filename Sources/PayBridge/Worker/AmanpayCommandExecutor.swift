@@ -12,14 +12,10 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
         switch command.kind {
         case .amanpayPurchase:
             let request = try purchaseRequest(data)
-            return try await createOnce(paymentId: request.paymentId, type: .purchase, statusFirst: statusFirst) {
-                try await client.purchase(request)
-            }
+            return try await client.purchase(request, statusFirst: statusFirst)
         case .amanpayPayout:
             let request = try payoutRequest(data)
-            return try await createOnce(paymentId: request.paymentId, type: .payout, statusFirst: statusFirst) {
-                try await client.payout(request)
-            }
+            return try await client.payout(request, statusFirst: statusFirst)
         case .amanpayStatus:
             let type = AmanpayPaymentType(rawValue: try data.string("paymentType")) ?? .purchase
             return try await client.status(paymentId: try data.string("paymentId"), type: type)
@@ -30,24 +26,6 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
         default:
             throw CommandDataError(field: "type", problem: "\(command.type) is not an Amanpay command")
         }
-    }
-
-    /// A5: for a command that may have been executed before, read the status first and create only when
-    /// Amanpay says `TRANSACTION_NOT_FOUND` (class `lookup`).
-    private func createOnce(
-        paymentId: String, type: AmanpayPaymentType, statusFirst: Bool,
-        create: () async throws -> ProviderResult
-    ) async throws -> ProviderResult {
-        if statusFirst {
-            do {
-                var existing = try await client.status(paymentId: paymentId, type: type)
-                existing.operation = type.rawValue
-                return existing
-            } catch let error as ProviderError where error.errorClass == .notFound {
-                // Not there: the earlier attempt never reached Amanpay; creating is safe.
-            }
-        }
-        return try await create()
     }
 
     private func purchaseRequest(_ data: CommandData) throws -> AmanpayPurchaseRequest {

@@ -12,16 +12,10 @@ struct FirstPayCommandExecutor: PaymentCommandExecutor {
         switch command.kind {
         case .firstpayPayIn, .firstpayPayOut:
             let request = try paymentRequest(data)
-            let operation = command.operation
-            if statusFirst {
-                // F8: a command seen before reads the status by merchantPaymentId first; create only on NOT_FOUND.
-                do {
-                    var existing = try await client.status(merchantPaymentId: request.merchantPaymentId)
-                    existing.operation = operation
-                    return existing
-                } catch let error as ProviderError where error.errorClass == .notFound {}
-            }
-            return command.kind == .firstpayPayIn ? try await client.payIn(request) : try await client.payOut(request)
+            // F8: with statusFirst the client reads the status by merchantPaymentId first; creates only on NOT_FOUND.
+            return command.kind == .firstpayPayIn
+                ? try await client.payIn(request, statusFirst: statusFirst)
+                : try await client.payOut(request, statusFirst: statusFirst)
         case .firstpayStatus:
             return try await client.status(
                 paymentId: data.optionalString("paymentId"), merchantPaymentId: data.optionalString("merchantPaymentId"))
