@@ -41,6 +41,22 @@ func cpuSeconds(pid: String) -> Double {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
+/// Context switches (voluntary, involuntary) of all threads of a process so far, from /proc/<pid>/task/*/status.
+/// Threads that exited are not counted, so read it over a span in which the process keeps its threads.
+func contextSwitches(pid: String) -> (voluntary: Int, involuntary: Int) {
+    guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return (-1, -1) }
+    var total = (voluntary: 0, involuntary: 0)
+    for task in tasks {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+        for line in status.split(separator: "\n") {
+            let value = Int(line.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") ?? 0
+            if line.hasPrefix("voluntary_ctxt_switches:") { total.voluntary += value }
+            if line.hasPrefix("nonvoluntary_ctxt_switches:") { total.involuntary += value }
+        }
+    }
+    return total
+}
+
 /// Send times by command id, and latencies once the event arrived.
 final class Ledger: Sendable {
     private let state = Mutex<(sent: [String: ContinuousClock.Instant], latencies: [Duration],
@@ -93,6 +109,33 @@ func percentile(_ sorted: [Duration], _ p: Double) -> Double {
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+/// `paybridge-bench --compute <n>`: the per-command work of the worker's contract code alone, in one thread with no
+/// I/O (decode + schema validation of the command, build and serialize its `payment.response` event), as CPU µs per
+/// command. Tells how much of the worker's CPU per command is computation and how much is I/O and thread hand-offs.
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--compute", let n = Int(CommandLine.arguments[2]) {
+    let decoder = CommandDecoder()
+    let bodies = (0..<1000).map { command("bench-compute-\($0)") }
+    let raw = PayBridgeContract.JSONValue.object([
+        "paymentId": .string("p"), "status": .string("PENDING"), "transactionId": .string("123456"),
+        "amount": .string("250.50"), "currency": .string("BDT"),
+    ])
+    let cpuBefore = cpuSeconds(pid: "self")
+    var bytes = 0
+    for i in 0..<n {
+        guard case .success(let command) = decoder.decode(bodies[i % bodies.count],
+                                                          routingKey: PaymentCommandKind.amanpayPayout.routingKey)
+        else { fatalError("the bench command did not decode") }
+        let outcome = PaymentOutcome(
+            commandId: command.id, provider: .amanpay, operation: command.operation, paymentId: command.id,
+            providerPaymentId: "123456", status: .processing, final: false, providerStatus: "PENDING", amount: "250.50",
+            currency: "BDT", attempts: 1, raw: raw)
+        bytes &+= OutcomeEvents.response(outcome).body.count
+    }
+    let perCommand = (cpuSeconds(pid: "self") - cpuBefore) / Double(n) * 1e6
+    print(String(format: "compute_cpu_us_per_command=%.1f (decode+validate+event+serialize, %d bytes out)", perCommand, bytes / n))
+    exit(0)
+}
 
 let args = CommandLine.arguments
 guard args.count >= 6, let separator = args.firstIndex(of: "--"), separator == 4, separator + 1 < args.count,
@@ -156,9 +199,12 @@ let others: [(name: String, pid: String)] = (ProcessInfo.processInfo.environment
 let workerPid = Mutex<String>("")
 /// CPU seconds of the worker and of `others` when the first event of phase 1 arrived.
 let cpuAtFirstEvent = Mutex<[Double]>([])
+/// The worker's context switches (all threads) when the first event of phase 1 arrived.
+let switchesAtFirstEvent = Mutex<(voluntary: Int, involuntary: Int)>((0, 0))
 ledger.reset(onFirstArrival: {
     let pids = [workerPid.withLock { $0 }] + others.map(\.pid)
     cpuAtFirstEvent.withLock { $0 = pids.map { cpuSeconds(pid: $0) } }
+    switchesAtFirstEvent.withLock { $0 = contextSwitches(pid: pids[0]) }
 })
 let worker = Process()
 worker.executableURL = URL(fileURLWithPath: args[separator + 1])
@@ -179,6 +225,13 @@ let drainCPU = zip([pid] + others.map(\.pid), cpuAtFirstEvent.withLock { $0 }).m
     (cpuSeconds(pid: pid) - before) / Double(total - 1) * 1e6
 }
 let drainWorkerCPU = drainCPU[0]
+let drainSwitches = contextSwitches(pid: pid)
+let switchesBefore = switchesAtFirstEvent.withLock { $0 }
+/// The worker's context switches per command in phase 1 (all its threads; voluntary = it went to sleep).
+let drainSwitchesText = String(
+    format: " drain_worker_voluntary_switches_per_command=%.2f drain_worker_involuntary_switches_per_command=%.2f",
+    Double(drainSwitches.voluntary - switchesBefore.voluntary) / Double(total - 1),
+    Double(drainSwitches.involuntary - switchesBefore.involuntary) / Double(total - 1))
 let othersCPU = zip(others, drainCPU.dropFirst())
     .map { other, cpu in " \(other.name)_cpu_us_per_command=" + String(format: "%.0f", cpu) }.joined()
 _ = ledger.takeLatencies()
@@ -187,7 +240,7 @@ _ = ledger.takeLatencies()
 func finish(_ figures: String) async -> Never {
     worker.terminate()
     worker.waitUntilExit()
-    print(figures + String(format: " worker_exit=%d", worker.terminationStatus) + othersCPU)
+    print(figures + drainSwitchesText + String(format: " worker_exit=%d", worker.terminationStatus) + othersCPU)
     listener.cancel()
     await connection.close()
     exit(0)
