@@ -33,6 +33,12 @@ public struct JSONObject: Sendable {
         for member in members { self[member.key] = member.value }
     }
 
+    /// Members whose keys are known to be unique (the parser has checked them): no per-member lookup.
+    init(uniqueMembers members: [JSONMember]) {
+        self.members = members
+        rebuildIndex()
+    }
+
     /// The entries of a dictionary, in key order (a dictionary has none of its own).
     public init(_ dictionary: [String: JSONValue]) {
         self.init(dictionary.keys.sorted().map { JSONMember($0, dictionary[$0]!) })

@@ -106,7 +106,7 @@ struct JSONParser {
             }
             if bytes[i] == UInt8(ascii: "}") {
                 i += 1
-                return .object(JSONObject(members))
+                return .object(JSONObject(uniqueMembers: members))
             }
             throw fail("expected ',' or '}' in object")
         }

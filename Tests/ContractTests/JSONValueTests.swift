@@ -81,4 +81,22 @@ import Testing
         #expect(JSONValue.number(n("250.50")) != .number(n("250.5")))
         #expect(JSONValue.number(n("250.50")).isSemanticallyEqual(to: .number(n("250.5"))))
     }
+
+    @Test func objectsKeepMemberOrderFindEveryKeyAndCompareWithoutOrder() throws {
+        // 40 members: past the size where a parsed object keeps an index.
+        let keys = (0..<40).map { "k\($0)" }
+        let text = "{" + keys.enumerated().map { "\"\($1)\":\($0)" }.joined(separator: ",") + "}"
+        let forward = try JSONValue.parse(text)
+        let backward = try JSONValue.parse("{" + keys.enumerated().reversed().map { "\"\($1)\":\($0)" }
+            .joined(separator: ",") + "}")
+        #expect(forward.objectMembers?.map(\.key) == keys, "member order as written")
+        for (n, key) in keys.enumerated() { #expect(forward[key]?.numberValue?.intValue == n) }
+        #expect(forward == backward && forward.hashValue == backward.hashValue, "equality ignores member order")
+        #expect(forward.compactText == text)
+        var object = try #require(forward.objectValue)
+        object["k3"] = nil
+        object["new"] = .bool(true)
+        #expect(object["k3"] == nil && object["k4"] != nil && object["new"] == .bool(true))
+        #expect(object.count == 40 && object.keys.last == "new")
+    }
 }
