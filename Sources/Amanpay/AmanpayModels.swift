@@ -79,8 +79,12 @@ public struct AmanpayPaymentObject: Sendable, Hashable {
     /// `additional_fields` or `additionalFields` (A8).
     public var additionalFields: [String]?
 
+    /// The parsed body these fields were read from (it becomes the event's `raw`).
+    public var body: JSONValue?
+
     /// Reads the fields from a parsed body.
     public init(json: JSONValue) {
+        body = json
         transactionId = json["transactionId"]?.scalarText
         operationId = json["operationId"]?.scalarText
         paymentID = json["paymentID"]?.scalarText ?? json["paymentId"]?.scalarText
@@ -112,7 +116,7 @@ public struct AmanpayPaymentObject: Sendable, Hashable {
             provider: .amanpay, operation: operation, status: unified, providerStatus: status?.rawValue,
             providerPaymentId: transactionId, merchantPaymentId: paymentID, amount: amount, currency: currency,
             error: error, redirectUrl: redirectUrl, additionalFields: additionalFields, operationId: operationId,
-            httpStatus: httpStatus, rawBody: rawBody)
+            httpStatus: httpStatus, rawBody: rawBody, rawJSON: body)
     }
 }
 

@@ -48,7 +48,11 @@ public struct FirstPayPayment: Sendable, Hashable {
     /// F4: present when the method sends the customer to a payment system.
     public var redirectUrl: String?
 
+    /// The parsed body these fields were read from (it becomes the event's `raw`).
+    public var body: JSONValue?
+
     public init(json: JSONValue) {
+        body = json
         id = json["id"]?.scalarText
         currencyCode = json["currencyCode"]?.stringValue ?? json["currency"]?.stringValue
         paymentMethodId = json["paymentMethodId"]?.scalarText
@@ -69,7 +73,7 @@ public struct FirstPayPayment: Sendable, Hashable {
             providerStatus: status?.rawValue, providerPaymentId: id, merchantPaymentId: merchantPaymentId,
             amount: amount, currency: currencyCode,
             error: failedCode.map { OutcomeError(code: $0, message: "", errorClass: .declined) },
-            redirectUrl: redirectUrl, httpStatus: httpStatus, rawBody: rawBody)
+            redirectUrl: redirectUrl, httpStatus: httpStatus, rawBody: rawBody, rawJSON: body)
     }
 }
 

@@ -29,6 +29,8 @@ public struct ProviderResult: Sendable {
     public var httpStatus: Int?
     /// The provider's body exactly as received (empty when no body arrived).
     public var rawBody: String
+    /// ``rawBody`` as the client already parsed it, when it was JSON: events carry it without parsing it again.
+    public var rawJSON: JSONValue?
 
     /// `true` when ``status`` is final (see ``PaymentStatus/isFinal``).
     public var isFinal: Bool { status.isFinal }
@@ -47,7 +49,8 @@ public struct ProviderResult: Sendable {
         additionalFields: [String]? = nil,
         operationId: String? = nil,
         httpStatus: Int? = nil,
-        rawBody: String = ""
+        rawBody: String = "",
+        rawJSON: JSONValue? = nil
     ) {
         self.provider = provider
         self.operation = operation
@@ -63,5 +66,6 @@ public struct ProviderResult: Sendable {
         self.operationId = operationId
         self.httpStatus = httpStatus
         self.rawBody = rawBody
+        self.rawJSON = rawJSON
     }
 }

@@ -69,7 +69,8 @@ struct CallbackHandler: Sendable {
             return .ignored("duplicate postback")  // F7
         default: break
         }
-        let raw = OutcomeMapping.raw(result.rawBody.isEmpty ? String(decoding: body, as: UTF8.self) : result.rawBody)
+        let raw = result.rawJSON
+            ?? OutcomeMapping.raw(result.rawBody.isEmpty ? String(decoding: body, as: UTF8.self) : result.rawBody)
         var outcome = OutcomeMapping.outcome(
             result, provider: provider, commandId: nil, operation: Self.operation(provider: provider, raw: raw),
             paymentId: nil, attempts: nil)

@@ -22,7 +22,7 @@ enum OutcomeMapping {
             providerStatus: result.providerStatus, amount: result.amount?.description, currency: result.currency,
             error: result.error,
             redirectUrl: result.redirectUrl, additionalFields: result.additionalFields, attempts: attempts,
-            raw: raw(result.rawBody))
+            raw: result.rawJSON ?? raw(result.rawBody))
     }
 
     /// `command.failed` data for a command that could not be executed.
