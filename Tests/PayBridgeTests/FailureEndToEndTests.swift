@@ -302,7 +302,7 @@ func deadLetters(_ world: EndToEnd, count: Int) async throws -> [AMQPDelivery] {
 /// Signs a callback body the way Amanpay does (A2) with the sandbox's test secret.
 enum AmanpayTestSigning {
     static func sign(_ body: String) -> String {
-        let json = try! ProviderCore.JSONValue.parse(body)
+        let json = try! JSONValue.parse(body)
         return AmanpaySignature.signResponse(json, secret: "s3cr3t")
     }
 }
