@@ -20,8 +20,7 @@ enum ToolConnection {
         var configuration: AMQPConfiguration
         let source: String
         do {
-            source = try settings.amqpURL().source
-            configuration = try settings.amqpConfiguration()
+            (configuration, source) = try settings.amqpConfiguration()
         } catch {
             throw PayBridgeToolError("\(error.setting): \(error.problem)", underlying: error)
         }

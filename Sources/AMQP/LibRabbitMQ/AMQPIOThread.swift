@@ -124,6 +124,8 @@ final class AMQPIOThread {
     /// the broker) are dropped unsent; those sent but unconfirmed stop being waited for (a late confirm is
     /// ignored; the broker may still deliver the message, so the error says so).
     func expireOverduePublishes() {
+        // The common path, no publish with a deadline, reads no clock.
+        guard deferredEarliestDeadline != nil || ledger.earliestDeadline != nil else { return }
         let now = ContinuousClock.now
         if let earliest = deferredEarliestDeadline, earliest <= now {
             var next: ContinuousClock.Instant?

@@ -71,10 +71,9 @@ struct CallbackHandler: Sendable {
         }
         let raw = result.rawJSON
             ?? OutcomeMapping.raw(result.rawBody.isEmpty ? String(decoding: body, as: UTF8.self) : result.rawBody)
-        var outcome = OutcomeMapping.outcome(
+        let outcome = OutcomeMapping.outcome(
             result, provider: provider, commandId: nil, operation: Self.operation(provider: provider, raw: raw),
-            paymentId: nil, attempts: nil)
-        outcome.raw = raw
+            paymentId: nil, attempts: nil, raw: raw)
         let message = OutcomeEvents.callback(outcome)
         do {
             try await publisher.publish(message)

@@ -34,11 +34,11 @@ public struct EnvironmentSettings: Sendable {
         }
     }
 
-    /// The broker configuration from ``amqpURL()``.
-    public func amqpConfiguration() throws(ConfigurationError) -> AMQPConfiguration {
+    /// The broker configuration from ``amqpURL()``, and where it came from (the URL file is read once).
+    public func amqpConfiguration() throws(ConfigurationError) -> (configuration: AMQPConfiguration, source: String) {
         let (url, source) = try amqpURL()
         do {
-            return try AMQPConfiguration(url: url)
+            return (try AMQPConfiguration(url: url), source)
         } catch {
             throw ConfigurationError(setting: source, problem: (error as? AMQPError)?.message ?? "invalid URL")
         }

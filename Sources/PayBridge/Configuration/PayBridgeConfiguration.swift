@@ -62,7 +62,7 @@ public struct PayBridgeConfiguration: Sendable {
         throws(ConfigurationError) -> PayBridgeConfiguration
     {
         let env = EnvironmentSettings(environment)
-        var amqp = try env.amqpConfiguration()
+        var amqp = try env.amqpConfiguration().configuration
         amqp.connectionName = env.value("PAYBRIDGE_CONNECTION_NAME") ?? "paybridge@\(ProcessInfo.processInfo.hostName)"
 
         var amanpay: AmanpayConfiguration?

@@ -13,7 +13,7 @@ enum OutcomeMapping {
 
     static func outcome(
         _ result: ProviderResult, provider: Provider, commandId: String?, operation: String?, paymentId: String?,
-        attempts: Int?
+        attempts: Int?, raw: JSONValue? = nil
     ) -> PaymentOutcome {
         PaymentOutcome(
             commandId: commandId, provider: provider, operation: operation,
@@ -22,7 +22,7 @@ enum OutcomeMapping {
             providerStatus: result.providerStatus, amount: result.amount?.description, currency: result.currency,
             error: result.error,
             redirectUrl: result.redirectUrl, additionalFields: result.additionalFields, attempts: attempts,
-            raw: result.rawJSON ?? raw(result.rawBody))
+            raw: raw ?? result.rawJSON ?? Self.raw(result.rawBody))
     }
 
     /// `command.failed` data for a command that could not be executed.
