@@ -136,7 +136,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "PayBridgeBench",
-            dependencies: ["AMQP", "PayBridge", "PayBridgeContract", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "AMQP", "PayBridge", "PayBridgeContract", "ProviderCore", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "AMQPBench",

@@ -21,6 +21,7 @@ import Foundation
 import Logging
 import PayBridge
 import PayBridgeContract
+import ProviderCore
 import Synchronization
 
 func kilobytes(_ field: String, pid: String) -> Int {
@@ -134,6 +135,48 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--compute", le
     }
     let perCommand = (cpuSeconds(pid: "self") - cpuBefore) / Double(n) * 1e6
     print(String(format: "compute_cpu_us_per_command=%.1f (decode+validate+event+serialize, %d bytes out)", perCommand, bytes / n))
+    exit(0)
+}
+
+/// `paybridge-bench --http <url> <n> [concurrency]`: the provider transport alone (`ProviderHTTPTransport.post`,
+/// AsyncHTTPClient, from Swift tasks as the worker calls it): `n` POSTs of a small JSON body to `url` with
+/// `concurrency` (default 200) in flight, as CPU µs per request of this process. The floor under the worker's CPU
+/// per command that the HTTP round trip sets.
+if CommandLine.arguments.count >= 4, CommandLine.arguments[1] == "--http", let n = Int(CommandLine.arguments[3]) {
+    let url = CommandLine.arguments[2]
+    let concurrency = CommandLine.arguments.count > 4 ? Int(CommandLine.arguments[4]) ?? 200 : 200
+    let transport = ProviderHTTPTransport()
+    let logger = Logger(label: "bench.http", factory: { _ in SwiftLogNoOpLogHandler() })
+    let body = #"{"merchantId":"1758378","paymentId":"bench","signature":"00"}"#
+    func run(_ count: Int) async -> Int {
+        await withTaskGroup(of: Int.self) { group in
+            var started = 0, ok = 0
+            func add() {
+                group.addTask {
+                    let response = try? await transport.post(
+                        url: url, headers: [("Accept", "application/json")], body: body, provider: .amanpay,
+                        operation: "status", logger: logger)
+                    return response == nil ? 0 : 1
+                }
+                started += 1
+            }
+            while started < min(concurrency, count) { add() }
+            while let result = await group.next() {
+                ok += result
+                if started < count { add() }
+            }
+            return ok
+        }
+    }
+    _ = await run(2000)  // connections and caches warm
+    let cpuBefore = cpuSeconds(pid: "self")
+    let clock = ContinuousClock(), start = clock.now
+    let ok = await run(n)
+    let elapsed = seconds(clock.now - start)
+    let perRequest = (cpuSeconds(pid: "self") - cpuBefore) / Double(n) * 1e6
+    try? await transport.shutdown()
+    print(String(format: "http_requests=%d answered=%d requests_per_s=%.0f http_cpu_us_per_request=%.1f concurrency=%d",
+                 n, ok, Double(n) / elapsed, perRequest, concurrency))
     exit(0)
 }
 
