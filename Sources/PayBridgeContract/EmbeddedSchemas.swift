@@ -1856,7 +1856,7 @@ enum EmbeddedSchemas {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://schemas.paybridge.example/events/payment.callback.v1.schema.json",
   "title": "Payment callback event (v1)",
-  "description": "A provider callback (Amanpay) or postback (FirstPay) whose signature PayBridge verified. Published to topic exchange `payments.outcomes` with routing key `<provider>.callback`, AMQP `message_id` = `id`, `correlation_id` = the command id, `type` = this type, `content_type` `application/cloudevents+json`, persistent.",
+  "description": "A provider callback (Amanpay) or postback (FirstPay) whose signature PayBridge verified, confirmed by an authenticated status read: the callback is a notification, and the event reports what the provider's status API answered after it (`confirmedBy` `status_read`; the callback body stays in `raw` as evidence). Per payment, the event with the newest `time` is the provider's current status. Published to topic exchange `payments.outcomes` with routing key `<provider>.callback`, AMQP `message_id` = `id`, `correlation_id` = the command id, `type` = this type, `content_type` `application/cloudevents+json`, persistent.",
   "type": "object",
   "required": [
     "specversion",
@@ -1892,7 +1892,7 @@ enum EmbeddedSchemas {
     "time": {
       "type": "string",
       "format": "date-time",
-      "description": "RFC 3339 timestamp of when the producer created the message."
+      "description": "RFC 3339 timestamp of when PayBridge observed the status this event reports (the status read's answer; for `confirmedBy` `signature`, when the worker took the callback up). Per payment, the event with the newest `time` is the provider's current status."
     },
     "subject": {
       "type": "string",
@@ -2087,7 +2087,29 @@ enum EmbeddedSchemas {
           }
         },
         "raw": {
-          "description": "The provider's response or callback body as received (any JSON; numbers keep their exact text), or null when there is none (e.g. an invalid command)."
+          "description": "The callback or postback body as received (any JSON; numbers keep their exact text): the evidence. The named fields come from `statusRead` when `confirmedBy` is `status_read`."
+        },
+        "confirmedBy": {
+          "type": "string",
+          "enum": [
+            "status_read",
+            "signature"
+          ],
+          "description": "How the named fields were established. `status_read`: an authenticated status read made after the verified callback (`statusRead` holds its body). `signature`: no status read was possible (an Amanpay callback without `paymentID`, e.g. SPECIFICATION); the fields come from the callback's signed values, and such an event is never final. Absent only in events published before this field existed."
+        },
+        "statusRead": {
+          "description": "The body of the status read that confirmed the callback (any JSON; numbers keep their exact text); present when `confirmedBy` is `status_read`."
+        },
+        "notificationId": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 200,
+          "description": "The id PayBridge gave the callback when its endpoint received it: one per callback delivery (a provider's resend is a new notification). The event id's `fact` is `notification:<notificationId>` (docs/contract.md, \"Event ids\")."
+        },
+        "receivedAt": {
+          "type": "string",
+          "format": "date-time",
+          "description": "RFC 3339 time the callback endpoint received the callback. The event's `time` is when the status was observed, at or after this."
         }
       },
       "additionalProperties": true
@@ -2096,7 +2118,7 @@ enum EmbeddedSchemas {
   "examples": [
     {
       "specversion": "1.0",
-      "id": "fb1d521b-1b09-872f-814f-c65c3d82826d",
+      "id": "e3c6645c-753f-8062-851a-4a43c6712326",
       "type": "paybridge.payment.callback.v1",
       "source": "/paybridge/callbacks",
       "time": "2026-11-21T06:00:01.250Z",
@@ -2121,13 +2143,26 @@ enum EmbeddedSchemas {
           "paymentType": "purchase",
           "customerName": "Mark Cooper",
           "customerAccountNumber": "185927571757184"
+        },
+        "notificationId": "0b6f3c1e-5d2a-4f7b-9c8e-1a2b3c4d5e6f",
+        "receivedAt": "2026-11-21T06:00:01.100Z",
+        "confirmedBy": "status_read",
+        "statusRead": {
+          "transactionId": "62861",
+          "paymentID": "payment_812",
+          "status": "SUCCESS",
+          "amount": 250.51,
+          "currency": "BDT",
+          "paymentType": "purchase",
+          "customerName": "Mark Cooper",
+          "customerAccountNumber": "185927571757184"
         }
       },
       "subject": "payment_812"
     },
     {
       "specversion": "1.0",
-      "id": "97fc3c97-10dc-85e5-a112-2286dafc5a2e",
+      "id": "207ac095-3ab8-864c-bd2d-23c5a2a6f0c2",
       "type": "paybridge.payment.callback.v1",
       "source": "/paybridge/callbacks",
       "time": "2026-11-21T06:00:01.250Z",
@@ -2154,13 +2189,16 @@ enum EmbeddedSchemas {
           "operationId": 29609,
           "transactionId": 62861,
           "status": "SPECIFICATION"
-        }
+        },
+        "notificationId": "7d1e9a40-2c3b-4e5f-8a9b-0c1d2e3f4a5b",
+        "receivedAt": "2026-11-21T06:00:01.100Z",
+        "confirmedBy": "signature"
       },
       "subject": "62861"
     },
     {
       "specversion": "1.0",
-      "id": "59ff639a-fc61-8df0-be2d-bc04828f4fd9",
+      "id": "7cc63f2a-ed31-8915-a836-3526865367a1",
       "type": "paybridge.payment.callback.v1",
       "source": "/paybridge/callbacks",
       "time": "2026-11-21T06:00:01.250Z",
@@ -2182,6 +2220,25 @@ enum EmbeddedSchemas {
           "class": "declined"
         },
         "raw": {
+          "amount": 500,
+          "clientFieldsValues": [
+            {
+              "key": "wallet",
+              "value": "01712345678"
+            }
+          ],
+          "createdAt": "2024-05-01T10:00:00.000Z",
+          "currencyCode": "BDT",
+          "failedCode": "INCORRECT_AMOUNT",
+          "id": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
+          "merchantPaymentId": "order-42",
+          "paymentMethodId": "pm_bkash",
+          "status": "FAILED"
+        },
+        "notificationId": "c2a4e6f8-1b3d-4f5a-9c7e-2d4f6a8b0c1e",
+        "receivedAt": "2026-11-21T06:00:01.100Z",
+        "confirmedBy": "status_read",
+        "statusRead": {
           "amount": 500,
           "clientFieldsValues": [
             {

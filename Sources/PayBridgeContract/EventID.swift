@@ -67,7 +67,7 @@ public enum EventID {
     }
 
     /// Lower-case hex SHA-256 of bytes (used as the `fact` of events about unreadable commands).
-    static func sha256Hex(_ bytes: some Collection<UInt8>) -> String {
+    public static func sha256Hex(_ bytes: some Collection<UInt8>) -> String {
         var text: [UInt8] = []
         text.reserveCapacity(64)
         for byte in SHA256.hash(data: Array(bytes)) {

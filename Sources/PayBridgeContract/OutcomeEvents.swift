@@ -33,22 +33,29 @@ public enum OutcomeEvents {
             routingKey: Topology.responseRoutingKey(outcome.provider, operation: outcome.operation))
     }
 
-    /// A verified provider callback/postback arrived.
+    /// A verified provider callback/postback, confirmed by a status read (issue 11): the data is what the read
+    /// said, `raw` the callback as received.
     ///
-    /// FirstPay can flip a final status (SUCCESS → FAILED → SUCCESS); the third postback would get the first one's
-    /// id. A publisher that knows the transition count should pass it as `fact`.
+    /// The id's `fact` is `notification:<notificationId>` when the outcome names its notification: each callback
+    /// delivery is its own observation, so SUCCESS → FAILED → SUCCESS gives three ids, while the same
+    /// notification read again with the same answer (a redelivery) keeps its id.
     /// - Parameters:
     ///   - outcome: the data; `commandId` is normally `nil`.
-    ///   - time: when the callback arrived.
+    ///   - time: when PayBridge observed the status (the status read's answer).
     ///   - source: event source, default ``callbacksSource``.
-    ///   - fact: extra id discriminator, default none.
+    ///   - fact: extra id discriminator; default `notification:<outcome.notificationId>`, or none.
     /// - Returns: the message for `payments.outcomes`, key `<provider>.callback`.
     public static func callback(
         _ outcome: PaymentOutcome, time: Date = Date(), source: String = callbacksSource, fact: String? = nil
     ) -> OutcomeMessage {
         build(
             type: callbackType, outcome: outcome, data: outcome.jsonValue(includeAttempts: false), time: time,
-            source: source, fact: fact, routingKey: Topology.callbackRoutingKey(outcome.provider))
+            source: source, fact: fact ?? callbackFact(outcome), routingKey: Topology.callbackRoutingKey(outcome.provider))
+    }
+
+    /// The default `fact` of a callback event: `notification:<notificationId>`, or none.
+    public static func callbackFact(_ outcome: PaymentOutcome) -> String? {
+        outcome.notificationId.map { "notification:\($0)" }
     }
 
     /// The command could not be executed.

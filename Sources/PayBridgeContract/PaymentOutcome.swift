@@ -33,15 +33,30 @@ public struct PaymentOutcome: Sendable, Equatable {
     public var additionalFields: [String]?
     /// How many provider calls PayBridge made for the command (not written for callbacks).
     public var attempts: Int?
-    /// The provider's body as received, or `.null`.
+    /// The provider's body as received, or `.null`. For a callback event: the callback or postback as received
+    /// (evidence; the named fields come from ``statusRead`` when PayBridge could read the status).
     public var raw: JSONValue
+    /// Callback events only: how the named fields were established. `status_read`: an authenticated status read
+    /// PayBridge made after the verified callback (``statusRead`` holds its body); `signature`: no status read
+    /// was possible (an Amanpay callback without `paymentID`), the fields come from the callback's signed values.
+    public var confirmedBy: String?
+    /// Callback events only: the body of the status read that confirmed the callback.
+    public var statusRead: JSONValue?
+    /// Callback events only: the id PayBridge gave the callback when it received it (one per callback delivery;
+    /// a provider's resend is a new notification). Part of the event id (`fact` = `notification:<id>`).
+    public var notificationId: String?
+    /// Callback events only: RFC 3339 time the callback endpoint received the callback (the event's `time` is when
+    /// PayBridge observed the status it reports).
+    public var receivedAt: String?
 
     /// Creates outcome data; see the properties for the meaning of each parameter.
     public init(
         commandId: String?, provider: Provider, operation: String?, paymentId: String? = nil,
         providerPaymentId: String? = nil, providerOperationId: String? = nil, status: PaymentStatus, final: Bool,
         providerStatus: String? = nil, amount: String? = nil, currency: String? = nil, error: OutcomeError? = nil,
-        redirectUrl: String? = nil, additionalFields: [String]? = nil, attempts: Int? = nil, raw: JSONValue = .null
+        redirectUrl: String? = nil, additionalFields: [String]? = nil, attempts: Int? = nil, raw: JSONValue = .null,
+        confirmedBy: String? = nil, statusRead: JSONValue? = nil, notificationId: String? = nil,
+        receivedAt: String? = nil
     ) {
         self.commandId = commandId
         self.provider = provider
@@ -59,6 +74,10 @@ public struct PaymentOutcome: Sendable, Equatable {
         self.additionalFields = additionalFields
         self.attempts = attempts
         self.raw = raw
+        self.confirmedBy = confirmedBy
+        self.statusRead = statusRead
+        self.notificationId = notificationId
+        self.receivedAt = receivedAt
     }
 
     /// The event `data` object.
@@ -82,6 +101,10 @@ public struct PaymentOutcome: Sendable, Equatable {
         if let redirectUrl { o["redirectUrl"] = .string(redirectUrl) }
         if let additionalFields { o["additionalFields"] = .array(additionalFields.map(JSONValue.string)) }
         if includeAttempts, let attempts { o["attempts"] = .number(JSONNumber(attempts)) }
+        if let confirmedBy { o["confirmedBy"] = .string(confirmedBy) }
+        if let statusRead { o["statusRead"] = statusRead }
+        if let notificationId { o["notificationId"] = .string(notificationId) }
+        if let receivedAt { o["receivedAt"] = .string(receivedAt) }
         return .object(o)
     }
 }

@@ -80,7 +80,8 @@ public enum Topology {
     public static func responseRoutingKey(_ provider: Provider, operation: String?) -> String {
         "\(provider.rawValue).\(sanitizedSegment(operation)).response"
     }
-    /// `<provider>.callback` for `paybridge.payment.callback.v1`.
+    /// `<provider>.callback` for `paybridge.payment.callback.v1`; also the original routing key a callback
+    /// notification carries on the provider's command queue (``Headers/notification``).
     public static func callbackRoutingKey(_ provider: Provider) -> String { "\(provider.rawValue).callback" }
     /// `<provider>.<operation>.failed` for `paybridge.command.failed.v1`. An unknown or unreadable operation is
     /// written as `unknown`.
@@ -124,6 +125,14 @@ public enum Topology {
         public static let sourceQueue = "x-paybridge-source-queue"
         /// Dead letters: id of the `paybridge.command.failed.v1` event published for it.
         public static let failedEventId = "x-paybridge-failed-event-id"
+        /// Marks a callback notification on a provider's command queue (value `callback`): a verified callback
+        /// or postback, stored by the callback endpoint, that a worker confirms with a status read (issue 11).
+        public static let notification = "x-paybridge-notification"
+        /// Callback notifications: the callback's `Authorization` header as received (Amanpay's A2 signature), so
+        /// the worker verifies the body again before it acts on it.
+        public static let callbackSignature = "x-paybridge-callback-signature"
+        /// Callback notifications: RFC 3339 time the callback endpoint received the callback.
+        public static let receivedAt = "x-paybridge-received-at"
         /// Maximum length of ``deadLetterDetail``.
         public static let maximumDetailLength = 1024
     }
@@ -137,12 +146,13 @@ extension Topology {
     ///   - code: the error code (`SCHEMA_VIOLATION`, …).
     ///   - detail: human-readable detail; clipped to ``Headers/maximumDetailLength`` characters.
     ///   - sourceQueue: the queue the command was consumed from.
-    ///   - failedEventId: id of the `command.failed` event published for it.
+    ///   - failedEventId: id of the `command.failed` event published for it; `nil` when none was (a callback
+    ///     notification that could not be confirmed publishes no event).
     ///   - originalRoutingKey: the routing key it was first published with, when known.
     ///   - at: when it was dead-lettered.
     /// - Returns: header name → value.
     public static func deadLetterHeaders(
-        reason: ErrorClass, code: String, detail: String, sourceQueue: String, failedEventId: String,
+        reason: ErrorClass, code: String, detail: String, sourceQueue: String, failedEventId: String?,
         originalRoutingKey: String?, at: Date = Date()
     ) -> [String: String] {
         var headers = [
@@ -151,8 +161,8 @@ extension Topology {
             Headers.deadLetterDetail: String(detail.prefix(Headers.maximumDetailLength)),
             Headers.deadLetteredAt: RFC3339.string(from: at),
             Headers.sourceQueue: sourceQueue,
-            Headers.failedEventId: failedEventId,
         ]
+        if let failedEventId { headers[Headers.failedEventId] = failedEventId }
         if let originalRoutingKey { headers[Headers.originalRoutingKey] = originalRoutingKey }
         return headers
     }

@@ -66,7 +66,9 @@ import Testing
                 provider: d["provider"]!.stringValue!, operation: d["operation"]?.stringValue,
                 paymentId: d["paymentId"]?.stringValue, providerPaymentId: d["providerPaymentId"]?.stringValue,
                 status: d["status"]!.stringValue!, providerStatus: d["providerStatus"]?.stringValue,
-                errorCode: d["error"]?["code"]?.stringValue, errorClass: d["error"]?["class"]?.stringValue)
+                errorCode: d["error"]?["code"]?.stringValue, errorClass: d["error"]?["class"]?.stringValue,
+                // Callback events: each notification is its own observation (OutcomeEvents.callbackFact).
+                fact: d["notificationId"]?.stringValue.map { "notification:\($0)" })
             #expect(example["id"]?.stringValue == id)
         }
     }

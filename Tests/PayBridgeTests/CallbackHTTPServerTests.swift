@@ -40,7 +40,7 @@ import Testing
         try await amanpay.shutdown()
     }
 
-    @Test func aCallbackWithAGoodSignatureIsPublishedAndAnswered200WithTheEventId() async throws {
+    @Test func aCallbackWithAGoodSignatureIsStoredAsANotificationAndAnswered200WithItsId() async throws {
         let sink = RecordingOutcomeSink()
         let callback = try Self.successCallback()
         try await withCallbackRouter(sink: sink) { client in
@@ -50,14 +50,20 @@ import Testing
             ) { response in
                 #expect(response.status == .ok)
                 let answer = try JSONValue.parse(String(buffer: response.body))
-                let event = try #require(sink.events.first)
-                #expect(answer == ["eventId": .string(event.event.id)])
-                #expect(event.event.type == "paybridge.payment.callback.v1")
-                #expect(event.routingKey == "amanpay.callback")
-                #expect(event.event.data?["status"] == "succeeded")
-                #expect(event.event.data?["providerPaymentId"] == "62861")
+                let notification = try #require(sink.notifications.first)
+                #expect(answer == ["notificationId": .string(notification.id)])
+                // Stored byte for byte with its signature, for a worker to verify again and confirm; no event yet.
+                #expect(notification.body == Array(callback.body.utf8))
+                #expect(notification.signature == callback.authorization)
+                #expect(notification.provider == .amanpay && notification.queue == "payments.amanpay")
+                let headers = notification.properties.headers
+                #expect(headers?["x-paybridge-notification"]?.stringValue == "callback")
+                #expect(headers?["x-paybridge-original-routing-key"]?.stringValue == "amanpay.callback")
+                #expect(notification.properties.messageId == notification.id)
+                #expect(notification.properties.persistent == true)
             }
         }
+        #expect(sink.events.isEmpty)
         #expect(sink.published.count == 1)
     }
 

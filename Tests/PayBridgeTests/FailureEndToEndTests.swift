@@ -155,40 +155,6 @@ func deadLetters(_ world: EndToEnd, count: Int) async throws -> [AMQPDelivery] {
         }
     }
 
-    @Test func staleAndDuplicateCallbacksAreAnswered200AndPublishNothing() async throws {
-        try await EndToEnd.run { world in
-            try await world.withPayBridge { runtime in
-                let port = await runtime.httpPort()
-                let http = HTTPClient(eventLoopGroupProvider: .singleton)
-                defer { _ = http.shutdown() }
-                func post(_ body: String) async throws -> (Int, String) {
-                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/callbacks/amanpay")
-                    request.method = .POST
-                    request.headers.add(name: "Content-Type", value: "application/json")
-                    request.headers.add(name: "Authorization", value: AmanpayTestSigning.sign(body))
-                    request.body = .bytes(ByteBuffer(string: body))
-                    let response = try await http.execute(request, timeout: .seconds(10))
-                    let text = String(buffer: try await response.body.collect(upTo: 4096))
-                    return (Int(response.status.code), text)
-                }
-                let success = #"{"transactionId":"777","paymentID":"p-777","status":"SUCCESS","amount":10.00,"currency":"BDT","paymentType":"purchase"}"#
-                let pending = #"{"transactionId":"777","paymentID":"p-777","status":"PENDING","amount":10.00,"currency":"BDT","paymentType":"purchase"}"#
-                let first = try await post(success)
-                #expect(first.0 == 200 && first.1.contains("eventId"))
-                let stale = try await post(pending)
-                #expect(stale.0 == 200 && stale.1.contains("ignored"), "A7: a non-final callback after a final one")
-                let repeated = try await post(success)
-                #expect(repeated.0 == 200 && repeated.1.contains("ignored"))
-                // A later, unrelated command's event proves the listener is caught up before counting.
-                let marker = try await world.send(.amanpayPayout, data: payoutData("marker-777"))
-                _ = try await world.events.first(type: OutcomeEvents.responseType, commandId: marker)
-                let callbacks = world.events.all.filter { $0.event.type == OutcomeEvents.callbackType }
-                #expect(callbacks.count == 1)
-                #expect(callbacks.first?.status == "succeeded")
-            }
-        }
-    }
-
     @Test func transientFailuresRetryToSuccessThroughTheDelayQueue() async throws {
         try await EndToEnd.run { world in
             try await world.withPayBridge { runtime in

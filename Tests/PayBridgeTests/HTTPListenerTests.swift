@@ -192,7 +192,7 @@ import Testing
             #expect(ContinuousClock.now - posted < .seconds(1), "answered promptly")
             #expect(listener.openConnections >= 300, "answered while all 300 were still stalled")
             let answer = try JSONSerialization.jsonObject(with: Data(answerBytes.readableBytesView)) as? [String: String]
-            #expect(answer?["eventId"]?.isEmpty == false)
+            #expect(answer?["notificationId"]?.isEmpty == false)
 
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for connection in stalled {
@@ -253,13 +253,13 @@ import Testing
 
     @Test(arguments: [
         CallbackHandler.Answer.badRequest(#"he said "no" \ then"# + "\nleft\t\u{1}"),
-        .unauthorized(#"\"#), .unavailable("\"}, \"injected\": true, {\""), .ignored("line\r\nbreak"),
+        .unauthorized(#"\"#), .unavailable("\"}, \"injected\": true, {\""), .accepted(notificationId: "line\r\nbreak"),
     ])
     func callbackAnswersAreValidJSONWhateverTheReasonContains(_ answer: CallbackHandler.Answer) async throws {
         let reason: String
         switch answer {
-        case .badRequest(let text), .unauthorized(let text), .unavailable(let text), .ignored(let text): reason = text
-        case .published(let id): reason = id
+        case .badRequest(let text), .unauthorized(let text), .unavailable(let text): reason = text
+        case .accepted(let id): reason = id
         }
         // A real listener answering the way the callbacks route does, read over a socket.
         let listener = HTTPListener(
@@ -279,7 +279,7 @@ import Testing
         #expect(response.headers["content-type"] == "application/json")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
         #expect(object.count == 1, "one field, nothing injected: \(response.body)")
-        let key = if case .ignored = answer { "ignored" } else { "error" }
+        let key = if case .accepted = answer { "notificationId" } else { "error" }
         #expect(object[key] as? String == reason)
         // The project's own strict parser agrees.
         #expect(try JSONValue.parse(Array(response.body.utf8))[key]?.stringValue == reason)

@@ -10,6 +10,7 @@ final class RecordingOutcomeSink: OutcomeSink {
         case retry(CommandRetry)
         case deadLetter(CommandDeadLetter)
         case putBack(CommandDelivery, queue: String)
+        case stored(CallbackNotification)
     }
 
     /// What a refused publish throws.
@@ -41,6 +42,12 @@ final class RecordingOutcomeSink: OutcomeSink {
     func deadLetter(_ deadLetter: CommandDeadLetter) async throws { try record(.deadLetter(deadLetter)) }
     func putBack(_ delivery: CommandDelivery, queue: String) async throws {
         try record(.putBack(delivery, queue: queue))
+    }
+
+    func store(_ notification: CallbackNotification) async throws { try record(.stored(notification)) }
+    /// The accepted callback notifications.
+    var notifications: [CallbackNotification] {
+        published.compactMap { if case .stored(let notification) = $0 { notification } else { nil } }
     }
 
     private func record(_ published: Published) throws {

@@ -4,7 +4,8 @@ import ProviderCore
 import Synchronization
 
 /// A ``PaymentCommandExecutor`` that answers every command with the same scripted result or error, and records
-/// each call's `statusFirst`.
+/// each call's `statusFirst`. Callback notifications are confirmed with the scripted result as both the callback
+/// and the status read.
 final class ScriptedCommandExecutor: PaymentCommandExecutor {
     let provider: Provider
     private let answer: @Sendable () throws -> ProviderResult
@@ -21,5 +22,10 @@ final class ScriptedCommandExecutor: PaymentCommandExecutor {
     func execute(_ command: PaymentCommand, statusFirst: Bool) async throws -> ProviderResult {
         calls.withLock { $0.append(statusFirst) }
         return try answer()
+    }
+
+    func confirm(_ notification: CallbackNotification) async throws -> CallbackConfirmation {
+        let result = try answer()
+        return .confirmed(claim: result, read: result, operation: result.operation)
     }
 }

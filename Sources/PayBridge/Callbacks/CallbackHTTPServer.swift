@@ -56,17 +56,15 @@ final class CallbackHTTPServer: Service, Sendable {
         return router
     }
 
-    /// What a provider reads back: `{"eventId":…}`, `{"ignored":…}` or `{"error":…}`.
+    /// What a provider reads back: `{"notificationId":…}` or `{"error":…}`.
     struct AnswerBody: Encodable {
-        var eventId: String?
-        var ignored: String?
+        var notificationId: String?
         var error: String?
     }
 
     static func response(_ answer: CallbackHandler.Answer) -> Response {
         switch answer {
-        case .published(let id): JSONResponseBody.response(status: .ok, AnswerBody(eventId: id))
-        case .ignored(let reason): JSONResponseBody.response(status: .ok, AnswerBody(ignored: reason))
+        case .accepted(let id): JSONResponseBody.response(status: .ok, AnswerBody(notificationId: id))
         case .unauthorized(let reason): JSONResponseBody.response(status: .unauthorized, AnswerBody(error: reason))
         case .badRequest(let reason): JSONResponseBody.response(status: .badRequest, AnswerBody(error: reason))
         case .unavailable(let reason):

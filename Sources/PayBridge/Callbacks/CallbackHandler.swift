@@ -5,15 +5,17 @@ import Logging
 import PayBridgeContract
 import ProviderCore
 
-/// Turns a provider callback/postback into a published `payment.callback.v1` event.
+/// Receives a provider callback/postback: verifies it and stores it as a ``CallbackNotification`` on the
+/// provider's command queue, where a worker confirms it with a status read and publishes what the provider's API
+/// says (issue 11, "store, then acknowledge"). A provider API outage therefore never turns into a lost callback.
 ///
-/// The HTTP answer tells the provider whether to retry: 200 only after the broker confirmed the event, 401 for
-/// a bad signature (nothing published), 400 for a malformed body, 503 when the broker is unavailable.
+/// The HTTP answer tells the provider whether to retry: 200 only after the broker confirmed the stored
+/// notification, 401 for a bad signature (nothing stored), 400 for a malformed body, 503 when the broker is
+/// unavailable.
 struct CallbackHandler: Sendable {
     enum Answer: Equatable {
-        case published(eventId: String)
-        /// Verified but stale or a duplicate: answered 2xx, nothing published.
-        case ignored(String)
+        /// Verified and stored; a worker confirms it.
+        case accepted(notificationId: String)
         case unauthorized(String)
         case badRequest(String)
         case unavailable(String)
@@ -24,14 +26,12 @@ struct CallbackHandler: Sendable {
     let publisher: any OutcomeSink
     let metrics: PayBridgeMetrics
     let logger: Logger
-    let record = CallbackStateRecord()
 
     func handle(provider: Provider, body: [UInt8], authorization: String?) async -> Answer {
-        let answer = await verifyAndPublish(provider: provider, body: body, authorization: authorization)
+        let answer = await verifyAndStore(provider: provider, body: body, authorization: authorization)
         let label: String
         switch answer {
-        case .published: label = "published"
-        case .ignored: label = "ignored"
+        case .accepted: label = "accepted"
         case .unauthorized: label = "unauthorized"
         case .badRequest: label = "bad_request"
         case .unavailable: label = "unavailable"
@@ -40,16 +40,15 @@ struct CallbackHandler: Sendable {
         return answer
     }
 
-    private func verifyAndPublish(provider: Provider, body: [UInt8], authorization: String?) async -> Answer {
-        let result: ProviderResult
+    private func verifyAndStore(provider: Provider, body: [UInt8], authorization: String?) async -> Answer {
         do {
             switch provider {
             case .amanpay:
                 guard let amanpay else { return .badRequest("amanpay is not configured") }
-                result = try amanpay.verifyCallback(body: body, authorization: authorization)  // A2, A7
+                _ = try amanpay.verifyCallback(body: body, authorization: authorization)  // A2, A7
             case .firstpay:
                 guard let firstpay else { return .badRequest("firstpay is not configured") }
-                result = try firstpay.verifyPostback(body: body)  // F2
+                _ = try firstpay.verifyPostback(body: body)  // F2
             }
         } catch let error as ProviderError {
             logger.warning("callback rejected", metadata: [
@@ -59,37 +58,20 @@ struct CallbackHandler: Sendable {
         } catch {
             return .badRequest("unreadable callback")
         }
-        let key = "\(provider.rawValue):\(result.providerPaymentId ?? result.merchantPaymentId ?? "-")"
-        let recorded = record.recorded(key)
-        switch provider {
-        case .amanpay where AmanpayClient.isStaleCallback(result, recordedProviderStatus: recorded?.status):
-            return .ignored("stale: the payment's status is already final (\(recorded?.status ?? "-"))")  // A7
-        case .firstpay where FirstPayClient.isDuplicatePostback(
-            result, recordedProviderPaymentId: recorded?.paymentId, recordedProviderStatus: recorded?.status):
-            return .ignored("duplicate postback")  // F7
-        default: break
-        }
-        let raw = result.rawJSON
-            ?? OutcomeMapping.raw(result.rawBody.isEmpty ? String(decoding: body, as: UTF8.self) : result.rawBody)
-        let outcome = OutcomeMapping.outcome(
-            result, provider: provider, commandId: nil, operation: Self.operation(provider: provider, raw: raw),
-            paymentId: nil, attempts: nil, raw: raw)
-        let message = OutcomeEvents.callback(outcome)
+        let notification = CallbackNotification(
+            provider: provider, body: body, signature: provider == .amanpay ? authorization : nil,
+            receivedAt: Date(), id: UUID().uuidString.lowercased())
         do {
-            try await publisher.publish(message)
+            try await publisher.store(notification)
         } catch {
-            logger.error("callback verified but not published; answering 503 so the provider retries",
+            logger.error("callback verified but not stored; answering 503 so the provider retries",
                          metadata: ["paybridge.provider": "\(provider.rawValue)", "error": "\(error)"])
-            return .unavailable("event not confirmed by the broker")
+            return .unavailable("callback not confirmed by the broker")
         }
-        if let status = result.providerStatus {
-            record.record(key, paymentId: result.providerPaymentId, status: status)
-        }
-        logger.info("callback published", metadata: [
-            "paybridge.provider": "\(provider.rawValue)", "paybridge.event_id": "\(message.event.id)",
-            "paybridge.status": "\(outcome.status.rawValue)",
+        logger.info("callback stored for confirmation", metadata: [
+            "paybridge.provider": "\(provider.rawValue)", "paybridge.notification_id": "\(notification.id)",
         ])
-        return .published(eventId: message.event.id)
+        return .accepted(notificationId: notification.id)
     }
 
     /// The callback's operation: Amanpay `paymentType` (purchase | payout); FirstPay's payment `type`

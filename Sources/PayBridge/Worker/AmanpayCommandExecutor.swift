@@ -28,6 +28,33 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
         }
     }
 
+    /// A7 + A6: the callback verified (A2), then `purchases/status` or `payouts/status` by its `paymentID`. The
+    /// unsigned `paymentType` only decides which endpoint is asked first; the other is asked when the first says
+    /// `TRANSACTION_NOT_FOUND`, and the event's operation is the one that found the payment.
+    func confirm(_ notification: CallbackNotification) async throws -> CallbackConfirmation {
+        let claim = try client.verifyCallback(body: notification.body, authorization: notification.signature)
+        guard let paymentId = claim.merchantPaymentId else {
+            // SPECIFICATION and REDIRECT exist for purchases only (§4).
+            let purchaseOnly = ["SPECIFICATION", "REDIRECT"].contains(claim.providerStatus ?? "")
+            return .unconfirmable(claim: claim, operation: purchaseOnly ? AmanpayPaymentType.purchase.rawValue : nil)
+        }
+        let hint = claim.rawJSON?["paymentType"]?.stringValue
+        let order: [AmanpayPaymentType] = hint == AmanpayPaymentType.payout.rawValue
+            ? [.payout, .purchase] : [.purchase, .payout]
+        var notFound: ProviderError?
+        for type in order {
+            do {
+                let read = try await client.status(paymentId: paymentId, type: type)
+                return .confirmed(claim: claim, read: read, operation: type.rawValue)
+            } catch let error as ProviderError where error.code == "TRANSACTION_NOT_FOUND" {
+                notFound = error
+            }
+        }
+        throw notFound ?? ProviderError(
+            provider: .amanpay, operation: "status", errorClass: .notFound, code: "TRANSACTION_NOT_FOUND",
+            message: "neither purchases/status nor payouts/status knows the payment")
+    }
+
     private func purchaseRequest(_ data: CommandData) throws -> AmanpayPurchaseRequest {
         let method = data.optionalString("paymentMethod").map(AmanpayPaymentMethod.init(rawValue:))
         return AmanpayPurchaseRequest(

@@ -13,8 +13,8 @@ struct CommandDeadLetter: Equatable, Sendable {
     var code: String
     /// What went wrong, clipped to ``Topology/Headers/maximumDetailLength`` characters.
     var detail: String
-    /// The id of the `command.failed` event published for it.
-    var failedEventId: String
+    /// The id of the `command.failed` event published for it (`nil` for a callback notification: none is).
+    var failedEventId: String?
     var body: [UInt8]
     /// The forwarded properties plus the dead-letter headers.
     var properties: AMQPProperties
@@ -24,7 +24,7 @@ extension CommandDeadLetter {
     /// The dead letter of `delivery`, taken from `sourceQueue` at `time`, with its attempt as it arrived.
     init(
         _ delivery: CommandDelivery, sourceQueue: String, reason: ErrorClass, code: String, detail: String,
-        failedEventId: String, at time: Date
+        failedEventId: String?, at time: Date
     ) {
         let clipped = String(detail.prefix(Topology.Headers.maximumDetailLength))
         var properties = delivery.forwardedProperties(attempt: delivery.attempt)

@@ -45,6 +45,9 @@ final class CommandProcessor: Sendable {
     }
 
     func process(_ delivery: CommandDelivery) async -> DeliveryDisposition {
+        if delivery.headers.problem == nil, CallbackNotification.isNotification(delivery) {
+            return await processNotification(delivery)
+        }
         // Metadata is built only when a line is actually logged (swift-log takes it as an autoclosure).
         var log = CommandLog(logger: logger, provider: provider.rawValue, attempt: delivery.attempt,
                              deliveryTag: delivery.deliveryTag)
@@ -95,7 +98,7 @@ final class CommandProcessor: Sendable {
     }
 
     /// Publishes the plan's events, then its re-publication, each until the broker confirms it.
-    private func carryOut(_ plan: DeliveryPlan, _ log: CommandLog) async throws {
+    func carryOut(_ plan: DeliveryPlan, _ log: CommandLog) async throws {
         for event in plan.events {
             try await persistently(log) { try await sink.publish(event) }
         }
@@ -134,7 +137,7 @@ final class CommandProcessor: Sendable {
     }
 
     /// Logs what the rules decided, before it is carried out.
-    private func report(_ plan: DeliveryPlan, _ log: CommandLog, execution: CommandExecution? = nil) {
+    func report(_ plan: DeliveryPlan, _ log: CommandLog, execution: CommandExecution? = nil) {
         let failure: String = switch execution {
         case .providerFailed(let error): "\(error)"
         case .invalidData(let error): "\(error)"
@@ -159,11 +162,16 @@ final class CommandProcessor: Sendable {
             log.error("provider rejected PayBridge's configuration; pausing this provider", ["error": "\(failure)"])
         case .pausedForOpenCircuit:
             log.warning("circuit open; pausing this provider", ["error": "\(failure)"])
+        case .callbackPublished(let status):
+            log.debug("callback confirmed", ["paybridge.status": "\(status.rawValue)"])
+        case .callbackNotPublished(let code, let errorClass):
+            log.warning("callback not confirmed; dead-lettered, nothing published",
+                        ["paybridge.error": "\(code)", "paybridge.class": "\(errorClass)"])
         }
     }
 
     /// Counts a plan once it has been carried out.
-    private func count(_ plan: DeliveryPlan) {
+    func count(_ plan: DeliveryPlan) {
         switch plan.verdict {
         case .rejected: metrics.command(outcome: "dead_letter")
         case .answered: metrics.command(outcome: "response")
@@ -172,6 +180,10 @@ final class CommandProcessor: Sendable {
             metrics.command(outcome: "retry")
         case .failed: metrics.command(outcome: "failed")
         case .pausedForConfiguration, .pausedForOpenCircuit: break
+        case .callbackPublished: metrics.metrics.callback(provider: provider.rawValue, result: "confirmed")
+        case .callbackNotPublished(let code, _):
+            metrics.metrics.callback(
+                provider: provider.rawValue, result: code == "CALLBACK_PAYMENT_UNKNOWN" ? "unknown_payment" : "not_confirmed")
         }
         if case .deadLetter(let deadLetter) = plan.republish {
             metrics.deadLetter(reason: deadLetter.reason.rawValue)

@@ -28,6 +28,12 @@ struct DeliveryPlan: Equatable, Sendable {
         case pausedForConfiguration(code: String)
         /// The provider's circuit is open: put back and pause.
         case pausedForOpenCircuit
+        /// A callback notification was confirmed (or, without a payment id, taken from its signed values):
+        /// `payment.callback` with this status.
+        case callbackPublished(status: PaymentStatus)
+        /// A callback notification could not be confirmed (unknown payment, retries exhausted, not verifiable):
+        /// dead-lettered, nothing published.
+        case callbackNotPublished(code: String, errorClass: ErrorClass)
     }
 
     /// Outcome events, published in this order.

@@ -38,6 +38,16 @@ struct FirstPayCommandExecutor: PaymentCommandExecutor {
         }
     }
 
+    /// F2 + F8: the postback verified, then the payment's status by its `id` (and `merchantPaymentId`), both signed
+    /// (F1 signs every top-level field). FirstPay's 404 `NOT_FOUND` is thrown as `not_found`.
+    func confirm(_ notification: CallbackNotification) async throws -> CallbackConfirmation {
+        let claim = try client.verifyPostback(body: notification.body)
+        let read = try await client.status(paymentId: claim.providerPaymentId, merchantPaymentId: claim.merchantPaymentId)
+        let operation = CallbackHandler.operation(provider: .firstpay, raw: read.rawJSON ?? .null)
+            ?? CallbackHandler.operation(provider: .firstpay, raw: claim.rawJSON ?? .null)
+        return .confirmed(claim: claim, read: read, operation: operation)
+    }
+
     private func paymentRequest(_ data: CommandData) throws -> FirstPayPaymentRequest {
         guard let fields = data.data["clientFieldsValues"]?.arrayValue else {
             throw CommandDataError(field: "clientFieldsValues", problem: "must be an array")

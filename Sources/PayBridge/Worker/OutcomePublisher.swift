@@ -35,6 +35,13 @@ struct OutcomePublisher: OutcomeSink {
                                      properties: delivery.putBackProperties(), confirmTimeout: confirmTimeout)
     }
 
+    /// Stores a verified callback on its provider's command queue (default exchange, mandatory: a missing queue
+    /// makes this throw, and the endpoint answers 503 so the provider retries).
+    func store(_ notification: CallbackNotification) async throws {
+        try await connection.publish(notification.body, exchange: "", routingKey: notification.queue, mandatory: true,
+                                     properties: notification.properties, confirmTimeout: confirmTimeout)
+    }
+
     /// Publishes a broker-side retry: the original body, unchanged, into the delay queue of the next attempt.
     func scheduleRetry(_ retry: CommandRetry) async throws {
         try await connection.publish(retry.body, exchange: "", routingKey: retry.queue, mandatory: true,

@@ -15,4 +15,7 @@ protocol OutcomeSink: Sendable {
     /// Returns an unprocessed command to the tail of `queue` as it arrived (see
     /// ``CommandDelivery/putBackProperties()``), for a pause.
     func putBack(_ delivery: CommandDelivery, queue: String) async throws
+    /// Stores a verified callback on its provider's command queue for a worker to confirm (the callback endpoint
+    /// answers 200 only after this returned).
+    func store(_ notification: CallbackNotification) async throws
 }

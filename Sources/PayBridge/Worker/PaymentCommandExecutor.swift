@@ -12,6 +12,10 @@ protocol PaymentCommandExecutor: Sendable {
     /// and only sends the create when the provider says it does not exist (A5, F8): used for redeliveries,
     /// retries and command ids seen before, so a command seen twice never creates twice.
     func execute(_ command: PaymentCommand, statusFirst: Bool) async throws -> ProviderResult
+    /// Verifies a stored callback again and reads its payment's status over the provider's authenticated API
+    /// (issue 11: callbacks are notifications). Only signed values choose what is read; unsigned ones may only
+    /// order the reads. Throws ``ProviderError``: `not_found` when the provider does not know the payment.
+    func confirm(_ notification: CallbackNotification) async throws -> CallbackConfirmation
 }
 
 /// The command's `data` does not make a valid provider request (a field is missing or of the wrong kind).

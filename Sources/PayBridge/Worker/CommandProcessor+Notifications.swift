@@ -1,0 +1,47 @@
+import Foundation
+import PayBridgeContract
+import ProviderCore
+
+extension CommandProcessor {
+    /// A callback notification on the provider's queue: verify it again and read its payment's status
+    /// (``PaymentCommandExecutor/confirm(_:)``), ask ``DeliveryRules`` what follows, carry the plan out like a
+    /// command's (every publish until the broker confirms it), then settle the delivery.
+    func processNotification(_ delivery: CommandDelivery) async -> DeliveryDisposition {
+        let notification = CallbackNotification(delivery: delivery, provider: provider, now: Date())
+        var log = CommandLog(logger: logger, provider: provider.rawValue, attempt: delivery.attempt,
+                             deliveryTag: delivery.deliveryTag)
+        log.operation = "callback"
+        do {
+            let result: Result<CallbackConfirmation, ProviderError>
+            do {
+                result = .success(try await executor.confirm(notification))
+            } catch let error as ProviderError {
+                result = .failure(error)
+            }
+            let plan = rules.plan(notification: notification, delivery: delivery, result: result, at: Date())
+            if case .success(.confirmed(let claim, let read, _)) = result, Self.disagree(claim, read) {
+                log.warning("callback disagrees with the provider's status read; publishing the read", [
+                    "paybridge.callback_status": "\(claim.providerStatus ?? "-")",
+                    "paybridge.read_status": "\(read.providerStatus ?? "-")",
+                    "paybridge.notification_id": "\(notification.id)",
+                ])
+            }
+            report(plan, log)
+            try await carryOut(plan, log)
+            count(plan)
+            return plan.disposition
+        } catch {
+            // Cancellation (shutting down past the drain timeout): nothing was acked, the notification comes back.
+            log.error("shutting down before the callback was confirmed; requeueing it", ["error": "\(error)"])
+            metrics.command(outcome: "requeued")
+            return .requeue
+        }
+    }
+
+    /// Whether the callback claimed another status or payment than the provider's read says (a forgery with a moved
+    /// field boundary, a stale or replayed callback, or a correction since).
+    static func disagree(_ claim: ProviderResult, _ read: ProviderResult) -> Bool {
+        claim.providerStatus != read.providerStatus
+            || (claim.providerPaymentId != nil && claim.providerPaymentId != read.providerPaymentId)
+    }
+}
