@@ -89,6 +89,22 @@ extension ProviderSandbox {
         enqueueDelivery(provider: "firstpay", explicitURL: payment.postBackUrl, body: signed.compactText, headers: [])
     }
 
+    /// Sends an earlier callback/postback again, byte for byte, to the URL it went to (a provider's late or
+    /// malicious replay: the payment may have moved on since). Amanpay's signature is computed again over the same
+    /// body, so it is the one first sent. `false` when there is no delivery with that index.
+    @discardableResult
+    public func replayCallback(at index: Int) -> Bool {
+        guard let earlier = state.withLock({ s in s.deliveries.indices.contains(index) ? s.deliveries[index] : nil })
+        else { return false }
+        var headers: [(String, String)] = []
+        if earlier.provider == "amanpay", let json = try? JSONValue.parse(earlier.body) {
+            headers.append(("Authorization", AmanpaySignature.signResponse(
+                json, fields: configuration.amanpayResponseSignatureFields, secret: configuration.amanpaySecretKey)))
+        }
+        enqueueDelivery(provider: earlier.provider, explicitURL: earlier.url, body: earlier.body, headers: headers)
+        return true
+    }
+
     private func enqueueDelivery(provider: String, explicitURL: String?, body: String, headers: [(String, String)]) {
         let target: (url: String, index: Int)? = state.withLock { s in
             guard let url = explicitURL ?? (provider == "amanpay" ? s.amanpayCallbackURL : s.firstpayPostbackURL) else {

@@ -11,6 +11,7 @@ import ProviderCore
 /// | `GET /_sandbox/requests` | provider requests received (provider, operation, path, paymentId, signatureValid, body) |
 /// | `DELETE /_sandbox/requests` | forget received requests and deliveries |
 /// | `GET /_sandbox/callbacks` | callback/postback deliveries (url, body, attempts, delivered) |
+/// | `POST /_sandbox/callbacks/{index}/replay` | send delivery `index` (0-based, as listed) again, byte for byte |
 /// | `POST /_sandbox/faults` | add a ``SandboxFault`` (JSON) |
 /// | `DELETE /_sandbox/faults` | remove all faults |
 /// | `POST /_sandbox/callback-urls` | `{"amanpay": url, "firstpay": url}` default callback/postback targets |
@@ -52,6 +53,10 @@ extension ProviderSandbox {
                 return w.object
             }
             return self.jsonResponse(200, JSONValue.array(items).compactText)
+        }
+        control.post("callbacks/:index/replay") { _, context in
+            let ok = Int(context.parameters.get("index") ?? "").map { self.replayCallback(at: $0) } ?? false
+            return self.jsonResponse(ok ? 200 : 404, ok ? "{\"ok\":true}" : "{\"error\":\"no such delivery\"}")
         }
         control.post("faults") { request, _ in
             var request = request
