@@ -131,7 +131,7 @@ public final class PayBridgeRuntime: Sendable {
                     executor: executor, sink: publisher, gate: gate, metrics: metrics,
                     maxAttempts: configuration.maxAttempts,
                     maxCommandBytes: configuration.maxCommandBytes, outcomeRetry: configuration.outcomeRetry,
-                    logger: workerLogger)
+                    eventPII: configuration.eventPII, logger: workerLogger)
                 workers.append(ProviderQueueWorker(
                     processor: processor, connection: consumeConnection,
                     settings: .init(prefetch: configuration.prefetch, concurrency: configuration.concurrency,

@@ -194,3 +194,37 @@ import Testing
         #expect(fallback.id == "body-sha256:" + EventID.sha256Hex(stored.body))
     }
 }
+
+/// `PAYBRIDGE_EVENT_PII` in the worker's rules: responses and callbacks carry masked numbers unless `full`.
+@Suite struct EventPIIRulesTests {
+    static let body = #"{"transactionId":"62861","paymentID":"p-1","status":"SUCCESS","amount":250.51,"#
+        + #""currency":"BDT","customerAccountNumber":"185927571757184"}"#
+    static let result = CallbackNotificationRulesTests.result(
+        "SUCCESS", .succeeded, transactionId: "62861", paymentId: "p-1", raw: body)
+
+    @Test func responsesAndCallbacksMaskAccountNumbersUnlessFullIsChosen() throws {
+        var rules = DeliveryRules(provider: .amanpay, maxAttempts: 3)
+        let command = try #require(try? rules.decode(CommandDeliveryFixtures.status()).get())
+        func events(_ rules: DeliveryRules) -> [OutcomeMessage] {
+            let response = rules.plan(executed: command, delivery: CommandDeliveryFixtures.status(),
+                                      execution: .answered(Self.result), at: CommandDeliveryFixtures.time)
+            let notification = CallbackNotificationRulesTests.notification("n-1")
+            let callback = rules.plan(
+                notification: notification, delivery: CallbackNotificationRulesTests.delivery(notification),
+                result: .success(.confirmed(claim: Self.result, read: Self.result, operation: "purchase")),
+                at: CommandDeliveryFixtures.time)
+            return response.events + callback.events
+        }
+        let masked = events(rules)
+        #expect(masked.count == 2)
+        for event in masked {
+            #expect(event.event.data?["raw"]?["customerAccountNumber"] == "***********7184")
+            #expect(!String(decoding: event.body, as: UTF8.self).contains("185927571757184"))
+        }
+        #expect(masked[1].event.data?["statusRead"]?["customerAccountNumber"] == "***********7184")
+        rules.eventPII = .full
+        for event in events(rules) {
+            #expect(event.event.data?["raw"]?["customerAccountNumber"] == "185927571757184")
+        }
+    }
+}

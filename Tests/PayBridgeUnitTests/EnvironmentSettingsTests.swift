@@ -41,4 +41,14 @@ import Testing
             #expect(!error.description.contains("s3cret"))
         }
     }
+
+    @Test func eventPIIIsMaskedByDefaultFullOnRequestAndAnythingElseIsAnError() throws {
+        let base = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s"]
+        #expect(try PayBridgeConfiguration.fromEnvironment(base).eventPII == .masked)
+        #expect(try PayBridgeConfiguration.fromEnvironment(base.merging(["PAYBRIDGE_EVENT_PII": "full"]) { $1 })
+            .eventPII == .full)
+        #expect(throws: ConfigurationError.self) {
+            try PayBridgeConfiguration.fromEnvironment(base.merging(["PAYBRIDGE_EVENT_PII": "none"]) { $1 })
+        }
+    }
 }

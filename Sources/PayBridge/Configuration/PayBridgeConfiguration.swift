@@ -29,6 +29,9 @@ public struct PayBridgeConfiguration: Sendable {
     /// `PAYBRIDGE_HTTP_MAX_CONNECTIONS`, default 512: connections open at once per listener; more are closed on
     /// arrival.
     public var httpMaxConnections: Int = 512
+    /// `PAYBRIDGE_EVENT_PII`: `masked` (default; account and wallet numbers in events keep their last 4
+    /// characters) or `full`.
+    public var eventPII: EventPII = .masked
     /// `PAYBRIDGE_MAX_ATTEMPTS`: broker-side attempts before `retries_exhausted`, default 5.
     public var maxAttempts: Int = 5
     /// `PAYBRIDGE_PUBLISH_TIMEOUT_SECONDS`: longest wait for the broker's confirm of an event, default 10; past it
@@ -116,6 +119,12 @@ public struct PayBridgeConfiguration: Sendable {
                                      problem: "must differ from PAYBRIDGE_HTTP_PORT (\(configuration.httpPort))")
         }
         if let attempts = try env.integer("PAYBRIDGE_MAX_ATTEMPTS", in: 1...100) { configuration.maxAttempts = attempts }
+        if let text = env.value("PAYBRIDGE_EVENT_PII") {
+            guard let pii = EventPII(rawValue: text) else {
+                throw ConfigurationError(setting: "PAYBRIDGE_EVENT_PII", problem: "must be masked or full")
+            }
+            configuration.eventPII = pii
+        }
         if let seconds = try env.integer("PAYBRIDGE_PUBLISH_TIMEOUT_SECONDS", in: 1...600) {
             configuration.publishTimeout = .seconds(seconds)
         }

@@ -26,13 +26,16 @@ final class CommandProcessor: Sendable {
 
     init(executor: any PaymentCommandExecutor, sink: any OutcomeSink, gate: OutcomeGate, metrics: PayBridgeMetrics,
          maxAttempts: Int, maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes,
-         outcomeRetry: OutcomeRetry, logger: Logger) {
+         outcomeRetry: OutcomeRetry, eventPII: EventPII = .masked, logger: Logger) {
         self.executor = executor
         self.sink = sink
         self.gate = gate
         self.metrics = metrics.handles(provider: executor.provider.rawValue,
                                        operations: executor.provider.commandKinds.map(\.operation))
-        rules = DeliveryRules(provider: executor.provider, maxAttempts: maxAttempts, maxCommandBytes: maxCommandBytes)
+        var rules = DeliveryRules(provider: executor.provider, maxAttempts: maxAttempts,
+                                  maxCommandBytes: maxCommandBytes)
+        rules.eventPII = eventPII
+        self.rules = rules
         self.outcomeRetry = outcomeRetry
         self.logger = logger
     }

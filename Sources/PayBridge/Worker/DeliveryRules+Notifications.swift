@@ -24,9 +24,9 @@ extension DeliveryRules {
         case .success(.confirmed(let claim, let read, let operation)):
             var outcome = OutcomeMapping.outcome(
                 read, provider: provider, commandId: nil, operation: operation, paymentId: nil, attempts: nil,
-                raw: Self.json(claim))
+                raw: Self.json(claim), pii: eventPII)
             outcome.confirmedBy = "status_read"
-            outcome.statusRead = Self.json(read)
+            outcome.statusRead = eventPII.apply(Self.json(read))
             return published(outcome, notification: notification, at: time)
         case .success(.unconfirmable(let claim, let operation)):
             guard !claim.isFinal else {
@@ -37,7 +37,7 @@ extension DeliveryRules {
             }
             var outcome = OutcomeMapping.outcome(
                 claim, provider: provider, commandId: nil, operation: operation, paymentId: nil, attempts: nil,
-                raw: Self.json(claim))
+                raw: Self.json(claim), pii: eventPII)
             outcome.confirmedBy = "signature"
             return published(outcome, notification: notification, at: time)
         case .failure(let error):

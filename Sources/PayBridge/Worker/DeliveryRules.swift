@@ -21,6 +21,8 @@ struct DeliveryRules: Sendable {
     /// Broker-side attempts before a transient failure is given up.
     let maxAttempts: Int
     let decoder: CommandDecoder
+    /// How much of customers' account and wallet numbers events carry (`PAYBRIDGE_EVENT_PII`).
+    var eventPII: EventPII = .masked
 
     init(provider: Provider, maxAttempts: Int, maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes) {
         self.provider = provider
@@ -72,7 +74,7 @@ struct DeliveryRules: Sendable {
             }
             let outcome = OutcomeMapping.outcome(
                 result, provider: provider, commandId: command.id, operation: command.operation,
-                paymentId: command.paymentId, attempts: delivery.attempt)
+                paymentId: command.paymentId, attempts: delivery.attempt, pii: eventPII)
             return DeliveryPlan(events: [OutcomeEvents.response(outcome, time: time)], disposition: .ack,
                                 verdict: .answered(status: outcome.status))
         case .providerFailed(let error):
@@ -131,7 +133,7 @@ struct DeliveryRules: Sendable {
     ) -> DeliveryPlan {
         let outcome = OutcomeMapping.failure(
             command, code: code, message: message, errorClass: errorClass, status: status, final: final,
-            attempts: delivery.attempt, raw: raw)
+            attempts: delivery.attempt, raw: raw, pii: eventPII)
         let failed = OutcomeEvents.commandFailed(outcome, time: time)
         let republish: DeliveryPlan.Republish? = deadLetter
             ? .deadLetter(CommandDeadLetter(

@@ -11,9 +11,10 @@ enum OutcomeMapping {
         return .string(body)
     }
 
+    /// The outcome data of a provider result; `raw` (default: the result's body) as `pii` allows.
     static func outcome(
         _ result: ProviderResult, provider: Provider, commandId: String?, operation: String?, paymentId: String?,
-        attempts: Int?, raw: JSONValue? = nil
+        attempts: Int?, raw: JSONValue? = nil, pii: EventPII = .masked
     ) -> PaymentOutcome {
         PaymentOutcome(
             commandId: commandId, provider: provider, operation: operation,
@@ -22,19 +23,19 @@ enum OutcomeMapping {
             providerStatus: result.providerStatus, amount: result.amount?.description, currency: result.currency,
             error: result.error,
             redirectUrl: result.redirectUrl, additionalFields: result.additionalFields, attempts: attempts,
-            raw: raw ?? result.rawJSON ?? Self.raw(result.rawBody))
+            raw: pii.apply(raw ?? result.rawJSON ?? Self.raw(result.rawBody)))
     }
 
     /// `command.failed` data for a command that could not be executed.
     static func failure(
         _ command: PaymentCommand, code: String, message: String, errorClass: ErrorClass,
-        status: PaymentStatus, final: Bool? = nil, attempts: Int, raw: String? = nil
+        status: PaymentStatus, final: Bool? = nil, attempts: Int, raw: String? = nil, pii: EventPII = .masked
     ) -> PaymentOutcome {
         PaymentOutcome(
             commandId: command.id, provider: command.provider, operation: command.operation,
             paymentId: command.paymentId, status: status, final: final ?? (status == .failed),
             amount: command.data["amount"]?.stringValue, currency: command.data["currency"]?.stringValue,
             error: OutcomeError(code: code, message: message, errorClass: errorClass), attempts: attempts,
-            raw: raw.map(Self.raw) ?? .null)
+            raw: pii.apply(raw.map(Self.raw) ?? .null))
     }
 }

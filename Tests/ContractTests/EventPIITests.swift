@@ -1,0 +1,37 @@
+import PayBridgeContract
+import Testing
+
+/// `PAYBRIDGE_EVENT_PII`: account and wallet numbers in provider bodies keep their last 4 characters in events.
+@Suite struct EventPIITests {
+    static let success = try! JSONValue.parse(
+        #"{"transactionId":"62861","status":"SUCCESS","amount":250.51,"customerName":"Mark Cooper","#
+            + #""customerAccountNumber":"185927571757184","bkashNumber":1712345678,"nested":{"nagadNumber":"0181"}}"#)
+    static let postback = try! JSONValue.parse(
+        #"{"id":"3f6c","status":"SUCCESS","clientFieldsValues":[{"key":"wallet","value":"01712345678"},"#
+            + #"{"key":"name","value":"Mark"}],"attachment":{"url":"https://x"}}"#)
+
+    @Test func accountAndWalletNumbersKeepOnlyTheirLastFourCharacters() {
+        let masked = EventPII.masked.apply(Self.success)
+        #expect(masked["customerAccountNumber"] == "***********7184")
+        #expect(masked["bkashNumber"] == "******5678", "a number is masked as text")
+        #expect(masked["nested"]?["nagadNumber"] == "****", "four characters or fewer: all masked")
+        // Everything else is untouched, in its order.
+        #expect(masked["transactionId"] == "62861" && masked["customerName"] == "Mark Cooper")
+        #expect(masked["amount"] == Self.success["amount"])
+        #expect(masked.objectMembers?.map(\.key) == Self.success.objectMembers?.map(\.key))
+    }
+
+    @Test func everyFirstPayClientFieldValueIsMasked() {
+        let masked = EventPII.masked.apply(Self.postback)
+        let fields = masked["clientFieldsValues"]?.arrayValue ?? []
+        #expect(fields.map { $0["value"] } == ["*******5678", "****"])
+        #expect(fields.map { $0["key"] } == ["wallet", "name"])
+        #expect(masked["attachment"] == Self.postback["attachment"])
+    }
+
+    @Test func fullLeavesTheBodyAsTheProviderSentIt() {
+        #expect(EventPII.full.apply(Self.success) == Self.success)
+        #expect(EventPII.full.apply(Self.postback) == Self.postback)
+        #expect(EventPII(rawValue: "masked") == .masked && EventPII(rawValue: "everything") == nil)
+    }
+}
