@@ -2507,6 +2507,25 @@ enum EmbeddedSchemas {
         },
         "raw": {
           "description": "The provider's response or callback body as received (any JSON; numbers keep their exact text), or null when there is none (e.g. an invalid command)."
+        },
+        "amountMismatch": {
+          "type": "object",
+          "required": [
+            "command",
+            "provider"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "command": {
+              "type": "string",
+              "description": "The command's `data.amount` as sent."
+            },
+            "provider": {
+              "type": "string",
+              "description": "The amount the provider's answer names, as it wrote it (also in `amount`)."
+            }
+          },
+          "description": "Present only when the provider's answer names a different amount than the command (compared as decimals: `250.5` equals `250.50`). PayBridge also logs a warning. Someone should look: the payment may not be for what was ordered."
         }
       },
       "additionalProperties": true,

@@ -36,6 +36,20 @@ public struct PaymentOutcome: Sendable, Equatable {
     /// The provider's body as received, or `.null`. For a callback event: the callback or postback as received
     /// (evidence; the named fields come from ``statusRead`` when PayBridge could read the status).
     public var raw: JSONValue
+    /// Response events only: the command's amount and the provider's, when they differ (`data.amountMismatch`,
+    /// `{"command": …, "provider": …}`); `nil` when they agree or either is missing.
+    public var amountMismatch: AmountMismatch?
+
+    /// A command's amount and the provider's, as each wrote it, when they are different amounts.
+    public struct AmountMismatch: Sendable, Hashable {
+        public var command: String
+        public var provider: String
+
+        public init(command: String, provider: String) {
+            self.command = command
+            self.provider = provider
+        }
+    }
     /// Callback events only: how the named fields were established. `status_read`: an authenticated status read
     /// PayBridge made after the verified callback (``statusRead`` holds its body); `signature`: no status read
     /// was possible (an Amanpay callback without `paymentID`), the fields come from the callback's signed values.
@@ -101,6 +115,10 @@ public struct PaymentOutcome: Sendable, Equatable {
         if let redirectUrl { o["redirectUrl"] = .string(redirectUrl) }
         if let additionalFields { o["additionalFields"] = .array(additionalFields.map(JSONValue.string)) }
         if includeAttempts, let attempts { o["attempts"] = .number(JSONNumber(attempts)) }
+        if let amountMismatch {
+            o["amountMismatch"] = .object(["command": .string(amountMismatch.command),
+                                           "provider": .string(amountMismatch.provider)])
+        }
         if let confirmedBy { o["confirmedBy"] = .string(confirmedBy) }
         if let statusRead { o["statusRead"] = statusRead }
         if let notificationId { o["notificationId"] = .string(notificationId) }

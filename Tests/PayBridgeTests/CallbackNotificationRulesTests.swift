@@ -228,3 +228,24 @@ import Testing
         }
     }
 }
+
+/// A provider answer naming another amount than the command is flagged in the event (issue 11).
+@Suite struct AmountMismatchRulesTests {
+    @Test func aDifferentProviderAmountIsFlaggedAndTheSameAmountWrittenDifferentlyIsNot() throws {
+        let rules = DeliveryRules(provider: .amanpay, maxAttempts: 3)
+        let delivery = CommandDeliveryFixtures.purchase()  // amount "250.51"
+        let command = try #require(try? rules.decode(delivery).get())
+        func event(_ amount: String) throws -> OutcomeMessage {
+            var result = CallbackNotificationRulesTests.result(
+                "PENDING", .processing, transactionId: "1", paymentId: "payment_812", raw: "{}")
+            result.amount = DecimalAmount(amount)
+            let plan = rules.plan(executed: command, delivery: delivery, execution: .answered(result),
+                                  at: CommandDeliveryFixtures.time)
+            return try #require(plan.events.first)
+        }
+        let different = try event("2505.10")
+        #expect(different.event.data?["amountMismatch"] == ["command": "250.51", "provider": "2505.10"])
+        #expect(OutcomeEvents.validate(different.event).isEmpty)
+        #expect(try event("250.510").event.data?["amountMismatch"] == nil, "the same decimal")
+    }
+}

@@ -151,6 +151,12 @@ final class CommandProcessor: Sendable {
             log.warning("invalid command dead-lettered", ["paybridge.reason": "\(code)"])
         case .answered(let status):
             log.debug("command executed", ["paybridge.status": "\(status.rawValue)"])
+            if let mismatch = plan.events.first?.event.data?["amountMismatch"] {
+                log.warning("the provider's amount differs from the command's", [
+                    "paybridge.command_amount": "\(mismatch["command"]?.stringValue ?? "-")",
+                    "paybridge.provider_amount": "\(mismatch["provider"]?.stringValue ?? "-")",
+                ])
+            }
         case .retryScheduled(let code):
             let next = if case .retry(let retry) = plan.republish { retry.nextAttempt } else { 0 }
             log.info("transient failure; broker-side retry scheduled", [

@@ -72,9 +72,10 @@ struct DeliveryRules: Sendable {
                 return retryOrGiveUp(command, delivery: delivery, code: error.code, message: error.message,
                                      raw: result.rawBody, at: time)
             }
-            let outcome = OutcomeMapping.outcome(
+            var outcome = OutcomeMapping.outcome(
                 result, provider: provider, commandId: command.id, operation: command.operation,
                 paymentId: command.paymentId, attempts: delivery.attempt, pii: eventPII)
+            outcome.amountMismatch = Self.amountMismatch(command, result)
             return DeliveryPlan(events: [OutcomeEvents.response(outcome, time: time)], disposition: .ack,
                                 verdict: .answered(status: outcome.status))
         case .providerFailed(let error):
@@ -142,5 +143,14 @@ struct DeliveryRules: Sendable {
             : nil
         return DeliveryPlan(events: [failed], republish: republish, disposition: .ack,
                             verdict: .failed(code: code, errorClass: errorClass))
+    }
+
+    /// The command's and the provider's amounts when the provider names a different amount (issue 11: flagged in
+    /// the event and logged, never silently accepted).
+    static func amountMismatch(_ command: PaymentCommand, _ result: ProviderResult) -> PaymentOutcome.AmountMismatch? {
+        guard let text = command.data["amount"]?.stringValue, let expected = DecimalAmount(text),
+            let received = result.amount, received != expected
+        else { return nil }
+        return PaymentOutcome.AmountMismatch(command: text, provider: received.text)
     }
 }
