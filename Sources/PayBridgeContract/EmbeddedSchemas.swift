@@ -2110,6 +2110,46 @@ enum EmbeddedSchemas {
           "type": "string",
           "format": "date-time",
           "description": "RFC 3339 time the callback endpoint received the callback. The event's `time` is when the status was observed, at or after this."
+        },
+        "paymentMethodId": {
+          "type": "string",
+          "maxLength": 2048,
+          "description": "FirstPay: the payment method's id, as the provider answered (absent otherwise)."
+        },
+        "merchantUserId": {
+          "type": "string",
+          "maxLength": 2048,
+          "description": "FirstPay: `merchantUserId` as given at creation, when the provider answered it."
+        },
+        "failedCode": {
+          "type": "string",
+          "maxLength": 2048,
+          "description": "FirstPay: the failure reason (`INCORRECT_AMOUNT`, `NO_AMOUNT`, `INCORRECT_FIELDS`, `RECIPIENT_LIMIT`, `ANOTHER_REASON`; unknown values kept), when present and not null."
+        },
+        "providerCreatedAt": {
+          "type": "string",
+          "maxLength": 2048,
+          "description": "FirstPay: the payment's `createdAt`, as the provider wrote it."
+        },
+        "attachment": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "id": {
+              "type": "string",
+              "maxLength": 2048
+            },
+            "url": {
+              "type": "string",
+              "maxLength": 2048
+            }
+          },
+          "description": "FirstPay: the confirmation image (`id` = media id, `url`), when one was uploaded. Not covered by the postback signature (F1 signs nested objects as `[object Object]`); in callback events it comes from the status read."
+        },
+        "customerName": {
+          "type": "string",
+          "maxLength": 2048,
+          "description": "Amanpay: the customer's full name, when the provider sent it."
         }
       },
       "additionalProperties": true
@@ -2526,6 +2566,46 @@ enum EmbeddedSchemas {
             }
           },
           "description": "Present only when the provider's answer names a different amount than the command (compared as decimals: `250.5` equals `250.50`). PayBridge also logs a warning. Someone should look: the payment may not be for what was ordered."
+        },
+        "paymentMethodId": {
+          "type": "string",
+          "maxLength": 2048,
+          "description": "FirstPay: the payment method's id, as the provider answered (absent otherwise)."
+        },
+        "merchantUserId": {
+          "type": "string",
+          "maxLength": 2048,
+          "description": "FirstPay: `merchantUserId` as given at creation, when the provider answered it."
+        },
+        "failedCode": {
+          "type": "string",
+          "maxLength": 2048,
+          "description": "FirstPay: the failure reason (`INCORRECT_AMOUNT`, `NO_AMOUNT`, `INCORRECT_FIELDS`, `RECIPIENT_LIMIT`, `ANOTHER_REASON`; unknown values kept), when present and not null."
+        },
+        "providerCreatedAt": {
+          "type": "string",
+          "maxLength": 2048,
+          "description": "FirstPay: the payment's `createdAt`, as the provider wrote it."
+        },
+        "attachment": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "id": {
+              "type": "string",
+              "maxLength": 2048
+            },
+            "url": {
+              "type": "string",
+              "maxLength": 2048
+            }
+          },
+          "description": "FirstPay: the confirmation image (`id` = media id, `url`), when one was uploaded. Not covered by the postback signature (F1 signs nested objects as `[object Object]`); in callback events it comes from the status read."
+        },
+        "customerName": {
+          "type": "string",
+          "maxLength": 2048,
+          "description": "Amanpay: the customer's full name, when the provider sent it."
         }
       },
       "additionalProperties": true,

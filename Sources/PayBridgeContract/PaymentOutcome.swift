@@ -36,6 +36,10 @@ public struct PaymentOutcome: Sendable, Equatable {
     /// The provider's body as received, or `.null`. For a callback event: the callback or postback as received
     /// (evidence; the named fields come from ``statusRead`` when PayBridge could read the status).
     public var raw: JSONValue
+    /// Named provider data beyond the common fields (issue 11), written as top-level `data` members when present:
+    /// FirstPay `paymentMethodId`, `merchantUserId`, `failedCode`, `attachment` ({`id`, `url`}) and its
+    /// `createdAt` as `providerCreatedAt`; Amanpay `customerName`. See ``ProviderDetails``.
+    public var providerDetails: JSONObject = [:]
     /// Response events only: the command's amount and the provider's, when they differ (`data.amountMismatch`,
     /// `{"command": …, "provider": …}`); `nil` when they agree or either is missing.
     public var amountMismatch: AmountMismatch?
@@ -70,7 +74,7 @@ public struct PaymentOutcome: Sendable, Equatable {
         providerStatus: String? = nil, amount: String? = nil, currency: String? = nil, error: OutcomeError? = nil,
         redirectUrl: String? = nil, additionalFields: [String]? = nil, attempts: Int? = nil, raw: JSONValue = .null,
         confirmedBy: String? = nil, statusRead: JSONValue? = nil, notificationId: String? = nil,
-        receivedAt: String? = nil
+        receivedAt: String? = nil, providerDetails: JSONObject = [:]
     ) {
         self.commandId = commandId
         self.provider = provider
@@ -91,6 +95,7 @@ public struct PaymentOutcome: Sendable, Equatable {
         self.confirmedBy = confirmedBy
         self.statusRead = statusRead
         self.notificationId = notificationId
+        self.providerDetails = providerDetails
         self.receivedAt = receivedAt
     }
 
@@ -115,6 +120,7 @@ public struct PaymentOutcome: Sendable, Equatable {
         if let redirectUrl { o["redirectUrl"] = .string(redirectUrl) }
         if let additionalFields { o["additionalFields"] = .array(additionalFields.map(JSONValue.string)) }
         if includeAttempts, let attempts { o["attempts"] = .number(JSONNumber(attempts)) }
+        for member in providerDetails.members where o[member.key] == nil { o[member.key] = member.value }
         if let amountMismatch {
             o["amountMismatch"] = .object(["command": .string(amountMismatch.command),
                                            "provider": .string(amountMismatch.provider)])

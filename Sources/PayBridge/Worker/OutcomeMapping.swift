@@ -23,7 +23,9 @@ enum OutcomeMapping {
             providerStatus: result.providerStatus, amount: result.amount?.description, currency: result.currency,
             error: result.error,
             redirectUrl: result.redirectUrl, additionalFields: result.additionalFields, attempts: attempts,
-            raw: pii.apply(raw ?? result.rawJSON ?? Self.raw(result.rawBody)))
+            raw: pii.apply(raw ?? result.rawJSON ?? Self.raw(result.rawBody)),
+            providerDetails: ProviderDetails.fields(
+                provider: provider, body: result.rawJSON ?? raw ?? Self.raw(result.rawBody)))
     }
 
     /// `command.failed` data for a command that could not be executed.
