@@ -51,4 +51,28 @@ import Testing
             try PayBridgeConfiguration.fromEnvironment(base.merging(["PAYBRIDGE_EVENT_PII": "none"]) { $1 })
         }
     }
+
+    @Test func theA2FieldListAndTheF3PathsAreSettingsOfTheService() throws {
+        let keys = "Tests/Fixtures/provider-testdata"
+        var env = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s",
+                   "AMANPAY_RESPONSE_SIGNATURE_FIELDS": "transactionId, paymentID,status"]
+        #expect(try PayBridgeConfiguration.fromEnvironment(env).amanpay?.responseSignatureFields
+            == ["transactionId", "paymentID", "status"])
+        env["AMANPAY_RESPONSE_SIGNATURE_FIELDS"] = "transactionId,,status"
+        #expect(throws: ConfigurationError.self) { try PayBridgeConfiguration.fromEnvironment(env) }
+        env["AMANPAY_RESPONSE_SIGNATURE_FIELDS"] = nil
+        #expect(try PayBridgeConfiguration.fromEnvironment(env).amanpay?.responseSignatureFields
+            == ["transactionId", "paymentID", "status", "amount", "currency"], "A2's default")
+
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(keys).path
+        env["FIRSTPAY_BASE_URL"] = "http://127.0.0.1:2"
+        env["FIRSTPAY_PUBLIC_KEY_FILE"] = root + "/firstpay_public.pem"
+        env["FIRSTPAY_MERCHANT_PRIVATE_KEY_FILE"] = root + "/merchant_private.pem"
+        env["FIRSTPAY_STATUS_PATH"] = "/api/payments/v2/status"
+        let paths = try #require(try PayBridgeConfiguration.fromEnvironment(env).firstpay?.paths)
+        #expect(paths.status == "/api/payments/v2/status" && paths.sms == "/api/payments/v1/sms")
+        env["FIRSTPAY_SMS_PATH"] = "api/sms?x=1"
+        #expect(throws: ConfigurationError.self) { try PayBridgeConfiguration.fromEnvironment(env) }
+    }
 }

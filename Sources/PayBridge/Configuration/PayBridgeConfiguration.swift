@@ -78,6 +78,9 @@ public struct PayBridgeConfiguration: Sendable {
                                          problem: "required when AMANPAY_BASE_URL is set (or AMANPAY_SECRET_KEY_FILE)")
             }
             amanpay = AmanpayConfiguration(baseURL: base, merchantId: merchantId, secretKey: Secret(secret))
+            if let fields = try Self.signatureFields(env.value("AMANPAY_RESPONSE_SIGNATURE_FIELDS")) {
+                amanpay?.responseSignatureFields = fields  // A2: a setting until Amanpay confirms its real rule
+            }
         }
         var firstpay: FirstPayConfiguration?
         if let base = try env.url("FIRSTPAY_BASE_URL") {
@@ -90,6 +93,14 @@ public struct PayBridgeConfiguration: Sendable {
             }
             firstpay = FirstPayConfiguration(baseURL: base, publicKeyPEM: publicKey,
                                              merchantPrivateKeyPEM: Secret(privateKey))
+            // F3: the pinned (undocumented) paths are settings.
+            if let path = try Self.path(env.value("FIRSTPAY_STATUS_PATH"), "FIRSTPAY_STATUS_PATH") {
+                firstpay?.paths.status = path
+            }
+            if let path = try Self.path(env.value("FIRSTPAY_SMS_PATH"), "FIRSTPAY_SMS_PATH") { firstpay?.paths.sms = path }
+            if let path = try Self.path(env.value("FIRSTPAY_PAYMENT_METHODS_PATH"), "FIRSTPAY_PAYMENT_METHODS_PATH") {
+                firstpay?.paths.paymentMethods = path
+            }
         }
         guard amanpay != nil || firstpay != nil else {
             throw ConfigurationError(setting: "AMANPAY_BASE_URL / FIRSTPAY_BASE_URL",
@@ -143,4 +154,35 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var setting: String
     public var problem: String
     public var description: String { "configuration: \(setting): \(problem)" }
+}
+
+extension PayBridgeConfiguration {
+    /// `AMANPAY_RESPONSE_SIGNATURE_FIELDS`: A2's signed fields, comma-separated, in order (1...16 names of letters,
+    /// digits and `_`).
+    static func signatureFields(_ text: String?) throws(ConfigurationError) -> [String]? {
+        guard let text else { return nil }
+        let fields = text.split(separator: ",", omittingEmptySubsequences: false)
+            .map { String($0).trimmingCharacters(in: .whitespaces) }
+        let valid = (1...16).contains(fields.count) && fields.allSatisfy { field in
+            (1...64).contains(field.utf8.count)
+                && field.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }
+        }
+        guard valid else {
+            throw ConfigurationError(setting: "AMANPAY_RESPONSE_SIGNATURE_FIELDS",
+                                     problem: "must be 1 to 16 comma-separated field names (letters, digits, _)")
+        }
+        return fields
+    }
+
+    /// A provider path setting: starts with `/`, printable ASCII without spaces, at most 256 characters.
+    static func path(_ text: String?, _ setting: String) throws(ConfigurationError) -> String? {
+        guard let text else { return nil }
+        guard text.hasPrefix("/"), text.utf8.count <= 256,
+            text.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") })
+        else {
+            throw ConfigurationError(setting: setting,
+                                     problem: "must be a path starting with / (printable ASCII, no spaces, ? or #)")
+        }
+        return text
+    }
 }
