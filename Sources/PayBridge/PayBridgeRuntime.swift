@@ -130,7 +130,9 @@ public final class PayBridgeRuntime: Sendable {
                 let processor = CommandProcessor(
                     executor: executor, sink: publisher, gate: gate, metrics: metrics,
                     maxAttempts: configuration.maxAttempts,
-                    maxCommandBytes: configuration.maxCommandBytes, outcomeRetry: configuration.outcomeRetry,
+                    maxCommandBytes: configuration.maxCommandBytes,
+                    badSignaturePauseThreshold: configuration.badSignaturePauseThreshold,
+                    outcomeRetry: configuration.outcomeRetry,
                     logger: workerLogger)
                 workers.append(ProviderQueueWorker(
                     processor: processor, connection: consumeConnection,
