@@ -200,6 +200,9 @@ final class CommandProcessor: Sendable {
                 log.error("retries exhausted; dead-lettering", ["paybridge.error": "\(code)"])
             }
             log.warning("command failed", ["paybridge.error": "\(code)", "paybridge.class": "\(errorClass)"])
+        case .pausedForConfiguration(let code) where code == "INVALID_RESPONSE_SIGNATURE":
+            log.error("responses to several commands in a row fail their signature check; pausing this provider",
+                      ["error": "\(failure)"])
         case .pausedForConfiguration:
             log.error("provider rejected PayBridge's configuration; pausing this provider", ["error": "\(failure)"])
         case .pausedForOpenCircuit:
