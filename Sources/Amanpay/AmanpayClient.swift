@@ -109,10 +109,13 @@ public final class AmanpayClient: Sendable {
             statusFirst: statusFirst)
     }
 
-    /// `purchases/status` or `payouts/status` by the merchant's `paymentId` (A6), retried when transient.
-    /// - Throws: a ``ProviderError`` of class `lookup` (`TRANSACTION_NOT_FOUND`) for an unknown payment.
+    /// `purchases/status` or `payouts/status` by the merchant's `paymentId` (A6), retried when transient. A
+    /// `TRANSFER_ALREADY_COMPLETED` answer is not a failure: the status is read again and adopted (§5).
+    /// - Throws: a ``ProviderError`` of class `not_found` (`TRANSACTION_NOT_FOUND`) for an unknown payment.
     public func status(paymentId: String, type: AmanpayPaymentType) async throws -> ProviderResult {
-        try await runner.run(operation: "status") { _ in try await statusOnce(paymentId: paymentId, type: type) }
+        try await runner.run(operation: "status") { _ in
+            try await statusAdopting(paymentId: paymentId, type: type, operation: "status")
+        }
     }
 
     /// `purchases/status`.
@@ -126,11 +129,14 @@ public final class AmanpayClient: Sendable {
     }
 
     /// `purchases/specify/{operationId}`: submits the data a SPECIFICATION asked for (e.g. `["Otp": "123456"]`).
-    /// The outcome follows by callback.
+    /// The outcome follows by callback. `TRANSFER_ALREADY_COMPLETED` is never a failure (§5): with the merchant's
+    /// `paymentId` the purchase's status is read and adopted; without it the answer is `processing` (the outcome
+    /// follows by callback, as for any specify).
     public func specify(
         transactionId: String,
         operationId: String,
-        additionalFields: [String: String]
+        additionalFields: [String: String],
+        paymentId: String? = nil
     ) async throws -> ProviderResult {
         guard let transactionNumber = Int(transactionId), Int(operationId) != nil else {
             throw invalid("specify", "transactionId and operationId must be integers")
@@ -147,7 +153,16 @@ public final class AmanpayClient: Sendable {
             let response = try await post(
                 operation: "specify", path: "/payments/purchases/specify/\(operationId)", body: text,
                 signature: signature)
-            return try interpret(response, operation: "specify", acceptUnsignedAsProcessing: true)
+            do {
+                return try interpret(response, operation: "specify", acceptUnsignedAsProcessing: true)
+            } catch let error as ProviderError where error.code == AmanpayErrorCode.transferAlreadyCompleted {
+                guard let paymentId else {
+                    return ProviderResult(
+                        provider: .amanpay, operation: "specify", status: .processing, providerPaymentId: transactionId,
+                        httpStatus: error.httpStatus, rawBody: error.rawBody ?? "")
+                }
+                return try await statusAdopting(paymentId: paymentId, type: .purchase, operation: "specify")
+            }
         }
     }
 
@@ -214,22 +229,41 @@ public final class AmanpayClient: Sendable {
                 let response = try await post(operation: operation, path: path, body: body, signature: signature)
                 do {
                     return try interpret(response, operation: operation)
-                } catch let error as ProviderError where error.code == "TRANSFER_ALREADY_COMPLETED" {
+                } catch let error as ProviderError where error.code == AmanpayErrorCode.transferAlreadyCompleted {
                     // §5 lookup class: re-read the status and adopt it; never a failure.
-                    var adopted = try await statusOnce(paymentId: paymentId, type: type)
-                    adopted.operation = operation
-                    return adopted
+                    return try await statusAdopting(paymentId: paymentId, type: type, operation: operation)
                 }
             },
             lookup: {
                 do {
-                    var found = try await statusOnce(paymentId: paymentId, type: type)
-                    found.operation = operation
-                    return found
-                } catch let error as ProviderError where error.code == "TRANSACTION_NOT_FOUND" {
-                    return nil  // A5: the payment does not exist; re-sending is safe.
+                    return try await statusAdopting(paymentId: paymentId, type: type, operation: operation)
+                } catch let error as ProviderError where AmanpayErrorCode.isPaymentNotFound(error) {
+                    return nil  // A5: only TRANSACTION_NOT_FOUND says the payment does not exist; re-sending is safe.
                 }
             })
+    }
+
+    /// One status read whose result is published as `operation`. `TRANSFER_ALREADY_COMPLETED` on the read is not
+    /// a failure (§5): the status is read once more and adopted. Should that read say it again, there is no status
+    /// to adopt yet: a transient error (retried), never a failure of the payment.
+    private func statusAdopting(paymentId: String, type: AmanpayPaymentType, operation: String) async throws
+        -> ProviderResult
+    {
+        var result: ProviderResult
+        do {
+            result = try await statusOnce(paymentId: paymentId, type: type)
+        } catch let error as ProviderError where error.code == AmanpayErrorCode.transferAlreadyCompleted {
+            do {
+                result = try await statusOnce(paymentId: paymentId, type: type)
+            } catch let again as ProviderError where again.code == AmanpayErrorCode.transferAlreadyCompleted {
+                throw ProviderError(
+                    provider: .amanpay, operation: operation, errorClass: .transient, code: again.code,
+                    message: "the status read answers \(again.code) again; no status to adopt yet",
+                    httpStatus: again.httpStatus, mayHaveReachedProvider: true, rawBody: again.rawBody)
+            }
+        }
+        result.operation = operation
+        return result
     }
 
     private func statusOnce(paymentId: String, type: AmanpayPaymentType) async throws -> ProviderResult {
@@ -281,8 +315,10 @@ public final class AmanpayClient: Sendable {
                     fields: configuration.responseSignatureFields, secret: configuration.secretKey)
             else {
                 logger.warning("amanpay response signature does not verify", metadata: ["amanpay.operation": "\(operation)"])
+                // A per-command provider_error (retried broker-side, then given up); only a run of them across
+                // commands pauses the provider (the worker's BadSignatureStreak).
                 throw ProviderError(
-                    provider: .amanpay, operation: operation, errorClass: .configuration,
+                    provider: .amanpay, operation: operation, errorClass: .providerError,
                     code: "INVALID_RESPONSE_SIGNATURE",
                     message: "response signature does not verify (A2): wrong secret, field list or a tampered body",
                     httpStatus: response.status, mayHaveReachedProvider: true, rawBody: raw)
@@ -290,11 +326,12 @@ public final class AmanpayClient: Sendable {
         }
         if let code = object.errorCode, object.status == .failed || object.status == nil {
             let cls = AmanpayErrorCode.retryClass(of: code)
-            let isCreate = operation == "purchase" || operation == "payout"
-            // A4: synchronous errors. Configuration, lookup and transient codes are errors; a transient code
-            // on a signed payment object read by status is the payment's final failure, not a retry.
-            if cls == .configuration || cls == .notFound || (cls == .transient && (isCreate || !object.identifiesPayment))
-                || (cls == .transient && operation == "specify")
+            // A4: synchronous errors. Configuration and lookup codes are errors. A transient code is a retry only
+            // on a body that names no payment (a synchronous failure, A5) or on specify (its FAILED answer is the
+            // specify step's). A signed FAILED object that names a payment, from a create or a status read, is
+            // the payment's status: final, class `declined` (§4, §5), never a retry.
+            if cls == .configuration || cls == .notFound
+                || (cls == .transient && (!object.identifiesPayment || operation == "specify"))
             {
                 throw ProviderError(
                     provider: .amanpay, operation: operation, errorClass: cls, code: code,

@@ -37,7 +37,11 @@ public enum AmanpayErrorCode {
         "PAYMENT_CANCELLED_BY_CUSTOMER", "PAYMENT_NOT_COMPLETED_BY_CUSTOMER",
     ]
     /// lookup codes.
-    public static let lookups: Set<String> = ["TRANSACTION_NOT_FOUND", "TRANSFER_ALREADY_COMPLETED"]
+    public static let lookups: Set<String> = [transactionNotFound, transferAlreadyCompleted]
+    /// The one code that says a payment does not exist (A6): the only answer after which A5 re-sends a create.
+    public static let transactionNotFound = "TRANSACTION_NOT_FOUND"
+    /// "Already processed successfully": re-read the status and adopt it; never a failure (§5 lookup).
+    public static let transferAlreadyCompleted = "TRANSFER_ALREADY_COMPLETED"
     /// configuration codes.
     public static let configuration: Set<String> = ["INVALID_API_KEY"]
     /// transient codes.
@@ -54,6 +58,21 @@ public enum AmanpayErrorCode {
         if configuration.contains(code) { return .configuration }
         if transient.contains(code) { return .transient }
         return .declined
+    }
+
+    /// The class published for `code` on a payment object whose status is `status`. On a FAILED payment the
+    /// payment is over (§4: FAILED is final), so a transient code there (`GENERAL_ERROR`,
+    /// `CUSTOMER_BANK_UNREACHABLE`) is `declined`, as §5 says of a final FAILED callback: a transient class would
+    /// tell consumers to wait for a payment that cannot change. Other statuses keep the code's own class.
+    public static func errorClass(of code: String, onStatus status: AmanpayStatus?) -> ErrorClass {
+        let cls = retryClass(of: code)
+        return status == .failed && cls == .transient ? .declined : cls
+    }
+
+    /// Whether a status read's error says the payment does not exist, so a re-send is safe (A5, A6): only
+    /// `TRANSACTION_NOT_FOUND`. Any other failure of the read leaves the create's outcome open.
+    public static func isPaymentNotFound(_ error: ProviderError) -> Bool {
+        error.code == transactionNotFound && error.errorClass == .notFound
     }
 }
 
@@ -110,7 +129,8 @@ public struct AmanpayPaymentObject: Sendable, Hashable {
         var error: OutcomeError?
         if let errorCode {
             error = OutcomeError(
-                code: errorCode, message: errorMessage ?? "", errorClass: AmanpayErrorCode.retryClass(of: errorCode))
+                code: errorCode, message: errorMessage ?? "",
+                errorClass: AmanpayErrorCode.errorClass(of: errorCode, onStatus: status))
         }
         return ProviderResult(
             provider: .amanpay, operation: operation, status: unified, providerStatus: status?.rawValue,

@@ -171,8 +171,8 @@ public final class FirstPayClient: Sendable {
                     var found = try await statusOnce(paymentId: nil, merchantPaymentId: merchantPaymentId)
                     found.operation = operation
                     return found
-                } catch let error as ProviderError where error.errorClass == .notFound {
-                    return nil  // F8: 404 NOT_FOUND, re-sending is safe.
+                } catch let error as ProviderError where Self.isPaymentNotFound(error) {
+                    return nil  // F8: only 404 NOT_FOUND says the payment does not exist; re-sending is safe.
                 }
             })
     }
@@ -221,9 +221,14 @@ public final class FirstPayClient: Sendable {
             // NO_LOGIN, NO_TOKEN, NO_KEY, UNAUTHORIZED: every command would fail.
             code = errorText ?? "UNAUTHORIZED"
             cls = .configuration
-        case 404:
-            code = errorText ?? "NOT_FOUND"
+        case 404 where errorText == Self.notFound:
+            code = Self.notFound
             cls = .notFound
+        case 404:
+            // Not the documented NOT_FOUND (a wrong F3 path, a proxy's page): it says nothing about the payment,
+            // so it must never let F8 re-send a create.
+            code = "HTTP_404"
+            cls = .providerError
         case 429, 500...599:
             code = "HTTP_\(response.status)"
             cls = .transient
@@ -251,8 +256,9 @@ public final class FirstPayClient: Sendable {
             // it is believed.
             guard postbackVerifier.verify(body: json) else {
                 logger.warning("firstpay response hash does not verify", metadata: ["firstpay.operation": "\(operation)"])
+                // A per-command provider_error; only a run of them across commands pauses the provider.
                 throw ProviderError(
-                    provider: .firstpay, operation: operation, errorClass: .configuration,
+                    provider: .firstpay, operation: operation, errorClass: .providerError,
                     code: "INVALID_RESPONSE_SIGNATURE", message: "response hash does not verify (F2)",
                     httpStatus: response.status, mayHaveReachedProvider: true, rawBody: response.bodyText)
             }
@@ -298,6 +304,15 @@ public final class FirstPayClient: Sendable {
 }
 
 extension FirstPayClient {
+    /// firstpay.md §5: the `error` of a 404 for a payment that does not exist.
+    public static let notFound = "NOT_FOUND"
+
+    /// Whether a status read's error says the payment does not exist, so a re-send is safe (F8): only HTTP 404
+    /// with `{"error": "NOT_FOUND"}`. Any other failure of the read leaves the create's outcome open.
+    public static func isPaymentNotFound(_ error: ProviderError) -> Bool {
+        error.errorClass == .notFound && error.code == notFound && error.httpStatus == 404
+    }
+
     /// F7: a postback whose `id` and `status` equal the recorded state is a duplicate (answer 200, publish
     /// nothing). Anything else, including SUCCESS ↔ FAILED after a final status, is a new fact (firstpay.md §6).
     public static func isDuplicatePostback(

@@ -130,8 +130,10 @@ public final class PayBridgeRuntime: Sendable {
                 let processor = CommandProcessor(
                     executor: executor, sink: publisher, gate: gate, metrics: metrics,
                     maxAttempts: configuration.maxAttempts,
-                    maxCommandBytes: configuration.maxCommandBytes, outcomeRetry: configuration.outcomeRetry,
-                    eventPII: configuration.eventPII, logger: workerLogger)
+                    maxCommandBytes: configuration.maxCommandBytes,
+                    badSignaturePauseThreshold: configuration.badSignaturePauseThreshold,
+                    outcomeRetry: configuration.outcomeRetry, eventPII: configuration.eventPII,
+                    logger: workerLogger)
                 workers.append(ProviderQueueWorker(
                     processor: processor, connection: consumeConnection,
                     settings: .init(prefetch: configuration.prefetch, concurrency: configuration.concurrency,

@@ -112,6 +112,10 @@ public enum Topology {
         /// The routing key the command was originally published with (set on retries and dead letters, whose own
         /// routing key is a queue name). Pass it to ``CommandDecoder/decode(_:routingKey:)``.
         public static let originalRoutingKey = "x-paybridge-original-routing-key"
+        /// `true` on a command `paybridge dead-letters replay` re-published (boolean). Its attempt count starts
+        /// again at 1, and a replayed create reads the payment's status before it creates (A5, F8): its earlier
+        /// run may have reached the provider.
+        public static let replayed = "x-paybridge-replayed"
         /// Dead letters: the machine-readable reason, an ``ErrorClass`` raw value (`invalid_command`,
         /// `retries_exhausted`, …).
         public static let deadLetterReason = "x-paybridge-dead-letter-reason"

@@ -96,8 +96,10 @@ public struct DeadLetter: Sendable {
         return type.flatMap { PaymentCommandKind(type: $0) }?.routingKey
     }
 
-    /// The headers a replayed copy keeps: everything except the attempt counter, PayBridge's dead-letter headers
-    /// and the broker's dead-lettering headers, so the worker treats it as a fresh first attempt.
+    /// The headers of a replayed copy: the producer's headers, without the attempt counter, PayBridge's dead-letter
+    /// headers and the broker's dead-lettering headers (so the copy gets a full set of attempts), plus
+    /// ``Topology/Headers/replayed`` `true`, so a replayed create reads the payment's status before it creates: its
+    /// earlier run may have reached the provider (its outcome was `unknown`).
     public var replayHeaders: AMQPTable {
         let dropped: Set<String> = [
             Topology.Headers.attempt, Topology.Headers.originalRoutingKey, Topology.Headers.deadLetterReason,
@@ -109,6 +111,7 @@ public struct DeadLetter: Sendable {
         where !dropped.contains(key) && !key.hasPrefix("x-first-death-") && !key.hasPrefix("x-last-death-") {
             table[key] = value
         }
+        table[Topology.Headers.replayed] = .bool(true)
         return table
     }
 

@@ -70,7 +70,8 @@ public struct DeadLetterInspector: Sendable {
 
     /// Republishes dead letters to `payments.commands` with their original routing key
     /// (``DeadLetter/replayRoutingKey``) and without the attempt and dead-letter headers
-    /// (``DeadLetter/replayHeaders``), so the worker treats each as a new first attempt with the same command id.
+    /// (``DeadLetter/replayHeaders``), marked replayed: a new first attempt with the same command id, status-first
+    /// for creates.
     /// Each one is acknowledged (removed from the dead-letter queue) only after the broker confirmed its copy; the
     /// others stay where they were.
     /// - Parameters:

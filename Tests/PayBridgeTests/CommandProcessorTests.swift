@@ -2,6 +2,7 @@ import Logging
 @testable import PayBridge
 import PayBridgeContract
 import ProviderCore
+import Synchronization
 import Testing
 
 /// ``CommandProcessor`` as the shell around ``DeliveryRules``: it carries out the plan through an in-memory
@@ -14,12 +15,94 @@ import Testing
         merchantPaymentId: "payment_812")
 
     func processor(
-        _ executor: ScriptedCommandExecutor, sink: RecordingOutcomeSink, readiness: Readiness = Readiness()
+        _ executor: any PaymentCommandExecutor, sink: RecordingOutcomeSink, readiness: Readiness = Readiness(),
+        badSignaturePauseThreshold: Int = 5
     ) -> CommandProcessor {
         CommandProcessor(
             executor: executor, sink: sink, gate: OutcomeGate(readiness: readiness), metrics: PayBridgeMetrics(),
-            maxAttempts: 3, outcomeRetry: OutcomeRetry(initialDelay: .milliseconds(1), maximumDelay: .milliseconds(4)),
+            maxAttempts: 3, badSignaturePauseThreshold: badSignaturePauseThreshold,
+            outcomeRetry: OutcomeRetry(initialDelay: .milliseconds(1), maximumDelay: .milliseconds(4)),
             logger: Logger(label: "paybridge.test"))
+    }
+
+    /// A purchase of the fixtures' payment under another command id.
+    static func purchase(id: String) -> CommandDelivery {
+        Fixtures.delivery(Fixtures.body(.amanpayPurchase, id: id, data: Fixtures.purchaseData))
+    }
+
+    // MARK: One execution per command id and payment (issue 11 part 4)
+
+    @Test(.timeLimit(.minutes(1)))
+    func aConcurrentSecondDeliveryOfACommandIdReusesTheFirstExecutionWithoutCallingTheProvider() async {
+        let sink = RecordingOutcomeSink()
+        let executor = GatedCommandExecutor { Self.pending }
+        let processor = processor(executor, sink: sink)
+        var entered = executor.entered.makeAsyncIterator()
+        let first = Task { await processor.process(Fixtures.purchase()) }
+        _ = await entered.next()  // the first delivery is at the provider
+        let second = Task { await processor.process(Fixtures.purchase(redelivered: true)) }
+        // Until the second delivery waits for the first (or, without single-flight, reaches the provider too).
+        while processor.executionsWaiting < 1, executor.statusFirstCalls.count < 2 { await Task.yield() }
+        executor.open()
+        #expect(await first.value == .ack)
+        #expect(await second.value == .ack)
+        #expect(executor.statusFirstCalls == [false], "the provider was called once")
+        let responses = sink.events.filter { $0.event.type == "paybridge.payment.response.v1" }
+        #expect(responses.count == 2, "each delivery publishes the outcome before it is acked")
+        #expect(Set(responses.map(\.event.id)).count == 1, "the same outcome, the same event id")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func anotherCommandForTheSamePaymentWaitsForTheFirstThenGoesStatusFirst() async {
+        let sink = RecordingOutcomeSink()
+        let executor = GatedCommandExecutor { Self.pending }
+        let processor = processor(executor, sink: sink)
+        var entered = executor.entered.makeAsyncIterator()
+        let first = Task { await processor.process(Self.purchase(id: "cmd-a")) }
+        #expect(await entered.next() == "cmd-a")
+        let second = Task { await processor.process(Self.purchase(id: "cmd-b")) }
+        // Until the second delivery waits for the first (or, without single-flight, reaches the provider too).
+        while processor.executionsWaiting < 1, executor.statusFirstCalls.count < 2 { await Task.yield() }
+        #expect(executor.statusFirstCalls == [false], "cmd-b did not reach the provider while cmd-a was there")
+        executor.open()
+        #expect(await first.value == .ack)
+        #expect(await second.value == .ack)
+        #expect(executor.statusFirstCalls == [false, true])
+    }
+
+    // MARK: Bad response signatures (issue 11 part 5)
+
+    static let badSignature = ProviderError(
+        provider: .amanpay, operation: "purchase", errorClass: .providerError, code: "INVALID_RESPONSE_SIGNATURE",
+        message: "response signature does not verify", mayHaveReachedProvider: true)
+
+    @Test func aBadSignatureIsRetriedForItsCommandAndOnlyARunAcrossCommandsPausesTheProvider() async {
+        let sink = RecordingOutcomeSink()
+        let executor = ScriptedCommandExecutor { throw Self.badSignature }
+        let processor = processor(executor, sink: sink, badSignaturePauseThreshold: 2)
+        #expect(await processor.process(Self.purchase(id: "cmd-a")) == .ack)
+        #expect(await processor.process(Self.purchase(id: "cmd-a")) == .ack, "the same command again: no pause")
+        guard case .retry(let retry)? = sink.published.last else {
+            Issue.record("expected a broker-side retry, got \(sink.published)")
+            return
+        }
+        #expect(retry.nextAttempt == 2)
+        #expect(await processor.process(Self.purchase(id: "cmd-b"))
+            == .putBackAndPause(reason: "2 consecutive commands got responses whose signature does not verify"))
+        #expect(sink.published.count == 2, "the pausing command is put back, not burned")
+    }
+
+    @Test func aUsableAnswerEndsABadSignatureRun() async {
+        let sink = RecordingOutcomeSink()
+        let verifies = Script([false, true, false])  // bad, good, bad
+        let executor = ScriptedCommandExecutor {
+            if verifies.next() { return Self.pending }
+            throw Self.badSignature
+        }
+        let processor = processor(executor, sink: sink, badSignaturePauseThreshold: 2)
+        #expect(await processor.process(Self.purchase(id: "cmd-a")) == .ack)
+        #expect(await processor.process(Self.purchase(id: "cmd-b")) == .ack)
+        #expect(await processor.process(Self.purchase(id: "cmd-c")) == .ack, "the run started again at cmd-c")
     }
 
     @Test func anAnswerIsPublishedAsAResponseBeforeTheDeliveryIsAcked() async {
@@ -111,4 +194,11 @@ import Testing
         #expect(await processing.value == .requeue)
         #expect(sink.published.isEmpty)
     }
+}
+
+/// Answers given in order, one per call.
+final class Script: Sendable {
+    private let remaining: Mutex<[Bool]>
+    init(_ answers: [Bool]) { remaining = Mutex(answers) }
+    func next() -> Bool { remaining.withLock { $0.isEmpty ? false : $0.removeFirst() } }
 }

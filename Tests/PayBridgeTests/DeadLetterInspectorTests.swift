@@ -105,6 +105,7 @@ struct DeadLetterInspectorTests {
                 #expect(replayed.properties.persistent == true)
                 let headers = replayed.properties.headers ?? [:]
                 #expect(headers[Topology.Headers.attempt] == nil, "the attempt counter starts again")
+                #expect(headers[Topology.Headers.replayed] == .bool(true), "a replayed create goes status-first")
                 #expect(headers[Topology.Headers.deadLetterReason] == nil)
                 #expect(headers[Topology.Headers.originalRoutingKey] == nil)
                 #expect(headers["traceparent"] != nil, "other headers are kept")

@@ -1,6 +1,7 @@
 import AMQP
 @testable import PayBridge
 import PayBridgeContract
+import PayBridgeTools
 import ProviderCore
 import Testing
 
@@ -207,20 +208,70 @@ import Testing
                                      verdict: .failed(code: "INVALID_AMOUNT", errorClass: .invalidCommand)))
     }
 
-    @Test func aPaymentTheProviderDoesNotKnowFailsNotFinalAndIsNotDeadLettered() throws {
-        let delivery = Fixtures.status()
-        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.notFound, "TRANSACTION_NOT_FOUND")))
+    @Test(arguments: [(Provider.amanpay, "TRANSACTION_NOT_FOUND"), (Provider.firstpay, "NOT_FOUND")])
+    func aPaymentTheProviderDoesNotKnowIsAResponseFailedNotFinalNotFoundAndIsNotDeadLettered(
+        provider: Provider, code: String
+    ) throws {
+        // Issue 11 part 5: this used to be `command.failed` on `<provider>.status.failed`; docs/contract.md promises
+        // a `payment.response`.
+        let rules = DeliveryRules(provider: provider, maxAttempts: 3)
+        let delivery = provider == .amanpay
+            ? Fixtures.status()
+            : Fixtures.delivery(Fixtures.body(.firstpayStatus, data: #"{"merchantPaymentId":"payment_812"}"#),
+                                routingKey: "firstpay.status")
+        let command = try rules.decode(delivery).get()
+        var error = Fixtures.failure(.notFound, code)
+        error.provider = provider
+        error.rawBody = #"{"error":"NOT_FOUND"}"#
+        let plan = rules.plan(executed: command, delivery: delivery, execution: .providerFailed(error), at: time)
 
-        let failed = OutcomeEvents.commandFailed(
+        let response = OutcomeEvents.response(
             PaymentOutcome(
-                commandId: "cmd-1", provider: .amanpay, operation: "status", paymentId: "payment_812",
+                commandId: "cmd-1", provider: provider, operation: "status", paymentId: "payment_812",
                 status: .failed, final: false,
-                error: OutcomeError(code: "TRANSACTION_NOT_FOUND", message: "TRANSACTION_NOT_FOUND happened",
-                                    errorClass: .notFound),
-                attempts: 1),
+                error: OutcomeError(code: code, message: "\(code) happened", errorClass: .notFound),
+                attempts: 1, raw: ["error": "NOT_FOUND"]),
             time: time)
-        #expect(plan == DeliveryPlan(events: [failed], disposition: .ack,
-                                     verdict: .failed(code: "TRANSACTION_NOT_FOUND", errorClass: .notFound)))
+        #expect(response.event.type == "paybridge.payment.response.v1")
+        #expect(response.routingKey == "\(provider.rawValue).status.response")
+        #expect(plan == DeliveryPlan(events: [response], disposition: .ack, verdict: .answered(status: .failed)))
+    }
+
+    // MARK: Unusable answers (provider_error)
+
+    @Test func aBadResponseSignatureIsRetriedBrokerSideNotAPauseOfTheProvider() throws {
+        let delivery = Fixtures.purchase()
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.providerError, "INVALID_RESPONSE_SIGNATURE")))
+        #expect(plan.events.isEmpty)
+        #expect(plan.disposition == .ack)
+        #expect(plan.verdict == .retryScheduled(code: "INVALID_RESPONSE_SIGNATURE"))
+        guard case .retry(let retry)? = plan.republish else {
+            Issue.record("expected a retry, got \(String(describing: plan.republish))")
+            return
+        }
+        #expect(retry.nextAttempt == 2)
+    }
+
+    @Test func aBadResponseSignatureOnTheLastAttemptGivesUpAsProviderErrorAndACreateStaysUnknown() throws {
+        let delivery = Fixtures.purchase(attempt: 3)
+        let plan = try decide(delivery, .providerFailed(Fixtures.failure(.providerError, "INVALID_RESPONSE_SIGNATURE")))
+        #expect(plan.verdict == .failed(code: "INVALID_RESPONSE_SIGNATURE", errorClass: .providerError))
+        let failed = try #require(plan.events.first)
+        #expect(failed.event.type == "paybridge.command.failed.v1")
+        #expect(failed.event.data?["status"] == "unknown", "the create may have taken effect")
+        #expect(failed.event.data?["error"]?["class"] == "provider_error")
+        guard case .deadLetter(let deadLetter)? = plan.republish else {
+            Issue.record("expected a dead letter, got \(String(describing: plan.republish))")
+            return
+        }
+        #expect(deadLetter.reason == .providerError)
+    }
+
+    @Test func aStreakOfBadSignaturesPausesLikeAConfigurationFailure() {
+        let plan = rules.planPause(forBadSignatures: 5)
+        #expect(plan == DeliveryPlan(
+            disposition: .putBackAndPause(reason: "5 consecutive commands got responses whose signature does not verify"),
+            verdict: .pausedForConfiguration(code: "INVALID_RESPONSE_SIGNATURE")))
     }
 
     @Test func commandDataTheProviderRequestCannotBeBuiltFromFailsAndIsDeadLettered() throws {
@@ -265,6 +316,33 @@ import Testing
         #expect(rules.statusFirst(create, delivery: Fixtures.purchase(attempt: 2), seenBefore: false))
         let status = Fixtures.status(attempt: 2)
         #expect(!rules.statusFirst(try command(status), delivery: status, seenBefore: true),
+                "a status read creates nothing")
+    }
+
+    @Test func aReplayedCreateGoesStatusFirstWithAFullSetOfAttempts() throws {
+        // Issue 11 part 4: `dead-letters replay` used to drop the attempt header and nothing else told the worker.
+        var properties = Fixtures.delivery([]).properties
+        properties.headers = [Topology.Headers.attempt: .int32(5),
+                              Topology.Headers.originalRoutingKey: .string("amanpay.purchase"),
+                              Topology.Headers.deadLetterReason: .string("retries_exhausted"),
+                              "traceparent": .string("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")]
+        let deadLetter = DeadLetter(routingKey: "payments.retry.amanpay.4", properties: properties,
+                                    body: Fixtures.body(.amanpayPurchase, data: Fixtures.purchaseData))
+        var replayed = properties
+        replayed.headers = deadLetter.replayHeaders
+        #expect(replayed.headers?[Topology.Headers.replayed] == .bool(true))
+        #expect(replayed.headers?[Topology.Headers.attempt] == nil)
+        #expect(replayed.headers?["traceparent"] != nil)
+        let delivery = CommandDelivery(body: deadLetter.body, properties: replayed,
+                                       routingKey: try #require(deadLetter.replayRoutingKey))
+        #expect(delivery.attempt == 1)
+        #expect(delivery.headers.replayed)
+        #expect(rules.statusFirst(try command(delivery), delivery: delivery, seenBefore: false))
+        let status = Fixtures.status()
+        var replayedStatus = status.properties
+        replayedStatus.headers = [Topology.Headers.replayed: .bool(true)]
+        let statusDelivery = CommandDelivery(body: status.body, properties: replayedStatus, routingKey: "amanpay.status")
+        #expect(!rules.statusFirst(try command(statusDelivery), delivery: statusDelivery, seenBefore: false),
                 "a status read creates nothing")
     }
 

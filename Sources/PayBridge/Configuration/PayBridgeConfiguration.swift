@@ -34,6 +34,10 @@ public struct PayBridgeConfiguration: Sendable {
     public var eventPII: EventPII = .masked
     /// `PAYBRIDGE_MAX_ATTEMPTS`: broker-side attempts before `retries_exhausted`, default 5.
     public var maxAttempts: Int = 5
+    /// `PAYBRIDGE_BAD_SIGNATURE_PAUSE_THRESHOLD`: distinct commands in a row whose provider responses fail their
+    /// signature check before the provider is paused, default 5 (one bad signature is the command's
+    /// `provider_error`; see ``BadSignatureStreak``).
+    public var badSignaturePauseThreshold: Int = BadSignatureStreak.defaultThreshold
     /// `PAYBRIDGE_PUBLISH_TIMEOUT_SECONDS`: longest wait for the broker's confirm of an event, default 10; past it
     /// a callback is answered 503 (the provider retries) and a command is requeued.
     public var publishTimeout: Duration = .seconds(10)
@@ -135,6 +139,9 @@ public struct PayBridgeConfiguration: Sendable {
                 throw ConfigurationError(setting: "PAYBRIDGE_EVENT_PII", problem: "must be masked or full")
             }
             configuration.eventPII = pii
+        }
+        if let threshold = try env.integer("PAYBRIDGE_BAD_SIGNATURE_PAUSE_THRESHOLD", in: 1...10_000) {
+            configuration.badSignaturePauseThreshold = threshold
         }
         if let seconds = try env.integer("PAYBRIDGE_PUBLISH_TIMEOUT_SECONDS", in: 1...600) {
             configuration.publishTimeout = .seconds(seconds)

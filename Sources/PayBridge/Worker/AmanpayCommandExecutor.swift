@@ -22,7 +22,7 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
         case .amanpaySpecify:
             return try await client.specify(
                 transactionId: try data.string("transactionId"), operationId: try data.string("operationId"),
-                additionalFields: try data.stringMap("additionalFields"))
+                additionalFields: try data.stringMap("additionalFields"), paymentId: data.optionalString("paymentId"))
         default:
             throw CommandDataError(field: "type", problem: "\(command.type) is not an Amanpay command")
         }

@@ -8,6 +8,8 @@ import PayBridgeContract
 ///   (zero, negative, larger, not an integer) makes the command invalid (`INVALID_HEADER`).
 /// - ``Topology/Headers/originalRoutingKey``: absent → the delivery's routing key; a string of 1...255 UTF-8
 ///   bytes (an AMQP short string) → that key; anything else makes the command invalid.
+/// - ``Topology/Headers/replayed``: boolean `true` → a replayed dead letter (a create goes status-first); any other
+///   value is ignored (it can only make the worker more careful, never less).
 /// - Headers nested deeper than ``AMQPTable/maximumDecodedDepth`` make it invalid (`HEADERS_TOO_DEEP`), and so do
 ///   properties, header keys or header strings that are not UTF-8 (`INVALID_HEADER`).
 ///
@@ -27,6 +29,8 @@ struct CommandHeaders: Equatable, Sendable {
     /// The routing key the command was first published with (what its type must agree with).
     var routingKey: String
     var problem: Problem?
+    /// `true` when `paybridge dead-letters replay` re-published the command.
+    var replayed = false
 }
 
 extension CommandHeaders {
@@ -44,6 +48,7 @@ extension CommandHeaders {
             return
         }
         guard let headers = properties.headers else { return }
+        if case .bool(true)? = headers[Topology.Headers.replayed] { replayed = true }
         if let value = headers[Topology.Headers.attempt] {
             guard let number = value.intValue, (1...Int64(Self.maximumAttempt)).contains(number) else {
                 problem = Problem(code: "INVALID_HEADER", message: "\(Topology.Headers.attempt) must be an integer "

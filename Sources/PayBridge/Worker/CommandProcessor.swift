@@ -10,6 +10,10 @@ import Synchronization
 ///
 /// The rules themselves are in ``DeliveryRules``. What stays here is what needs I/O or state:
 /// - the command ids seen recently (a create seen twice goes status-first);
+/// - one execution per command id and per merchant payment id at a time (``CommandSingleFlight``): a concurrent
+///   second delivery of a command id reuses the first one's execution; another command for the same payment waits
+///   and then goes status-first;
+/// - the run of bad response signatures across commands (``BadSignatureStreak``) that pauses the provider;
 /// - an outcome that cannot be published is retried with backoff (``OutcomeRetry``) while the command waits,
 ///   unacked; the provider is not called again, and ``OutcomeGate`` holds the commands behind it back;
 /// - the delivery is acked only after everything the plan publishes is confirmed.
@@ -23,9 +27,12 @@ final class CommandProcessor: Sendable {
     let outcomeRetry: OutcomeRetry
     let logger: Logger
     private let seenCommands = Mutex(RecentIDs(capacity: 100_000))
+    private let flights = CommandSingleFlight<CommandExecution>(capacity: 10_000)
+    private let badSignatures: Mutex<BadSignatureStreak>
 
     init(executor: any PaymentCommandExecutor, sink: any OutcomeSink, gate: OutcomeGate, metrics: PayBridgeMetrics,
          maxAttempts: Int, maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes,
+         badSignaturePauseThreshold: Int = BadSignatureStreak.defaultThreshold,
          outcomeRetry: OutcomeRetry, eventPII: EventPII = .masked, logger: Logger) {
         self.executor = executor
         self.sink = sink
@@ -38,9 +45,12 @@ final class CommandProcessor: Sendable {
         self.rules = rules
         self.outcomeRetry = outcomeRetry
         self.logger = logger
+        badSignatures = Mutex(BadSignatureStreak(threshold: badSignaturePauseThreshold))
     }
 
     var provider: Provider { executor.provider }
+    /// Executions waiting for another one with the same command id or payment id (``CommandSingleFlight``).
+    var executionsWaiting: Int { flights.counts.waiting }
     var queue: String { rules.queue }
 
     func process(_ delivery: AMQPDelivery) async -> DeliveryDisposition {
@@ -65,7 +75,11 @@ final class CommandProcessor: Sendable {
                 log.commandId = command.id
                 log.operation = command.kind.rawValue
                 let execution = try await execute(command, delivery: delivery, logger: log)
-                plan = rules.plan(executed: command, delivery: delivery, execution: execution, at: Date())
+                if let badSignatureCount = recordSignatures(execution, commandId: command.id) {
+                    plan = rules.planPause(forBadSignatures: badSignatureCount)
+                } else {
+                    plan = rules.plan(executed: command, delivery: delivery, execution: execution, at: Date())
+                }
                 report(plan, log, execution: execution)
             }
             try await carryOut(plan, log)
@@ -81,13 +95,44 @@ final class CommandProcessor: Sendable {
         }
     }
 
-    /// Runs the executor (status-first where the rules say so). Throws only what the executor throws besides
-    /// ``ProviderError`` and ``CommandDataError``.
+    /// Runs the executor once per command id and payment id at a time (``CommandSingleFlight``), status-first
+    /// where the rules say so. A concurrent delivery of the same command id gets the running execution's result.
+    /// Throws only what the executor throws besides ``ProviderError`` and ``CommandDataError``.
     private func execute(_ command: PaymentCommand, delivery: CommandDelivery, logger: CommandLog) async throws
         -> CommandExecution
     {
-        let seenBefore = seenCommands.withLock { $0.insert(command.id) }
-        if seenBefore { logger.info("command id seen before: status-first") }
+        let keys = CommandSingleFlight<CommandExecution>.Keys(commandId: command.id, paymentId: command.paymentId)
+        let (execution, passage) = try await flights.run(keys) { afterAnother in
+            try await executeNow(command, delivery: delivery, afterAnother: afterAnother, logger: logger)
+        }
+        if passage == .reused {
+            logger.info("same command id executing concurrently: its result is reused, the provider is not called")
+        }
+        return execution
+    }
+
+    /// The pause a bad response signature asks for, as the streak's length; `nil` to go on with the rules.
+    private func recordSignatures(_ execution: CommandExecution, commandId: String) -> Int? {
+        switch execution {
+        case .providerFailed(let error) where error.code == "INVALID_RESPONSE_SIGNATURE":
+            return badSignatures.withLock { streak in
+                streak.recordBadSignature(commandId: commandId) ? streak.commandIds.count : nil
+            }
+        case .answered(let result) where result.status != .unknown:
+            badSignatures.withLock { $0.recordUsableAnswer() }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    /// One execution (the single-flight table admitted it). `afterAnother`: another execution for this command id
+    /// or payment ran first, so a create reads the status first.
+    private func executeNow(
+        _ command: PaymentCommand, delivery: CommandDelivery, afterAnother: Bool, logger: CommandLog
+    ) async throws -> CommandExecution {
+        let seenBefore = seenCommands.withLock { $0.insert(command.id) } || afterAnother
+        if seenBefore { logger.info("command id or payment seen before: status-first") }
         let statusFirst = rules.statusFirst(command, delivery: delivery, seenBefore: seenBefore)
         let started = ContinuousClock.now
         defer { metrics.providerLatency(operation: command.operation, .now - started) }
@@ -163,10 +208,13 @@ final class CommandProcessor: Sendable {
                 "paybridge.error": "\(code)", "paybridge.next_attempt": "\(next)",
             ])
         case .failed(let code, let errorClass):
-            if errorClass == .retriesExhausted {
+            if errorClass == .retriesExhausted || errorClass == .providerError {
                 log.error("retries exhausted; dead-lettering", ["paybridge.error": "\(code)"])
             }
             log.warning("command failed", ["paybridge.error": "\(code)", "paybridge.class": "\(errorClass)"])
+        case .pausedForConfiguration(let code) where code == "INVALID_RESPONSE_SIGNATURE":
+            log.error("responses to several commands in a row fail their signature check; pausing this provider",
+                      ["error": "\(failure)"])
         case .pausedForConfiguration:
             log.error("provider rejected PayBridge's configuration; pausing this provider", ["error": "\(failure)"])
         case .pausedForOpenCircuit:

@@ -12,8 +12,13 @@ import ProviderCore
 /// - transient failure after the client's in-process retries → broker-side delayed retry with the attempt count
 ///   in `x-paybridge-attempt`; past `maxAttempts` → `command.failed` (retries_exhausted) + dead-letter queue.
 /// - configuration failure / open circuit → put back and pause the provider (commands are not burned).
-/// - a request the provider refused → `command.failed` + dead-letter queue; a payment it does not know (lookup) →
-///   `command.failed`, not final, not dead-lettered.
+/// - an unusable provider answer (`provider_error`: a response signature that does not verify, an unexpected
+///   404) → broker-side retries like a transient failure, then `command.failed` (class `provider_error`, status
+///   `unknown` for creates) + dead-letter queue. Only a run of bad signatures across commands pauses the provider
+///   (``BadSignatureStreak``).
+/// - a request the provider refused → `command.failed` + dead-letter queue.
+/// - a payment the provider does not know (`not_found`: Amanpay `TRANSACTION_NOT_FOUND`, FirstPay 404
+///   `NOT_FOUND`) → `payment.response` with status `failed`, not final, class `not_found` (docs/contract.md).
 /// - the delivery is acked only after everything the plan publishes is confirmed.
 struct DeliveryRules: Sendable {
     /// The provider whose queue the deliveries come from.
@@ -44,9 +49,20 @@ struct DeliveryRules: Sendable {
     }
 
     /// Whether a create reads the payment's status before it creates (A5, F8): when the delivery is redelivered, a
-    /// retry, or its command id was seen before, so a command seen twice never creates twice.
+    /// retry, a replayed dead letter, or its command id (or another command for its payment) was seen before, so a
+    /// command seen twice never creates twice.
     func statusFirst(_ command: PaymentCommand, delivery: CommandDelivery, seenBefore: Bool) -> Bool {
-        command.kind.createsPayment && (delivery.redelivered || delivery.attempt > 1 || seenBefore)
+        command.kind.createsPayment
+            && (delivery.redelivered || delivery.attempt > 1 || delivery.headers.replayed || seenBefore)
+    }
+
+    /// The plan when bad response signatures across commands trip ``BadSignatureStreak``: the command is put back
+    /// unburned and the provider paused, as for a configuration failure (a wrong secret or A2 field list).
+    func planPause(forBadSignatures count: Int) -> DeliveryPlan {
+        DeliveryPlan(
+            disposition: .putBackAndPause(reason: "\(count) consecutive commands got responses whose signature "
+                                          + "does not verify"),
+            verdict: .pausedForConfiguration(code: "INVALID_RESPONSE_SIGNATURE"))
     }
 
     /// The plan for a message that is not an acceptable command: `command.failed` (invalid_command, final) and
@@ -98,28 +114,37 @@ struct DeliveryRules: Sendable {
         case .transient, .unknown:
             return retryOrGiveUp(command, delivery: delivery, code: error.code, message: error.message,
                                  raw: error.rawBody, at: time)
+        case .providerError:
+            // This command's answer was unusable; the next attempt may not be (and a create goes status-first).
+            return retryOrGiveUp(command, delivery: delivery, code: error.code, message: error.message,
+                                 raw: error.rawBody, givingUpAs: .providerError, at: time)
+        case .notFound:
+            // The provider answered: the payment does not exist. Not final, since a create still in flight may
+            // make it appear.
+            let outcome = OutcomeMapping.failure(
+                command, code: error.code, message: error.message, errorClass: .notFound, status: .failed,
+                final: false, attempts: delivery.attempt, raw: error.rawBody)
+            return DeliveryPlan(events: [OutcomeEvents.response(outcome, time: time)], disposition: .ack,
+                                verdict: .answered(status: .failed))
         default:
             // Declines arrive as results; what lands here is a request the provider refused (invalid_request,
-            // dead-lettered: it cannot succeed as sent) or a payment it does not know (lookup: `not_found`, status
-            // failed but not final, since a create still in flight may make it appear).
-            let isLookup = error.errorClass == .notFound
+            // dead-lettered: it cannot succeed as sent).
             return fail(command, delivery: delivery, code: error.code, message: error.message,
-                        errorClass: error.errorClass, status: .failed, final: !isLookup,
-                        deadLetter: !isLookup, raw: error.rawBody, at: time)
+                        errorClass: error.errorClass, status: .failed, deadLetter: true, raw: error.rawBody, at: time)
         }
     }
 
-    /// Transient trouble (or a create whose outcome stayed open): a broker-side retry while attempts remain;
-    /// then `command.failed` (retries_exhausted) and the dead-letter queue. A create that may exist is reported
-    /// with status `unknown`, never `failed` (A5, F8).
+    /// Transient trouble (or a create whose outcome stayed open, or an unusable answer): a broker-side retry while
+    /// attempts remain; then `command.failed` (`givingUpAs`: retries_exhausted, or provider_error) and the
+    /// dead-letter queue. A create that may exist is reported with status `unknown`, never `failed` (A5, F8).
     private func retryOrGiveUp(
         _ command: PaymentCommand, delivery: CommandDelivery, code: String, message: String, raw: String?,
-        at time: Date
+        givingUpAs giveUpClass: ErrorClass = .retriesExhausted, at time: Date
     ) -> DeliveryPlan {
         let attempt = delivery.attempt
         guard attempt < maxAttempts else {
             return fail(command, delivery: delivery, code: code,
-                        message: "gave up after \(attempt) attempts: \(message)", errorClass: .retriesExhausted,
+                        message: "gave up after \(attempt) attempts: \(message)", errorClass: giveUpClass,
                         status: command.kind.createsPayment ? .unknown : .failed, deadLetter: true, raw: raw, at: time)
         }
         let retry = CommandRetry(delivery, provider: provider, nextAttempt: attempt + 1)
