@@ -249,3 +249,32 @@ import Testing
         #expect(try event("250.510").event.data?["amountMismatch"] == nil, "the same decimal")
     }
 }
+
+/// FirstPay signs nested objects as `[object Object]` (F1), so `attachment.url` and `clientFieldsValues` can be
+/// altered under a valid signature: the event takes them from the status read, never from the postback.
+@Suite struct FirstPayNestedFieldsRulesTests {
+    static func result(_ raw: String) -> ProviderResult {
+        ProviderResult(provider: .firstpay, operation: "status", status: .succeeded, providerStatus: "SUCCESS",
+                       providerPaymentId: "3f6c", merchantPaymentId: "order-42", rawBody: raw,
+                       rawJSON: try? JSONValue.parse(raw))
+    }
+
+    @Test func alteredNestedObjectsInAPostbackNeverReachTheEventsNamedFields() throws {
+        let rules = DeliveryRules(provider: .firstpay, maxAttempts: 3)
+        let altered = Self.result(#"{"id":"3f6c","status":"SUCCESS","attachment":{"id":"m-1","url":"https://evil.example/x"},"#
+            + #""clientFieldsValues":[{"key":"wallet","value":"01999999999"}]}"#)
+        let read = Self.result(#"{"id":"3f6c","status":"SUCCESS","attachment":{"id":"m-1","url":"https://cdn.example/1.png"},"#
+            + #""clientFieldsValues":[{"key":"wallet","value":"01712345678"}]}"#)
+        var notification = CallbackNotificationRulesTests.notification("n-7", signature: nil)
+        notification.provider = .firstpay
+        let delivery = CommandDelivery(body: notification.body, properties: notification.properties,
+                                       routingKey: "payments.firstpay")
+        let plan = rules.plan(notification: notification, delivery: delivery,
+                              result: .success(.confirmed(claim: altered, read: read, operation: "pay_in")),
+                              at: CommandDeliveryFixtures.time)
+        let data = try #require(plan.events.first?.event.data)
+        #expect(data["attachment"]?["url"] == "https://cdn.example/1.png")
+        #expect(data["statusRead"]?["clientFieldsValues"]?.arrayValue?.first?["value"] == "*******5678")
+        #expect(data["raw"]?["attachment"]?["url"] == "https://evil.example/x", "the postback stays as evidence")
+    }
+}
