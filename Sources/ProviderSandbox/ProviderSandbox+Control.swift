@@ -15,9 +15,9 @@ import ProviderCore
 /// | `POST /_sandbox/faults` | add a ``SandboxFault`` (JSON) |
 /// | `DELETE /_sandbox/faults` | remove all faults |
 /// | `POST /_sandbox/callback-urls` | `{"amanpay": url, "firstpay": url}` default callback/postback targets |
-/// | `POST /_sandbox/amanpay/{purchase\|payout}/{paymentId}/complete` | `{"status":"SUCCESS"\|"FAILED"\|"CANCELLED","errorCode":…}` + callback |
+/// | `POST /_sandbox/amanpay/{purchase\|payout}/{paymentId}/complete` | `{"status":"SUCCESS"\|"FAILED"\|"CANCELLED","errorCode":…,"notify":true}` + callback (`"notify": false`: none, a callback that never comes) |
 /// | `POST /_sandbox/amanpay/{purchase\|payout}/{paymentId}/callback` | re-send the current callback |
-/// | `POST /_sandbox/firstpay/{merchantPaymentId}/complete` | `{"status":"SUCCESS"\|"FAILED","failedCode":…}` + postback |
+/// | `POST /_sandbox/firstpay/{merchantPaymentId}/complete` | `{"status":"SUCCESS"\|"FAILED","failedCode":…,"notify":true}` + postback (`"notify": false`: none) |
 /// | `POST /_sandbox/firstpay/{merchantPaymentId}/flip` | SUCCESS ↔ FAILED + postback |
 /// | `POST /_sandbox/firstpay/{merchantPaymentId}/postback` | re-send the current postback |
 /// | `GET /_sandbox/payments` | payments held |
@@ -80,7 +80,8 @@ extension ProviderSandbox {
             let (json, _) = try await self.readJSON(request)
             let ok = self.completeAmanpay(
                 paymentId: context.parameters.get("paymentId") ?? "", type: context.parameters.get("type") ?? "purchase",
-                status: json?["status"]?.stringValue ?? "SUCCESS", errorCode: json?["errorCode"]?.stringValue)
+                status: json?["status"]?.stringValue ?? "SUCCESS", errorCode: json?["errorCode"]?.stringValue,
+                notify: json?["notify"]?.boolValue ?? true)
             return self.jsonResponse(ok ? 200 : 409, ok ? "{\"ok\":true}" : "{\"error\":\"unknown or already final\"}")
         }
         control.post("amanpay/:type/:paymentId/callback") { _, context in
@@ -92,7 +93,7 @@ extension ProviderSandbox {
             let (json, _) = try await self.readJSON(request)
             let ok = self.completeFirstPay(
                 merchantPaymentId: context.parameters.get("id") ?? "", status: json?["status"]?.stringValue ?? "SUCCESS",
-                failedCode: json?["failedCode"]?.stringValue)
+                failedCode: json?["failedCode"]?.stringValue, notify: json?["notify"]?.boolValue ?? true)
             return self.jsonResponse(ok ? 200 : 404, ok ? "{\"ok\":true}" : "{\"error\":\"unknown payment\"}")
         }
         control.post("firstpay/:id/flip") { _, context in

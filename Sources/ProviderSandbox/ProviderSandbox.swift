@@ -182,11 +182,12 @@ public final class ProviderSandbox: Service, Sendable {
         state.withLock { $0.amanpayPurchases.count + $0.amanpayPayouts.count + $0.firstpayById.count }
     }
 
-    /// Moves an Amanpay payment to a final status and sends the callback. A final status never changes
-    /// (amanpay.md §4): returns `false` then, or when the payment is unknown.
+    /// Moves an Amanpay payment to a final status and sends the callback (unless `notify` is `false`: a callback
+    /// that never comes, which only a status read finds out). A final status never changes (amanpay.md §4):
+    /// returns `false` then, or when the payment is unknown.
     @discardableResult
     public func completeAmanpay(
-        paymentId: String, type: String = "purchase", status: String, errorCode: String? = nil
+        paymentId: String, type: String = "purchase", status: String, errorCode: String? = nil, notify: Bool = true
     ) -> Bool {
         let updated: SandboxAmanpayPayment? = state.withLock { s in
             guard var p = s.amanpay(type: type, paymentId: paymentId), !p.isFinal else { return nil }
@@ -204,7 +205,7 @@ public final class ProviderSandbox: Service, Sendable {
             return p
         }
         guard let updated else { return false }
-        sendAmanpayCallback(updated.object(), payment: updated)
+        if notify { sendAmanpayCallback(updated.object(), payment: updated) }
         return true
     }
 
@@ -216,10 +217,12 @@ public final class ProviderSandbox: Service, Sendable {
         return true
     }
 
-    /// Sets a FirstPay payment's status (`SUCCESS`/`FAILED`/…) and sends a postback. Final statuses can be
-    /// changed again (firstpay.md §6: corrections).
+    /// Sets a FirstPay payment's status (`SUCCESS`/`FAILED`/…) and sends a postback (unless `notify` is `false`).
+    /// Final statuses can be changed again (firstpay.md §6: corrections).
     @discardableResult
-    public func completeFirstPay(merchantPaymentId: String, status: String, failedCode: String? = nil) -> Bool {
+    public func completeFirstPay(
+        merchantPaymentId: String, status: String, failedCode: String? = nil, notify: Bool = true
+    ) -> Bool {
         let updated: SandboxFirstPayPayment? = state.withLock { s in
             guard var p = s.firstpay(paymentId: merchantPaymentId, merchantPaymentId: merchantPaymentId) else {
                 return nil
@@ -231,7 +234,7 @@ public final class ProviderSandbox: Service, Sendable {
             return p
         }
         guard let updated else { return false }
-        sendFirstPayPostback(updated)
+        if notify { sendFirstPayPostback(updated) }
         return true
     }
 

@@ -56,6 +56,19 @@ struct SandboxControlTests {
                     #expect(try await call(.POST, base + "/amanpay/payout/po-1/callback").0 == 200)
                     let again = await receiver.next(1)[0]
                     #expect(again.body == done.body)
+                    // A callback that never comes: the status moves, only a status read tells.
+                    _ = try await client.payout(
+                        AmanpayPayoutRequest(
+                            paymentId: "po-2", amount: DecimalAmount("5.5")!, currency: "BDT", customerEmail: "c@example.com",
+                            customerName: "A B", paymentMethod: .bkash, recipientType: "bank_account"))
+                    #expect(try await call(.POST, base + "/amanpay/payout/po-2/complete",
+                                           #"{"status":"SUCCESS","notify":false}"#).0 == 200)
+                    #expect(try await client.payoutStatus(paymentId: "po-2").status == .succeeded)
+                    // An earlier callback replayed byte for byte (index 1: po-1's SUCCESS).
+                    #expect(try await call(.POST, base + "/callbacks/1/replay").0 == 200)
+                    let replayed = await receiver.next(1)[0]
+                    #expect(replayed.body == done.body && replayed.authorization == done.authorization)
+                    #expect(try await call(.POST, base + "/callbacks/99/replay").0 == 404)
                 }
                 try await withFirstPay(sandbox) { client in
                     _ = try await client.payIn(payment("fp-1"))
@@ -72,11 +85,11 @@ struct SandboxControlTests {
                 let (status, requests) = try await call(.GET, base + "/requests")
                 #expect(status == 200)
                 let ops = requests?.arrayElements?.compactMap { $0["operation"]?.stringValue }
-                #expect(ops == ["purchase", "payout", "pay_in"])
+                #expect(ops == ["purchase", "payout", "payout", "status", "pay_in"])
                 let (_, callbacks) = try await call(.GET, base + "/callbacks")
-                #expect(callbacks?.arrayElements?.count == 6)
+                #expect(callbacks?.arrayElements?.count == 7, "po-2's completion sent none")
                 let (_, payments) = try await call(.GET, base + "/payments")
-                #expect(payments?.arrayElements?.count == 3)
+                #expect(payments?.arrayElements?.count == 4)
                 #expect(try await call(.DELETE, base + "/faults").0 == 200)
                 #expect(try await call(.DELETE, base + "/requests").0 == 200)
                 #expect(sandbox.receivedRequests().isEmpty)
