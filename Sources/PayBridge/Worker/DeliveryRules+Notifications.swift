@@ -50,10 +50,9 @@ extension DeliveryRules {
     {
         switch error.errorClass {
         case .configuration:
-            return DeliveryPlan(disposition: .putBackAndPause(reason: "configuration: \(error.code)"),
-                                verdict: .pausedForConfiguration(code: error.code))
+            return paused(by: error)
         case _ where error.isCircuitOpen:
-            return DeliveryPlan(disposition: .putBackAndPause(reason: "circuit open"), verdict: .pausedForOpenCircuit)
+            return paused(by: error)
         case .transient, .unknown, .providerError, .retriesExhausted:
             guard delivery.attempt < maxAttempts else {
                 return deadLettered(

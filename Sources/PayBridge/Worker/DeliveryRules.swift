@@ -107,10 +107,9 @@ struct DeliveryRules: Sendable {
     ) -> DeliveryPlan {
         switch error.errorClass {
         case .configuration:
-            return DeliveryPlan(disposition: .putBackAndPause(reason: "configuration: \(error.code)"),
-                                verdict: .pausedForConfiguration(code: error.code))
+            return paused(by: error)
         case _ where error.isCircuitOpen:
-            return DeliveryPlan(disposition: .putBackAndPause(reason: "circuit open"), verdict: .pausedForOpenCircuit)
+            return paused(by: error)
         case .transient, .unknown:
             return retryOrGiveUp(command, delivery: delivery, code: error.code, message: error.message,
                                  raw: error.rawBody, at: time)
@@ -177,5 +176,15 @@ struct DeliveryRules: Sendable {
             let received = result.amount, received != expected
         else { return nil }
         return PaymentOutcome.AmountMismatch(command: text, provider: received.text)
+    }
+
+    /// The plan for a failure of the whole provider, not of one command or callback: PayBridge's configuration was
+    /// refused, or the provider's circuit is open. The delivery is put back unexecuted and the provider paused, so
+    /// commands are not burned. One rule for commands and callback notifications.
+    func paused(by error: ProviderError) -> DeliveryPlan {
+        error.errorClass == .configuration
+            ? DeliveryPlan(disposition: .putBackAndPause(reason: "configuration: \(error.code)"),
+                           verdict: .pausedForConfiguration(code: error.code))
+            : DeliveryPlan(disposition: .putBackAndPause(reason: "circuit open"), verdict: .pausedForOpenCircuit)
     }
 }
