@@ -78,7 +78,8 @@ public final class PayBridgeRuntime: Sendable {
         let publishConnection = try await AMQPConnection.connect(publishConfig, logger: logger)
         var consumeConnection: AMQPConnection?
         do {
-            try await BrokerSetup.declare(on: publishConnection, logger: logger)
+            try await BrokerSetup.declare(on: publishConnection, reconcileSchedule: configuration.reconcileSchedule,
+                                          logger: logger)
             if role != .callbacks {
                 var consumeConfig = configuration.amqp
                 consumeConfig.connectionName = configuration.amqp.connectionName + " consume"
@@ -133,7 +134,7 @@ public final class PayBridgeRuntime: Sendable {
                     maxCommandBytes: configuration.maxCommandBytes,
                     badSignaturePauseThreshold: configuration.badSignaturePauseThreshold,
                     outcomeRetry: configuration.outcomeRetry, eventPII: configuration.eventPII,
-                    logger: workerLogger)
+                    reconcileSchedule: configuration.reconcileSchedule, logger: workerLogger)
                 workers.append(ProviderQueueWorker(
                     processor: processor, connection: consumeConnection,
                     settings: .init(prefetch: configuration.prefetch, concurrency: configuration.concurrency,
@@ -176,6 +177,7 @@ public final class PayBridgeRuntime: Sendable {
         logger.info("PayBridge started", metadata: [
             "paybridge.role": "\(role.rawValue)", "amqp.url": "\(configuration.amqp.redactedURL)",
             "paybridge.providers": "\([amanpay == nil ? nil : "amanpay", firstpay == nil ? nil : "firstpay"].compactMap { $0 })",
+            "paybridge.reconcile_schedule": "\(configuration.reconcileSchedule)",
         ])
         return PayBridgeRuntime(
             configuration: configuration, role: role, metrics: metrics, readiness: readiness, logger: logger,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PayBridge
+import PayBridgeContract
 
 /// `paybridge topology`: declares every exchange, queue and binding PayBridge uses (idempotent), or prints them as
 /// a RabbitMQ definitions file.
@@ -23,14 +24,21 @@ struct TopologyCommand: AsyncParsableCommand {
     var verbose = false
 
     func run() async throws {
+        // The reconciliation delay queues follow PAYBRIDGE_RECONCILE_SCHEDULE, as the workers' do.
+        let schedule: ReconcileSchedule
+        do {
+            schedule = try EnvironmentSettings().reconcileSchedule() ?? .default
+        } catch {
+            throw ValidationError("\(error)")
+        }
         if printDefinitions {
             let vhost = self.vhost ?? (try? ToolConnection.configuration(tool: "topology"))?.configuration.virtualHost ?? "/"
-            print(BrokerSetup.definitionsJSON(vhost: vhost), terminator: "")
+            print(BrokerSetup.definitionsJSON(vhost: vhost, reconcileSchedule: schedule), terminator: "")
             return
         }
         try await ToolConnection.run(tool: "topology", verbose: verbose) { connection, _ in
-            try await BrokerSetup.declare(on: connection)
-            let declarations = BrokerSetup.declarations()
+            try await BrokerSetup.declare(on: connection, reconcileSchedule: schedule)
+            let declarations = BrokerSetup.declarations(reconcileSchedule: schedule)
             print("declared \(declarations.exchanges.count) exchanges, \(declarations.queues.count) queues and "
                 + "\(declarations.bindings.count) bindings on \(connection.configuration.endpoint), "
                 + "vhost \(connection.configuration.virtualHost)")

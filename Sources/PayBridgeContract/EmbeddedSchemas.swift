@@ -2606,6 +2606,33 @@ enum EmbeddedSchemas {
           "type": "string",
           "maxLength": 2048,
           "description": "Amanpay: the customer's full name, when the provider sent it."
+        },
+        "reconciliation": {
+          "type": "object",
+          "required": [
+            "check",
+            "of",
+            "openSince"
+          ],
+          "additionalProperties": true,
+          "properties": {
+            "check": {
+              "type": "integer",
+              "minimum": 1,
+              "description": "The number of the scheduled status check that observed this status (1 = the first)."
+            },
+            "of": {
+              "type": "integer",
+              "minimum": 1,
+              "description": "How many checks `PAYBRIDGE_RECONCILE_SCHEDULE` has."
+            },
+            "openSince": {
+              "type": "string",
+              "format": "date-time",
+              "description": "When PayBridge published the outcome that left the payment open."
+            }
+          },
+          "description": "Present only when a reconciliation check, not the command's own execution, observed this status: PayBridge read the payment's status again after a create had left it open (`requires_action`, `processing`, `under_review`, `unknown`) and the status had changed. `commandId` and `operation` are the create's; `time` is when the read answered; the id's fact is `reconcile:<check>`. See docs/contract.md, \"Reconciliation\"."
         }
       },
       "additionalProperties": true,
@@ -2761,6 +2788,274 @@ enum EmbeddedSchemas {
         }
       },
       "subject": "payment_814"
+    },
+    {
+      "specversion": "1.0",
+      "id": "e4c0350e-1fc0-8c55-8e69-70e7cbd70969",
+      "type": "paybridge.payment.response.v1",
+      "source": "/paybridge/worker",
+      "time": "2026-11-21T06:05:02.031Z",
+      "datacontenttype": "application/json",
+      "data": {
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
+        "provider": "amanpay",
+        "operation": "purchase",
+        "paymentId": "payment_812",
+        "providerPaymentId": "62861",
+        "status": "succeeded",
+        "final": true,
+        "providerStatus": "SUCCESS",
+        "amount": "250.51",
+        "currency": "BDT",
+        "raw": {
+          "transactionId": "62861",
+          "paymentID": "payment_812",
+          "status": "SUCCESS",
+          "amount": 250.51,
+          "currency": "BDT",
+          "paymentType": "purchase"
+        },
+        "reconciliation": {
+          "check": 2,
+          "of": 6,
+          "openSince": "2026-11-21T06:00:01.250Z"
+        }
+      },
+      "subject": "payment_812"
+    }
+  ]
+}
+
+"""#
+        ),
+        (
+            "events/payment.unresolved.v1.schema.json",
+#"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://schemas.paybridge.example/events/payment.unresolved.v1.schema.json",
+  "title": "Payment unresolved event (v1)",
+  "description": "A payment a create left open (`requires_action`, `processing`, `under_review`, `unknown`) was still open, or its status could not be read, when the last status check of `PAYBRIDGE_RECONCILE_SCHEDULE` ran: someone has to look at it. Published to topic exchange `payments.outcomes` with routing key `<provider>.unresolved`, AMQP `message_id` = `id`, `correlation_id` = the command id, `type` = this type, `content_type` `application/cloudevents+json`, persistent.",
+  "type": "object",
+  "required": [
+    "specversion",
+    "id",
+    "type",
+    "source",
+    "time",
+    "data"
+  ],
+  "properties": {
+    "specversion": {
+      "description": "CloudEvents version.",
+      "const": "1.0"
+    },
+    "id": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 200,
+      "description": "Deterministic event id (UUID text): the same fact published twice carries the same id, so consumers de-duplicate on it (see docs/contract.md, \"Event ids\"). Also the AMQP `message_id`."
+    },
+    "type": {
+      "description": "Event type; selects this schema.",
+      "const": "paybridge.payment.unresolved.v1"
+    },
+    "source": {
+      "type": "string",
+      "minLength": 1,
+      "description": "The PayBridge component that published the event: `/paybridge/worker`.",
+      "examples": [
+        "/paybridge/worker"
+      ]
+    },
+    "time": {
+      "type": "string",
+      "format": "date-time",
+      "description": "RFC 3339 timestamp of when PayBridge gave up: the last check's answer (or failure)."
+    },
+    "subject": {
+      "type": "string",
+      "description": "The merchant's payment id."
+    },
+    "datacontenttype": {
+      "type": "string",
+      "description": "Media type of `data`; JSON only (absent means `application/json`).",
+      "pattern": "^application/(.+\\+)?json(;.*)?$"
+    },
+    "dataschema": {
+      "type": "string",
+      "description": "Optional URI of the schema of `data`."
+    },
+    "data": {
+      "$ref": "#/$defs/data"
+    }
+  },
+  "propertyNames": {
+    "description": "CloudEvents attribute names: lower-case letters and digits (extension attributes such as `traceparent` are allowed).",
+    "pattern": "^[a-z0-9]{1,20}$"
+  },
+  "additionalProperties": {
+    "description": "CloudEvents extension attribute.",
+    "type": [
+      "string",
+      "integer",
+      "boolean"
+    ]
+  },
+  "$defs": {
+    "status": {
+      "description": "The last status PayBridge observed: never final. processing: in progress; requires_action: the customer or merchant must act; under_review: the provider checks it manually; unknown: PayBridge could not learn the state (the create may or may not exist).",
+      "enum": [
+        "processing",
+        "requires_action",
+        "under_review",
+        "unknown"
+      ]
+    },
+    "error": {
+      "type": [
+        "object",
+        "null"
+      ],
+      "description": "Present when the last check's status read failed: its error (e.g. class `not_found` when the provider does not know the payment, `transient` after a timeout).",
+      "required": [
+        "code",
+        "message",
+        "class"
+      ],
+      "properties": {
+        "code": {
+          "type": "string",
+          "description": "Provider error code (`INSUFFICIENT_WALLET_BALANCE`, FirstPay `failedCode` or `error`) or a PayBridge code (`BAD_JSON`, `NOT_A_CLOUDEVENT`, `UNKNOWN_TYPE`, `ROUTING_KEY_MISMATCH`, `SCHEMA_VIOLATION`, `RETRIES_EXHAUSTED`, `CONFIGURATION`, …)."
+        },
+        "message": {
+          "type": "string",
+          "description": "Human-readable text; never branch on it. Never contains secrets."
+        },
+        "class": {
+          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error). not_found: the provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported with status failed and final false, because a create still in flight may make it appear.",
+          "enum": [
+            "invalid_command",
+            "configuration",
+            "declined",
+            "transient",
+            "retries_exhausted",
+            "unknown",
+            "provider_error",
+            "not_found"
+          ]
+        }
+      },
+      "additionalProperties": true
+    },
+    "data": {
+      "type": "object",
+      "description": "A payment still open after its last scheduled status check. Consumers must ignore fields they do not know: v1 may add optional fields.",
+      "required": [
+        "commandId",
+        "provider",
+        "operation",
+        "paymentId",
+        "providerPaymentId",
+        "status",
+        "final",
+        "providerStatus",
+        "checks",
+        "openSince",
+        "schedule"
+      ],
+      "properties": {
+        "commandId": {
+          "type": "string",
+          "minLength": 1,
+          "description": "Id of the create command that left the payment open."
+        },
+        "provider": {
+          "description": "Payment provider.",
+          "enum": [
+            "amanpay",
+            "firstpay"
+          ]
+        },
+        "operation": {
+          "type": "string",
+          "description": "The create's operation: `purchase`, `payout` (Amanpay), `pay_in`, `pay_out` (FirstPay).",
+          "enum": [
+            "purchase",
+            "payout",
+            "pay_in",
+            "pay_out"
+          ]
+        },
+        "paymentId": {
+          "type": "string",
+          "minLength": 1,
+          "description": "The merchant's payment id (Amanpay `paymentId`, FirstPay `merchantPaymentId`)."
+        },
+        "providerPaymentId": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "description": "The provider's payment id when PayBridge learned it, else null."
+        },
+        "status": {
+          "$ref": "#/$defs/status"
+        },
+        "final": {
+          "const": false,
+          "description": "Always false: an unresolved payment is open."
+        },
+        "providerStatus": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "description": "The provider's own status text last observed, else null."
+        },
+        "checks": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "How many status checks PayBridge ran."
+        },
+        "openSince": {
+          "type": "string",
+          "format": "date-time",
+          "description": "When PayBridge published the outcome that left the payment open."
+        },
+        "schedule": {
+          "type": "string",
+          "description": "`PAYBRIDGE_RECONCILE_SCHEDULE` of the worker that gave up, normalised (e.g. `1m,5m,15m,1h,6h,1d`)."
+        },
+        "lastCheckError": {
+          "$ref": "#/$defs/error"
+        }
+      },
+      "additionalProperties": true
+    }
+  },
+  "examples": [
+    {
+      "specversion": "1.0",
+      "id": "2a2ca40b-55d5-88be-8304-a788dde6b364",
+      "type": "paybridge.payment.unresolved.v1",
+      "source": "/paybridge/worker",
+      "time": "2026-11-22T13:00:03.412Z",
+      "datacontenttype": "application/json",
+      "data": {
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
+        "provider": "amanpay",
+        "operation": "purchase",
+        "paymentId": "payment_812",
+        "providerPaymentId": "62861",
+        "status": "requires_action",
+        "final": false,
+        "providerStatus": "REDIRECT",
+        "checks": 6,
+        "openSince": "2026-11-21T06:00:01.250Z",
+        "schedule": "1m,5m,15m,1h,6h,1d"
+      },
+      "subject": "payment_812"
     }
   ]
 }

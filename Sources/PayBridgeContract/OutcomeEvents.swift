@@ -11,6 +11,8 @@ public enum OutcomeEvents {
     public static let responseType = "paybridge.payment.response.v1"
     /// `paybridge.payment.callback.v1`.
     public static let callbackType = "paybridge.payment.callback.v1"
+    /// `paybridge.payment.unresolved.v1`.
+    public static let unresolvedType = "paybridge.payment.unresolved.v1"
     /// `paybridge.command.failed.v1`.
     public static let commandFailedType = "paybridge.command.failed.v1"
     /// `source` of events published by the worker.
@@ -56,6 +58,24 @@ public enum OutcomeEvents {
     /// The default `fact` of a callback event: `notification:<notificationId>`, or none.
     public static func callbackFact(_ outcome: PaymentOutcome) -> String? {
         outcome.notificationId.map { "notification:\($0)" }
+    }
+
+    /// A payment still open when its last reconciliation check ran (issue 11).
+    ///
+    /// The id's `fact` is `unresolved`, over the last observed status: two chains for one command (a command
+    /// delivered twice) that end on the same status give one id.
+    /// - Parameters:
+    ///   - payment: the data.
+    ///   - time: when PayBridge gave up.
+    /// - Returns: the message for `payments.outcomes`, key `<provider>.unresolved`.
+    public static func unresolved(_ payment: UnresolvedPayment, time: Date = Date()) -> OutcomeMessage {
+        let outcome = PaymentOutcome(
+            commandId: payment.commandId, provider: payment.provider, operation: payment.operation,
+            paymentId: payment.paymentId, providerPaymentId: payment.providerPaymentId, status: payment.status,
+            final: false, providerStatus: payment.providerStatus)
+        return build(
+            type: unresolvedType, outcome: outcome, data: payment.jsonValue(), time: time, source: workerSource,
+            fact: "unresolved", routingKey: Topology.unresolvedRoutingKey(payment.provider))
     }
 
     /// The command could not be executed.

@@ -54,6 +54,26 @@ public struct PaymentOutcome: Sendable, Equatable {
             self.provider = provider
         }
     }
+    /// Response events only: set when a reconciliation check (issue 11) found the status changed, not the
+    /// command's own execution. Written as `data.reconciliation`.
+    public var reconciliation: Reconciliation?
+
+    /// Which scheduled status check observed a status.
+    public struct Reconciliation: Sendable, Hashable {
+        /// The check's number, 1-based.
+        public var check: Int
+        /// How many checks the schedule has.
+        public var of: Int
+        /// RFC 3339: when PayBridge published the outcome that left the payment open.
+        public var openSince: String
+
+        public init(check: Int, of: Int, openSince: String) {
+            self.check = check
+            self.of = of
+            self.openSince = openSince
+        }
+    }
+
     /// Callback events only: how the named fields were established. `status_read`: an authenticated status read
     /// PayBridge made after the verified callback (``statusRead`` holds its body); `signature`: no status read
     /// was possible (an Amanpay callback without `paymentID`), the fields come from the callback's signed values.
@@ -124,6 +144,12 @@ public struct PaymentOutcome: Sendable, Equatable {
         if let amountMismatch {
             o["amountMismatch"] = .object(["command": .string(amountMismatch.command),
                                            "provider": .string(amountMismatch.provider)])
+        }
+        if let reconciliation {
+            o["reconciliation"] = .object([
+                "check": .number(JSONNumber(reconciliation.check)), "of": .number(JSONNumber(reconciliation.of)),
+                "openSince": .string(reconciliation.openSince),
+            ])
         }
         if let confirmedBy { o["confirmedBy"] = .string(confirmedBy) }
         if let statusRead { o["statusRead"] = statusRead }

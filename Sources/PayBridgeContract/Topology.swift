@@ -65,6 +65,16 @@ public enum Topology {
     /// Routing key with which a delay queue dead-letters back (= the provider name).
     public static func retryReturnRoutingKey(_ provider: Provider) -> String { provider.rawValue }
 
+    /// The delay queue of a reconciliation check (issue 11): `payments.reconcile.<provider>.<delay>`, e.g.
+    /// `payments.reconcile.amanpay.5m` (``ReconcileSchedule/name(milliseconds:)``). One per provider and distinct
+    /// delay of `PAYBRIDGE_RECONCILE_SCHEDULE`. Like a retry delay queue it has no consumers: its `x-message-ttl` is
+    /// the delay, and it dead-letters into ``retryReturnExchange`` with the provider's name, back to
+    /// ``commandQueue(_:)``, where any worker of the provider runs the check. The worker publishes a check to the
+    /// default exchange with routing key = this queue name.
+    public static func reconcileQueue(_ provider: Provider, delayMilliseconds: Int) -> String {
+        "payments.reconcile.\(provider.rawValue).\(ReconcileSchedule.name(milliseconds: delayMilliseconds))"
+    }
+
     /// Quorum-queue delivery limit on the command queues: a message redelivered this often (crash loops) is
     /// dead-lettered by the broker to ``deadLetterExchange`` instead of looping forever.
     public static let commandQueueDeliveryLimit = 20
@@ -83,6 +93,11 @@ public enum Topology {
     /// `<provider>.callback` for `paybridge.payment.callback.v1`; also the original routing key a callback
     /// notification carries on the provider's command queue (``Headers/notification``).
     public static func callbackRoutingKey(_ provider: Provider) -> String { "\(provider.rawValue).callback" }
+    /// `<provider>.unresolved` for `paybridge.payment.unresolved.v1`: a payment still open when its reconciliation
+    /// schedule ran out.
+    public static func unresolvedRoutingKey(_ provider: Provider) -> String { "\(provider.rawValue).unresolved" }
+    /// `<provider>.reconcile`: the original routing key of a reconciliation check on the provider's command queue.
+    public static func reconcileRoutingKey(_ provider: Provider) -> String { "\(provider.rawValue).reconcile" }
     /// `<provider>.<operation>.failed` for `paybridge.command.failed.v1`. An unknown or unreadable operation is
     /// written as `unknown`.
     public static func failedRoutingKey(_ provider: Provider, operation: String?) -> String {
@@ -131,6 +146,7 @@ public enum Topology {
         public static let failedEventId = "x-paybridge-failed-event-id"
         /// Marks a callback notification on a provider's command queue (value `callback`): a verified callback
         /// or postback, stored by the callback endpoint, that a worker confirms with a status read (issue 11).
+        /// Value `reconcile`: a reconciliation check, back from its delay queue (``reconcileQueue(_:delayMilliseconds:)``).
         public static let notification = "x-paybridge-notification"
         /// Callback notifications: the callback's `Authorization` header as received (Amanpay's A2 signature), so
         /// the worker verifies the body again before it acts on it.

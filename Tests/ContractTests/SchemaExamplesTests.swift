@@ -10,10 +10,11 @@ import Testing
             #expect(ContractSchemas.paths.contains(kind.schemaPath), "\(kind.schemaPath)")
             #expect(ContractSchemas.validator(forType: kind.type) != nil, "\(kind.type)")
         }
-        for type in [OutcomeEvents.responseType, OutcomeEvents.callbackType, OutcomeEvents.commandFailedType] {
+        for type in [OutcomeEvents.responseType, OutcomeEvents.callbackType, OutcomeEvents.commandFailedType,
+                     OutcomeEvents.unresolvedType] {
             #expect(ContractSchemas.validator(forType: type) != nil, "\(type)")
         }
-        #expect(ContractSchemas.types.count == 11)
+        #expect(ContractSchemas.types.count == 12)
     }
 
     @Test(arguments: paths)
@@ -67,10 +68,18 @@ import Testing
                 paymentId: d["paymentId"]?.stringValue, providerPaymentId: d["providerPaymentId"]?.stringValue,
                 status: d["status"]!.stringValue!, providerStatus: d["providerStatus"]?.stringValue,
                 errorCode: d["error"]?["code"]?.stringValue, errorClass: d["error"]?["class"]?.stringValue,
-                // Callback events: each notification is its own observation (OutcomeEvents.callbackFact).
-                fact: d["notificationId"]?.stringValue.map { "notification:\($0)" })
+                fact: Self.fact(type: example["type"]!.stringValue!, data: d))
             #expect(example["id"]?.stringValue == id)
         }
+    }
+
+    /// The `fact` OutcomeEvents gives an example's event: each callback notification is its own observation
+    /// (OutcomeEvents.callbackFact), a reconciliation check's change is `reconcile:<check>`, an unresolved payment
+    /// `unresolved`.
+    static func fact(type: String, data d: JSONValue) -> String? {
+        if type == OutcomeEvents.unresolvedType { return "unresolved" }
+        if let check = d["reconciliation"]?["check"]?.numberValue { return "reconcile:\(check.text)" }
+        return d["notificationId"]?.stringValue.map { "notification:\($0)" }
     }
 }
 

@@ -11,6 +11,7 @@ final class RecordingOutcomeSink: OutcomeSink {
         case deadLetter(CommandDeadLetter)
         case putBack(CommandDelivery, queue: String)
         case stored(CallbackNotification)
+        case check(ScheduledCheck)
     }
 
     /// What a refused publish throws.
@@ -45,6 +46,11 @@ final class RecordingOutcomeSink: OutcomeSink {
     }
 
     func store(_ notification: CallbackNotification) async throws { try record(.stored(notification)) }
+    func scheduleCheck(_ check: ScheduledCheck) async throws { try record(.check(check)) }
+    /// The accepted reconciliation checks.
+    var checks: [ScheduledCheck] {
+        published.compactMap { if case .check(let check) = $0 { check } else { nil } }
+    }
     /// The accepted callback notifications.
     var notifications: [CallbackNotification] {
         published.compactMap { if case .stored(let notification) = $0 { notification } else { nil } }

@@ -28,4 +28,7 @@ final class ScriptedCommandExecutor: PaymentCommandExecutor {
         let result = try answer()
         return .confirmed(claim: result, read: result, operation: result.operation)
     }
+
+    /// Reconciliation checks read the scripted answer.
+    func check(_ check: ReconcileCheck) async throws -> ProviderResult { try answer() }
 }

@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import PayBridgeContract
 
 /// PayBridge's one reader of settings from the environment, shared by the runtime (``PayBridgeConfiguration``)
 /// and the operator tools: trimmed values, bounded integers, http(s) URLs, secrets from `NAME` or `NAME_FILE`, and
@@ -41,6 +42,17 @@ public struct EnvironmentSettings: Sendable {
             return (try AMQPConfiguration(url: url), source)
         } catch {
             throw ConfigurationError(setting: source, problem: (error as? AMQPError)?.message ?? "invalid URL")
+        }
+    }
+
+    /// `PAYBRIDGE_RECONCILE_SCHEDULE`, when set (the runtime and `paybridge topology` read it the same way).
+    public func reconcileSchedule() throws(ConfigurationError) -> ReconcileSchedule? {
+        guard let text = value("PAYBRIDGE_RECONCILE_SCHEDULE") else { return nil }
+        do {
+            return try ReconcileSchedule(parsing: text)
+        } catch {
+            throw ConfigurationError(setting: "PAYBRIDGE_RECONCILE_SCHEDULE",
+                                     problem: "\(error); e.g. 1m,5m,15m,1h,6h,24h or off")
         }
     }
 

@@ -32,6 +32,9 @@ public struct PayBridgeConfiguration: Sendable {
     /// `PAYBRIDGE_EVENT_PII`: `masked` (default; account and wallet numbers in events keep their last 4
     /// characters) or `full`.
     public var eventPII: EventPII = .masked
+    /// `PAYBRIDGE_RECONCILE_SCHEDULE`: when a payment a create left open is checked again (comma-separated delays,
+    /// each from the previous check; `off` disables), default `1m,5m,15m,1h,6h,24h`. See ``ReconcileSchedule``.
+    public var reconcileSchedule: ReconcileSchedule = .default
     /// `PAYBRIDGE_MAX_ATTEMPTS`: broker-side attempts before `retries_exhausted`, default 5.
     public var maxAttempts: Int = 5
     /// `PAYBRIDGE_BAD_SIGNATURE_PAUSE_THRESHOLD`: distinct commands in a row whose provider responses fail their
@@ -140,6 +143,7 @@ public struct PayBridgeConfiguration: Sendable {
             }
             configuration.eventPII = pii
         }
+        if let schedule = try env.reconcileSchedule() { configuration.reconcileSchedule = schedule }
         if let threshold = try env.integer("PAYBRIDGE_BAD_SIGNATURE_PAUSE_THRESHOLD", in: 1...10_000) {
             configuration.badSignaturePauseThreshold = threshold
         }

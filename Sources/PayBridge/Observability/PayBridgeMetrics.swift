@@ -8,6 +8,9 @@ import Prometheus
 /// - `paybridge_retries_total{provider}`, `paybridge_dead_letters_total{provider,reason}`
 /// - `paybridge_commands_in_flight{provider}`
 /// - `paybridge_callbacks_total{provider,result}`: result = published | ignored | unauthorized | bad_request | unavailable
+/// - `paybridge_reconcile_checks_total{provider,result}`: scheduled status checks of payments left open, result =
+///   changed | unchanged | read_failed | unresolved | invalid | off (``DeliveryPlan/ReconcileResult``); `unresolved`
+///   counts the `paybridge.payment.unresolved.v1` events
 /// - `paybridge_outcome_publish_failures_total{reason}`: a command's outcome (event, retry, dead letter) refused by
 ///   the broker and retried (reasons: ``OutcomeRetry/reasons``)
 /// - `paybridge_unrouted_events`: messages waiting in `payments.unrouted` (events no queue was bound for)
@@ -50,6 +53,18 @@ public final class PayBridgeMetrics: Sendable {
         MetricNameDescriptor(
             namespace: "paybridge", metricName: "callbacks", unitName: "total",
             helpText: "Provider callbacks by result (published, ignored, unauthorized, bad_request, unavailable).")
+    }
+
+    static var reconcileChecks: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "reconcile_checks", unitName: "total",
+            helpText: "Status checks of payments left open, by result (changed, unchanged, read_failed, unresolved, "
+                + "invalid, off).")
+    }
+
+    func reconcileCheck(provider: String, result: String) {
+        registry.makeCounter(descriptor: Self.reconcileChecks, labels: [("provider", provider), ("result", result)])
+            .increment()
     }
 
     static var outcomePublishFailures: MetricNameDescriptor {

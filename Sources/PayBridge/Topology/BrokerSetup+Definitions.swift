@@ -9,13 +9,15 @@ extension BrokerSetup {
     ///
     /// The output is deterministic (same input, same bytes: fixed key order, argument keys sorted, entries in
     /// declaration order), so it can be committed and diffed. Importing it and then calling
-    /// ``declare(on:retryDelays:)`` is a no-op: both are built from ``declarations(retryDelays:)``.
+    /// ``declare(on:retryDelays:reconcileSchedule:logger:)`` is a no-op: both are built from ``declarations(retryDelays:reconcileSchedule:)``.
     /// - Parameters:
     ///   - vhost: the virtual host every entry names; it must exist when the file is imported. Default `/`.
-    ///   - retryDelays: see ``declarations(retryDelays:)``.
+    ///   - retryDelays: see ``declarations(retryDelays:reconcileSchedule:)``.
+    ///   - reconcileSchedule: see ``declarations(retryDelays:reconcileSchedule:)``.
     /// - Returns: JSON indented by two spaces, ending with a newline.
-    public static func definitionsJSON(vhost: String = "/", retryDelays: [Duration] = Topology.retryDelays) -> String {
-        let declarations = declarations(retryDelays: retryDelays)
+    public static func definitionsJSON(vhost: String = "/", retryDelays: [Duration] = Topology.retryDelays,
+                                       reconcileSchedule: ReconcileSchedule = .default) -> String {
+        let declarations = declarations(retryDelays: retryDelays, reconcileSchedule: reconcileSchedule)
         func object(_ members: [(String, JSONValue)]) -> JSONValue {
             .object(JSONObject(members.map { JSONMember($0.0, $0.1) }))
         }

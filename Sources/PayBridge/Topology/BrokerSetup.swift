@@ -4,13 +4,13 @@ public import Logging
 public import PayBridgeContract
 
 /// Everything PayBridge needs on the broker, built from the names in ``Topology`` (see docs/contract.md,
-/// "Broker names"): the exchanges, the per-provider quorum command queues, the retry delay queues, the
-/// dead-letter queue and their bindings.
+/// "Broker names"): the exchanges, the per-provider quorum command queues, the retry and reconciliation delay
+/// queues, the dead-letter queue and their bindings.
 ///
 /// The same description feeds three consumers, so they cannot drift apart:
-/// - ``declare(on:retryDelays:)`` declares it over AMQP (idempotent: declaring an existing, identical
+/// - ``declare(on:retryDelays:reconcileSchedule:logger:)`` declares it over AMQP (idempotent: declaring an existing, identical
 ///   topology is a no-op);
-/// - ``definitionsJSON(vhost:retryDelays:)`` writes it as a RabbitMQ definitions file, for operators who
+/// - ``definitionsJSON(vhost:retryDelays:reconcileSchedule:)`` writes it as a RabbitMQ definitions file, for operators who
 ///   provision brokers with `rabbitmqctl import_definitions` or the management UI;
 /// - the worker and the tools, which only use the names.
 public enum BrokerSetup {
@@ -27,7 +27,11 @@ public enum BrokerSetup {
     ///   `Topology.retryDelays.count`. Each delay is rounded down to whole milliseconds (at least 1).
     /// - Returns: exchanges, queues and bindings in the order they must be declared.
     /// - Precondition: `retryDelays` has 1 ... `Topology.retryDelays.count` stages.
-    public static func declarations(retryDelays: [Duration] = Topology.retryDelays) -> Declarations {
+    /// - Parameter reconcileSchedule: the reconciliation schedule whose delay queues to declare (one per provider
+    ///   and distinct delay, ``Topology/reconcileQueue(_:delayMilliseconds:)``); default
+    ///   ``ReconcileSchedule/default``. Queues of other schedules are left alone.
+    public static func declarations(retryDelays: [Duration] = Topology.retryDelays,
+                                    reconcileSchedule: ReconcileSchedule = .default) -> Declarations {
         precondition((1...Topology.retryDelays.count).contains(retryDelays.count),
                      "retryDelays must have 1...\(Topology.retryDelays.count) stages")
         let exchanges = [
@@ -49,6 +53,9 @@ public enum BrokerSetup {
         for provider in Provider.allCases {
             for (index, delay) in retryDelays.enumerated() {
                 queues.append(retryQueue(provider, stage: index + 1, delay: delay))
+            }
+            for delay in reconcileSchedule.distinctDelaysMilliseconds {
+                queues.append(reconcileQueue(provider, delayMilliseconds: delay))
             }
         }
         queues.append(AMQPQueue(Topology.deadLetterQueue, kind: .quorum))
@@ -88,6 +95,17 @@ public enum BrokerSetup {
                               "x-overflow": .string("reject-publish")])
     }
 
+    /// A reconciliation delay queue: like a retry delay queue, its TTL expires checks back into the provider's
+    /// command queue through ``Topology/retryReturnExchange``.
+    static func reconcileQueue(_ provider: Provider, delayMilliseconds: Int) -> AMQPQueue {
+        AMQPQueue(Topology.reconcileQueue(provider, delayMilliseconds: delayMilliseconds), kind: .quorum,
+                  deadLetterExchange: Topology.retryReturnExchange,
+                  deadLetterRoutingKey: Topology.retryReturnRoutingKey(provider),
+                  messageTTLMilliseconds: delayMilliseconds,
+                  arguments: ["x-dead-letter-strategy": .string("at-least-once"),
+                              "x-overflow": .string("reject-publish")])
+    }
+
     static func milliseconds(_ duration: Duration) -> Int {
         let (seconds, attoseconds) = duration.components
         return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
@@ -97,12 +115,13 @@ public enum BrokerSetup {
     /// topology changes nothing and loses no message.
     /// - Parameters:
     ///   - connection: an open connection (its URL's vhost is where everything is declared).
-    ///   - retryDelays: see ``declarations(retryDelays:)``.
+    ///   - retryDelays: see ``declarations(retryDelays:reconcileSchedule:)``.
+    ///   - reconcileSchedule: see ``declarations(retryDelays:reconcileSchedule:)``.
     /// - Throws: ``PayBridgeToolError`` naming the queue or exchange when the broker refuses a declaration
     ///   (most often 406 PRECONDITION_FAILED: it exists with other arguments), else the ``AMQPError``.
     public static func declare(on connection: AMQPConnection, retryDelays: [Duration] = Topology.retryDelays,
-                               logger: Logger? = nil) async throws {
-        let declarations = declarations(retryDelays: retryDelays)
+                               reconcileSchedule: ReconcileSchedule = .default, logger: Logger? = nil) async throws {
+        let declarations = declarations(retryDelays: retryDelays, reconcileSchedule: reconcileSchedule)
         for exchange in declarations.exchanges {
             do { try await connection.declare(exchange) } catch let error as AMQPError {
                 if exchange == outcomesExchange, error.replyCode == 406 {

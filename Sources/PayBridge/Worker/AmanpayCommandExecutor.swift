@@ -55,6 +55,12 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
             message: "neither purchases/status nor payouts/status knows the payment")
     }
 
+    /// A6: `purchases/status` or `payouts/status` (by the create's operation) by the merchant's `paymentId`.
+    func check(_ check: ReconcileCheck) async throws -> ProviderResult {
+        let type: AmanpayPaymentType = check.operation == AmanpayPaymentType.payout.rawValue ? .payout : .purchase
+        return try await client.status(paymentId: check.paymentId, type: type)
+    }
+
     private func purchaseRequest(_ data: CommandData) throws -> AmanpayPurchaseRequest {
         let method = data.optionalString("paymentMethod").map(AmanpayPaymentMethod.init(rawValue:))
         return AmanpayPurchaseRequest(

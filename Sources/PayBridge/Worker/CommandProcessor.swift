@@ -33,7 +33,8 @@ final class CommandProcessor: Sendable {
     init(executor: any PaymentCommandExecutor, sink: any OutcomeSink, gate: OutcomeGate, metrics: PayBridgeMetrics,
          maxAttempts: Int, maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes,
          badSignaturePauseThreshold: Int = BadSignatureStreak.defaultThreshold,
-         outcomeRetry: OutcomeRetry, eventPII: EventPII = .masked, logger: Logger) {
+         outcomeRetry: OutcomeRetry, eventPII: EventPII = .masked, reconcileSchedule: ReconcileSchedule = .off,
+         logger: Logger) {
         self.executor = executor
         self.sink = sink
         self.gate = gate
@@ -42,6 +43,7 @@ final class CommandProcessor: Sendable {
         var rules = DeliveryRules(provider: executor.provider, maxAttempts: maxAttempts,
                                   maxCommandBytes: maxCommandBytes)
         rules.eventPII = eventPII
+        rules.reconcileSchedule = reconcileSchedule
         self.rules = rules
         self.outcomeRetry = outcomeRetry
         self.logger = logger
@@ -60,6 +62,9 @@ final class CommandProcessor: Sendable {
     func process(_ delivery: CommandDelivery) async -> DeliveryDisposition {
         if delivery.headers.problem == nil, CallbackNotification.isNotification(delivery) {
             return await processNotification(delivery)
+        }
+        if delivery.headers.problem == nil, ReconcileCheck.isCheck(delivery) {
+            return await processCheck(delivery)
         }
         // Metadata is built only when a line is actually logged (swift-log takes it as an autoclosure).
         var log = CommandLog(logger: logger, provider: provider.rawValue, attempt: delivery.attempt,
@@ -150,6 +155,9 @@ final class CommandProcessor: Sendable {
         for event in plan.events {
             try await persistently(log) { try await sink.publish(event) }
         }
+        if let check = plan.nextCheck {
+            try await persistently(log) { try await sink.scheduleCheck(check) }
+        }
         switch plan.republish {
         case .retry(let retry):
             try await persistently(log) { try await sink.scheduleRetry(retry) }
@@ -185,7 +193,8 @@ final class CommandProcessor: Sendable {
     }
 
     /// Logs what the rules decided, before it is carried out.
-    func report(_ plan: DeliveryPlan, _ log: CommandLog, execution: CommandExecution? = nil) {
+    func report(_ plan: DeliveryPlan, _ log: CommandLog, execution: CommandExecution? = nil,
+                readError: ProviderError? = nil) {
         let failure: String = switch execution {
         case .providerFailed(let error): "\(error)"
         case .invalidData(let error): "\(error)"
@@ -224,6 +233,13 @@ final class CommandProcessor: Sendable {
         case .callbackNotPublished(let code, let errorClass):
             log.warning("callback not confirmed; dead-lettered, nothing published",
                         ["paybridge.error": "\(code)", "paybridge.class": "\(errorClass)"])
+        case .reconciled(let result):
+            reportCheck(result, plan, log, readError: readError)
+        }
+        if let next = plan.nextCheck {
+            log.debug("reconciliation check scheduled", [
+                "paybridge.check": "\(next.check.step)", "paybridge.queue": "\(next.queue)",
+            ])
         }
     }
 
@@ -241,6 +257,8 @@ final class CommandProcessor: Sendable {
         case .callbackNotPublished(let code, _):
             metrics.metrics.callback(
                 provider: provider.rawValue, result: code == "CALLBACK_PAYMENT_UNKNOWN" ? "unknown_payment" : "not_confirmed")
+        case .reconciled(let result):
+            metrics.metrics.reconcileCheck(provider: provider.rawValue, result: result.rawValue)
         }
         if case .deadLetter(let deadLetter) = plan.republish {
             metrics.deadLetter(reason: deadLetter.reason.rawValue)

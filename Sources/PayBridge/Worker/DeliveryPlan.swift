@@ -1,10 +1,11 @@
 import PayBridgeContract
 
-/// What to do with one command delivery, as ``DeliveryRules`` decided it: the events to publish, the command's
-/// re-publication (a broker-side retry or a dead letter), and the delivery's disposition once both are confirmed.
+/// What to do with one command delivery, as ``DeliveryRules`` decided it: the events to publish, the
+/// next reconciliation check of a payment left open, the command's re-publication (a broker-side retry or a dead
+/// letter), and the delivery's disposition once all are confirmed.
 ///
-/// ``CommandProcessor`` carries it out in that order: every event, then the re-publication, each confirmed by the
-/// broker before the next step; the delivery is settled last.
+/// ``CommandProcessor`` carries it out in that order: every event, then the next check, then the re-publication,
+/// each confirmed by the broker before the next step; the delivery is settled last.
 struct DeliveryPlan: Equatable, Sendable {
     /// How the command itself is published again.
     enum Republish: Equatable, Sendable {
@@ -34,11 +35,31 @@ struct DeliveryPlan: Equatable, Sendable {
         /// A callback notification could not be confirmed (unknown payment, retries exhausted, not verifiable):
         /// dead-lettered, nothing published.
         case callbackNotPublished(code: String, errorClass: ErrorClass)
+        /// A reconciliation check ran (or was not run), for logs and `paybridge_reconcile_checks_total{result}`.
+        case reconciled(ReconcileResult)
+    }
+
+    /// What a reconciliation check came to.
+    enum ReconcileResult: String, Equatable, Sendable {
+        /// The status changed: `payment.response` (and, when still open, the next check).
+        case changed
+        /// The status is as before: the next check.
+        case unchanged
+        /// The status read failed: the next check (or `unresolved`).
+        case readFailed = "read_failed"
+        /// Still open (or unreadable) after the last check: `payment.unresolved`.
+        case unresolved
+        /// Not a check PayBridge wrote: dead-lettered.
+        case invalid
+        /// `PAYBRIDGE_RECONCILE_SCHEDULE` is `off`: dropped without a read.
+        case off
     }
 
     /// Outcome events, published in this order.
     var events: [OutcomeMessage] = []
-    /// Published after the events, if any.
+    /// The payment's next reconciliation check, published into its delay queue after the events.
+    var nextCheck: ScheduledCheck? = nil
+    /// Published after the events and the next check, if any.
     var republish: Republish? = nil
     /// What to do with the delivery once everything above is confirmed.
     var disposition: DeliveryDisposition

@@ -17,6 +17,8 @@ import ProviderCore
 ///   `unknown` for creates) + dead-letter queue. Only a run of bad signatures across commands pauses the provider
 ///   (``BadSignatureStreak``).
 /// - a request the provider refused → `command.failed` + dead-letter queue.
+/// - a create left open (`requires_action`, `processing`, `under_review`, or `unknown` after giving up) → the same
+///   events, plus its first reconciliation check (``firstCheck(_:outcome:at:)``, `DeliveryRules+Reconciliation`).
 /// - a payment the provider does not know (`not_found`: Amanpay `TRANSACTION_NOT_FOUND`, FirstPay 404
 ///   `NOT_FOUND`) → `payment.response` with status `failed`, not final, class `not_found` (docs/contract.md).
 /// - the delivery is acked only after everything the plan publishes is confirmed.
@@ -28,6 +30,9 @@ struct DeliveryRules: Sendable {
     let decoder: CommandDecoder
     /// How much of customers' account and wallet numbers events carry (`PAYBRIDGE_EVENT_PII`).
     var eventPII: EventPII = .masked
+    /// When a payment left open is checked again (`PAYBRIDGE_RECONCILE_SCHEDULE`). Off unless set: the runtime sets
+    /// the configured schedule (default ``ReconcileSchedule/default``).
+    var reconcileSchedule: ReconcileSchedule = .off
 
     init(provider: Provider, maxAttempts: Int, maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes) {
         self.provider = provider
@@ -92,7 +97,8 @@ struct DeliveryRules: Sendable {
                 result, provider: provider, commandId: command.id, operation: command.operation,
                 paymentId: command.paymentId, attempts: delivery.attempt, pii: eventPII)
             outcome.amountMismatch = Self.amountMismatch(command, result)
-            return DeliveryPlan(events: [OutcomeEvents.response(outcome, time: time)], disposition: .ack,
+            return DeliveryPlan(events: [OutcomeEvents.response(outcome, time: time)],
+                                nextCheck: firstCheck(command, outcome: outcome, at: time), disposition: .ack,
                                 verdict: .answered(status: outcome.status))
         case .providerFailed(let error):
             return plan(failed: error, command: command, delivery: delivery, at: time)
@@ -165,8 +171,8 @@ struct DeliveryRules: Sendable {
                 delivery, sourceQueue: queue, reason: errorClass, code: code, detail: message,
                 failedEventId: failed.event.id, at: time))
             : nil
-        return DeliveryPlan(events: [failed], republish: republish, disposition: .ack,
-                            verdict: .failed(code: code, errorClass: errorClass))
+        return DeliveryPlan(events: [failed], nextCheck: firstCheck(command, outcome: outcome, at: time),
+                            republish: republish, disposition: .ack, verdict: .failed(code: code, errorClass: errorClass))
     }
 
     /// The command's and the provider's amounts when the provider names a different amount (issue 11: flagged in

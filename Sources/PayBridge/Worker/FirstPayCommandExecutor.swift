@@ -48,6 +48,11 @@ struct FirstPayCommandExecutor: PaymentCommandExecutor {
         return .confirmed(claim: claim, read: read, operation: operation)
     }
 
+    /// F8: `status` by the provider's `id` when known, and the `merchantPaymentId`.
+    func check(_ check: ReconcileCheck) async throws -> ProviderResult {
+        try await client.status(paymentId: check.providerPaymentId, merchantPaymentId: check.paymentId)
+    }
+
     private func paymentRequest(_ data: CommandData) throws -> FirstPayPaymentRequest {
         guard let fields = data.data["clientFieldsValues"]?.arrayValue else {
             throw CommandDataError(field: "clientFieldsValues", problem: "must be an array")

@@ -48,6 +48,13 @@ struct OutcomePublisher: OutcomeSink {
                                      properties: retry.properties, confirmTimeout: confirmTimeout)
     }
 
+    /// Publishes a reconciliation check into its delay queue (default exchange, mandatory: a missing delay queue
+    /// makes this throw, and the command's outcome is retried rather than the chain lost).
+    func scheduleCheck(_ scheduled: ScheduledCheck) async throws {
+        try await connection.publish(scheduled.check.body, exchange: "", routingKey: scheduled.queue, mandatory: true,
+                                     properties: scheduled.check.properties, confirmTimeout: confirmTimeout)
+    }
+
     /// Dead-letters a command with the reason in PayBridge's headers (never requeued).
     func deadLetter(_ deadLetter: CommandDeadLetter) async throws {
         try await connection.publish(deadLetter.body, exchange: deadLetter.exchange, routingKey: deadLetter.routingKey,

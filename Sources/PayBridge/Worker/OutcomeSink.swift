@@ -10,6 +10,8 @@ protocol OutcomeSink: Sendable {
     func publish(_ event: OutcomeMessage) async throws
     /// Publishes a command into the delay queue of its next attempt.
     func scheduleRetry(_ retry: CommandRetry) async throws
+    /// Publishes a payment's next reconciliation check into its delay queue.
+    func scheduleCheck(_ check: ScheduledCheck) async throws
     /// Publishes a command to the dead-letter exchange.
     func deadLetter(_ deadLetter: CommandDeadLetter) async throws
     /// Returns an unprocessed command to the tail of `queue` as it arrived (see

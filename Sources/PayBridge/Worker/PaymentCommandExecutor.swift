@@ -16,6 +16,9 @@ protocol PaymentCommandExecutor: Sendable {
     /// (issue 11: callbacks are notifications). Only signed values choose what is read; unsigned ones may only
     /// order the reads. Throws ``ProviderError``: `not_found` when the provider does not know the payment.
     func confirm(_ notification: CallbackNotification) async throws -> CallbackConfirmation
+    /// Reads the status of a payment left open, for a reconciliation check (issue 11), by the merchant's payment id
+    /// (and the provider's, when known). Throws ``ProviderError``.
+    func check(_ check: ReconcileCheck) async throws -> ProviderResult
 }
 
 /// The command's `data` does not make a valid provider request (a field is missing or of the wrong kind).

@@ -1,0 +1,129 @@
+import AMQP
+import Foundation
+import PayBridgeContract
+
+/// One scheduled status check of a payment PayBridge left open (issue 11, "reconciliation"): what the check must
+/// read and what was known before it.
+///
+/// It travels as a small JSON body (PayBridge-internal) through a delay queue
+/// (``Topology/reconcileQueue(_:delayMilliseconds:)``) back onto the provider's command queue, marked by
+/// ``Topology/Headers/notification`` = `reconcile`, so it waits on the broker and any worker of the provider runs
+/// it; nothing is kept in a process.
+struct ReconcileCheck: Equatable, Sendable {
+    /// The value of ``Topology/Headers/notification`` that marks a check.
+    static let marker = "reconcile"
+    /// A check body is a few hundred bytes; anything larger is not one of PayBridge's.
+    static let maximumBytes = 8192
+
+    var provider: Provider
+    /// The command that left the payment open, and its operation (a create: `purchase`, `payout`, `pay_in`,
+    /// `pay_out`).
+    var commandId: String
+    var operation: String
+    /// The merchant's payment id: what the status read asks by.
+    var paymentId: String
+    /// The provider's payment id, once known (FirstPay reads by it as well).
+    var providerPaymentId: String?
+    /// The last status PayBridge published (or observed) for the payment.
+    var status: PaymentStatus
+    var providerStatus: String?
+    /// The check this message is, 1-based.
+    var step: Int
+    /// RFC 3339: when PayBridge published the outcome that left the payment open.
+    var openSince: String
+
+    /// Whether a delivery is a check (its ``Topology/Headers/notification`` header says so).
+    static func isCheck(_ delivery: CommandDelivery) -> Bool {
+        delivery.properties.headers?[Topology.Headers.notification]?.stringValue == marker
+    }
+
+    /// The body, as JSON.
+    var body: [UInt8] {
+        var o: JSONObject = [
+            "provider": .string(provider.rawValue), "commandId": .string(commandId), "operation": .string(operation),
+            "paymentId": .string(paymentId), "status": .string(status.rawValue), "step": .number(JSONNumber(step)),
+            "openSince": .string(openSince),
+        ]
+        if let providerPaymentId { o["providerPaymentId"] = .string(providerPaymentId) }
+        if let providerStatus { o["providerStatus"] = .string(providerStatus) }
+        return JSONValue.object(o).serialized()
+    }
+
+    /// The AMQP properties it is published with: persistent, its marker and original routing key
+    /// `<provider>.reconcile`, `message_id` `reconcile:<step>:<commandId>`.
+    var properties: AMQPProperties {
+        let headers: AMQPTable = [
+            Topology.Headers.notification: .string(Self.marker),
+            Topology.Headers.originalRoutingKey: .string(Topology.reconcileRoutingKey(provider)),
+        ]
+        let id = "reconcile:\(step):\(commandId)"
+        return AMQPProperties(contentType: "application/json", headers: headers, persistent: true,
+                              messageId: id.utf8.count <= AMQPProperties.maximumShortStringBytes ? id : nil,
+                              appId: "paybridge")
+    }
+
+    /// The same check, one step later, with what the last read said.
+    func next(status: PaymentStatus, providerStatus: String?, providerPaymentId: String?) -> ReconcileCheck {
+        var next = self
+        next.step = step + 1
+        next.status = status
+        next.providerStatus = providerStatus
+        next.providerPaymentId = providerPaymentId ?? self.providerPaymentId
+        return next
+    }
+}
+
+extension ReconcileCheck {
+    /// Why a delivery marked as a check is not one.
+    struct Invalid: Error, Equatable, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Reads a check from its body: bounded (``maximumBytes``, the standard JSON limits), every field checked.
+    /// - Parameter provider: the provider whose queue it came from; the body must name the same one.
+    init(body: [UInt8], provider: Provider) throws(Invalid) {
+        guard body.count <= Self.maximumBytes else { throw Invalid(description: "larger than \(Self.maximumBytes) bytes") }
+        guard let json = try? JSONValue.parse(body), json.objectValue != nil else {
+            throw Invalid(description: "not a JSON object")
+        }
+        func text(_ field: String, required: Bool = true) throws(Invalid) -> String? {
+            guard let value = json[field] else {
+                if required { throw Invalid(description: "\(field) is missing") }
+                return nil
+            }
+            guard let text = value.stringValue, (1...256).contains(text.utf8.count) else {
+                throw Invalid(description: "\(field) must be a string of 1...256 bytes")
+            }
+            return text
+        }
+        guard try text("provider") == provider.rawValue else {
+            throw Invalid(description: "provider must be \(provider.rawValue), the queue's provider")
+        }
+        let operation = try text("operation")!
+        guard let kind = PaymentCommandKind(provider: provider, operation: operation), kind.createsPayment else {
+            throw Invalid(description: "operation must be one of \(provider.rawValue)'s creates")
+        }
+        guard let status = PaymentStatus(rawValue: try text("status")!), !status.isFinal else {
+            throw Invalid(description: "status must be an open status")
+        }
+        guard let step = json["step"]?.numberValue.flatMap({ Int($0.text) }), (1...ReconcileSchedule.maximumSteps)
+            .contains(step)
+        else {
+            throw Invalid(description: "step must be an integer in 1...\(ReconcileSchedule.maximumSteps)")
+        }
+        guard let openSince = try text("openSince").flatMap(CallbackNotification.timestamp) else {
+            throw Invalid(description: "openSince must be an RFC 3339 UTC time")
+        }
+        self.init(provider: provider, commandId: try text("commandId")!, operation: operation,
+                  paymentId: try text("paymentId")!, providerPaymentId: try text("providerPaymentId", required: false),
+                  status: status, providerStatus: try text("providerStatus", required: false), step: step,
+                  openSince: openSince)
+    }
+}
+
+/// A check on its way to its delay queue.
+struct ScheduledCheck: Equatable, Sendable {
+    var check: ReconcileCheck
+    /// The delay queue (also the routing key on the default exchange).
+    var queue: String
+}
