@@ -16,8 +16,9 @@ struct TopologyTests {
         #expect(declarations.exchanges.allSatisfy { $0.durable && !$0.autoDelete })
         let outcomes = try #require(declarations.exchanges.first { $0.name == Topology.outcomesExchange })
         #expect(outcomes.arguments == ["alternate-exchange": .string(Topology.unroutedExchange)])
-        // 2 command queues, 5 stages × 2 providers, the dead-letter queue, the unrouted-events queue.
-        #expect(declarations.queues.count == 14)
+        // 2 command queues, 5 retry stages × 2 providers, 6 reconciliation delays × 2 providers, the dead-letter
+        // queue, the unrouted-events queue.
+        #expect(declarations.queues.count == 26)
         #expect(declarations.queues.allSatisfy { $0.kind == .quorum && $0.durable })
 
         let amanpay = try #require(declarations.queues.first { $0.name == Topology.commandQueue(.amanpay) })
@@ -35,6 +36,15 @@ struct TopologyTests {
                 #expect(queue.deadLetterRoutingKey == Topology.retryReturnRoutingKey(provider))
                 #expect(queue.arguments["x-overflow"] == .string("reject-publish"))
             }
+            for delay in ReconcileSchedule.default.delaysMilliseconds {
+                let name = Topology.reconcileQueue(provider, delayMilliseconds: delay)
+                let queue = try #require(declarations.queues.first { $0.name == name })
+                #expect(queue.messageTTLMilliseconds == delay)
+                #expect(queue.deadLetterExchange == Topology.retryReturnExchange)
+                #expect(queue.deadLetterRoutingKey == Topology.retryReturnRoutingKey(provider))
+                #expect(queue.arguments["x-overflow"] == .string("reject-publish"))
+            }
+            #expect(declarations.queues.contains { $0.name == "payments.reconcile.\(provider.rawValue).1d" })
             #expect(declarations.bindings.contains(AMQPBinding(
                 queue: Topology.commandQueue(provider), exchange: Topology.commandsExchange,
                 routingKey: Topology.commandBindingKey(provider))))
@@ -52,6 +62,7 @@ struct TopologyTests {
         #expect(declarations.bindings.contains(AMQPBinding(
             queue: Topology.unroutedQueue, exchange: Topology.unroutedExchange, routingKey: "")))
         #expect(declarations.bindings.count == 6)
+        #expect(BrokerSetup.declarations(reconcileSchedule: .off).queues.count == 14)
     }
 
     @Test func definitionsJSONListsEveryQueueWithItsArguments() throws {
