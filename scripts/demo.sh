@@ -36,7 +36,9 @@ PAYBRIDGE_SANDBOX_PORT=$SANDBOX_PORT PAYBRIDGE_SANDBOX_KEYS_DIR=$KEYS LOG_LEVEL=
 pids+=($!)
 for _ in $(seq 100); do curl -sf "$SANDBOX/_sandbox/health" >/dev/null && break; sleep 0.1; done
 
-say "PayBridge (worker + callbacks) on :$HTTP_PORT, admin (health, metrics) on :$ADMIN_PORT"
+# Reconciliation every 2 s, three checks, so the demo shows it (production default: 1m,5m,15m,1h,6h,24h).
+export PAYBRIDGE_RECONCILE_SCHEDULE=2s,2s,2s
+say "PayBridge (worker + callbacks) on :$HTTP_PORT, admin (health, metrics) on :$ADMIN_PORT; reconciliation $PAYBRIDGE_RECONCILE_SCHEDULE"
 PAYBRIDGE_HTTP_PORT=$HTTP_PORT PAYBRIDGE_ADMIN_PORT=$ADMIN_PORT PAYBRIDGE_LOG_LEVEL=warning \
   AMANPAY_BASE_URL=$SANDBOX AMANPAY_MERCHANT_ID=1758378 AMANPAY_SECRET_KEY=s3cr3t \
   FIRSTPAY_BASE_URL=$SANDBOX FIRSTPAY_PUBLIC_KEY_FILE=$KEYS/firstpay_public.pem \
@@ -90,6 +92,14 @@ curl -sf -XPOST "$SANDBOX/_sandbox/firstpay/fp-$run/flip" >/dev/null
 sleep 1
 send firstpay.status "demo-$run-10" '{"merchantPaymentId":"fp-'$run'"}'
 
+say "reconciliation: a purchase whose callback never comes; PayBridge's status check finds it paid"
+fault '{"provider":"amanpay","operation":"purchase","paymentId":"quiet-'$run'","notify":false}'
+WAIT=20 send amanpay.purchase "demo-$run-quiet" '{"paymentId":"quiet-'$run'","amount":"42.00","currency":"BDT","customerEmail":"quiet@example.com","paymentMethod":"bkash","bkashNumber":"01712345678"}'
+
+say "reconciliation: a pay-in that never moves on; after the last check PayBridge publishes payment.unresolved"
+fault '{"provider":"firstpay","operation":"pay_in","paymentId":"stuck-'$run'","outcome":"NONE"}'
+WAIT=20 send firstpay.pay_in "demo-$run-stuck" '{"accountId":12,"paymentMethodId":"bkash-p2c","amount":"310.00","clientFieldsValues":[{"key":"phone","value":"01712345678"}],"merchantPaymentId":"stuck-'$run'"}'
+
 say "a malformed command: command.failed event + dead-letter queue"
 command amanpay.purchase "demo-$run-bad" '{"paymentId":"x","amount":250.5,"currency":"BDT","customerEmail":"x@example.com"}' \
   | $BIN/paybridge send --wait --timeout 15 - || true
@@ -101,4 +111,4 @@ curl -s -o /dev/null -w '  POST /callbacks/amanpay with a bad signature -> HTTP 
   -d '{"transactionId":"1","paymentID":"order-x","status":"SUCCESS","amount":1.00,"currency":"BDT"}'
 
 say "metrics (excerpt)"
-curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -E '^paybridge_(commands_total|callbacks_total|dead_letters)' | sort
+curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -E '^paybridge_(commands_total|callbacks_total|dead_letters|reconcile_checks)' | sort

@@ -12,8 +12,9 @@ struct SendCommand: AsyncParsableCommand {
         discussion: """
             The routing key comes from the CloudEvent type (paybridge.amanpay.purchase.v1 → amanpay.purchase). \
             With --wait, the events correlated to the command id (and callbacks for the same paymentId) are \
-            printed until one is final or a command.failed arrives. Exit status: 0 sent / final event received, \
-            1 error, 3 timed out waiting.
+            printed until one is final or a command.failed or payment.unresolved arrives. Exit status: 0 sent / \
+            final event received, 1 error, 3 timed out waiting, 4 unresolved (still open after the last \
+            reconciliation check).
             """
     )
 
@@ -48,12 +49,12 @@ struct SendCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let json = self.json
-        let timedOut = try await ToolConnection.run(tool: "send", verbose: verbose) { connection, logger -> Bool in
+        let exitCode = try await ToolConnection.run(tool: "send", verbose: verbose) { connection, logger -> Int32 in
             let sender = CommandSender(connection: connection, logger: logger)
             guard wait else {
                 let sent = try await sender.send(body, routingKey: routingKey)
                 print("sent " + Self.describe(sent, exchange: sender.exchange))
-                return false
+                return 0
             }
             // With --json, standard output carries only the events; the narration goes to standard error.
             let note: (String) -> Void = { line in
@@ -72,14 +73,18 @@ struct SendCommand: AsyncParsableCommand {
                 note("final: \(result.events.last?.status ?? "?") (\(result.events.count) event(s))")
             case .commandFailed:
                 note("command failed (\(result.events.count) event(s))")
+            case .unresolved:
+                note("unresolved: still \(result.events.last?.status ?? "?") after PayBridge's last reconciliation "
+                     + "check (\(result.events.count) event(s))")
+                return 4
             case .timedOut:
                 let last = result.events.last?.status.map { ", last status \($0)" } ?? ""
                 note("no final event within \(Self.seconds(timeout)) (\(result.events.count) event(s)\(last))")
-                return true
+                return 3
             }
-            return false
+            return 0
         }
-        if timedOut { throw ExitCode(3) }
+        if exitCode != 0 { throw ExitCode(exitCode) }
     }
 
     private func readBody() throws -> [UInt8] {

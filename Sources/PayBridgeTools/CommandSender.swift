@@ -18,6 +18,9 @@ public struct CommandSender: Sendable {
         case final
         /// A `paybridge.command.failed.v1` event arrived.
         case commandFailed
+        /// A `paybridge.payment.unresolved.v1` event arrived: the payment is still open after PayBridge's last
+        /// reconciliation check.
+        case unresolved
         /// The timeout passed first.
         case timedOut
     }
@@ -187,8 +190,11 @@ public struct CommandSender: Sendable {
                     events.append(event)
                     await onEvent(event)
                     if event.endsCommand {
-                        let completion: Completion =
-                            event.type == OutcomeEvents.commandFailedType ? .commandFailed : .final
+                        let completion: Completion = switch event.type {
+                        case OutcomeEvents.commandFailedType: .commandFailed
+                        case OutcomeEvents.unresolvedType: .unresolved
+                        default: .final
+                        }
                         return Result(command: command, events: events, completion: completion)
                     }
                 }

@@ -54,6 +54,16 @@ public enum EventPrinter {
             let message = error["message"]?.stringValue ?? ""
             lines.append(row("error", "\(code) [\(errorClass)] \(message)"))
         }
+        if let check = data?["reconciliation"], let number = check["check"]?.numberValue,
+            let of = check["of"]?.numberValue
+        {
+            lines.append(row("reconciled", "status check \(number.text) of \(of.text), open since "
+                             + "\(check["openSince"]?.stringValue ?? "-")"))
+        }
+        if cloudEvent.type == OutcomeEvents.unresolvedType {
+            lines.append(row("unresolved", "still open after \(text("checks") ?? "?") status checks "
+                             + "(schedule \(text("schedule") ?? "-"), open since \(text("openSince") ?? "-"))"))
+        }
         if let redirect = text("redirectUrl") { lines.append(row("redirect", redirect)) }
         if let fields = data?["additionalFields"], !fields.isNull {
             lines.append(row("fields", fields.serializedString))

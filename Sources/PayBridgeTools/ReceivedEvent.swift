@@ -31,8 +31,10 @@ public struct ReceivedEvent: Sendable {
     /// `data.status` (`processing`, `succeeded`, …).
     public var status: String? { event?.data?["status"]?.stringValue }
 
-    /// True when nothing more will follow for this command: a `command.failed` event, or `data.final == true`.
+    /// True when nothing more will follow for this command: a `command.failed` or `payment.unresolved` event, or
+    /// `data.final == true`.
     public var endsCommand: Bool {
-        type == OutcomeEvents.commandFailedType || event?.data?["final"]?.boolValue == true
+        type == OutcomeEvents.commandFailedType || type == OutcomeEvents.unresolvedType
+            || event?.data?["final"]?.boolValue == true
     }
 }

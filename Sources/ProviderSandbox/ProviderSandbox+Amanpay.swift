@@ -94,7 +94,8 @@ extension ProviderSandbox {
                     p.awaitingOTP = true
                 }
             }
-            p.plannedOutcome = effect.outcome ?? configuration.autoCompleteOutcome
+            p.plannedOutcome = effect.plannedOutcome(autoComplete: configuration.autoCompleteOutcome)
+            p.plannedNotify = effect.notify
             p.plannedErrorCode = effect.outcomeErrorCode
             s.setAmanpay(p)
             return (p, true)

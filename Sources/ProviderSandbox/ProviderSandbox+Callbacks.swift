@@ -130,11 +130,13 @@ extension ProviderSandbox {
             guard let p = amanpayPayment(paymentId: paymentId, type: type), let outcome = p.plannedOutcome,
                 !p.awaitingOTP
             else { return }
-            completeAmanpay(paymentId: paymentId, type: type, status: outcome, errorCode: p.plannedErrorCode)
+            completeAmanpay(paymentId: paymentId, type: type, status: outcome, errorCode: p.plannedErrorCode,
+                            notify: p.plannedNotify)
         } else {
             guard let p = firstpayPayment(merchantPaymentId: paymentId), let outcome = p.plannedOutcome, !p.smsRequired
             else { return }
-            completeFirstPay(merchantPaymentId: paymentId, status: outcome, failedCode: p.plannedFailedCode)
+            completeFirstPay(merchantPaymentId: paymentId, status: outcome, failedCode: p.plannedFailedCode,
+                             notify: p.plannedNotify)
         }
     }
 }

@@ -79,7 +79,8 @@ extension ProviderSandbox {
                 postBackUrl: json["postBackUrl"]?.stringValue, createdAt: iso8601Now(), clientFieldsValues: fields)
             if json["successRedirectUrl"] != nil { p.redirectUrl = "\(baseURL)/checkout/\(id)" }  // F4
             p.smsRequired = effect.requireSMS
-            p.plannedOutcome = effect.outcome ?? configuration.autoCompleteOutcome
+            p.plannedOutcome = effect.plannedOutcome(autoComplete: configuration.autoCompleteOutcome)
+            p.plannedNotify = effect.notify
             p.plannedFailedCode = effect.outcomeErrorCode
             s.firstpayById[id] = p
             if let merchantPaymentId { s.firstpayByMerchantId[merchantPaymentId] = id }

@@ -34,19 +34,23 @@ public struct SandboxFault: Sendable, Codable, Hashable {
     /// `PENDING`/`NEED_CHECK`).
     public var initialStatus: String?
     /// Final outcome a created payment moves to after the response (Amanpay `SUCCESS`/`FAILED`/`CANCELLED`,
-    /// FirstPay `SUCCESS`/`FAILED`), with a callback/postback.
+    /// FirstPay `SUCCESS`/`FAILED`), with a callback/postback. `NONE`: the payment never moves on by itself (not
+    /// even with the sandbox's auto-complete).
     public var outcome: String?
     /// `errorCode` (Amanpay) or `failedCode` (FirstPay) of a FAILED ``outcome``.
     public var outcomeErrorCode: String?
     /// FirstPay: the payment needs an SMS confirmation before its outcome.
     public var requireSMS: Bool?
+    /// `false`: the payment's ``outcome`` (or the sandbox's auto-complete) happens without a callback or postback,
+    /// a callback that never comes: only a status read finds it out.
+    public var notify: Bool?
 
     public init(
         provider: String? = nil, operation: String? = nil, paymentId: String? = nil, times: Int? = nil,
         latencyMs: Int? = nil, httpStatus: Int? = nil, retryAfterSeconds: Int? = nil,
         hangAfterProcessingMs: Int? = nil, badSignature: Bool? = nil, errorCode: String? = nil,
         initialStatus: String? = nil, outcome: String? = nil, outcomeErrorCode: String? = nil,
-        requireSMS: Bool? = nil
+        requireSMS: Bool? = nil, notify: Bool? = nil
     ) {
         self.provider = provider
         self.operation = operation
@@ -62,6 +66,7 @@ public struct SandboxFault: Sendable, Codable, Hashable {
         self.outcome = outcome
         self.outcomeErrorCode = outcomeErrorCode
         self.requireSMS = requireSMS
+        self.notify = notify
     }
 
     func matches(provider: String, operation: String, paymentId: String?) -> Bool {
@@ -84,6 +89,13 @@ struct FaultEffect: Sendable {
     var outcome: String?
     var outcomeErrorCode: String?
     var requireSMS = false
+    var notify = true
+
+    /// The outcome a new payment is planned to reach, if any (``SandboxFault/outcome`` `NONE`: none).
+    func plannedOutcome(autoComplete: String?) -> String? {
+        let planned = outcome ?? autoComplete
+        return planned == "NONE" ? nil : planned
+    }
 
     mutating func merge(_ f: SandboxFault) {
         latencyMs += f.latencyMs ?? 0
@@ -96,5 +108,6 @@ struct FaultEffect: Sendable {
         outcome = outcome ?? f.outcome
         outcomeErrorCode = outcomeErrorCode ?? f.outcomeErrorCode
         requireSMS = requireSMS || (f.requireSMS ?? false)
+        notify = notify && (f.notify ?? true)
     }
 }

@@ -46,6 +46,8 @@ public struct SandboxAmanpayPayment: Sendable, Hashable {
     var awaitingOTP = false
     var plannedOutcome: String?
     var plannedErrorCode: String?
+    /// Whether the planned outcome sends its callback (``SandboxFault/notify``).
+    var plannedNotify = true
 
     var isFinal: Bool { ["SUCCESS", "FAILED", "CANCELLED"].contains(status) }
 
@@ -115,6 +117,8 @@ public struct SandboxFirstPayPayment: Sendable, Hashable {
     var smsRequired = false
     var plannedOutcome: String?
     var plannedFailedCode: String?
+    /// Whether the planned outcome sends its postback (``SandboxFault/notify``).
+    var plannedNotify = true
 
     /// The Payment object (firstpay.md §4), unsigned.
     func object(forPostback: Bool) -> [JSONMember] {
