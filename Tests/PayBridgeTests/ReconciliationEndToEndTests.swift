@@ -3,6 +3,8 @@ import BrokerTestKit
 import Foundation
 @testable import PayBridge
 import PayBridgeContract
+import PayBridgeTools
+import ProviderSandbox
 import Testing
 
 /// Issue 11, part 3, through the broker, a worker and the provider sandbox: a payment a create left open is read
@@ -83,6 +85,35 @@ import Testing
                 let metrics = runtime.metrics.exposition()
                 #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="firstpay",result="unchanged"} 1"#))
                 #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="firstpay",result="unresolved"} 1"#))
+            }
+        }
+    }
+
+    /// The sandbox's faults drive both cases (`notify: false`, `outcome: NONE`), and `paybridge send --wait`'s
+    /// sender stops at `final` and at `unresolved`.
+    @Test func aSenderWaitsThroughAReconciliationToTheFinalStatusOrToUnresolved() async throws {
+        try await EndToEnd.run { world in
+            try await world.withPayBridge(configuration(world, schedule: "1s,1s")) { _ in
+                let run = UUID().uuidString.prefix(8).lowercased()
+                world.sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: "paid-\(run)",
+                                                    outcome: "SUCCESS", notify: false))
+                world.sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: "open-\(run)",
+                                                    outcome: "NONE"))
+                let sender = CommandSender(connection: world.client)
+                let paid = try await sender.sendAndWait(
+                    ToolsTestBroker.amanpayPurchase(id: "cmd-paid-\(run)", paymentId: "paid-\(run)"),
+                    timeout: .seconds(20))
+                #expect(paid.completion == .final)
+                #expect(paid.events.map(\.status) == ["requires_action", "succeeded"])
+                #expect(paid.events.last?.event?.data?["reconciliation"] != nil, "found by a check, not a callback")
+                let open = try await sender.sendAndWait(
+                    ToolsTestBroker.amanpayPurchase(id: "cmd-open-\(run)", paymentId: "open-\(run)"),
+                    timeout: .seconds(20))
+                #expect(open.completion == .unresolved)
+                #expect(open.events.map(\.type) == [OutcomeEvents.responseType, OutcomeEvents.unresolvedType])
+                #expect(EventPrinter.describe(try #require(open.events.last))
+                    .contains("still open after 2 status checks (schedule 1s,1s"))
+                #expect(world.sandbox.callbackDeliveries().isEmpty, "neither payment sent a callback")
             }
         }
     }
