@@ -493,6 +493,8 @@ def check_keda(by_kind, roles, topology, readme, report):
                 continue
             meta = trigger.get("metadata") or {}
             queue = meta.get("queueName")
+            report.check(all(isinstance(v, str) for v in meta.values()), f"{label}: {queue}: metadata are strings",
+                         f"{label}: {queue}: every trigger metadata value must be a string (quote numbers)")
             queues_with_trigger.add(queue)
             report.check(queue in topology.command_queues, f"{label}: trigger on command queue {queue}",
                          f"{label}: queueName {queue!r} is not a command queue of the topology "
@@ -550,6 +552,9 @@ def check_dockerfile(path, code, report):
                  "Dockerfile's final stage runs as root")
     report.check(re.search(r"^HEALTHCHECK .*/healthz", text, re.M), "Dockerfile has a HEALTHCHECK on /healthz",
                  "Dockerfile has no HEALTHCHECK on /healthz")
+    env = {name for line in re.findall(r"^ENV\s+((?:.*\\\n)*.*)$", text, re.M)
+           for name in re.findall(r"([A-Z][A-Z0-9_]*)=", line)}
+    check_env("Dockerfile ENV", env, code["paybridge_env"], "paybridge", report)
     for source in re.findall(r"^COPY\s+(?!--from)(\S+)\s", text, re.M):
         if source not in (".", "./", "Package.swift", "Package.swift ./"):
             report.check((path.parent.parent / source).exists(), f"Dockerfile copies {source}",
@@ -583,10 +588,12 @@ def validate_compose(path, report):
                     "Only deploy-check's own checks ran on it.")
         return
     result = subprocess.run(command, capture_output=True, text=True)
+    output = (result.stderr or result.stdout).strip()
     if copy:
         os.unlink(copy.name)
+        output = output.replace(copy.name, str(path))
     report.check(result.returncode == 0, f"`{tool} config` accepts {path.name}",
-                 f"`{tool} config` rejects {path.name}: {(result.stderr or result.stdout).strip()}")
+                 f"`{tool} config` rejects {path.name}:\n" + "\n".join("        " + l for l in output.splitlines()))
 
 
 def main():
@@ -621,8 +628,18 @@ def main():
     committed = (deploy / "rabbitmq-definitions.json").read_text()
     if not report.check(committed == printed, "identical", "differs from the code's topology; regenerate it with "
                         "`make deploy-definitions` (diff: - committed, + code):"):
+        try:
+            old = Topology(json.loads(committed))
+            for kind in ("queues", "exchanges"):
+                added, removed = (sorted(set(getattr(topology, kind)) - set(getattr(old, kind))),
+                                  sorted(set(getattr(old, kind)) - set(getattr(topology, kind))))
+                if added or removed:
+                    print(f"        {kind}: only in the code: {', '.join(added) or '-'}; only in the file: "
+                          f"{', '.join(removed) or '-'}")
+        except (ValueError, KeyError):
+            pass
         diff = list(difflib.unified_diff(committed.splitlines(), printed.splitlines(), "committed", "code", lineterm="", n=1))
-        print("\n".join("        " + line for line in diff[:60]) + ("\n        …" if len(diff) > 60 else ""))
+        print("\n".join("        " + line for line in diff[:30]) + ("\n        …" if len(diff) > 30 else ""))
 
     report.section("broker names in the manifests exist")
     check_broker_names(documents, topology, report)
