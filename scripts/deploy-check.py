@@ -331,6 +331,9 @@ def check_compose(path, documents, topology, code, report):
                          f"{label}: depends on {dependency!r}, which is not a service")
         mounts = {}
         for volume in spec.get("volumes") or []:
+            if not isinstance(volume, str):
+                report.fail(f"{label}: deploy-check reads only the short volume syntax (SOURCE:TARGET[:MODE])")
+                continue
             source, _, rest = volume.partition(":")
             target = rest.split(":")[0]
             if source.startswith("."):
@@ -596,6 +599,14 @@ def validate_compose(path, report):
                  f"`{tool} config` rejects {path.name}:\n" + "\n".join("        " + l for l in output.splitlines()))
 
 
+def guarded(report, check, *arguments):
+    """Runs one group of checks; a file whose structure it did not expect fails the check instead of crashing."""
+    try:
+        check(*arguments)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as error:
+        report.fail(f"{check.__name__}: a file here is not shaped as expected ({type(error).__name__}: {error})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paybridge", required=True, help="the paybridge executable")
@@ -642,22 +653,22 @@ def main():
         print("\n".join("        " + line for line in diff[:30]) + ("\n        …" if len(diff) > 30 else ""))
 
     report.section("broker names in the manifests exist")
-    check_broker_names(documents, topology, report)
+    guarded(report, check_broker_names, documents, topology, report)
 
     report.section("policies (rabbitmq-policies.json) match the queues and agree with their declared arguments")
-    check_policies(documents, topology, report)
+    guarded(report, check_policies, documents, topology, report)
 
     report.section("compose.yaml")
-    check_compose(deploy / "compose.yaml", documents, topology, code, report)
+    guarded(report, check_compose, deploy / "compose.yaml", documents, topology, code, report)
     validate_compose(deploy / "compose.yaml", report)
 
     report.section("Kubernetes manifests and KEDA")
-    check_kubernetes(documents, topology, code, (deploy / "README.md").read_text(), report)
+    guarded(report, check_kubernetes, documents, topology, code, (deploy / "README.md").read_text(), report)
 
     report.section("Dockerfile, paybridge.env.example, examples/")
-    check_dockerfile(deploy / "Dockerfile", code, report)
-    check_env_example(deploy / "paybridge.env.example", code, report)
-    check_examples(documents, topology, root, report)
+    guarded(report, check_dockerfile, deploy / "Dockerfile", code, report)
+    guarded(report, check_env_example, deploy / "paybridge.env.example", code, report)
+    guarded(report, check_examples, documents, topology, root, report)
 
     print(f"\ndeploy-check: {report.passed} passed, {report.failed} failed"
           + (f", {report.skipped} skipped" if report.skipped else ""))
