@@ -4,9 +4,13 @@ SHELL := /bin/bash
 SWIFT       ?= swift
 SWIFT_FLAGS ?=
 AMQP_URL    ?= amqp://guest:guest@127.0.0.1:5672/%2F
+PYTHON      ?= /usr/bin/python3
+# The paybridge that deploy-check and deploy-definitions read the topology from; built unless set to another one.
+PAYBRIDGE_BIN ?= .build/debug/paybridge
 export RABBITMQ_URL ?= $(AMQP_URL)
 
-.PHONY: all deps broker broker-stop build test test-unit bench bench-c bench-amqp bench-worker demo clean fuzz fuzz-ci
+.PHONY: all deps broker broker-stop build test test-unit bench bench-c bench-amqp bench-worker demo clean fuzz fuzz-ci \
+        deploy-check deploy-definitions
 
 all: build
 
@@ -63,6 +67,24 @@ fuzz: deps
 
 fuzz-ci: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} FUZZ_EXTRA="$${FUZZ_EXTRA:--seed=1}" FUZZ_ICU_ORACLE=0 bash scripts/fuzz.sh
+
+# deploy/ against the code (scripts/deploy-check.py, see deploy/README.md): every YAML/JSON file there parses,
+# rabbitmq-definitions.json equals `paybridge topology --print-definitions`, and the queue, exchange, subcommand and
+# environment variable names in the manifests exist in the code; compose.yaml passes `docker-compose config`.
+deploy-check:
+	@bash scripts/install-deps.sh deploy
+ifeq ($(PAYBRIDGE_BIN),.build/debug/paybridge)
+	$(SWIFT) build --product paybridge $(SWIFT_FLAGS)
+endif
+	$(PYTHON) scripts/deploy-check.py --paybridge $(PAYBRIDGE_BIN)
+
+# Rewrites deploy/rabbitmq-definitions.json from the code (after a topology change; deploy-check says when).
+deploy-definitions: deps
+ifeq ($(PAYBRIDGE_BIN),.build/debug/paybridge)
+	$(SWIFT) build --product paybridge $(SWIFT_FLAGS)
+endif
+	env -u PAYBRIDGE_AMQP_URL -u PAYBRIDGE_AMQP_URL_FILE $(PAYBRIDGE_BIN) topology --print-definitions --vhost / \
+	  > deploy/rabbitmq-definitions.json.new && mv deploy/rabbitmq-definitions.json.new deploy/rabbitmq-definitions.json
 
 demo: broker
 	$(SWIFT) build $(SWIFT_FLAGS)

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Installs the system packages PayBridge needs, only when something is missing (fresh Debian, run as root).
+# `install-deps.sh deploy` also installs what `make deploy-check` uses: Debian's docker-compose (1.29, the Compose
+# file validator; without its recommended docker.io engine, which nothing here runs).
 set -euo pipefail
 need=()
 dpkg -s librabbitmq-dev >/dev/null 2>&1 || need+=(librabbitmq-dev)
 command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # the TLS tests make their certificates with it
-if [ ${#need[@]} -gt 0 ]; then
-  echo "==> installing ${need[*]}"
+/usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)  # scripts/deploy-check.py
+lean=()  # installed without recommended packages
+if [ "${1:-}" = deploy ]; then
+  command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || lean+=(docker-compose)
+fi
+if [ ${#need[@]} -gt 0 ] || [ ${#lean[@]} -gt 0 ]; then
+  echo "==> installing ${need[*]} ${lean[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  [ ${#need[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  [ ${#lean[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
 fi
