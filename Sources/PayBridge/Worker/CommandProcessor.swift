@@ -150,13 +150,11 @@ final class CommandProcessor: Sendable {
         }
     }
 
-    /// Publishes the plan's events, then its re-publication, each until the broker confirms it.
+    /// Publishes the plan's events and next check (together, until the broker confirmed all of them), then its
+    /// re-publication (until confirmed).
     func carryOut(_ plan: DeliveryPlan, _ log: CommandLog) async throws {
-        for event in plan.events {
-            try await persistently(log) { try await sink.publish(event) }
-        }
-        if let check = plan.nextCheck {
-            try await persistently(log) { try await sink.scheduleCheck(check) }
+        if !plan.events.isEmpty || plan.nextCheck != nil {
+            try await persistently(log) { try await sink.publish(plan.events, then: plan.nextCheck) }
         }
         switch plan.republish {
         case .retry(let retry):

@@ -21,14 +21,17 @@ import ProviderCore
 extension DeliveryRules {
     /// Check 1 after a command's outcome, when the command is a create, the payment is left open and the schedule
     /// is on.
-    func firstCheck(_ command: PaymentCommand, outcome: PaymentOutcome, at time: Date) -> ScheduledCheck? {
-        guard command.kind.createsPayment, !outcome.status.isFinal, let paymentId = command.paymentId else {
+    /// - Parameter openSince: the outcome event's `time` (RFC 3339).
+    func firstCheck(_ command: PaymentCommand, outcome: PaymentOutcome, openSince: String) -> ScheduledCheck? {
+        guard !reconcileSchedule.isOff, command.kind.createsPayment, !outcome.status.isFinal,
+            let paymentId = command.paymentId
+        else {
             return nil
         }
         let check = ReconcileCheck(
             provider: provider, commandId: command.id, operation: command.operation, paymentId: paymentId,
             providerPaymentId: outcome.providerPaymentId, status: outcome.status, providerStatus: outcome.providerStatus,
-            step: 1, openSince: RFC3339.string(from: time))
+            step: 1, openSince: openSince)
         return scheduled(check)
     }
 

@@ -18,7 +18,7 @@ import ProviderCore
 ///   (``BadSignatureStreak``).
 /// - a request the provider refused → `command.failed` + dead-letter queue.
 /// - a create left open (`requires_action`, `processing`, `under_review`, or `unknown` after giving up) → the same
-///   events, plus its first reconciliation check (``firstCheck(_:outcome:at:)``, `DeliveryRules+Reconciliation`).
+///   events, plus its first reconciliation check (``firstCheck(_:outcome:openSince:)``, `DeliveryRules+Reconciliation`).
 /// - a payment the provider does not know (`not_found`: Amanpay `TRANSACTION_NOT_FOUND`, FirstPay 404
 ///   `NOT_FOUND`) → `payment.response` with status `failed`, not final, class `not_found` (docs/contract.md).
 /// - the delivery is acked only after everything the plan publishes is confirmed.
@@ -97,9 +97,10 @@ struct DeliveryRules: Sendable {
                 result, provider: provider, commandId: command.id, operation: command.operation,
                 paymentId: command.paymentId, attempts: delivery.attempt, pii: eventPII)
             outcome.amountMismatch = Self.amountMismatch(command, result)
-            return DeliveryPlan(events: [OutcomeEvents.response(outcome, time: time)],
-                                nextCheck: firstCheck(command, outcome: outcome, at: time), disposition: .ack,
-                                verdict: .answered(status: outcome.status))
+            let response = OutcomeEvents.response(outcome, time: time)
+            return DeliveryPlan(events: [response],
+                                nextCheck: firstCheck(command, outcome: outcome, openSince: response.event.time ?? ""),
+                                disposition: .ack, verdict: .answered(status: outcome.status))
         case .providerFailed(let error):
             return plan(failed: error, command: command, delivery: delivery, at: time)
         case .invalidData(let error):
@@ -171,7 +172,8 @@ struct DeliveryRules: Sendable {
                 delivery, sourceQueue: queue, reason: errorClass, code: code, detail: message,
                 failedEventId: failed.event.id, at: time))
             : nil
-        return DeliveryPlan(events: [failed], nextCheck: firstCheck(command, outcome: outcome, at: time),
+        return DeliveryPlan(events: [failed],
+                            nextCheck: firstCheck(command, outcome: outcome, openSince: failed.event.time ?? ""),
                             republish: republish, disposition: .ack, verdict: .failed(code: code, errorClass: errorClass))
     }
 

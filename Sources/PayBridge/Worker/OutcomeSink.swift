@@ -12,6 +12,10 @@ protocol OutcomeSink: Sendable {
     func scheduleRetry(_ retry: CommandRetry) async throws
     /// Publishes a payment's next reconciliation check into its delay queue.
     func scheduleCheck(_ check: ScheduledCheck) async throws
+    /// Publishes `events`, then `check`, in that order, and returns once the broker confirmed every one; throws
+    /// when any was not confirmed (the caller publishes them all again: events keep their ids). The default
+    /// publishes one by one; ``OutcomePublisher`` hands them to the broker connection as one batch.
+    func publish(_ events: [OutcomeMessage], then check: ScheduledCheck?) async throws
     /// Publishes a command to the dead-letter exchange.
     func deadLetter(_ deadLetter: CommandDeadLetter) async throws
     /// Returns an unprocessed command to the tail of `queue` as it arrived (see
@@ -20,4 +24,11 @@ protocol OutcomeSink: Sendable {
     /// Stores a verified callback on its provider's command queue for a worker to confirm (the callback endpoint
     /// answers 200 only after this returned).
     func store(_ notification: CallbackNotification) async throws
+}
+
+extension OutcomeSink {
+    func publish(_ events: [OutcomeMessage], then check: ScheduledCheck?) async throws {
+        for event in events { try await publish(event) }
+        if let check { try await scheduleCheck(check) }
+    }
 }
