@@ -108,24 +108,43 @@ public final class ProviderSandbox: Service, Sendable {
     ) async throws -> R {
         let sandbox = try ProviderSandbox(configuration: configuration, logger: logger)
         let (started, startedSink) = AsyncStream<Int>.makeStream()
+        // Stopped by a graceful shutdown, never by cancelling the server task: cancelling it while a connection is
+        // accepted but not yet served traps in NIO ("Deinited NIOAsyncWriter without calling finish()",
+        // apple/swift-nio#3481).
+        let service = SandboxService(sandbox: sandbox, started: startedSink)
+        // A request still held by a latency fault after 1 s is cancelled: by then the server no longer accepts.
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: service)], gracefulShutdownSignals: [], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(1)
+        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         return try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
-            group.addTask {
-                defer { startedSink.finish() }
-                try await sandbox.run(onStarted: { port in startedSink.yield(port) })
-            }
+            group.addTask { try await serviceGroup.run() }
             var iterator = started.makeAsyncIterator()
             guard await iterator.next() != nil else {
                 try await group.next()
                 throw SandboxError(message: "the sandbox stopped before it started")
             }
+            let result: Result<R, any Error>
             do {
-                let result = try await body(sandbox)
-                group.cancelAll()
-                return result
+                result = .success(try await body(sandbox))
             } catch {
-                group.cancelAll()
-                throw error
+                result = .failure(error)
             }
+            await serviceGroup.triggerGracefulShutdown()
+            try await group.waitForAll()
+            return try result.get()
+        }
+    }
+
+    /// The sandbox as a service of a `ServiceGroup`, so ``withRunning(configuration:logger:_:)`` can stop it
+    /// gracefully.
+    private struct SandboxService: Service {
+        let sandbox: ProviderSandbox
+        let started: AsyncStream<Int>.Continuation
+
+        func run() async throws {
+            defer { started.finish() }
+            try await sandbox.run(onStarted: { port in started.yield(port) })
         }
     }
 

@@ -82,9 +82,11 @@ import Testing
                 }
                 #expect(reads.count == 2)
                 #expect(Self.events(world.events.all, commandId: payIn, type: OutcomeEvents.responseType).count == 1)
-                let metrics = runtime.metrics.exposition()
-                #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="firstpay",result="unchanged"} 1"#))
-                #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="firstpay",result="unresolved"} 1"#))
+                // Counted once the check's plan was carried out, which may be just after its event arrived.
+                try await Self.waitForMetric(
+                    runtime, #"paybridge_reconcile_checks_total{provider="firstpay",result="unresolved"} 1"#)
+                #expect(runtime.metrics.exposition()
+                    .contains(#"paybridge_reconcile_checks_total{provider="firstpay",result="unchanged"} 1"#))
             }
         }
     }

@@ -2,6 +2,7 @@ import Amanpay
 import FirstPay
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import Logging
 import NIOCore
 import ProviderCore
@@ -183,19 +184,26 @@ struct CallbackReceiver: Sendable {
                 startedSink.yield(channel.localAddress?.port ?? 0)
                 startedSink.finish()
             }, logger: quietLogger)
+        // Stopped gracefully, not cancelled: cancelling a Hummingbird server while a connection is accepted but not
+        // yet served traps in NIO (apple/swift-nio#3481).
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: app)], gracefulShutdownSignals: [], logger: quietLogger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(1)
+        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         return try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            group.addTask { try await serviceGroup.run() }
             var it = started.makeAsyncIterator()
             let port = await it.next() ?? 0
             let receiver = CallbackReceiver(url: "http://127.0.0.1:\(port)/cb", received: stream)
+            let result: Result<R, any Error>
             do {
-                let r = try await body(receiver)
-                group.cancelAll()
-                return r
+                result = .success(try await body(receiver))
             } catch {
-                group.cancelAll()
-                throw error
+                result = .failure(error)
             }
+            await serviceGroup.triggerGracefulShutdown()
+            try await group.waitForAll()
+            return try result.get()
         }
     }
 
