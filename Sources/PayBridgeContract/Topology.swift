@@ -75,6 +75,13 @@ public enum Topology {
         "payments.reconcile.\(provider.rawValue).\(ReconcileSchedule.name(milliseconds: delayMilliseconds))"
     }
 
+    /// Explicit quorum-queue delivery limit of the queues where messages are parked for people (``deadLetterQueue``,
+    /// ``unroutedQueue``). They have no dead-letter exchange, so reaching a limit would drop a message: RabbitMQ 4.x
+    /// gives every quorum queue a default limit of 20, and `paybridge dead-letters list` returns what it shows with
+    /// `basic.nack(requeue)`, which counts as a delivery on 4.0–4.2. One million is "never" in practice, and is
+    /// accepted by 3.10 too (which refuses 4.x's `-1` for "unlimited").
+    public static let parkedQueueDeliveryLimit = 1_000_000
+
     /// Quorum-queue delivery limit on the command queues: a message redelivered this often (crash loops) is
     /// dead-lettered by the broker to ``deadLetterExchange`` instead of looping forever.
     public static let commandQueueDeliveryLimit = 20

@@ -53,12 +53,13 @@ struct TopologyTests {
                 routingKey: Topology.retryReturnRoutingKey(provider))))
         }
         let dead = try #require(declarations.queues.first { $0.name == Topology.deadLetterQueue })
-        #expect(dead.declareArguments == ["x-queue-type": .string("quorum")])
+        #expect(dead.declareArguments == ["x-queue-type": .string("quorum"), "x-delivery-limit": .int64(1_000_000)])
         #expect(declarations.bindings.contains(AMQPBinding(
             queue: Topology.deadLetterQueue, exchange: Topology.deadLetterExchange, routingKey: "")))
         let unrouted = try #require(declarations.queues.last)
         #expect(unrouted.name == Topology.unroutedQueue)
-        #expect(unrouted.declareArguments == ["x-queue-type": .string("quorum")])
+        #expect(unrouted.declareArguments == ["x-queue-type": .string("quorum"),
+                                              "x-delivery-limit": .int64(1_000_000)])
         #expect(declarations.bindings.contains(AMQPBinding(
             queue: Topology.unroutedQueue, exchange: Topology.unroutedExchange, routingKey: "")))
         #expect(declarations.bindings.count == 6)
@@ -158,6 +159,21 @@ struct TopologyTests {
                                                  routingKey: "nobody.listens", mandatory: true)
                 }
                 #expect(error?.code == .unroutable)
+            }
+        }
+    }
+
+    @Test func parkedQueuesFromBeforeTheirDeliveryLimitAreAccepted() async throws {
+        // Existing deployments declared payments.dead and payments.unrouted without x-delivery-limit; RabbitMQ
+        // cannot add one (406), so the limit comes by policy there and the worker still starts.
+        try await ToolsTestBroker.withVHost { configuration in
+            try await ToolsTestBroker.withConnection(configuration) { connection in
+                _ = try await connection.declare(AMQPQueue(Topology.deadLetterQueue, kind: .quorum))
+                _ = try await connection.declare(AMQPQueue(Topology.unroutedQueue, kind: .quorum))
+                try await BrokerSetup.declare(on: connection)
+                let state = try await connection.declare(AMQPQueue(Topology.commandQueue(.firstpay), kind: .quorum,
+                                                                   passive: true))
+                #expect(state.messageCount == 0, "the rest of the topology is there")
             }
         }
     }

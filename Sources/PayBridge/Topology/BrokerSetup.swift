@@ -58,8 +58,8 @@ public enum BrokerSetup {
                 queues.append(reconcileQueue(provider, delayMilliseconds: delay))
             }
         }
-        queues.append(AMQPQueue(Topology.deadLetterQueue, kind: .quorum))
-        queues.append(AMQPQueue(Topology.unroutedQueue, kind: .quorum))
+        queues.append(parkedQueue(Topology.deadLetterQueue))
+        queues.append(parkedQueue(Topology.unroutedQueue))
         // A fanout exchange ignores the key; "" is what the management UI shows for such bindings.
         bindings.append(AMQPBinding(queue: Topology.deadLetterQueue, exchange: Topology.deadLetterExchange,
                                     routingKey: ""))
@@ -81,6 +81,12 @@ public enum BrokerSetup {
                   deliveryLimit: Topology.commandQueueDeliveryLimit,
                   arguments: ["x-dead-letter-strategy": .string("at-least-once"),
                               "x-overflow": .string("reject-publish")])
+    }
+
+    /// A queue where messages wait for people (``Topology/deadLetterQueue``, ``Topology/unroutedQueue``): quorum,
+    /// with an explicit delivery limit so high it is never reached (``Topology/parkedQueueDeliveryLimit``).
+    static func parkedQueue(_ name: String) -> AMQPQueue {
+        AMQPQueue(name, kind: .quorum, deliveryLimit: Topology.parkedQueueDeliveryLimit)
     }
 
     /// A retry delay queue: no consumers; its queue-wide TTL expires messages in FIFO order into
@@ -133,6 +139,10 @@ public enum BrokerSetup {
         }
         for queue in declarations.queues {
             do { try await connection.declare(queue) } catch let error as AMQPError {
+                if error.replyCode == 406, queue.deliveryLimit == Topology.parkedQueueDeliveryLimit {
+                    try await acceptParkedQueueWithoutLimit(queue.name, refusal: error, on: connection, logger: logger)
+                    continue
+                }
                 throw refused(error, what: "queue \(queue.name)")
             }
         }
@@ -162,6 +172,27 @@ public enum BrokerSetup {
             payments.unrouted); unless the policy is set, an event no queue is bound for is held and retried until \
             one is: rabbitmqctl set_policy --apply-to exchanges paybridge-outcomes '^payments\\.outcomes$' \
             '{"alternate-exchange":"payments.unrouted"}'
+            """)
+    }
+
+    /// A deployment from before the parked queues' explicit delivery limit: `payments.dead` or `payments.unrouted`
+    /// exists without `x-delivery-limit`, and RabbitMQ cannot change a queue's arguments (406). PayBridge keeps working
+    /// with it; on RabbitMQ 4.x (default limit 20) the limit is set by policy (README, "Upgrading";
+    /// deploy/rabbitmq-policies.json).
+    /// Only that exact earlier declaration is accepted (declaring it again as it was succeeds); anything else
+    /// (a classic queue, other arguments) is reported as the refusal it is.
+    private static func acceptParkedQueueWithoutLimit(
+        _ name: String, refusal: AMQPError, on connection: AMQPConnection, logger: Logger?
+    ) async throws {
+        do {
+            _ = try await connection.declare(AMQPQueue(name, kind: .quorum))
+        } catch is AMQPError {
+            throw refused(refusal, what: "queue \(name)")
+        }
+        logger?.warning("""
+            \(name) was declared without an explicit delivery limit (a deployment from before it); on RabbitMQ 4.x its \
+            default of 20 deliveries would drop parked messages. Set it by policy: rabbitmqctl set_policy \
+            --apply-to queues paybridge-parked '^payments\\.(dead|unrouted)$' '{"delivery-limit":\(Topology.parkedQueueDeliveryLimit)}'
             """)
     }
 
