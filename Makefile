@@ -9,7 +9,7 @@ PYTHON      ?= /usr/bin/python3
 PAYBRIDGE_BIN ?= .build/debug/paybridge
 export RABBITMQ_URL ?= $(AMQP_URL)
 
-.PHONY: all deps broker broker-stop build test test-unit bench bench-c bench-amqp bench-worker demo clean fuzz fuzz-ci \
+.PHONY: all deps broker broker-stop build test test-unit bench bench-c bench-amqp bench-worker bench-scale demo clean fuzz fuzz-ci \
         deploy-check deploy-definitions
 
 all: build
@@ -55,6 +55,12 @@ bench-worker: broker
 	for product in paybridge paybridge-sandbox paybridge-bench; do \
 	  $(SWIFT) build -c release --product $$product $(SWIFT_FLAGS) || exit 1; done
 	bash bench/run-worker-bench.sh
+
+# Horizontal scaling (issue 12): 1, 2 and 4 worker processes at 100 ms provider latency, against the ideal rate.
+bench-scale: broker
+	for product in paybridge paybridge-sandbox paybridge-bench; do \
+	  $(SWIFT) build -c release --product $$product $(SWIFT_FLAGS) || exit 1; done
+	bash bench/run-scale-bench.sh
 
 bench: bench-amqp bench-worker
 

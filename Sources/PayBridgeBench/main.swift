@@ -239,34 +239,47 @@ let others: [(name: String, pid: String)] = (ProcessInfo.processInfo.environment
         let parts = entry.split(separator: "=")
         return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
     }
-let workerPid = Mutex<String>("")
-/// CPU seconds of the worker and of `others` when the first event of phase 1 arrived.
+/// `BENCH_WORKERS` (default 1): how many worker processes work off the backlog together (`make bench-scale`).
+let workerCount = max(1, Int(ProcessInfo.processInfo.environment["BENCH_WORKERS"] ?? "1") ?? 1)
+let workerPids = Mutex<[String]>([])
+/// CPU seconds of each worker and of `others` when the first event of phase 1 arrived.
 let cpuAtFirstEvent = Mutex<[Double]>([])
-/// The worker's context switches (all threads) when the first event of phase 1 arrived.
+/// The first worker's context switches (all threads) when the first event of phase 1 arrived.
 let switchesAtFirstEvent = Mutex<(voluntary: Int, involuntary: Int)>((0, 0))
 ledger.reset(onFirstArrival: {
-    let pids = [workerPid.withLock { $0 }] + others.map(\.pid)
+    let pids = workerPids.withLock { $0 } + others.map(\.pid)
     cpuAtFirstEvent.withLock { $0 = pids.map { cpuSeconds(pid: $0) } }
     switchesAtFirstEvent.withLock { $0 = contextSwitches(pid: pids[0]) }
 })
-let worker = Process()
-worker.executableURL = URL(fileURLWithPath: args[separator + 1])
-worker.arguments = Array(args[(separator + 2)...])
-let workerLog = ProcessInfo.processInfo.environment["BENCH_WORKER_LOG"] ?? "/dev/null"
-FileManager.default.createFile(atPath: workerLog, contents: nil)
-// One handle for both streams: two handles would each write from offset 0 and overwrite each other's lines.
-let workerLogHandle = FileHandle(forWritingAtPath: workerLog)
-worker.standardOutput = workerLogHandle
-worker.standardError = workerLogHandle
-try worker.run()
+let workerLogPath = ProcessInfo.processInfo.environment["BENCH_WORKER_LOG"] ?? "/dev/null"
+var launched: [Process] = []
+for index in 0..<workerCount {
+    let worker = Process()
+    worker.executableURL = URL(fileURLWithPath: args[separator + 1])
+    worker.arguments = Array(args[(separator + 2)...])
+    let log = workerCount == 1 || workerLogPath == "/dev/null" ? workerLogPath : "\(workerLogPath).\(index + 1)"
+    FileManager.default.createFile(atPath: log, contents: nil)
+    // One handle for both streams: two handles would each write from offset 0 and overwrite each other's lines.
+    let handle = FileHandle(forWritingAtPath: log)
+    worker.standardOutput = handle
+    worker.standardError = handle
+    launched.append(worker)
+}
+let workers = launched
+// Every pid is known before the first event can arrive (the CPU snapshot reads them).
+for worker in workers { try worker.run() }
+workerPids.withLock { $0 = workers.map { String($0.processIdentifier) } }
+let worker = workers[0]
 let pid = String(worker.processIdentifier)
-workerPid.withLock { $0 = pid }
 try await waitForEvents(total)
 let drainSpan = seconds(ledger.last! - ledger.first!)
 let drainThroughput = Double(total - 1) / drainSpan
-let drainCPU = zip([pid] + others.map(\.pid), cpuAtFirstEvent.withLock { $0 }).map { pid, before in
+let allWorkerPids = workerPids.withLock { $0 }
+let allCPU = zip(allWorkerPids + others.map(\.pid), cpuAtFirstEvent.withLock { $0 }).map { pid, before in
     (cpuSeconds(pid: pid) - before) / Double(total - 1) * 1e6
 }
+/// Every worker's CPU per command, summed; then `others`' in order.
+let drainCPU = [allCPU.prefix(workerCount).reduce(0, +)] + allCPU.dropFirst(workerCount)
 let drainWorkerCPU = drainCPU[0]
 let drainSwitches = contextSwitches(pid: pid)
 let switchesBefore = switchesAtFirstEvent.withLock { $0 }
@@ -281,9 +294,10 @@ _ = ledger.takeLatencies()
 
 /// SIGTERM to the worker (it drains and exits), then the result line, then the driver's own cleanup.
 func finish(_ figures: String) async -> Never {
-    worker.terminate()
-    worker.waitUntilExit()
-    print(figures + drainSwitchesText + String(format: " worker_exit=%d", worker.terminationStatus) + othersCPU)
+    for worker in workers { worker.terminate() }
+    for worker in workers { worker.waitUntilExit() }
+    let exitStatus = workers.map(\.terminationStatus).max() ?? 0
+    print(figures + drainSwitchesText + String(format: " worker_exit=%d workers=%d", exitStatus, workerCount) + othersCPU)
     listener.cancel()
     await connection.close()
     exit(0)
