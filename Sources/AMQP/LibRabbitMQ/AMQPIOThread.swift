@@ -62,7 +62,7 @@ final class AMQPIOThread {
                     connected.resume(throwing: AMQPError.noNodeConnected(failures))
                     return
                 }
-                logger.warning("AMQP node refused the connection; trying the next",
+                logger.warning("AMQP connect to a node failed; trying the next node",
                                metadata: [AMQPLoggingKeys.endpoint: "\(mailbox.endpoints[node])", "error": "\(error)"])
             }
         }
