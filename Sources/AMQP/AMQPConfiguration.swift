@@ -3,7 +3,7 @@ import Foundation
 /// How to reach and talk to a broker. A value type with documented defaults; validated once in `init`.
 public struct AMQPConfiguration: Sendable {
     /// TLS settings for `amqps://`.
-    public struct TLS: Sendable {
+    public struct TLS: Sendable, Equatable {
         /// PEM file with the CA certificates to trust; `nil` uses librabbitmq's default (none: set one).
         public var caCertificatePath: String?
         /// Verify the broker's certificate and host name. Default `true`.
@@ -14,18 +14,43 @@ public struct AMQPConfiguration: Sendable {
         }
     }
 
-    /// Broker host. Default `127.0.0.1`.
-    public var host: String = "127.0.0.1"
-    /// Broker port. Default 5672 (5671 for `amqps`).
-    public var port: Int = 5672
-    /// Virtual host. Default `/`.
+    /// The first node: what ``host``, ``port``, ``user``, ``password`` and ``tls`` read and write.
+    private var firstNode = AMQPNode()
+    /// The nodes after the first, in the order listed (a cluster: see ``nodes``). Default none.
+    public var otherNodes: [AMQPNode] = []
+    /// Every node the connection may use: the first (``host``, ``port``, ``user``, ``password``, ``tls``), then
+    /// ``otherNodes``. Connecting tries them in ``nodeOrder`` until one accepts; recovery moves on to the next.
+    public var nodes: [AMQPNode] { [firstNode] + otherNodes }
+    /// The order connecting tries ``nodes`` in. Default ``AMQPNodeOrder/shuffled`` (one node: no difference).
+    public var nodeOrder: AMQPNodeOrder = .shuffled
+
+    /// Broker host (of the first node). Default `127.0.0.1`.
+    public var host: String {
+        get { firstNode.host }
+        set { firstNode.host = newValue }
+    }
+    /// Broker port (of the first node). Default 5672 (5671 for `amqps`).
+    public var port: Int {
+        get { firstNode.port }
+        set { firstNode.port = newValue }
+    }
+    /// Virtual host, the same on every node. Default `/`.
     public var virtualHost: String = "/"
-    /// User name. Default `guest`.
-    public var user: String = "guest"
-    /// Password; never logged nor shown in errors.
-    public var password: String = "guest"
-    /// TLS, when connecting with `amqps://`. Default `nil` (plain TCP).
-    public var tls: TLS? = nil
+    /// User name (of the first node). Default `guest`.
+    public var user: String {
+        get { firstNode.user }
+        set { firstNode.user = newValue }
+    }
+    /// Password (of the first node); never logged nor shown in errors.
+    public var password: String {
+        get { firstNode.password }
+        set { firstNode.password = newValue }
+    }
+    /// TLS (of the first node), when connecting with `amqps://`. Default `nil` (plain TCP).
+    public var tls: TLS? {
+        get { firstNode.tls }
+        set { firstNode.tls = newValue }
+    }
     /// Heartbeat interval negotiated with the broker. Default 10 s; `.zero` disables heartbeats.
     public var heartbeat: Duration = .seconds(10)
     /// Connection name shown in the management UI and `rabbitmqctl list_connections`. Default `paybridge`.
@@ -44,58 +69,51 @@ public struct AMQPConfiguration: Sendable {
 
     /// Parses `amqp://user:pass@host:port/vhost` or `amqps://…`. The vhost is percent-decoded (`%2F` is `/`);
     /// an absent path means `/`. Query parameters `heartbeat` (seconds) and `connection_name` are honoured.
+    ///
+    /// Several nodes of a cluster: comma-separated URLs (`amqp://u:p@h1/vh,amqps://u:p@h2/vh`), at most
+    /// ``maximumNodes`` of them and ``maximumURLTextBytes`` in all. Each URL may carry its own credentials and TLS;
+    /// all must name the same vhost, no `host:port` twice, and `heartbeat` / `connection_name` given on several
+    /// URLs must agree. A comma inside a URL (a password) does not split it: only a comma followed by `amqp://` or
+    /// `amqps://` starts the next URL.
     /// - Throws: ``AMQPError`` `.invalidConfiguration` naming what is wrong (never echoing the password).
     public init(url: String) throws {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
-            throw AMQPError(.invalidConfiguration, "not a URL; expected amqp://user:pass@host:port/vhost")
+        guard url.utf8.count <= Self.maximumURLTextBytes else {
+            throw AMQPError(.invalidConfiguration, "the broker URL setting is longer than "
+                                + "\(Self.maximumURLTextBytes) bytes")
         }
-        switch scheme {
-        case "amqp": port = 5672
-        case "amqps":
-            port = 5671
-            tls = TLS()
-        default:
-            throw AMQPError(.invalidConfiguration, "unsupported scheme '\(scheme)'; use amqp:// or amqps://")
+        let entries = Self.splitURLList(url)
+        guard entries.count > 1 else {
+            try self.init(parsed: Self.parse(url))
+            return
         }
-        if let host = components.host, !host.isEmpty { self.host = host }
-        if let port = components.port {
-            guard (1...65535).contains(port) else { throw AMQPError(.invalidConfiguration, "port \(port) out of range") }
-            self.port = port
-        }
-        if let user = components.user { self.user = user.removingPercentEncoding ?? user }
-        if let password = components.password { self.password = password.removingPercentEncoding ?? password }
-        let path = components.percentEncodedPath
-        if path.isEmpty || path == "/" {
-            virtualHost = "/"
-        } else {
-            let raw = String(path.dropFirst())
-            guard !raw.contains("/") else {
-                throw AMQPError(.invalidConfiguration, "vhost must be one path segment (encode '/' as %2F)")
-            }
-            virtualHost = raw.removingPercentEncoding ?? raw
-        }
-        for item in components.queryItems ?? [] {
-            switch item.name {
-            case "heartbeat":
-                // AMQP negotiates the heartbeat as a 16-bit number of seconds.
-                guard let seconds = item.value.flatMap(Int.init), (0...65535).contains(seconds) else {
-                    throw AMQPError(.invalidConfiguration, "heartbeat must be a whole number of seconds in 0...65535")
-                }
-                heartbeat = .seconds(seconds)
-            case "connection_name":
-                if let value = item.value { connectionName = value }
-            default: continue
-            }
-        }
+        try self.init(list: entries)
     }
 
-    /// `host:port`, for messages.
+    init(parsed: ParsedURL) {
+        firstNode = parsed.node
+        virtualHost = parsed.virtualHost
+        if let heartbeat = parsed.heartbeat { self.heartbeat = heartbeat }
+        if let name = parsed.connectionName { connectionName = name }
+    }
+
+    /// `host:port` of the first node, for messages (a connection names the node it is on:
+    /// ``AMQPConnection/currentNode``).
     public var endpoint: String { "\(host):\(port)" }
 
-    /// The URL without its password, safe to log.
+    /// Every node's `host:port`, in the order listed, comma-separated (one node: ``endpoint``).
+    public var endpointList: String { nodes.map(\.endpoint).joined(separator: ", ") }
+
+    /// The URL without its password, safe to log; several nodes: each one's, comma-separated.
     public var redactedURL: String {
-        let vhost = virtualHost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? virtualHost
-        return "\(tls == nil ? "amqp" : "amqps")://\(user)@\(host):\(port)/\(vhost)"
+        nodes.map { $0.redactedURL(virtualHost: virtualHost) }.joined(separator: ",")
+    }
+
+    /// This configuration on `nodes[index]` alone: what one connection attempt opens.
+    func on(node index: Int) -> AMQPConfiguration {
+        var single = self
+        single.firstNode = nodes[index]
+        single.otherNodes = []
+        return single
     }
 }
 

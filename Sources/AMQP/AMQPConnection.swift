@@ -21,6 +21,11 @@ public final class AMQPConnection: Sendable {
     /// The configuration this connection was opened with.
     public var configuration: AMQPConfiguration { mailbox.configuration }
 
+    /// `host:port` of the broker node the connection is on; while it reconnects, the node it was last on. Never
+    /// credentials. With several nodes (``AMQPConfiguration/nodes``) it changes when recovery moves on to another
+    /// node, before ``AMQPConnectionEvent/reconnected(attempts:)`` is delivered.
+    public var currentNode: String { mailbox.currentEndpoint }
+
     private init(mailbox: AMQPMailbox) {
         self.mailbox = mailbox
     }
@@ -31,17 +36,31 @@ public final class AMQPConnection: Sendable {
     }
 
     /// Opens a connection. The first attempt is not retried, so a wrong password or an unreachable broker fails
-    /// fast with a clear error (`.authenticationFailed`, `.connectionFailed`).
+    /// fast with a clear error (`.authenticationFailed`, `.connectionFailed`). With several nodes
+    /// (``AMQPConfiguration/nodes``) each is tried once, in ``AMQPConfiguration/nodeOrder``, until one accepts; when
+    /// none does, the error names every node and its failure.
     /// - Parameters:
     ///   - configuration: where and how to connect.
     ///   - logger: receives debug lines and the reconnect notices; never the password.
     /// - Throws: ``AMQPError``.
     public static func connect(_ configuration: AMQPConfiguration,
                                logger: Logger = Logger(label: "paybridge.amqp")) async throws -> AMQPConnection {
+        var generator = SystemRandomNumberGenerator()
+        return try await connect(configuration, logger: logger, shufflingNodesWith: &generator)
+    }
+
+    /// Opens a connection, drawing the order of a shuffled node list (``AMQPNodeOrder/shuffled``) from `generator`
+    /// (a seeded one makes the order reproducible). Otherwise as ``connect(_:logger:)``.
+    public static func connect(_ configuration: AMQPConfiguration, logger: Logger = Logger(label: "paybridge.amqp"),
+                               shufflingNodesWith generator: inout some RandomNumberGenerator) async throws
+        -> AMQPConnection
+    {
+        let nodes = NodeRotation(nodeCount: configuration.nodes.count, order: configuration.nodeOrder,
+                                 using: &generator)
         let mailbox = AMQPMailbox(configuration: configuration, logger: logger)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             // The I/O thread's state is created on the thread itself and never leaves it.
-            let thread = Thread { AMQPIOThread(mailbox: mailbox).start(continuation) }
+            let thread = Thread { AMQPIOThread(mailbox: mailbox, nodes: nodes).start(continuation) }
             thread.name = "paybridge.amqp.io \(configuration.connectionName)"
             // librabbitmq decodes header tables recursively in C, with no depth limit of its own. A frame is at
             // most frame_max (131,072 bytes by default), and each nesting level costs at least 6 bytes of it, so
@@ -53,7 +72,8 @@ public final class AMQPConnection: Sendable {
         return AMQPConnection(mailbox: mailbox)
     }
 
-    /// Opens a connection from an `amqp://` / `amqps://` URL.
+    /// Opens a connection from an `amqp://` / `amqps://` URL, or a comma-separated list of a cluster's nodes
+    /// (``AMQPConfiguration/init(url:)``).
     public static func connect(url: String, logger: Logger = Logger(label: "paybridge.amqp")) async throws
         -> AMQPConnection
     {

@@ -97,3 +97,20 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible, CustomDebugSt
         return text
     }
 }
+
+extension AMQPError {
+    /// The error of a first connect that no node accepted: with one node, that node's error unchanged; with several,
+    /// one error naming each node and its failure (messages only: they never hold a password). Its code is the one
+    /// every node failed with (all refused the login: `.authenticationFailed`), else `.connectionFailed`.
+    static func noNodeConnected(_ failures: [(endpoint: String, error: AMQPError)]) -> AMQPError {
+        precondition(!failures.isEmpty, "a connect that failed tried at least one node")
+        if failures.count == 1 { return failures[0].error }
+        let codes = Set(failures.map(\.error.code))
+        let statuses = Set(failures.map(\.error.libraryStatus))
+        let each = failures.map { "\($0.endpoint): \($0.error.code): \($0.error.message)" }
+        return AMQPError(codes.count == 1 ? codes.first! : .connectionFailed,
+                         "no node of \(failures.count) accepted the connection (" + each.joined(separator: "; ") + ")",
+                         libraryStatus: statuses.count == 1 ? statuses.first! : nil,
+                         host: failures.map(\.endpoint).joined(separator: ", "), operation: "connect")
+    }
+}

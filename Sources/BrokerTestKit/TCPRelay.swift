@@ -128,7 +128,11 @@ public final class TCPRelay: Sendable {
                 }
                 var written = 0
                 while written < count {
-                    let n = buffer.withUnsafeBytes { write(destination, $0.baseAddress! + written, count - written) }
+                    // `send` with MSG_NOSIGNAL, not `write`: a socket `cut()` shut down mid-copy fails with EPIPE
+                    // instead of raising SIGPIPE, which would kill the whole test process.
+                    let n = buffer.withUnsafeBytes {
+                        send(destination, $0.baseAddress! + written, count - written, Int32(MSG_NOSIGNAL))
+                    }
                     if n < 0, errno == EINTR { continue }
                     guard n > 0 else { break copying }
                     written += n

@@ -161,9 +161,10 @@ public final class PayBridgeRuntime: Sendable {
         // unrouted-events monitor, the broker connections (consume, then publish: after every outcome is out), and
         // the providers' HTTP client last.
         let connections: [any Service] = [
-            BrokerConnectionService(name: "publish", connection: publishConnection, readiness: readiness),
+            BrokerConnectionService(name: "publish", connection: publishConnection, readiness: readiness,
+                                    logger: logger),
         ] + (consumeConnection.map {
-            [BrokerConnectionService(name: "consume", connection: $0, readiness: readiness)]
+            [BrokerConnectionService(name: "consume", connection: $0, readiness: readiness, logger: logger)]
         } ?? [])
         let unrouted = UnroutedEventsMonitor(connection: publishConnection, metrics: metrics,
                                              interval: configuration.unroutedPollInterval, logger: logger)
@@ -174,11 +175,17 @@ public final class PayBridgeRuntime: Sendable {
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
         let group = ServiceGroup(configuration: groupConfiguration)
-        logger.info("PayBridge started", metadata: [
+        var brokerNodes: Logger.Metadata = [:]
+        if configuration.amqp.nodes.count > 1 {
+            // Which node of the list each connection landed on (shuffled per connection).
+            brokerNodes["amqp.publish_node"] = "\(publishConnection.currentNode)"
+            if let consumeConnection { brokerNodes["amqp.consume_node"] = "\(consumeConnection.currentNode)" }
+        }
+        logger.info("PayBridge started", metadata: brokerNodes.merging([
             "paybridge.role": "\(role.rawValue)", "amqp.url": "\(configuration.amqp.redactedURL)",
             "paybridge.providers": "\([amanpay == nil ? nil : "amanpay", firstpay == nil ? nil : "firstpay"].compactMap { $0 })",
             "paybridge.reconcile_schedule": "\(configuration.reconcileSchedule)",
-        ])
+        ]) { $1 })
         return PayBridgeRuntime(
             configuration: configuration, role: role, metrics: metrics, readiness: readiness, logger: logger,
             publishConnection: publishConnection, consumeConnection: consumeConnection, amanpay: amanpay,

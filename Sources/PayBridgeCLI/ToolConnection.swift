@@ -4,8 +4,9 @@ import Foundation
 import Logging
 import PayBridge
 
-/// What the operator tools (`topology`, `send`, `dead-letters`) share: the broker URL from the environment, a
-/// connection with errors an operator can act on, and error printing without stack traces.
+/// What the operator tools (`topology`, `send`, `dead-letters`) share: the broker URL (or comma-separated node
+/// list) from the environment, a connection with errors an operator can act on, and error printing without stack
+/// traces.
 enum ToolConnection {
     /// Used when `PAYBRIDGE_AMQP_URL` is not set.
     static let defaultURL = EnvironmentSettings.defaultAMQPURL
@@ -42,8 +43,11 @@ enum ToolConnection {
             do {
                 connection = try await AMQPConnection.connect(configuration, logger: logger)
             } catch let error as AMQPError {
-                throw PayBridgeToolError("cannot connect to RabbitMQ at \(configuration.endpoint), vhost "
-                    + "\(configuration.virtualHost), user \(configuration.user) (set by \(source)): "
+                let users = configuration.nodes.map(\.user).reduce(into: [String]()) { users, user in
+                    if !users.contains(user) { users.append(user) }
+                }
+                throw PayBridgeToolError("cannot connect to RabbitMQ at \(configuration.endpointList), vhost "
+                    + "\(configuration.virtualHost), user \(users.joined(separator: ", ")) (set by \(source)): "
                     + error.message, underlying: error)
             }
         } catch {

@@ -40,7 +40,7 @@ struct TopologyCommand: AsyncParsableCommand {
             try await BrokerSetup.declare(on: connection, reconcileSchedule: schedule)
             let declarations = BrokerSetup.declarations(reconcileSchedule: schedule)
             print("declared \(declarations.exchanges.count) exchanges, \(declarations.queues.count) queues and "
-                + "\(declarations.bindings.count) bindings on \(connection.configuration.endpoint), "
+                + "\(declarations.bindings.count) bindings on \(connection.currentNode), "
                 + "vhost \(connection.configuration.virtualHost)")
             for exchange in declarations.exchanges { print("  exchange  \(exchange.name) (\(exchange.type))") }
             for queue in declarations.queues {

@@ -1,5 +1,5 @@
-/// The life of one AMQP connection — open, blocked, reconnecting, closing, closed — and the consuming channel's
-/// incarnation, as a plain value.
+/// The life of one AMQP connection — open, blocked, reconnecting, closing, closed — the consuming channel's
+/// incarnation and the broker node it is on (``NodeRotation``), as a plain value.
 ///
 /// One mutating method per event; each returns the ``Action``s the I/O thread carries out, in order. Nothing here
 /// touches a socket, a thread or a clock, so every transition is unit-tested without a broker
@@ -76,10 +76,14 @@ struct ConnectionStateMachine: Equatable, Sendable {
     private(set) var epoch: UInt64 = 0
     /// Give up after this many failed reconnects in a row; `nil`: never.
     let maximumReconnectAttempts: Int?
+    /// The node the connection is on (open) or tries next (reconnecting): a lost connection and each failed
+    /// reconnect move on to the next node, so `.waitThenReconnect` goes to ``NodeRotation/current``.
+    private(set) var nodes: NodeRotation
 
-    /// A machine for a connection whose first open just succeeded.
-    init(maximumReconnectAttempts: Int?) {
+    /// A machine for a connection whose first open just succeeded, on `nodes.current`.
+    init(maximumReconnectAttempts: Int?, nodes: NodeRotation = .single) {
         self.maximumReconnectAttempts = maximumReconnectAttempts
+        self.nodes = nodes
     }
 
     /// A socket is there to talk to the broker on.
@@ -122,6 +126,7 @@ struct ConnectionStateMachine: Equatable, Sendable {
             state = .reconnecting(failedAttempts: 0)
             epoch += 1
             isBlocked = false
+            nodes.moveOn()  // the node just lost may be down: try the next one first (one node: the same)
             return lost + [.waitThenReconnect(attempt: 0)]
         case .closing(connected: true):
             state = .closing(connected: false)
@@ -133,7 +138,8 @@ struct ConnectionStateMachine: Equatable, Sendable {
         }
     }
 
-    /// A reconnect opened a socket, declared the recorded topology again and resubscribed the consumers.
+    /// A reconnect opened a socket (on ``nodes``' current node), declared the recorded topology again and
+    /// resubscribed the consumers.
     mutating func reconnectSucceeded() -> [Action] {
         guard case .reconnecting(let failed) = state else { return [] }
         state = .open
@@ -150,6 +156,7 @@ struct ConnectionStateMachine: Equatable, Sendable {
                     .failWaitingCommands(failed: true)]
         }
         state = .reconnecting(failedAttempts: attempts)
+        nodes.moveOn()
         return [.waitThenReconnect(attempt: attempts)]
     }
 

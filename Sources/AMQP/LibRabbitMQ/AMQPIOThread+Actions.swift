@@ -47,7 +47,7 @@ extension AMQPIOThread {
             case .endConsumer(let tag):
                 guard let consumer = consumers.removed(tag: tag) else { continue }
                 let queue = consumer.subscription.queue
-                var reason = error ?? AMQPError(.consumerCancelled, "the consumer ended", host: configuration.endpoint)
+                var reason = error ?? AMQPError(.consumerCancelled, "the consumer ended", host: endpoint)
                 if reason.code == .consumerCancelled { reason.operation = "basic.consume(\(queue))" }
                 logger.info("broker cancelled consumer", metadata: [AMQPLoggingKeys.consumerTag: "\(tag)",
                                                                     AMQPLoggingKeys.queue: "\(queue)"])
@@ -75,7 +75,7 @@ extension AMQPIOThread {
                 let reason = failed ? error : nil
                 for command in waiting {
                     command.fail(reason ?? AMQPError(.alreadyClosed, "the connection is closed",
-                                                     host: configuration.endpoint))
+                                                     host: endpoint))
                 }
             case .finishEvents:
                 mailbox.eventSink.finish()
@@ -88,7 +88,7 @@ extension AMQPIOThread {
     }
 
     private func announce(_ announcement: ConnectionStateMachine.Announcement, error: AMQPError?) {
-        let unknown = AMQPError(.connectionClosed, "the connection ended", host: configuration.endpoint)
+        let unknown = AMQPError(.connectionClosed, "the connection ended", host: endpoint)
         switch announcement {
         case .disconnected:
             logger.warning("AMQP connection lost; reconnecting", metadata: ["error": "\(error ?? unknown)"])
@@ -123,8 +123,9 @@ extension AMQPIOThread {
         }
     }
 
-    /// Reconnects with backoff and full jitter, re-declares the recorded topology and resubscribes consumers,
-    /// serving commands while it waits. Returns when connected again, closing, or given up.
+    /// Reconnects with backoff and full jitter, each attempt to the state machine's next node (``NodeRotation``),
+    /// re-declares the recorded topology and resubscribes consumers, serving commands while it waits. Returns when
+    /// connected again, closing, or given up.
     func reconnect(startingWith firstAttempt: Int) {
         var attempt = firstAttempt
         while true {
@@ -138,8 +139,9 @@ extension AMQPIOThread {
                 guard remaining > .zero else { break }
                 mailbox.sleep(socket: -1, milliseconds: Self.milliseconds(remaining))
             } while ContinuousClock.now < deadline
+            let node = machine.nodes.current
             do throws(AMQPError) {
-                let fresh = try LibRabbitMQHandle.open(configuration)
+                let fresh = try LibRabbitMQHandle.open(configuration.on(node: node))
                 do {
                     for declaration in topology.redeclarations {
                         switch declaration {
@@ -149,6 +151,7 @@ extension AMQPIOThread {
                         }
                     }
                     handle = fresh
+                    onNode(node)  // before the reconnect is announced: observers then read the new node
                     try resubscribe(on: fresh)
                 } catch {
                     handle = nil
@@ -159,7 +162,8 @@ extension AMQPIOThread {
                 return
             } catch {
                 logger.info("AMQP reconnect attempt failed",
-                            metadata: ["amqp.attempt": "\(attempt + 1)", "error": "\(error)"])
+                            metadata: ["amqp.attempt": "\(attempt + 1)", "error": "\(error)",
+                                       AMQPLoggingKeys.endpoint: "\(mailbox.endpoints[node])"])
                 perform(machine.reconnectFailed(), error: error)
                 guard let next = scheduledReconnect else { return }
                 scheduledReconnect = nil

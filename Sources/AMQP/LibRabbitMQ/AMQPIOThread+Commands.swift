@@ -58,7 +58,7 @@ extension AMQPIOThread {
                 guard self.handle != nil else {
                     batch.complete(index, .failure(AMQPError(
                         .connectionClosed, "the connection dropped before this message was sent; publish it again",
-                        host: configuration.endpoint, operation: "basic.publish")))
+                        host: endpoint, operation: "basic.publish")))
                     continue
                 }
                 do {

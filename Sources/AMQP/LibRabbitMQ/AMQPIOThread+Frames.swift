@@ -40,12 +40,12 @@ extension AMQPIOThread {
             let tag = LibRabbitMQDecoding.string(cancel.consumer_tag)
             perform(machine.brokerCancelledConsumer(tag: tag), error: AMQPError(
                 .consumerCancelled, "the broker cancelled the consumer (queue deleted or unavailable)",
-                host: configuration.endpoint, operation: "basic.consume"))
+                host: endpoint, operation: "basic.consume"))
         case LibRabbitMQMethod.channelClose:
             let close = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
             let replyText = LibRabbitMQDecoding.string(close.reply_text)
             let error = AMQPError(.channelClosed, "broker closed channel \(frame.channel)",
-                                  replyCode: close.reply_code, replyText: replyText, host: configuration.endpoint)
+                                  replyCode: close.reply_code, replyText: replyText, host: endpoint)
             handle.sendChannelCloseOk(frame.channel)
             logger.warning("broker closed a channel", metadata: ["amqp.channel": "\(frame.channel)",
                                                                  "amqp.reply": "\(close.reply_code) \(replyText)"])
@@ -60,7 +60,7 @@ extension AMQPIOThread {
             let close = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
             handle.sendConnectionCloseOk()
             throw AMQPError(.connectionClosed, "broker closed the connection", replyCode: close.reply_code,
-                            replyText: LibRabbitMQDecoding.string(close.reply_text), host: configuration.endpoint)
+                            replyText: LibRabbitMQDecoding.string(close.reply_text), host: endpoint)
         case LibRabbitMQMethod.connectionBlocked:
             let blocked = method.decoded.assumingMemoryBound(to: amqp_connection_blocked_t.self).pointee
             perform(machine.brokerBlocked(reason: LibRabbitMQDecoding.string(blocked.reason)), error: nil)

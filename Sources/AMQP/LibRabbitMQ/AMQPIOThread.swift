@@ -17,7 +17,10 @@ import Logging
 final class AMQPIOThread {
     let mailbox: AMQPMailbox
     var configuration: AMQPConfiguration { mailbox.configuration }
-    var logger: Logger { mailbox.logger }
+    /// The mailbox's logger, its `amqp.endpoint` the node the connection is on.
+    var logger: Logger
+    /// `host:port` of the node the connection is on (while reconnecting: the node it was last on), for errors.
+    var endpoint: String { mailbox.currentEndpoint }
 
     var handle: LibRabbitMQHandle?
     var machine: ConnectionStateMachine {
@@ -34,24 +37,51 @@ final class AMQPIOThread {
     /// The reconnect attempt `.waitThenReconnect` scheduled; the run loop starts it at the top of its next turn.
     var scheduledReconnect: Int?
 
-    init(mailbox: AMQPMailbox) {
+    /// - Parameter nodes: the order the configuration's nodes are tried in, drawn by the caller.
+    init(mailbox: AMQPMailbox, nodes: NodeRotation) {
         self.mailbox = mailbox
-        machine = ConnectionStateMachine(maximumReconnectAttempts: mailbox.configuration.reconnect.maximumAttempts)
+        logger = mailbox.logger
+        machine = ConnectionStateMachine(maximumReconnectAttempts: mailbox.configuration.reconnect.maximumAttempts,
+                                         nodes: nodes)
     }
 
-    /// Runs on the new thread: opens the connection, reports the outcome of the first attempt to `connected`
-    /// (a wrong password or a closed port fails fast, without retries), then serves until closed.
+    /// Runs on the new thread: opens the connection, trying each node once in order, reports the outcome to
+    /// `connected` (a wrong password or a closed port fails fast, without retries: with several nodes, once each
+    /// has failed), then serves until closed.
     func start(_ connected: CheckedContinuation<Void, any Error>) {
-        do {
-            handle = try LibRabbitMQHandle.open(configuration)
-        } catch {
-            _ = mailbox.closeForGood()
-            connected.resume(throwing: error)
-            return
+        var nodes = machine.nodes
+        var failures: [(endpoint: String, error: AMQPError)] = []
+        while handle == nil {
+            let node = nodes.current
+            do throws(AMQPError) {
+                handle = try LibRabbitMQHandle.open(configuration.on(node: node))
+            } catch {
+                failures.append((mailbox.endpoints[node], error))
+                guard nodes.firstConnectFailed() != nil else {
+                    _ = mailbox.closeForGood()
+                    connected.resume(throwing: AMQPError.noNodeConnected(failures))
+                    return
+                }
+                logger.warning("AMQP connect to a node failed; trying the next node",
+                               metadata: [AMQPLoggingKeys.endpoint: "\(mailbox.endpoints[node])", "error": "\(error)"])
+            }
         }
-        logger.debug("AMQP connection open")
+        machine = ConnectionStateMachine(maximumReconnectAttempts: configuration.reconnect.maximumAttempts,
+                                         nodes: nodes)
+        onNode(nodes.current)
+        if mailbox.endpoints.count > 1 {
+            logger.info("AMQP connection open", metadata: ["amqp.nodes": "\(mailbox.endpoints.count)"])
+        } else {
+            logger.debug("AMQP connection open")
+        }
         connected.resume()
         run()
+    }
+
+    /// The connection is now on node `index`: callers, errors and log lines name it from here on.
+    func onNode(_ index: Int) {
+        mailbox.publishNode(index)
+        logger[metadataKey: AMQPLoggingKeys.endpoint] = "\(mailbox.endpoints[index])"
     }
 
     private func run() {
@@ -129,7 +159,7 @@ final class AMQPIOThread {
         let now = ContinuousClock.now
         if let earliest = deferredEarliestDeadline, earliest <= now {
             var next: ContinuousClock.Instant?
-            let unsent = PublishEnd.notSentInTime.result(host: configuration.endpoint)
+            let unsent = PublishEnd.notSentInTime.result(host: endpoint)
             deferred.removeAll { command in
                 guard let deadline = command.publishDeadline else { return false }
                 guard deadline <= now else {
@@ -151,7 +181,7 @@ final class AMQPIOThread {
     /// Hands publishes the ledger settled to their waiters.
     func complete(_ settled: [PublishConfirmLedger<PublishWaiter>.Settled], underlying: (any Error)? = nil) {
         for publish in settled {
-            publish.waiter.complete(publish.end.result(host: configuration.endpoint, underlying: underlying))
+            publish.waiter.complete(publish.end.result(host: endpoint, underlying: underlying))
         }
     }
 

@@ -12,6 +12,8 @@ import Synchronization
 final class AMQPMailbox: Sendable {
     let configuration: AMQPConfiguration
     let logger: Logger
+    /// `host:port` of each of the configuration's nodes.
+    let endpoints: [String]
     let events: AsyncStream<AMQPConnectionEvent>
     let eventSink: AsyncStream<AMQPConnectionEvent>.Continuation
 
@@ -25,9 +27,12 @@ final class AMQPMailbox: Sendable {
     /// The consuming channel's incarnation as the I/O thread last published it, so a stale settlement fails at
     /// once without a trip to the I/O thread.
     private let currentEpoch = Atomic<UInt64>(0)
+    /// The node the connection is on, or was last on while it reconnects (an index into ``endpoints``).
+    private let currentNode = Atomic<Int>(0)
 
     init(configuration: AMQPConfiguration, logger: Logger) {
         self.configuration = configuration
+        endpoints = configuration.nodes.map(\.endpoint)
         var logger = logger
         logger[metadataKey: AMQPLoggingKeys.endpoint] = "\(configuration.endpoint)"
         logger[metadataKey: AMQPLoggingKeys.connectionName] = "\(configuration.connectionName)"
@@ -41,6 +46,9 @@ final class AMQPMailbox: Sendable {
     }
 
     // MARK: Callers (any thread)
+
+    /// `host:port` of the node the connection is on (while reconnecting: the node it was last on).
+    var currentEndpoint: String { endpoints[currentNode.load(ordering: .acquiring)] }
 
     /// Queues `command` for the I/O thread and wakes it if it sleeps. After the connection closed, fails the
     /// command at once and returns `false`.
@@ -56,7 +64,7 @@ final class AMQPMailbox: Sendable {
             return (false, false)
         }
         if rejected {
-            command.fail(AMQPError(.alreadyClosed, "the connection is closed", host: configuration.endpoint))
+            command.fail(AMQPError(.alreadyClosed, "the connection is closed", host: currentEndpoint))
             return false
         }
         if wake { crmq_wake_fd_signal(wakeFD) }
@@ -70,11 +78,11 @@ final class AMQPMailbox: Sendable {
     func settle(_ delivery: AMQPDelivery, _ settlement: LibRabbitMQHandle.Settlement) throws(AMQPError) {
         guard delivery.epoch == currentEpoch.load(ordering: .acquiring) else {
             throw AMQPError(.staleDelivery, "delivery \(delivery.deliveryTag) came from a connection or channel "
-                                + "that is gone; not sent (the broker redelivers it)", host: configuration.endpoint,
+                                + "that is gone; not sent (the broker redelivers it)", host: currentEndpoint,
                             operation: "basic.\(settlement)")
         }
         guard enqueue(.settle(epoch: delivery.epoch, tag: delivery.deliveryTag, settlement)) else {
-            throw AMQPError(.alreadyClosed, "the connection is closed", host: configuration.endpoint,
+            throw AMQPError(.alreadyClosed, "the connection is closed", host: currentEndpoint,
                             operation: "basic.\(settlement)")
         }
     }
@@ -116,6 +124,11 @@ final class AMQPMailbox: Sendable {
             defer { box.commands.removeAll() }
             return box.commands
         }
+    }
+
+    /// Publishes the node the connection is now on, before the (re)connect is announced.
+    func publishNode(_ index: Int) {
+        currentNode.store(index, ordering: .releasing)
     }
 
     /// Publishes the consuming channel's incarnation for ``settle(_:_:)``.

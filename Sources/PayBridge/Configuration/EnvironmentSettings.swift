@@ -18,7 +18,8 @@ public struct EnvironmentSettings: Sendable {
     public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
     /// The broker URL from `PAYBRIDGE_AMQP_URL`, or from the file named by `PAYBRIDGE_AMQP_URL_FILE`, else
-    /// ``defaultAMQPURL``; setting both is an error.
+    /// ``defaultAMQPURL``; setting both is an error. Either may hold a cluster's nodes as comma-separated URLs
+    /// (white space and line breaks around the commas are fine).
     /// - Returns: the URL and where it came from, for messages (never the URL itself: it holds a password).
     public func amqpURL() throws(ConfigurationError) -> (url: String, source: String) {
         let name = Self.amqpURLVariable
@@ -35,7 +36,9 @@ public struct EnvironmentSettings: Sendable {
         }
     }
 
-    /// The broker configuration from ``amqpURL()``, and where it came from (the URL file is read once).
+    /// The broker configuration from ``amqpURL()``, and where it came from (the URL file is read once). A node list
+    /// is checked as ``AMQPConfiguration/init(url:)`` does: at most 16 URLs and 8 KiB, one vhost, no node twice.
+    /// - Throws: ``ConfigurationError`` naming the variable (`PAYBRIDGE_AMQP_URL` or its `_FILE`), never a password.
     public func amqpConfiguration() throws(ConfigurationError) -> (configuration: AMQPConfiguration, source: String) {
         let (url, source) = try amqpURL()
         do {

@@ -8,7 +8,8 @@ import ProviderCore
 /// PayBridge's settings, read from the environment by ``fromEnvironment(_:)``: one function shared by the
 /// executable and the tests. Secrets can come from files (`…_FILE`).
 public struct PayBridgeConfiguration: Sendable {
-    /// `PAYBRIDGE_AMQP_URL`, default `amqp://guest:guest@127.0.0.1:5672/%2F`.
+    /// `PAYBRIDGE_AMQP_URL`, default `amqp://guest:guest@127.0.0.1:5672/%2F`: one URL, or a cluster's nodes as
+    /// comma-separated URLs (``AMQPConfiguration/nodes``; one vhost).
     public var amqp: AMQPConfiguration
     /// `PAYBRIDGE_PREFETCH`: unacked commands per provider queue (= commands in flight), default 50.
     public var prefetch: UInt16 = 50

@@ -31,14 +31,14 @@ final class AdminHTTPServer: Service, Sendable {
         try await listener.run(router: Self.makeRouter(readiness: readiness, metrics: metrics))
     }
 
-    /// `/healthz` (always `ok`), `/readyz` (200 `ready`, or 503 with one reason a line) and `/metrics` (Prometheus
-    /// text). What the server runs, and what the tests drive with Hummingbird's test client.
+    /// `/healthz` (always `ok`), `/readyz` (200 `ready`, or 503 with one reason a line; with several broker nodes
+    /// configured, then the node each connection is on) and `/metrics` (Prometheus text). What the server runs, and
+    /// what the tests drive with Hummingbird's test client.
     static func makeRouter(readiness: Readiness, metrics: PayBridgeMetrics) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { [readiness] _, _ -> Response in
-            let (ready, reasons) = readiness.check()
-            let text = ready ? "ready\n" : reasons.joined(separator: "\n") + "\n"
+            let (ready, text) = readiness.report()
             return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
