@@ -9,7 +9,7 @@ PYTHON      ?= /usr/bin/python3
 PAYBRIDGE_BIN ?= .build/debug/paybridge
 export RABBITMQ_URL ?= $(AMQP_URL)
 
-.PHONY: all deps broker broker-stop build test test-unit bench bench-c bench-amqp bench-worker bench-scale demo clean fuzz fuzz-ci \
+.PHONY: all deps broker broker-stop build test test-unit test-cluster cluster cluster-stop bench bench-c bench-amqp bench-worker bench-scale demo clean fuzz fuzz-ci \
         deploy-check deploy-definitions
 
 all: build
@@ -32,6 +32,24 @@ build: deps
 test: broker
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build --no-parallel $(SWIFT_FLAGS) 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+
+# Issue 12: a 3-node RabbitMQ cluster on loopback beside the default broker (scripts/cluster.sh: nodes
+# paybridge-c1..c3@localhost, AMQP 5681-5683), two `paybridge worker` processes on it, the leader of the command
+# queue SIGKILLed mid-load and revived (ClusterFailoverEndToEndTests). The test only runs with
+# PAYBRIDGE_CLUSTER_TEST=1, which this target sets; the cluster is stopped (and its data removed) even on failure.
+# Not in .ci/run yet: see docs/operations.md "Cluster failover test".
+test-cluster: broker
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	set -o pipefail; status=0; \
+	{ bash scripts/cluster.sh start && PAYBRIDGE_CLUSTER_TEST=1 $(SWIFT) test --skip-build --no-parallel \
+	    --filter ClusterFailoverEndToEndTests $(SWIFT_FLAGS) 2>&1 | tee .build/test-cluster-output.txt; } || status=$$?; \
+	bash scripts/cluster.sh stop; exit $$status
+
+cluster: broker
+	bash scripts/cluster.sh start
+
+cluster-stop:
+	bash scripts/cluster.sh stop
 
 # The broker-free part of the suite on its own (no broker started, none needed): the AMQP state machines, the
 # contract, the provider clients against in-process HTTP servers, the worker's pure rules. ~30 s after the build.
