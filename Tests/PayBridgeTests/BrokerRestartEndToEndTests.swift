@@ -38,12 +38,13 @@ import Testing
                 try await RabbitMQCtl.run("await_startup")
 
                 // Every command's response arrives (the client and the worker reconnect by themselves).
-                let received = try await Self.collect(world, outcomes, commandIds: Set(sent))
+                let received = try await OutcomeQueueCollector.collect(
+                    world.client, outcomes, commandIds: Set(sent))
                 #expect(received.isSuperset(of: Set(sent)), "\(Set(sent).subtracting(received).count) lost")
                 // The same runtime still serves, and says it is ready.
                 try await Self.waitUntil("the worker is ready again") { runtime.readiness.check().ready }
                 let after = try await world.send(.amanpayPurchase, data: purchaseData("after-restart"))
-                let more = try await Self.collect(world, outcomes, commandIds: [after])
+                let more = try await OutcomeQueueCollector.collect(world.client, outcomes, commandIds: [after])
                 #expect(more.contains(after))
             }
         }
@@ -52,32 +53,6 @@ import Testing
     /// Messages waiting in `queue`, through a connection that may be reconnecting.
     static func depth(_ world: EndToEnd, _ queue: String) async throws -> Int {
         Int(try await world.client.declare(AMQPQueue(queue, kind: .quorum, passive: true)).messageCount)
-    }
-
-    /// Consumes `queue` until an event has arrived for every id (bounded: 120 s, then what arrived).
-    static func collect(_ world: EndToEnd, _ queue: String, commandIds: Set<String>) async throws -> Set<String> {
-        var seen = Set<String>()
-        let deadline = ContinuousClock.now + .seconds(120)
-        while !seen.isSuperset(of: commandIds), ContinuousClock.now < deadline {
-            do {
-                let consumer = try await world.client.consume(queue: queue, prefetch: 500)
-                let stop = Task {
-                    try? await Task.sleep(until: deadline)
-                    await consumer.cancel()  // ends the loop below when nothing more arrives
-                }
-                defer { stop.cancel() }
-                for try await delivery in consumer {
-                    try await delivery.ack()
-                    if let id = delivery.properties.correlationId { seen.insert(id) }
-                    if seen.isSuperset(of: commandIds) { break }
-                }
-                await consumer.cancel()
-            } catch {
-                // The broker is restarting: the test's own connection reconnects; try again shortly.
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
-        return seen
     }
 
     /// Polls `condition` (bounded: 60 s), tolerating a reconnecting connection.

@@ -178,7 +178,7 @@ struct ClusterFailoverEndToEndTests {
         let received = try await Self.bounded(.seconds(150), "collecting the outcomes") {
             let collector = try await AMQPConnection.connect(configuration, logger: e2eLogger)
             defer { Task { await collector.close() } }
-            return try await Self.collect(collector, outcomes, commandIds: ids)
+            return try await OutcomeQueueCollector.collect(collector, outcomes, commandIds: ids)
         }
         print("cluster failover: \(received.intersection(ids).count) of \(ids.count) outcomes collected")
         #expect(received.isSuperset(of: ids), "\(ids.subtracting(received).count) commands lost")
@@ -308,33 +308,6 @@ struct ClusterFailoverEndToEndTests {
             }
         }
         return result != 0
-    }
-
-    /// Consumes `queue` until an outcome has arrived for every id (bounded: 120 s, then what arrived).
-    static func collect(_ client: AMQPConnection, _ queue: String, commandIds: Set<String>) async throws
-        -> Set<String>
-    {
-        var seen = Set<String>()
-        let deadline = ContinuousClock.now + .seconds(120)
-        while !seen.isSuperset(of: commandIds), ContinuousClock.now < deadline {
-            do {
-                let consumer = try await client.consume(queue: queue, prefetch: 500)
-                let stop = Task {
-                    try? await Task.sleep(until: deadline)
-                    await consumer.cancel()
-                }
-                defer { stop.cancel() }
-                for try await delivery in consumer {
-                    try await delivery.ack()
-                    if let id = delivery.properties.correlationId { seen.insert(id) }
-                    if seen.isSuperset(of: commandIds) { break }
-                }
-                await consumer.cancel()
-            } catch {
-                try await Task.sleep(for: .milliseconds(200))  // the test's connection is failing over
-            }
-        }
-        return seen
     }
 
     /// Polls `condition` until it holds (bounded), tolerating a connection that is failing over.
