@@ -20,6 +20,25 @@ public enum RabbitMQCtl {
         try await serializer.run { try await runNow(arguments) }
     }
 
+    /// `rabbitmqctl -q <arguments>`; returns its standard output, or `nil` when it failed.
+    public static func output(_ arguments: String...) async throws -> String? {
+        try await serializer.run {
+            let file = FileManager.default.temporaryDirectory
+                .appendingPathComponent("rabbitmqctl-\(UUID().uuidString).out")
+            guard FileManager.default.createFile(atPath: file.path, contents: nil) else { return nil }
+            defer { try? FileManager.default.removeItem(at: file) }
+            let output = try FileHandle(forWritingTo: file)
+            defer { try? output.close() }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["timeout", "60", "rabbitmqctl", "-q"] + arguments
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            guard try await ChildProcess.runToExit(process) == 0 else { return nil }
+            return try String(contentsOf: file, encoding: .utf8)
+        }
+    }
+
     private static let serializer = OneAtATime()
 
     private static func runNow(_ arguments: [String]) async throws -> Int32 {

@@ -1,4 +1,6 @@
 import AMQP
+import BrokerTestKit
+import Foundation
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct AMQPPublisherTests {
@@ -82,6 +84,59 @@ import Testing
             try await connection.publish("fine", exchange: "", routingKey: queue)
             #expect(try await connection.declare(AMQPQueue(queue, passive: true)).messageCount == 1)
         }
+    }
+
+    /// A nack can belong to the channel rather than the message (RabbitMQ 3.10 keeps a quorum queue's leader per
+    /// channel, and a channel opened during a leader election can nack until the old leader returns), so after a
+    /// nack the publishing channel is replaced once nothing waits for a confirm on it; publishing goes on, with
+    /// confirm sequence numbers starting again at 1 on the new channel.
+    @Test func aNackedPublishIsFollowedByAFreshPublishingChannel() async throws {
+        let name = "nack-\(UUID().uuidString.prefix(8))"
+        try await BrokerTestSupport.withConnection(name: name) { connection in
+            let full = BrokerTestSupport.uniqueName("full")
+            try await connection.declare(AMQPQueue(full, durable: false, autoDelete: false,
+                                                   arguments: ["x-max-length": .int32(1),
+                                                               "x-overflow": .string("reject-publish")]))
+            let other = BrokerTestSupport.uniqueName("other")
+            try await connection.declare(AMQPQueue(other, durable: false, autoDelete: false))
+            try await connection.publish("fits", exchange: "", routingKey: full)
+            let before = try #require(try await Self.publishingChannelProcess(connection: "test-\(name)"))
+
+            do {
+                try await connection.publish("over the limit", exchange: "", routingKey: full)
+                Issue.record("a publish past x-max-length with reject-publish was confirmed")
+            } catch let error as AMQPError {
+                #expect(error.code == .publishNacked)
+            }
+            for index in 0..<3 {
+                try await connection.publish("after \(index)", exchange: "", routingKey: other)
+            }
+            let after = try #require(try await Self.publishingChannelProcess(connection: "test-\(name)"))
+            #expect(after != before, "the nacked channel \(before) was replaced")
+
+            let results = await connection.publish(batch: [
+                AMQPMessage(body: Array("still over".utf8), exchange: "", routingKey: full),
+                AMQPMessage(body: Array("fine".utf8), exchange: "", routingKey: other),
+            ])
+            #expect(results.count == 2)
+            #expect((try? results[0].get()) == nil, "the full queue still refuses")
+            #expect((try? results[1].get()) != nil, "the other message in the same batch is confirmed")
+            try await connection.publish("last", exchange: "", routingKey: other)
+            #expect(try await connection.deleteQueue(other) == 5)
+            #expect(try await connection.deleteQueue(full) == 1)
+        }
+    }
+
+    /// The Erlang process of channel 1 (publishing) of the connection named `name`, from `rabbitmqctl`.
+    private static func publishingChannelProcess(connection name: String) async throws -> String? {
+        guard let connections = try await RabbitMQCtl.output("list_connections", "--no-table-headers", "name",
+                                                             "client_properties"),
+              let line = connections.split(separator: "\n").first(where: { $0.contains("\"\(name)\"") || $0.contains("<<\"\(name)\">>") }),
+              let connectionName = line.split(separator: "\t").first,
+              let channels = try await RabbitMQCtl.output("list_channels", "--no-table-headers", "name", "pid")
+        else { return nil }
+        let channel = channels.split(separator: "\n").first { $0.hasPrefix("\(connectionName) (1)\t") }
+        return channel?.split(separator: "\t").last.map(String.init)
     }
 
     @Test func batchPublishConfirmsEachMessageWithItsOwnResult() async throws {

@@ -124,6 +124,33 @@ import Testing
         #expect(machine.state == .open)
     }
 
+    @Test func aNackedPublishingChannelIsReplacedOnceNothingWaitsForAConfirmOnIt() {
+        var machine = ConnectionStateMachine(maximumReconnectAttempts: nil)
+        #expect(machine.publishNacked(unsettled: 2) == [], "two publishes still wait for their confirms on it")
+        #expect(machine.publishChannelSuspect)
+        #expect(machine.publishesSettled(unsettled: 1) == [])
+        #expect(machine.publishesSettled(unsettled: 0) == [.recyclePublishChannel],
+                "a late ack of the old channel can no longer settle a publish of the fresh one")
+        #expect(!machine.publishChannelSuspect)
+        #expect(machine.publishesSettled(unsettled: 0) == [], "replaced once per nack")
+        #expect(machine.publishNacked(unsettled: 0) == [.recyclePublishChannel], "nothing in flight: at once")
+        #expect(machine.epoch == 0 && machine.state == .open, "deliveries are on another channel")
+    }
+
+    @Test func aNackedChannelThatEndsAnotherWayIsNotReplacedTwice() {
+        var closed = ConnectionStateMachine(maximumReconnectAttempts: nil)
+        _ = closed.publishNacked(unsettled: 1)
+        _ = closed.channelClosed(.publishing, number: 1, replyCode: 406, replyText: "PRECONDITION_FAILED")
+        #expect(closed.publishesSettled(unsettled: 0) == [], "the broker's close already gave it a fresh channel")
+
+        var lost = ConnectionStateMachine(maximumReconnectAttempts: nil)
+        _ = lost.publishNacked(unsettled: 1)
+        _ = lost.connectionLost()
+        #expect(lost.publishNacked(unsettled: 0) == [], "no channel while disconnected")
+        _ = lost.reconnectSucceeded()
+        #expect(lost.publishesSettled(unsettled: 0) == [], "the reconnect opened fresh channels")
+    }
+
     @Test func theBrokerClosingTheConsumingChannelMakesItsDeliveriesStaleAndResubscribes() {
         var machine = ConnectionStateMachine(maximumReconnectAttempts: nil)
         #expect(machine.channelClosed(.consuming, number: 2, replyCode: 406, replyText: "PRECONDITION_FAILED") == [

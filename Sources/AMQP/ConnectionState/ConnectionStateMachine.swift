@@ -48,6 +48,8 @@ struct ConnectionStateMachine: Equatable, Sendable {
         case waitThenReconnect(attempt: Int)
         /// Open the publishing channel again, in confirm mode (sequence numbers restart at 1).
         case reopenPublishChannel
+        /// Close the publishing channel (no publish waits for a confirm on it) and open a fresh one in confirm mode.
+        case recyclePublishChannel
         /// Open the consuming channel again and resubscribe every consumer, with its prefetch.
         case reopenConsumeChannelAndResubscribe
         case reopenChannel(UInt16)
@@ -76,6 +78,9 @@ struct ConnectionStateMachine: Equatable, Sendable {
     private(set) var epoch: UInt64 = 0
     /// Give up after this many failed reconnects in a row; `nil`: never.
     let maximumReconnectAttempts: Int?
+    /// The broker nacked a publish on the current publishing channel: a fresh channel is opened once no publish
+    /// waits for a confirm on it (``publishNacked(unsettled:)``).
+    private(set) var publishChannelSuspect = false
     /// The node the connection is on (open) or tries next (reconnecting): a lost connection and each failed
     /// reconnect move on to the next node, so `.waitThenReconnect` goes to ``NodeRotation/current``.
     private(set) var nodes: NodeRotation
@@ -126,6 +131,7 @@ struct ConnectionStateMachine: Equatable, Sendable {
             state = .reconnecting(failedAttempts: 0)
             epoch += 1
             isBlocked = false
+            publishChannelSuspect = false
             nodes.moveOn()  // the node just lost may be down: try the next one first (one node: the same)
             return lost + [.waitThenReconnect(attempt: 0)]
         case .closing(connected: true):
@@ -188,6 +194,7 @@ struct ConnectionStateMachine: Equatable, Sendable {
         guard isConnected else { return [] }
         switch channel {
         case .publishing:
+            publishChannelSuspect = false
             return [.failUnconfirmedPublishes(.channelClosed(channel: number, replyCode: replyCode,
                                                              replyText: replyText)),
                     .reopenPublishChannel]
@@ -197,6 +204,27 @@ struct ConnectionStateMachine: Equatable, Sendable {
         case .other:
             return [.reopenChannel(number)]
         }
+    }
+
+    /// The broker nacked one or more publishes; `unsettled` publishes still wait for their confirm on the channel.
+    ///
+    /// A nack is the broker refusing a message, and a retry on the same channel can meet the same refusal for a
+    /// reason that belongs to the channel: RabbitMQ 3.10 keeps, per channel, the leader it believes each quorum
+    /// queue has, and a channel opened while a queue elects a new leader (its node was killed) can keep nacking
+    /// every publish to that queue until the dead node returns. So once nothing more waits for a confirm on it
+    /// (a late ack of the old channel must never settle a publish of the new one), the channel is replaced.
+    mutating func publishNacked(unsettled: Int) -> [Action] {
+        guard isConnected else { return [] }
+        publishChannelSuspect = true
+        return publishesSettled(unsettled: unsettled)
+    }
+
+    /// Publishes were settled (acked, or their deadline passed); `unsettled` still wait. Replaces a channel that
+    /// nacked once it has no publish in flight.
+    mutating func publishesSettled(unsettled: Int) -> [Action] {
+        guard publishChannelSuspect, unsettled == 0, isConnected else { return [] }
+        publishChannelSuspect = false
+        return [.recyclePublishChannel]
     }
 
     /// The broker cancelled a consumer (`basic.cancel`: its queue was deleted, or its node failed).

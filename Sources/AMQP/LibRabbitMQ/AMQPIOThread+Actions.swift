@@ -34,6 +34,12 @@ extension AMQPIOThread {
                 scheduledReconnect = attempt
             case .reopenPublishChannel:
                 try handle?.openChannel(LibRabbitMQHandle.publishChannel, confirm: true)
+            case .recyclePublishChannel:
+                guard let handle else { continue }
+                complete(ledger.channelEnded(.closed))  // empty: nothing waits; sequence numbers restart at 1
+                try handle.closeChannel(LibRabbitMQHandle.publishChannel)
+                try handle.openChannel(LibRabbitMQHandle.publishChannel, confirm: true)
+                logger.info("opened a fresh publishing channel after a nack")
             case .reopenConsumeChannelAndResubscribe:
                 guard let handle else { continue }
                 if let error, error.code == .channelClosed, error.operation != nil {

@@ -26,9 +26,18 @@ extension AMQPIOThread {
         case LibRabbitMQMethod.basicAck:
             let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
             complete(ledger.brokerAcked(upTo: ack.delivery_tag, multiple: ack.multiple != 0))
+            if machine.publishChannelSuspect {
+                try carryOut(machine.publishesSettled(unsettled: ledger.count), error: nil)
+            }
         case LibRabbitMQMethod.basicNack:
             let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
-            complete(ledger.brokerNacked(upTo: nack.delivery_tag, multiple: nack.multiple != 0))
+            let nacked = ledger.brokerNacked(upTo: nack.delivery_tag, multiple: nack.multiple != 0)
+            complete(nacked)
+            if !nacked.isEmpty, !machine.publishChannelSuspect {
+                logger.warning("broker nacked publishes; replacing the publishing channel when none is in flight",
+                               metadata: ["amqp.count": "\(nacked.count)"])
+            }
+            try carryOut(machine.publishNacked(unsettled: ledger.count), error: nil)
         case LibRabbitMQMethod.basicReturn:
             let ret = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
             let (_, body) = try handle.readContent(channel: frame.channel)

@@ -175,6 +175,7 @@ final class AMQPIOThread {
         if !overdue.isEmpty {
             complete(overdue)
             logger.warning("publishes not confirmed in time", metadata: ["amqp.count": "\(overdue.count)"])
+            if machine.publishChannelSuspect { perform(machine.publishesSettled(unsettled: ledger.count), error: nil) }
         }
     }
 

@@ -120,6 +120,13 @@ final class LibRabbitMQHandle {
         }
     }
 
+    /// Closes one channel with the handshake (`channel.close`, then waits for `close-ok`, bounded by the RPC
+    /// timeout). Frames of other channels that arrive meanwhile are kept by librabbitmq for the frame loop.
+    func closeChannel(_ channel: amqp_channel_t) throws(AMQPError) {
+        guard let state else { throw closedError("channel.close") }
+        try check(amqp_channel_close(state, channel, Int32(AMQP_REPLY_SUCCESS)), operation: "channel.close(\(channel))")
+    }
+
     /// Closes the connection. `graceful` sends channel.close/connection.close first (bounded by the RPC timeout).
     /// The only place the C state is destroyed.
     func close(graceful: Bool) {
