@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: [
         // --- C: librabbitmq (Debian librabbitmq-dev 0.11) and the few shims Swift cannot call directly.
@@ -48,11 +49,18 @@ let package = Package(
         // --- The words both sides share: payment status, JSON bounds (no dependencies).
         .target(name: "PaymentVocabulary"),
 
+        // --- W3C trace context and spans (issue 13): PayBridge's own tracer, used when no exporter is configured.
+        .target(
+            name: "PayBridgeTracing",
+            dependencies: [.product(name: "Tracing", package: "swift-distributed-tracing")]
+        ),
+
         // --- Payment providers (issue 3).
         .target(
             name: "ProviderCore",
             dependencies: [
                 "PaymentVocabulary",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -105,7 +113,8 @@ let package = Package(
         .target(
             name: "PayBridge",
             dependencies: [
-                "AMQP", "ProviderCore", "Amanpay", "FirstPay", "PayBridgeContract",
+                "AMQP", "ProviderCore", "Amanpay", "FirstPay", "PayBridgeContract", "PayBridgeTracing",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,7 +131,7 @@ let package = Package(
         .target(
             name: "PayBridgeTools",
             dependencies: [
-                "AMQP", "PayBridge", "PayBridgeContract",
+                "AMQP", "PayBridge", "PayBridgeContract", "PayBridgeTracing",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -173,11 +182,14 @@ let package = Package(
         ),
         .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract"]),
         // Broker-free: the worker's rules, gates and settings as plain values (`make test-unit`).
-        .testTarget(name: "PayBridgeUnitTests", dependencies: ["PayBridge", "PayBridgeContract", "AMQP"]),
+        .testTarget(name: "PayBridgeUnitTests",
+                    dependencies: ["PayBridge", "PayBridgeContract", "AMQP", "PayBridgeTracing",
+                                   .product(name: "Tracing", package: "swift-distributed-tracing")]),
         .testTarget(
             name: "PayBridgeTests",
             dependencies: [
                 "PayBridge", "PayBridgeTools", "ProviderSandbox", "AMQP", "PayBridgeContract", "BrokerTestKit",
+                "PayBridgeTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
                 // Raw TCP clients for the HTTP listener tests.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -100,14 +100,16 @@ public final class PayBridgeRuntime: Sendable {
         let httpClient = ProviderHTTPTransport.makeClient(timeouts: sharedTimeouts)
         let amanpay = configuration.amanpay.map {
             AmanpayClient(configuration: $0,
-                          transport: ProviderHTTPTransport(client: httpClient, timeouts: $0.timeouts),
+                          transport: ProviderHTTPTransport(client: httpClient, timeouts: $0.timeouts,
+                                                            tracer: configuration.tracer),
                           logger: Logger(label: "paybridge.provider.amanpay"))
         }
         let firstpay: FirstPayClient?
         do {
             firstpay = try configuration.firstpay.map {
                 try FirstPayClient(configuration: $0,
-                                   transport: ProviderHTTPTransport(client: httpClient, timeouts: $0.timeouts),
+                                   transport: ProviderHTTPTransport(client: httpClient, timeouts: $0.timeouts,
+                                                            tracer: configuration.tracer),
                                    logger: Logger(label: "paybridge.provider.firstpay"))
             }
         } catch {
@@ -118,7 +120,8 @@ public final class PayBridgeRuntime: Sendable {
                                      problem: "not a usable RSA key (\(error))")
         }
 
-        let publisher = OutcomePublisher(connection: publishConnection, confirmTimeout: configuration.publishTimeout)
+        var publisher = OutcomePublisher(connection: publishConnection, confirmTimeout: configuration.publishTimeout)
+        publisher.tracing = MessageTracing(tracer: configuration.tracer)
         let gate = OutcomeGate(readiness: readiness)
         var workers: [ProviderQueueWorker] = []
         if let consumeConnection {
@@ -134,7 +137,8 @@ public final class PayBridgeRuntime: Sendable {
                     maxCommandBytes: configuration.maxCommandBytes,
                     badSignaturePauseThreshold: configuration.badSignaturePauseThreshold,
                     outcomeRetry: configuration.outcomeRetry, eventPII: configuration.eventPII,
-                    reconcileSchedule: configuration.reconcileSchedule, logger: workerLogger)
+                    reconcileSchedule: configuration.reconcileSchedule, tracer: configuration.tracer,
+                    logger: workerLogger)
                 workers.append(ProviderQueueWorker(
                     processor: processor, connection: consumeConnection,
                     settings: .init(prefetch: configuration.prefetch, concurrency: configuration.concurrency,
@@ -151,7 +155,7 @@ public final class PayBridgeRuntime: Sendable {
             : CallbackHTTPServer(
                 host: configuration.httpHost, port: configuration.httpPort, limits: limits,
                 callbacks: CallbackHandler(amanpay: amanpay, firstpay: firstpay, publisher: publisher, metrics: metrics,
-                                           logger: logger),
+                                           logger: logger, tracer: configuration.tracer),
                 metrics: metrics, logger: logger)
         let adminServer = AdminHTTPServer(
             host: configuration.adminHost, port: configuration.adminPort, limits: limits, readiness: readiness,

@@ -64,7 +64,8 @@ struct SendCommand: AsyncParsableCommand {
             note("sending " + Self.describe(preview, exchange: sender.exchange))
             note("waiting up to \(Self.seconds(timeout)) for its events…\n")
             let result = try await sender.sendAndWait(
-                body, routingKey: routingKey, timeout: .milliseconds(Int64(timeout * 1000))
+                body, routingKey: routingKey, timeout: .milliseconds(Int64(timeout * 1000)),
+                traceparent: preview.traceparent
             ) { event in
                 print(json ? String(decoding: event.body, as: UTF8.self) : EventPrinter.describe(event) + "\n")
             }
@@ -99,6 +100,7 @@ struct SendCommand: AsyncParsableCommand {
 
     static func describe(_ sent: CommandSender.SentCommand, exchange: String) -> String {
         "\(sent.commandId ?? "(no id)") (\(sent.type ?? "not a CloudEvent")) to \(exchange) with key \(sent.routingKey)"
+            + "\ntrace id \(sent.traceId)"
     }
 
     static func seconds(_ value: Double) -> String {

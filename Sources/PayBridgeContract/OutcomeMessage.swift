@@ -11,4 +11,13 @@ public struct OutcomeMessage: Sendable, Equatable {
 
     /// The message body: canonical JSON of ``event``.
     public var body: [UInt8] { event.serialized() }
+
+    /// The event with W3C trace context as the CloudEvents extension attributes `traceparent` and `tracestate`
+    /// (the distributed-tracing extension); the id and everything else unchanged.
+    public func withTraceContext(traceparent: String, tracestate: String?) -> OutcomeMessage {
+        var event = event
+        event.extensions["traceparent"] = .string(traceparent)
+        event.extensions["tracestate"] = tracestate.map { .string($0) }
+        return OutcomeMessage(event: event, exchange: exchange, routingKey: routingKey, properties: properties)
+    }
 }

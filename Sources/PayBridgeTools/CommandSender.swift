@@ -3,6 +3,7 @@ import Foundation
 import PayBridge
 public import Logging
 import PayBridgeContract
+import PayBridgeTracing
 
 /// Publishes payment commands to `payments.commands` the way a producer should, and optionally waits for the
 /// outcome events PayBridge publishes for them (`paybridge send`).
@@ -36,13 +37,23 @@ public struct CommandSender: Sendable {
         /// The merchant's payment id from `data` (Amanpay `paymentId`, FirstPay `merchantPaymentId`), when the
         /// command is valid and has one; used to recognise callbacks.
         public var paymentId: String?
+        /// The W3C `traceparent` the command is published with (AMQP header): the body's CloudEvents `traceparent`
+        /// attribute when it has a valid one, otherwise a new trace's. PayBridge's spans, provider calls and events
+        /// for this command continue it.
+        public var traceparent: String
 
-        /// - Parameters: see the properties.
-        public init(commandId: String?, type: String?, routingKey: String, paymentId: String? = nil) {
+        /// The trace id of ``traceparent`` (32 hex digits): what to look for in a tracing backend or the logs.
+        public var traceId: String { TraceContext(traceparent: traceparent)?.traceID ?? "" }
+
+        /// - Parameters: see the properties; `traceparent` defaults to a new trace's.
+        public init(commandId: String?, type: String?, routingKey: String, paymentId: String? = nil,
+                    traceparent: String? = nil) {
             self.commandId = commandId
             self.type = type
             self.routingKey = routingKey
             self.paymentId = paymentId
+            self.traceparent = traceparent.flatMap { TraceContext(traceparent: $0)?.traceparent }
+                ?? TraceContext.newTrace().traceparent
         }
     }
 
@@ -105,7 +116,8 @@ public struct CommandSender: Sendable {
         if case .success(let command) = CommandDecoder().decode(body, routingKey: kind?.routingKey) {
             paymentId = command.paymentId
         }
-        return SentCommand(commandId: event.id, type: event.type, routingKey: key, paymentId: paymentId)
+        return SentCommand(commandId: event.id, type: event.type, routingKey: key, paymentId: paymentId,
+                           traceparent: event.extensions["traceparent"]?.stringValue)
     }
 
     /// Publishes a command and waits for the broker's confirm.
@@ -116,8 +128,11 @@ public struct CommandSender: Sendable {
     /// - Throws: ``PayBridgeToolError`` for an unreadable command or when no queue is bound for the routing key;
     ///   ``AMQPError`` for broker failures.
     @discardableResult
-    public func send(_ body: [UInt8], routingKey: String? = nil) async throws -> SentCommand {
-        let command = try Self.inspect(body, routingKey: routingKey)
+    public func send(_ body: [UInt8], routingKey: String? = nil, traceparent: String? = nil) async throws
+        -> SentCommand
+    {
+        var command = try Self.inspect(body, routingKey: routingKey)
+        if let traceparent, let valid = TraceContext(traceparent: traceparent) { command.traceparent = valid.traceparent }
         try await publish(body, command)
         return command
     }
@@ -139,9 +154,10 @@ public struct CommandSender: Sendable {
     /// - Throws: ``PayBridgeToolError`` / ``AMQPError`` as ``send(_:routingKey:)``; the timeout is not an error.
     public func sendAndWait(
         _ body: [UInt8], routingKey: String? = nil, timeout: Duration = .seconds(30), includeCallbacks: Bool = true,
-        onEvent: @escaping @Sendable (ReceivedEvent) async -> Void = { _ in }
+        traceparent: String? = nil, onEvent: @escaping @Sendable (ReceivedEvent) async -> Void = { _ in }
     ) async throws -> Result {
-        let command = try Self.inspect(body, routingKey: routingKey)
+        var command = try Self.inspect(body, routingKey: routingKey)
+        if let traceparent, let valid = TraceContext(traceparent: traceparent) { command.traceparent = valid.traceparent }
         guard let commandId = command.commandId else {
             throw PayBridgeToolError("the command has no readable id, so its events cannot be recognised; "
                 + "send it without waiting")
@@ -221,8 +237,9 @@ public struct CommandSender: Sendable {
 
     private func publish(_ body: [UInt8], _ command: SentCommand) async throws {
         let properties = AMQPProperties(
-            contentType: Topology.contentType, persistent: true, messageId: command.commandId,
-            timestamp: UInt64(Date().timeIntervalSince1970), type: command.type, appId: appId)
+            contentType: Topology.contentType, headers: ["traceparent": .string(command.traceparent)], persistent: true,
+            messageId: command.commandId, timestamp: UInt64(Date().timeIntervalSince1970), type: command.type,
+            appId: appId)
         do {
             try await connection.publish(body, exchange: exchange, routingKey: command.routingKey, mandatory: true,
                                          properties: properties)

@@ -1,6 +1,7 @@
 public import AMQP
 import Foundation
 public import PayBridgeContract
+import PayBridgeTracing
 
 /// A message in the dead-letter queue `payments.dead`, with the reason PayBridge (or the broker) gave.
 ///
@@ -48,6 +49,9 @@ public struct DeadLetter: Sendable {
     public var sourceQueue: String?
     /// `x-paybridge-failed-event-id`.
     public var failedEventId: String?
+    /// The trace id (32 hex digits) of its `traceparent` (AMQP header, else the CloudEvents attribute): the trace of
+    /// the command's processing in a tracing backend and the logs (`trace_id`).
+    public var traceId: String?
     /// The broker's `x-death` entries, most recent first.
     public var deaths: [Death]
     /// All AMQP properties, headers included.
@@ -78,6 +82,8 @@ public struct DeadLetter: Sendable {
         sourceQueue = headers[Topology.Headers.sourceQueue]?.stringValue
         failedEventId = headers[Topology.Headers.failedEventId]?.stringValue
         deaths = Self.deaths(headers["x-death"])
+        traceId = (headers["traceparent"]?.stringValue).flatMap { TraceContext(traceparent: $0)?.traceID }
+            ?? (event?.extensions["traceparent"]?.stringValue).flatMap { TraceContext(traceparent: $0)?.traceID }
     }
 
     /// The id to show and select by: ``messageId``, else ``commandId``.
@@ -154,6 +160,7 @@ extension DeadLetter {
             "detail": string(detail), "attempt": int(attempt), "originalRoutingKey": string(originalRoutingKey),
             "deadLetteredAt": string(deadLetteredAt), "sourceQueue": string(sourceQueue),
             "failedEventId": string(failedEventId), "replayRoutingKey": string(replayRoutingKey),
+            "traceId": string(traceId),
             "xDeath": .array(deathValues), "body": bodyValue,
         ])
     }

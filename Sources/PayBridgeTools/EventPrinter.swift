@@ -1,5 +1,6 @@
 import Foundation
 import PayBridgeContract
+import PayBridgeTracing
 
 /// Readable text for outcome events and dead letters, for `paybridge send --wait`, `paybridge dead-letters list`
 /// and the demo. One block per item: a headline, then indented `label  value` lines; absent values are left out.
@@ -32,6 +33,9 @@ public enum EventPrinter {
         var ids = "event \(cloudEvent.id)"
         if let commandId = text("commandId") ?? event.properties.correlationId { ids += "   command \(commandId)" }
         lines.append(row("ids", ids))
+        if let traceId = (cloudEvent.extensions["traceparent"]?.stringValue).flatMap({ TraceContext(traceparent: $0)?.traceID }) {
+            lines.append(row("trace id", traceId))
+        }
         if let provider = text("provider") {
             lines.append(row("provider", provider + (text("operation").map { " \($0)" } ?? "")))
         }
@@ -94,6 +98,7 @@ public enum EventPrinter {
         if let sourceQueue = deadLetter.sourceQueue { lines.append(row("from", sourceQueue)) }
         if let at = deadLetter.deadLetteredAt { lines.append(row("at", at)) }
         if let failedEventId = deadLetter.failedEventId { lines.append(row("failed event", failedEventId)) }
+        if let traceId = deadLetter.traceId { lines.append(row("trace id", traceId)) }
         for death in deadLetter.deaths {
             var text = "\(death.reason ?? "?") in \(death.queue ?? "?")"
             if let count = death.count { text += " ×\(count)" }

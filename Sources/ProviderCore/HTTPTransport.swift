@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
 import Logging
+import Tracing
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -71,6 +72,9 @@ extension String {
 /// network failure to a transient ``ProviderError`` (A4).
 public final class ProviderHTTPTransport: Sendable {
     public let timeouts: TransportTimeouts
+    /// Starts a client span per request (a child of the task's `ServiceContext.current`) and puts its W3C
+    /// `traceparent`/`tracestate` on the request; `nil`: neither.
+    public let tracer: (any Tracer)?
     private let client: HTTPClient
     private let ownsClient: Bool
     /// A header-less, body-less POST per URL: AsyncHTTPClient parses the URL when a request is made, so each
@@ -79,8 +83,9 @@ public final class ProviderHTTPTransport: Sendable {
     private static let maximumTemplates = 64
 
     /// Creates a transport with its own `HTTPClient` (``makeClient(timeouts:)``). Call ``shutdown()`` when done.
-    public init(timeouts: TransportTimeouts = .init()) {
+    public init(timeouts: TransportTimeouts = .init(), tracer: (any Tracer)? = nil) {
         self.timeouts = timeouts
+        self.tracer = tracer
         self.client = Self.makeClient(timeouts: timeouts)
         self.ownsClient = true
     }
@@ -102,8 +107,9 @@ public final class ProviderHTTPTransport: Sendable {
     }
 
     /// Uses an existing client (its own connect timeout applies); ``shutdown()`` leaves it running.
-    public init(client: HTTPClient, timeouts: TransportTimeouts = .init()) {
+    public init(client: HTTPClient, timeouts: TransportTimeouts = .init(), tracer: (any Tracer)? = nil) {
         self.timeouts = timeouts
+        self.tracer = tracer
         self.client = client
         self.ownsClient = false
     }
@@ -123,12 +129,43 @@ public final class ProviderHTTPTransport: Sendable {
         operation: String,
         logger: Logger
     ) async throws -> TransportResponse {
+        guard let tracer else {
+            return try await post(url: url, headers: headers, body: body, provider: provider, operation: operation,
+                                  span: nil, logger: logger)
+        }
+        // Attributes name the provider and operation, never the URL's path or query (they may carry ids).
+        let span = tracer.startAnySpan("POST \(provider.rawValue) \(operation)", context: ServiceContext.current ?? .topLevel,
+                                       ofKind: .client)
+        defer { span.end() }
+        if span.isRecording {
+            span.attributes["http.request.method"] = "POST"
+            span.attributes["paybridge.provider"] = provider.rawValue
+            span.attributes["paybridge.operation"] = operation
+        }
+        do {
+            let response = try await post(url: url, headers: headers, body: body, provider: provider,
+                                          operation: operation, span: (span, tracer), logger: logger)
+            if span.isRecording { span.attributes["http.response.status_code"] = response.status }
+            if response.status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            return response
+        } catch {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error, message: (error as? ProviderError)?.code))
+            throw error
+        }
+    }
+
+    private func post(
+        url: String, headers: [(String, String)], body: String, provider: Provider, operation: String,
+        span: (span: any Span, tracer: any Tracer)?, logger: Logger
+    ) async throws -> TransportResponse {
         let deadline = NIODeadline.now() + .nanoseconds(timeouts.request.nanosecondsTotal)
         do {
             var requestHeaders = HTTPHeaders()
             requestHeaders.reserveCapacity(headers.count + 1)
             requestHeaders.add(name: "Content-Type", value: "application/json")
             for (name, value) in headers { requestHeaders.add(name: name, value: value) }
+            if let span { span.tracer.inject(span.span.context, into: &requestHeaders, using: HTTPHeadersInjector()) }
             var request = try template(for: url)
             request.headers = requestHeaders
             request.body = .byteBuffer(ByteBuffer(string: body))
@@ -197,5 +234,13 @@ public final class ProviderHTTPTransport: Sendable {
             provider: provider, operation: operation, errorClass: .transient, code: code,
             message: reached ? "no complete response (the request may have reached the provider)" : "could not connect",
             mayHaveReachedProvider: reached)
+    }
+}
+
+
+/// Puts W3C trace headers on a provider request.
+struct HTTPHeadersInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout HTTPHeaders) {
+        carrier.replaceOrAdd(name: key, value: value)
     }
 }

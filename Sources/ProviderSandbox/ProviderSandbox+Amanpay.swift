@@ -75,7 +75,8 @@ extension ProviderSandbox {
             var p = SandboxAmanpayPayment(
                 transactionId: transactionId, operationId: nil, paymentId: paymentId, paymentType: type,
                 amount: amountText, currency: currency, status: "PENDING",
-                notifyUrl: json["notifyUrl"]?.stringValue, customerName: json["customerName"]?.stringValue)
+                notifyUrl: json["notifyUrl"]?.stringValue, customerName: json["customerName"]?.stringValue,
+                traceparent: traceparentHeader(request))
             if let code = effect.errorCode, code != "TRANSFER_ALREADY_COMPLETED" {
                 p.status = "FAILED"
                 p.errorCode = code

@@ -76,7 +76,9 @@ extension ProviderSandbox {
         let text = body.compactText
         let signature = AmanpaySignature.signResponse(
             body, fields: configuration.amanpayResponseSignatureFields, secret: configuration.amanpaySecretKey)
-        enqueueDelivery(provider: "amanpay", explicitURL: payment.notifyUrl, body: text, headers: [("Authorization", signature)])
+        var headers = [("Authorization", signature)]
+        if let traceparent = payment.traceparent { headers.append(("traceparent", traceparent)) }
+        enqueueDelivery(provider: "amanpay", explicitURL: payment.notifyUrl, body: text, headers: headers)
     }
 
     /// Queues a signed FirstPay postback (F2, F7) to the payment's `postBackUrl` or the registered URL.

@@ -12,10 +12,16 @@ extension ProviderSandbox {
         return (json?.objectMembers != nil ? json : nil, String(decoding: bytes, as: UTF8.self))
     }
 
+    /// The request's `traceparent` header (at most 64 characters kept).
+    func traceparentHeader(_ request: Request) -> String? {
+        request.headers.first { $0.name.canonicalName == "traceparent" }.map { String($0.value.prefix(64)) }
+    }
+
     func record(_ provider: String, _ operation: String, _ request: Request, paymentId: String?, valid: Bool, body: String) {
         let entry = SandboxReceivedRequest(
             provider: provider, operation: operation, path: request.uri.path, paymentId: paymentId,
-            signatureValid: valid, body: body)
+            signatureValid: valid, body: body,
+            traceparent: traceparentHeader(request))
         let cap = configuration.maxRecordedRequests
         state.withLock { $0.record(entry, cap: cap) }
     }

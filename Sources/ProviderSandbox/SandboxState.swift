@@ -13,6 +13,8 @@ public struct SandboxReceivedRequest: Sendable, Hashable {
     public var signatureValid: Bool
     /// The body as received.
     public var body: String
+    /// The W3C `traceparent` header the request carried (PayBridge propagates its trace context to providers).
+    public var traceparent: String? = nil
 }
 
 /// One callback/postback delivery attempt series.
@@ -43,6 +45,9 @@ public struct SandboxAmanpayPayment: Sendable, Hashable {
     public var redirectUrl: String?
     public var customerName: String?
     public var customerAccountNumber: String?
+    /// The `traceparent` of the request that created it: its callbacks carry it on, as a provider or gateway that
+    /// propagates W3C trace context would.
+    public var traceparent: String?
     var awaitingOTP = false
     var plannedOutcome: String?
     var plannedErrorCode: String?

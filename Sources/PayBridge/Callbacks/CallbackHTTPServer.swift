@@ -1,4 +1,6 @@
 import Hummingbird
+import HTTPTypes
+import PayBridgeTracing
 import Logging
 import NIOCore
 import PayBridgeContract
@@ -49,7 +51,10 @@ final class CallbackHTTPServer: Service, Sendable {
                 }
                 let answer = await callbacks.handle(
                     provider: provider, body: Array(buffer.readableBytesView),
-                    authorization: request.headers[.authorization])
+                    authorization: request.headers[.authorization],
+                    trace: request.headers[.traceparent].map {
+                        TraceHeaders(traceparent: $0, tracestate: request.headers[.tracestate])
+                    })
                 return Self.response(answer)
             }
         }
@@ -71,4 +76,9 @@ final class CallbackHTTPServer: Service, Sendable {
             JSONResponseBody.response(status: .serviceUnavailable, AnswerBody(error: reason))
         }
     }
+}
+
+extension HTTPField.Name {
+    static let traceparent = HTTPField.Name("traceparent")!
+    static let tracestate = HTTPField.Name("tracestate")!
 }

@@ -3,7 +3,9 @@ import FirstPay
 import Foundation
 import Logging
 import PayBridgeContract
+import PayBridgeTracing
 import ProviderCore
+import Tracing
 
 /// Receives a provider callback/postback: verifies it and stores it as a ``CallbackNotification`` on the
 /// provider's command queue, where a worker confirms it with a status read and publishes what the provider's API
@@ -26,9 +28,38 @@ struct CallbackHandler: Sendable {
     let publisher: any OutcomeSink
     let metrics: PayBridgeMetrics
     let logger: Logger
+    /// Each callback starts a new trace (`callback <provider>`, a server span); the notification it stores carries
+    /// it on to the worker and the events. A `traceparent` the request brings (a provider or gateway that
+    /// propagates one) becomes a link, not the parent: the provider's request is not part of PayBridge's work.
+    var tracer: any Tracer = PayBridgeTracer()
 
-    func handle(provider: Provider, body: [UInt8], authorization: String?) async -> Answer {
-        let answer = await verifyAndStore(provider: provider, body: body, authorization: authorization)
+    func handle(provider: Provider, body: [UInt8], authorization: String?, trace: TraceHeaders? = nil) async
+        -> Answer
+    {
+        await tracer.withAnySpan("callback \(provider.rawValue)", context: .topLevel, ofKind: .server) { span in
+            if let trace {
+                span.addLink(SpanLink(context: trace.context(tracer: tracer), attributes: [:]))
+            }
+            if span.isRecording {
+                span.attributes["http.request.method"] = "POST"
+                span.attributes["http.route"] = "/callbacks/\(provider.rawValue)"
+                span.attributes["paybridge.provider"] = provider.rawValue
+            }
+            let answer = await handleInSpan(provider: provider, body: body, authorization: authorization, span: span)
+            switch answer {
+            case .accepted(let id):
+                if span.isRecording { span.attributes["paybridge.notification_id"] = id }
+            case .unauthorized(let reason), .badRequest(let reason), .unavailable(let reason):
+                span.setStatus(SpanStatus(code: .error, message: reason))
+            }
+            return answer
+        }
+    }
+
+    private func handleInSpan(provider: Provider, body: [UInt8], authorization: String?, span: any Span) async
+        -> Answer
+    {
+        let answer = await verifyAndStore(provider: provider, body: body, authorization: authorization, span: span)
         let label: String
         switch answer {
         case .accepted: label = "accepted"
@@ -40,15 +71,21 @@ struct CallbackHandler: Sendable {
         return answer
     }
 
-    private func verifyAndStore(provider: Provider, body: [UInt8], authorization: String?) async -> Answer {
+    private func verifyAndStore(provider: Provider, body: [UInt8], authorization: String?, span: any Span) async
+        -> Answer
+    {
         do {
+            let claim: ProviderResult
             switch provider {
             case .amanpay:
                 guard let amanpay else { return .badRequest("amanpay is not configured") }
-                _ = try amanpay.verifyCallback(body: body, authorization: authorization)  // A2, A7
+                claim = try amanpay.verifyCallback(body: body, authorization: authorization)  // A2, A7
             case .firstpay:
                 guard let firstpay else { return .badRequest("firstpay is not configured") }
-                _ = try firstpay.verifyPostback(body: body)  // F2
+                claim = try firstpay.verifyPostback(body: body)  // F2
+            }
+            if span.isRecording, let paymentId = claim.merchantPaymentId {
+                span.attributes["paybridge.payment_id"] = paymentId
             }
         } catch let error as ProviderError {
             logger.warning("callback rejected", metadata: [

@@ -3,7 +3,9 @@ import Amanpay
 import FirstPay
 import Foundation
 import PayBridgeContract
+import PayBridgeTracing
 import ProviderCore
+import Tracing
 
 /// PayBridge's settings, read from the environment by ``fromEnvironment(_:)``: one function shared by the
 /// executable and the tests. Secrets can come from files (`…_FILE`).
@@ -57,6 +59,11 @@ public struct PayBridgeConfiguration: Sendable {
     var providerPause: (initial: Duration, maximum: Duration) = (.seconds(5), .seconds(300))
     /// How often `paybridge_unrouted_events` is refreshed from the broker.
     var unroutedPollInterval: Duration = .seconds(15)
+    /// Starts the spans and propagates W3C trace context (command → provider calls → events; callback →
+    /// notification → events). Default: ``PayBridgeTracer`` without a recorder (propagation and trace ids in logs,
+    /// nothing exported); `paybridge` built with the `OTLPExporter` trait sets swift-otel's tracer when the
+    /// `OTEL_*` environment asks for traces; tests set one with an in-memory recorder.
+    public var tracer: any Tracer = PayBridgeTracer()
     /// Amanpay (`AMANPAY_*`); `nil` when `AMANPAY_BASE_URL` is not set (the provider is then disabled).
     public var amanpay: AmanpayConfiguration?
     /// FirstPay (`FIRSTPAY_*`); `nil` when `FIRSTPAY_BASE_URL` is not set.

@@ -11,6 +11,7 @@ extension CommandProcessor {
         var log = CommandLog(logger: logger, provider: provider.rawValue, attempt: delivery.attempt,
                              deliveryTag: delivery.deliveryTag)
         log.operation = "callback"
+        log.traceId = tracing.current?.traceID
         do {
             let result: Result<CallbackConfirmation, ProviderError>
             do {

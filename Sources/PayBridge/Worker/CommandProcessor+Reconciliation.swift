@@ -11,6 +11,7 @@ extension CommandProcessor {
         var log = CommandLog(logger: logger, provider: provider.rawValue, attempt: delivery.attempt,
                              deliveryTag: delivery.deliveryTag)
         log.operation = "reconcile"
+        log.traceId = tracing.current?.traceID
         do {
             let plan: DeliveryPlan
             var readError: ProviderError?

@@ -2,8 +2,10 @@ import AMQP
 import Foundation
 import Logging
 import PayBridgeContract
+import PayBridgeTracing
 import ProviderCore
 import Synchronization
+import Tracing
 
 /// Processes one command delivery: decode, execute, ask ``DeliveryRules`` what follows, carry out the
 /// ``DeliveryPlan`` through an ``OutcomeSink``, and say how to settle the delivery.
@@ -26,6 +28,8 @@ final class CommandProcessor: Sendable {
     let rules: DeliveryRules
     let outcomeRetry: OutcomeRetry
     let logger: Logger
+    /// Each delivery's span is a child of the trace context its message carries (``MessageTracing``).
+    let tracing: MessageTracing
     private let seenCommands = Mutex(RecentIDs(capacity: 100_000))
     private let flights = CommandSingleFlight<CommandExecution>(capacity: 10_000)
     private let badSignatures: Mutex<BadSignatureStreak>
@@ -34,7 +38,8 @@ final class CommandProcessor: Sendable {
          maxAttempts: Int, maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes,
          badSignaturePauseThreshold: Int = BadSignatureStreak.defaultThreshold,
          outcomeRetry: OutcomeRetry, eventPII: EventPII = .masked, reconcileSchedule: ReconcileSchedule = .off,
-         logger: Logger) {
+         tracer: any Tracer = PayBridgeTracer(), logger: Logger) {
+        tracing = MessageTracing(tracer: tracer)
         self.executor = executor
         self.sink = sink
         self.gate = gate
@@ -61,17 +66,58 @@ final class CommandProcessor: Sendable {
 
     func process(_ delivery: CommandDelivery) async -> DeliveryDisposition {
         if delivery.headers.problem == nil, CallbackNotification.isNotification(delivery) {
-            return await processNotification(delivery)
+            return await traced(delivery, operation: "callback") { _ in await processNotification(delivery) }
         }
         if delivery.headers.problem == nil, ReconcileCheck.isCheck(delivery) {
-            return await processCheck(delivery)
+            return await traced(delivery, operation: "reconcile") { _ in await processCheck(delivery) }
         }
+        let decoded = rules.decode(delivery)
+        let command = try? decoded.get()
+        return await traced(delivery, operation: command?.kind.rawValue, event: command?.event) { span in
+            if span.isRecording {
+                switch decoded {
+                case .success(let command):
+                    span.attributes["paybridge.command_id"] = command.id
+                    if let paymentId = command.paymentId { span.attributes["paybridge.payment_id"] = paymentId }
+                case .failure(let rejection):
+                    if let id = rejection.commandId { span.attributes["paybridge.command_id"] = id }
+                }
+            }
+            return await processCommand(delivery, decoded, span: span)
+        }
+    }
+
+    /// Runs `body` in the delivery's span: `process <queue>`, a consumer span, child of the context the message
+    /// carries (a new trace when it carries none). Attributes: messaging system, queue, message id, provider and
+    /// operation (never a secret, an account number or an amount).
+    private func traced(_ delivery: CommandDelivery, operation: String?, event: CloudEvent? = nil,
+                        _ body: (any Span) async -> DeliveryDisposition) async -> DeliveryDisposition {
+        let parent = tracing.parent(of: delivery.properties, event: event)
+        return await tracing.tracer.withAnySpan("process \(queue)", context: parent, ofKind: .consumer) { span in
+            if span.isRecording {
+                span.attributes["messaging.system"] = "rabbitmq"
+                span.attributes["messaging.operation.type"] = "process"
+                span.attributes["messaging.destination.name"] = queue
+                if let id = delivery.properties.messageId { span.attributes["messaging.message.id"] = id }
+                span.attributes["paybridge.provider"] = provider.rawValue
+                if let operation { span.attributes["paybridge.operation"] = operation }
+                span.attributes["paybridge.attempt"] = delivery.attempt
+            }
+            let disposition = await body(span)
+            if span.isRecording { span.attributes["paybridge.disposition"] = "\(disposition)" }
+            return disposition
+        }
+    }
+
+    private func processCommand(_ delivery: CommandDelivery, _ decoded: Result<PaymentCommand, CommandRejection>,
+                                span: any Span) async -> DeliveryDisposition {
         // Metadata is built only when a line is actually logged (swift-log takes it as an autoclosure).
         var log = CommandLog(logger: logger, provider: provider.rawValue, attempt: delivery.attempt,
                              deliveryTag: delivery.deliveryTag)
+        log.traceId = tracing.current?.traceID
         do {
             let plan: DeliveryPlan
-            switch rules.decode(delivery) {
+            switch decoded {
             case .failure(let rejection):
                 log.commandId = rejection.commandId
                 plan = rules.plan(rejected: rejection, delivery: delivery, at: Date())
@@ -89,6 +135,7 @@ final class CommandProcessor: Sendable {
             }
             try await carryOut(plan, log)
             count(plan)
+            Self.setStatus(of: span, plan)
             return plan.disposition
         } catch {
             // Only cancellation ends the publish retries: the worker is shutting down past its drain timeout.
@@ -238,6 +285,18 @@ final class CommandProcessor: Sendable {
             log.debug("reconciliation check scheduled", [
                 "paybridge.check": "\(next.check.step)", "paybridge.queue": "\(next.queue)",
             ])
+        }
+    }
+
+    /// The span ends as an error when the command failed or was dead-lettered (the reason as its message).
+    static func setStatus(of span: any Span, _ plan: DeliveryPlan) {
+        switch plan.verdict {
+        case .rejected(let code), .failed(let code, _), .callbackNotPublished(let code, _):
+            span.setStatus(SpanStatus(code: .error, message: code))
+        default:
+            if case .deadLetter(let deadLetter) = plan.republish {
+                span.setStatus(SpanStatus(code: .error, message: deadLetter.reason.rawValue))
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 import AMQP
 import PayBridgeContract
+import PayBridgeTracing
+import Tracing
 
 /// Publishes PayBridge's messages with publisher confirms: outcome events, broker-side retries and dead letters.
 /// Every method returns only after the broker confirmed, so callers ack their input afterwards.
@@ -8,14 +10,28 @@ struct OutcomePublisher: OutcomeSink {
     /// Upper bound for one confirmed publish, including time waiting for a reconnect (the callback endpoint
     /// answers 503 past it; the worker retries the publish). Enforced by the connection's I/O thread.
     var confirmTimeout: Duration = .seconds(10)
+    /// Every message published while a span is current carries its trace context (``MessageTracing``); `nil`: none.
+    var tracing: MessageTracing?
 
     /// Publishes an outcome event to `payments.outcomes`, mandatory: an event no queue is bound for goes to the
     /// exchange's alternate exchange (`payments.unrouted`); where that is missing too, the broker returns it and
     /// this throws `.unroutable`, so the caller never acks a command whose event went nowhere.
     func publish(_ message: OutcomeMessage) async throws {
+        let trace = tracing?.current
+        let message = message.traced(trace)
         try await connection.publish(message.body, exchange: message.exchange, routingKey: message.routingKey,
-                                     mandatory: true, properties: Self.properties(message),
+                                     mandatory: true, properties: stamped(Self.properties(message), trace),
                                      confirmTimeout: confirmTimeout)
+    }
+
+    /// `properties` with the trace headers (unchanged without tracing or outside a span).
+    private func stamped(_ properties: AMQPProperties, _ trace: TraceHeaders?) -> AMQPProperties {
+        guard let tracing, let trace else { return properties }
+        return tracing.stamped(properties, with: trace)
+    }
+
+    private func stamped(_ properties: AMQPProperties) -> AMQPProperties {
+        stamped(properties, tracing?.current)
     }
 
     /// An event's AMQP properties.
@@ -40,13 +56,15 @@ struct OutcomePublisher: OutcomeSink {
             if let check { try await scheduleCheck(check) }
             return
         }
+        let trace = tracing?.current
         var batch = events.map { event in
-            AMQPMessage(body: event.body, exchange: event.exchange, routingKey: event.routingKey, mandatory: true,
-                        properties: Self.properties(event))
+            let event = event.traced(trace)
+            return AMQPMessage(body: event.body, exchange: event.exchange, routingKey: event.routingKey,
+                               mandatory: true, properties: stamped(Self.properties(event), trace))
         }
         if let check {
             batch.append(AMQPMessage(body: check.check.body, exchange: "", routingKey: check.queue, mandatory: true,
-                                     properties: check.check.properties))
+                                     properties: stamped(check.check.properties, trace)))
         }
         for result in await connection.publish(batch: batch, confirmTimeout: confirmTimeout) {
             try result.get()
@@ -59,33 +77,33 @@ struct OutcomePublisher: OutcomeSink {
     /// toward the queue's delivery limit. The caller acks the original afterwards.
     func putBack(_ delivery: CommandDelivery, queue: String) async throws {
         try await connection.publish(delivery.body, exchange: "", routingKey: queue, mandatory: true,
-                                     properties: delivery.putBackProperties(), confirmTimeout: confirmTimeout)
+                                     properties: stamped(delivery.putBackProperties()), confirmTimeout: confirmTimeout)
     }
 
     /// Stores a verified callback on its provider's command queue (default exchange, mandatory: a missing queue
     /// makes this throw, and the endpoint answers 503 so the provider retries).
     func store(_ notification: CallbackNotification) async throws {
         try await connection.publish(notification.body, exchange: "", routingKey: notification.queue, mandatory: true,
-                                     properties: notification.properties, confirmTimeout: confirmTimeout)
+                                     properties: stamped(notification.properties), confirmTimeout: confirmTimeout)
     }
 
     /// Publishes a broker-side retry: the original body, unchanged, into the delay queue of the next attempt.
     func scheduleRetry(_ retry: CommandRetry) async throws {
         try await connection.publish(retry.body, exchange: "", routingKey: retry.queue, mandatory: true,
-                                     properties: retry.properties, confirmTimeout: confirmTimeout)
+                                     properties: stamped(retry.properties), confirmTimeout: confirmTimeout)
     }
 
     /// Publishes a reconciliation check into its delay queue (default exchange, mandatory: a missing delay queue
     /// makes this throw, and the command's outcome is retried rather than the chain lost).
     func scheduleCheck(_ scheduled: ScheduledCheck) async throws {
         try await connection.publish(scheduled.check.body, exchange: "", routingKey: scheduled.queue, mandatory: true,
-                                     properties: scheduled.check.properties, confirmTimeout: confirmTimeout)
+                                     properties: stamped(scheduled.check.properties), confirmTimeout: confirmTimeout)
     }
 
     /// Dead-letters a command with the reason in PayBridge's headers (never requeued).
     func deadLetter(_ deadLetter: CommandDeadLetter) async throws {
         try await connection.publish(deadLetter.body, exchange: deadLetter.exchange, routingKey: deadLetter.routingKey,
-                                     mandatory: true, properties: deadLetter.properties,
+                                     mandatory: true, properties: stamped(deadLetter.properties),
                                      confirmTimeout: confirmTimeout)
     }
 }

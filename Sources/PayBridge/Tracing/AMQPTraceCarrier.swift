@@ -1,0 +1,16 @@
+import AMQP
+import Tracing
+
+/// Reads W3C trace headers from a message's AMQP headers (string values only; the tracer validates them).
+struct AMQPHeadersExtractor: Extractor {
+    func extract(key: String, from carrier: AMQPTable) -> String? {
+        carrier[key]?.stringValue
+    }
+}
+
+/// Writes W3C trace headers into a message's AMQP headers.
+struct AMQPHeadersInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout AMQPTable) {
+        carrier[key] = .string(value)
+    }
+}
