@@ -16,7 +16,7 @@ enum OperatorViews {
     static func dashboardExpressions(_ json: String) throws -> [String] {
         func collect(_ value: Any, key: String?) -> [String] {
             switch value {
-            case let text as String: return ["expr", "query", "definition"].contains(key) ? [text] : []
+            case let text as String: return key.map { ["expr", "query", "definition"].contains($0) } == true ? [text] : []
             case let object as [String: Any]: return object.flatMap { collect($0.value, key: $0.key) }
             case let array as [Any]: return array.flatMap { collect($0, key: key) }
             default: return []

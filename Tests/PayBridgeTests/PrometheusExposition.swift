@@ -27,8 +27,8 @@ struct PrometheusExposition: Sendable {
         let family: String
         if let type = types[name], type != "histogram", type != "summary" {
             family = name
-        } else if let suffix = ["_bucket", "_sum", "_count"].first(where: name.hasSuffix),
-                  ["histogram", "summary"].contains(types[String(name.dropLast(suffix.count))])
+        } else if let suffix = ["_bucket", "_sum", "_count"].first(where: { name.hasSuffix($0) }),
+                  let type = types[String(name.dropLast(suffix.count))], type == "histogram" || type == "summary"
         {
             family = String(name.dropLast(suffix.count))
         } else {

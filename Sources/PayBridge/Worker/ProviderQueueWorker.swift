@@ -51,7 +51,7 @@ final class ProviderQueueWorker: Service, Sendable {
         self.logger = logger
         let provider = processor.provider.rawValue
         pausedGauge = metrics.providerPaused(provider: provider)
-        pausedGauge.set(0)
+        pausedGauge.set(Double(0))
         metrics.consumerCapacity(provider: provider).set(Double(settings.concurrencyLimit))
     }
 
@@ -83,14 +83,14 @@ final class ProviderQueueWorker: Service, Sendable {
             current.withLock { $0 = nil }
             guard let pauseReason, !stopping.load(ordering: .acquiring) else { break }
             readiness.pause(provider: provider, reason: pauseReason)
-            pausedGauge.set(1)
+            pausedGauge.set(Double(1))
             logger.warning("stopped consuming; backing off", metadata: [
                 "paybridge.reason": "\(pauseReason)", "paybridge.pause": "\(pause)",
             ])
             try await sleepUnlessStopping(pause)
             pause = min(pause * 2, settings.maximumPause)
             readiness.resume(provider: provider)
-            pausedGauge.set(0)
+            pausedGauge.set(Double(0))
         }
         logger.info("drained", metadata: [AMQPLoggingKeys.queue: "\(processor.queue)"])
     }
