@@ -692,11 +692,34 @@ def check_rules(documents, defined, root, report):
                  f"{RULES}: {', '.join(unknown)} not defined in Sources/PayBridge (MetricNameDescriptor)")
 
 
-def validate_rules(root, report):
-    """`promtool check rules` and `promtool test rules` (the alerts fire on the series they are meant for)."""
+def dashboard_as_rules(documents):
+    """The dashboard's queries as recording rules (Grafana's variables replaced), for promtool to parse."""
+    dashboard = next(doc for name, doc in documents if name == DASHBOARD)
+    substitutions = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h", "$provider": ".*"}
+    rules = []
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets") or []:
+            expression = target["expr"]
+            for variable, value in substitutions.items():
+                expression = expression.replace(variable, value)
+            rules.append({"record": f"dashboard:panel_{panel['id']}_{target['refId']}", "expr": expression})
+    return {"groups": [{"name": "grafana-dashboard", "rules": rules}]}
+
+
+def validate_rules(root, documents, report):
+    """`promtool check rules` and `promtool test rules` (the alerts fire on the series they are meant for), and the
+    dashboard's queries through promtool's PromQL parser."""
     if not report.check(shutil.which("promtool"), "promtool is installed",
                         "promtool is missing: `bash scripts/install-deps.sh deploy` installs Debian's prometheus"):
         return
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as queries:
+        yaml.safe_dump(dashboard_as_rules(documents), queries)
+    result = subprocess.run(["promtool", "check", "rules", queries.name], capture_output=True, text=True)
+    os.unlink(queries.name)
+    output = (result.stdout + result.stderr).replace(queries.name, DASHBOARD).strip()
+    report.check(result.returncode == 0, f"promtool parses every query of {DASHBOARD}",
+                 f"promtool rejects a query of {DASHBOARD} (rule dashboard:panel_<id>_<refId>):\n"
+                 + "\n".join("        " + l for l in output.splitlines()))
     for command, path in (("check", RULES), ("test", RULES_TESTS)):
         result = subprocess.run(["promtool", command, "rules", path], capture_output=True, text=True, cwd=root)
         output = (result.stdout + result.stderr).strip()
@@ -781,7 +804,7 @@ def main():
                  "no MetricNameDescriptor found in Sources/PayBridge: update metric_names in this script")
     guarded(report, check_dashboard, documents, defined, report)
     guarded(report, check_rules, documents, defined, root, report)
-    validate_rules(root, report)
+    guarded(report, validate_rules, root, documents, report)
 
     print(f"\ndeploy-check: {report.passed} passed, {report.failed} failed"
           + (f", {report.skipped} skipped" if report.skipped else ""))
