@@ -8,7 +8,8 @@ import ProviderCore
 /// - `paybridge_provider_request_duration_seconds{provider,operation}`: provider call latency
 /// - `paybridge_retries_total{provider}`, `paybridge_dead_letters_total{provider,reason}`
 /// - `paybridge_commands_in_flight{provider}`
-/// - `paybridge_callbacks_total{provider,result}`: result = published | ignored | unauthorized | bad_request | unavailable
+/// - `paybridge_callbacks_total{provider,result}`: the endpoint counts accepted | unauthorized | bad_request |
+///   unavailable, a worker confirmed | not_confirmed | unknown_payment
 /// - `paybridge_reconcile_checks_total{provider,result}`: scheduled status checks of payments left open, result =
 ///   changed | unchanged | read_failed | unresolved | invalid | off (``DeliveryPlan/ReconcileResult``); `unresolved`
 ///   counts the `paybridge.payment.unresolved.v1` events

@@ -99,7 +99,7 @@ final class ProviderQueueWorker: Service, Sendable {
     private func consumeOnce(_ consumer: AMQPConsumer) async throws -> String? {
         let pauseReason = PauseReason()
         // The broker already bounds commands in flight to the prefetch; a limiter only when asked for fewer.
-        let concurrency = settings.concurrency ?? Int(settings.prefetch)
+        let concurrency = settings.concurrencyLimit
         let limit = concurrency < Int(settings.prefetch) ? ConcurrencyLimit(concurrency) : nil
         try await withThrowingDiscardingTaskGroup { group in
             for try await delivery in consumer {
