@@ -94,7 +94,8 @@ fuzz-ci: deps
 
 # deploy/ against the code (scripts/deploy-check.py, see deploy/README.md): every YAML/JSON file there parses,
 # rabbitmq-definitions.json equals `paybridge topology --print-definitions`, and the queue, exchange, subcommand and
-# environment variable names in the manifests exist in the code; compose.yaml passes `docker-compose config`.
+# environment variable names in the manifests exist in the code; compose.yaml passes `docker-compose config`; the
+# Grafana dashboard and Prometheus rules name only metrics the code defines and pass promtool (check, unit tests).
 deploy-check:
 	@bash scripts/install-deps.sh deploy
 ifeq ($(PAYBRIDGE_BIN),.build/debug/paybridge)

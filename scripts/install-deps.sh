@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages PayBridge needs, only when something is missing (fresh Debian, run as root).
 # `install-deps.sh deploy` also installs what `make deploy-check` uses: Debian's docker-compose (1.29, the Compose
-# file validator; without its recommended docker.io engine, which nothing here runs).
+# file validator; without its recommended docker.io engine, which nothing here runs) and Debian's prometheus for
+# promtool (checks and unit-tests deploy/prometheus-rules.yaml; the Prometheus server it also brings is not kept
+# running: it would take port 9090, PayBridge's admin port).
 set -euo pipefail
 need=()
 dpkg -s librabbitmq-dev >/dev/null 2>&1 || need+=(librabbitmq-dev)
@@ -12,6 +14,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)  # the TLS tests make thei
 lean=()  # installed without recommended packages
 if [ "${1:-}" = deploy ]; then
   command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || lean+=(docker-compose)
+  command -v promtool >/dev/null 2>&1 || lean+=(prometheus)
 fi
 if [ ${#need[@]} -gt 0 ] || [ ${#lean[@]} -gt 0 ]; then
   echo "==> installing ${need[*]} ${lean[*]}"
@@ -19,4 +22,8 @@ if [ ${#need[@]} -gt 0 ] || [ ${#lean[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   [ ${#need[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
   [ ${#lean[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
+fi
+if [[ " ${lean[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 \
+   && systemctl is-enabled prometheus >/dev/null 2>&1; then
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true  # only promtool is wanted (see above)
 fi

@@ -72,6 +72,7 @@ public final class PayBridgeRuntime: Sendable {
         signals: [UnixSignal] = [.sigterm, .sigint]
     ) async throws -> PayBridgeRuntime {
         let metrics = PayBridgeMetrics()
+        metrics.registerProcessWide()
         let readiness = Readiness()
         var publishConfig = configuration.amqp
         publishConfig.connectionName = configuration.amqp.connectionName + " publish"
@@ -150,6 +151,10 @@ public final class PayBridgeRuntime: Sendable {
         let limits = HTTPListenerLimits(
             maximumConnections: configuration.httpMaxConnections, requestReadTimeout: configuration.httpIdleTimeout,
             maximumRequestBodyBytes: CallbackHTTPServer.maximumCallbackBytes)
+        if role != .worker {
+            metrics.registerCallbackEndpoint(
+                providers: [amanpay == nil ? nil : "amanpay", firstpay == nil ? nil : "firstpay"].compactMap { $0 })
+        }
         let callbackServer = role == .worker
             ? nil
             : CallbackHTTPServer(

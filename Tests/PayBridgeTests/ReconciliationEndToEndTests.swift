@@ -51,7 +51,8 @@ import Testing
                 try await Task.sleep(for: .seconds(3))
                 let metrics = runtime.metrics.exposition()
                 #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="amanpay",result="changed"} 1"#))
-                #expect(!metrics.contains(#"result="unresolved""#) && !metrics.contains(#"result="read_failed""#))
+                #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="amanpay",result="unresolved"} 0"#))
+                #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="amanpay",result="read_failed"} 0"#))
                 #expect(Self.events(world.events.all, commandId: purchase, type: OutcomeEvents.unresolvedType).isEmpty)
                 #expect(Self.events(world.events.all, commandId: purchase, type: OutcomeEvents.responseType).count == 2)
             }

@@ -1,4 +1,5 @@
 import Prometheus
+import ProviderCore
 
 /// PayBridge's Prometheus metrics, on a registry of its own (no global bootstrap, so tests read their own).
 ///
@@ -7,7 +8,8 @@ import Prometheus
 /// - `paybridge_provider_request_duration_seconds{provider,operation}`: provider call latency
 /// - `paybridge_retries_total{provider}`, `paybridge_dead_letters_total{provider,reason}`
 /// - `paybridge_commands_in_flight{provider}`
-/// - `paybridge_callbacks_total{provider,result}`: result = published | ignored | unauthorized | bad_request | unavailable
+/// - `paybridge_callbacks_total{provider,result}`: the endpoint counts accepted | unauthorized | bad_request |
+///   unavailable, a worker confirmed | not_confirmed | unknown_payment
 /// - `paybridge_reconcile_checks_total{provider,result}`: scheduled status checks of payments left open, result =
 ///   changed | unchanged | read_failed | unresolved | invalid | off (``DeliveryPlan/ReconcileResult``); `unresolved`
 ///   counts the `paybridge.payment.unresolved.v1` events
@@ -17,11 +19,69 @@ import Prometheus
 /// - `paybridge_http_rejected_connections_total{listener}`: closed on arrival, the listener at its connection cap
 /// - `paybridge_http_request_read_timeouts_total{listener}`: closed, a request not received within the timeout
 ///   (listener = callbacks | admin)
+/// - `paybridge_provider_errors_total{provider,class}`: provider calls (commands, callback confirmations,
+///   reconciliation reads) that ended in a ``ProviderError``, by its ``ErrorClass``
+/// - `paybridge_provider_paused{provider}`: 1 while the worker has stopped consuming the provider's queue (a
+///   configuration failure, an open circuit, a run of bad signatures), else 0
+/// - `paybridge_consumer_capacity{provider}`: commands the worker processes at once from the provider's queue
+///   (`PAYBRIDGE_CONCURRENCY`, else the prefetch); utilisation = `paybridge_commands_in_flight` / this
+///
+/// Label sets known at start are registered with zero (``ProviderMetricHandles``, ``registerProcessWide()``,
+/// ``registerCallbackEndpoint(providers:)``), so the series exist from the first scrape and `rate()` sees the
+/// first increment.
 public final class PayBridgeMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
+    }
+
+    /// Registers with zero the process-wide series whose labels are known at start: the outcome publish failures
+    /// by reason and the unrouted-events gauge.
+    func registerProcessWide() {
+        for reason in OutcomeRetry.reasons {
+            _ = registry.makeCounter(descriptor: Self.outcomePublishFailures, labels: [("reason", reason)])
+        }
+        _ = unroutedEvents
+    }
+
+    /// The callback endpoint's results (``CallbackHandler``), registered with zero for each configured provider.
+    static let callbackEndpointResults = ["accepted", "unauthorized", "bad_request", "unavailable"]
+
+    func registerCallbackEndpoint(providers: [String]) {
+        for provider in providers {
+            for result in Self.callbackEndpointResults {
+                _ = registry.makeCounter(descriptor: Self.callbacks, labels: [("provider", provider), ("result", result)])
+            }
+        }
+    }
+
+    static var providerErrors: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "provider_errors", unitName: "total",
+            helpText: "Provider calls that failed, by error class (transient, configuration, provider_error, "
+                + "invalid_command, not_found, unknown, ...).")
+    }
+    static var providerPaused: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "provider", unitName: "paused",
+            helpText: "1 while the worker has stopped consuming this provider's queue (configuration failure, open "
+                + "circuit, bad signatures), else 0.")
+    }
+    static var consumerCapacity: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "consumer", unitName: "capacity",
+            helpText: "Commands the worker processes at once from this provider's queue (PAYBRIDGE_CONCURRENCY, else "
+                + "the prefetch).")
+    }
+
+    /// The gauges of one provider's queue worker.
+    func providerPaused(provider: String) -> Gauge {
+        registry.makeGauge(descriptor: Self.providerPaused, labels: [("provider", provider)])
+    }
+
+    func consumerCapacity(provider: String) -> Gauge {
+        registry.makeGauge(descriptor: Self.consumerCapacity, labels: [("provider", provider)])
     }
 
     static var commands: MetricNameDescriptor {
@@ -146,6 +206,7 @@ struct ProviderMetricHandles: Sendable {
     private let latency: [String: DurationHistogram]
     private let retries: Counter
     private let inFlight: Gauge
+    private let errors: [ErrorClass: Counter]
 
     init(metrics: PayBridgeMetrics, provider: String, operations: [String]) {
         self.metrics = metrics
@@ -164,7 +225,30 @@ struct ProviderMetricHandles: Sendable {
         self.latency = latency
         retries = registry.makeCounter(descriptor: PayBridgeMetrics.retries, labels: [("provider", provider)])
         inFlight = registry.makeGauge(descriptor: PayBridgeMetrics.inFlight, labels: [("provider", provider)])
+        var errors: [ErrorClass: Counter] = [:]
+        for errorClass in ErrorClass.allCases {
+            errors[errorClass] = registry.makeCounter(
+                descriptor: PayBridgeMetrics.providerErrors,
+                labels: [("provider", provider), ("class", errorClass.rawValue)])
+        }
+        self.errors = errors
+        // Registered with zero: the labels a worker can count for this provider.
+        for reason in ErrorClass.allCases {
+            _ = registry.makeCounter(descriptor: PayBridgeMetrics.deadLetters,
+                                     labels: [("provider", provider), ("reason", reason.rawValue)])
+        }
+        for result in DeliveryPlan.ReconcileResult.allCases {
+            _ = registry.makeCounter(descriptor: PayBridgeMetrics.reconcileChecks,
+                                     labels: [("provider", provider), ("result", result.rawValue)])
+        }
+        for result in Self.callbackConfirmationResults {
+            _ = registry.makeCounter(descriptor: PayBridgeMetrics.callbacks,
+                                     labels: [("provider", provider), ("result", result)])
+        }
     }
+
+    /// What a worker counts in `paybridge_callbacks_total` for a callback notification it confirmed or not.
+    static let callbackConfirmationResults = ["confirmed", "unknown_payment", "not_confirmed"]
 
     func command(outcome: String) {
         if let counter = outcomes[outcome] { counter.increment() } else { metrics.command(provider: provider, outcome: outcome) }
@@ -182,4 +266,5 @@ struct ProviderMetricHandles: Sendable {
     func outcomePublishFailure(reason: String) { metrics.outcomePublishFailure(reason: reason) }
     func deadLetter(reason: String) { metrics.deadLetter(provider: provider, reason: reason) }
     func inFlight(delta: Double) { inFlight.increment(by: delta) }
+    func providerError(_ error: ProviderError) { errors[error.errorClass]?.increment() }
 }

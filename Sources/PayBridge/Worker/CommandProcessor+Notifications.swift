@@ -17,6 +17,7 @@ extension CommandProcessor {
             do {
                 result = .success(try await executor.confirm(notification))
             } catch let error as ProviderError {
+                metrics.providerError(error)
                 result = .failure(error)
             }
             let plan = rules.plan(notification: notification, delivery: delivery, result: result, at: Date())

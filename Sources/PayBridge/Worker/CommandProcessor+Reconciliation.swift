@@ -30,6 +30,7 @@ extension CommandProcessor {
                     do {
                         result = .success(try await executor.check(check))
                     } catch let error as ProviderError {
+                        metrics.providerError(error)
                         result = .failure(error)
                     }
                     plan = rules.plan(check: check, result: result, at: Date())

@@ -191,6 +191,7 @@ final class CommandProcessor: Sendable {
         do {
             return .answered(try await executor.execute(command, statusFirst: statusFirst))
         } catch let error as ProviderError {
+            metrics.providerError(error)
             return .providerFailed(error)
         } catch let error as CommandDataError {
             return .invalidData(error)

@@ -40,7 +40,7 @@ struct DeliveryPlan: Equatable, Sendable {
     }
 
     /// What a reconciliation check came to.
-    enum ReconcileResult: String, Equatable, Sendable {
+    enum ReconcileResult: String, Equatable, Sendable, CaseIterable {
         /// The status changed: `payment.response` (and, when still open, the next check).
         case changed
         /// The status is as before: the next check.

@@ -1,5 +1,6 @@
 import AMQP
 import Logging
+import Prometheus
 import PayBridgeContract
 import ServiceLifecycle
 import Synchronization
@@ -24,6 +25,9 @@ final class ProviderQueueWorker: Service, Sendable {
         var concurrency: Int? = nil
         var initialPause: Duration = .seconds(5)
         var maximumPause: Duration = .seconds(300)
+
+        /// Commands processed at once: `concurrency`, at most `prefetch`.
+        var concurrencyLimit: Int { min(concurrency ?? Int(prefetch), Int(prefetch)) }
     }
 
     let processor: CommandProcessor
@@ -34,6 +38,8 @@ final class ProviderQueueWorker: Service, Sendable {
     let logger: Logger
     private let current = Mutex<AMQPConsumer?>(nil)
     private let stopping = Atomic<Bool>(false)
+    /// `paybridge_provider_paused{provider}`: 1 from a pause until consuming resumes.
+    private let pausedGauge: Gauge
 
     init(processor: CommandProcessor, connection: AMQPConnection, settings: Settings, readiness: Readiness,
          metrics: PayBridgeMetrics, logger: Logger) {
@@ -43,6 +49,10 @@ final class ProviderQueueWorker: Service, Sendable {
         self.readiness = readiness
         self.metrics = metrics
         self.logger = logger
+        let provider = processor.provider.rawValue
+        pausedGauge = metrics.providerPaused(provider: provider)
+        pausedGauge.set(Double(0))
+        metrics.consumerCapacity(provider: provider).set(Double(settings.concurrencyLimit))
     }
 
     var provider: String { processor.provider.rawValue }
@@ -73,12 +83,14 @@ final class ProviderQueueWorker: Service, Sendable {
             current.withLock { $0 = nil }
             guard let pauseReason, !stopping.load(ordering: .acquiring) else { break }
             readiness.pause(provider: provider, reason: pauseReason)
+            pausedGauge.set(Double(1))
             logger.warning("stopped consuming; backing off", metadata: [
                 "paybridge.reason": "\(pauseReason)", "paybridge.pause": "\(pause)",
             ])
             try await sleepUnlessStopping(pause)
             pause = min(pause * 2, settings.maximumPause)
             readiness.resume(provider: provider)
+            pausedGauge.set(Double(0))
         }
         logger.info("drained", metadata: [AMQPLoggingKeys.queue: "\(processor.queue)"])
     }
@@ -87,7 +99,7 @@ final class ProviderQueueWorker: Service, Sendable {
     private func consumeOnce(_ consumer: AMQPConsumer) async throws -> String? {
         let pauseReason = PauseReason()
         // The broker already bounds commands in flight to the prefetch; a limiter only when asked for fewer.
-        let concurrency = settings.concurrency ?? Int(settings.prefetch)
+        let concurrency = settings.concurrencyLimit
         let limit = concurrency < Int(settings.prefetch) ? ConcurrencyLimit(concurrency) : nil
         try await withThrowingDiscardingTaskGroup { group in
             for try await delivery in consumer {
