@@ -75,7 +75,7 @@ extension ProviderSandbox {
     func sendAmanpayCallback(_ body: JSONValue, payment: SandboxAmanpayPayment) {
         let text = body.compactText
         let signature = AmanpaySignature.signResponse(
-            body, fields: configuration.amanpayResponseSignatureFields, secret: configuration.amanpaySecretKey)
+            body, fields: configuration.amanpayResponseSignatureFields, secret: amanpaySecret(payment.merchantId))
         enqueueDelivery(provider: "amanpay", explicitURL: payment.notifyUrl, body: text, headers: [("Authorization", signature)])
     }
 

@@ -13,6 +13,11 @@ public struct ProviderSandboxConfiguration: Sendable {
     // Amanpay
     public var amanpayMerchantId: Int = 1_758_378
     public var amanpaySecretKey: Secret = "s3cr3t"
+    /// More Amanpay merchants the sandbox serves besides ``amanpayMerchantId`` (merchant id → secret key), as a
+    /// platform with several merchant accounts has them (PayBridge issue 13 part 3). Each merchant's requests must
+    /// be signed with its own secret; its responses and callbacks are signed with it; a merchant sees only its own
+    /// payments.
+    public var amanpayMerchants: [Int: Secret] = [:]
     /// A2 field list used to sign responses and callbacks.
     public var amanpayResponseSignatureFields: [String] = AmanpaySignature.defaultResponseFields
     /// Default callback URL (A7); a payment's `notifyUrl` overrides it.

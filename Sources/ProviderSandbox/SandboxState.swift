@@ -40,6 +40,8 @@ public struct SandboxAmanpayPayment: Sendable, Hashable {
     public var errorCode: String?
     public var errorMessage: String?
     public var notifyUrl: String?
+    /// The merchant that created it (``ProviderSandboxConfiguration/amanpayMerchants``); `nil`: the default one.
+    public var merchantId: Int?
     public var redirectUrl: String?
     public var customerName: String?
     public var customerAccountNumber: String?

@@ -19,47 +19,85 @@ struct CallbackHandler: Sendable {
         case unauthorized(String)
         case badRequest(String)
         case unavailable(String)
+        /// The path names an account this deployment does not have (404).
+        case unknownAccount(String)
     }
 
-    let amanpay: AmanpayClient?
-    let firstpay: FirstPayClient?
+    /// Amanpay's client per merchant account; a callback is verified with the key of its path's account.
+    let amanpay: [MerchantAccount: AmanpayClient]
+    /// FirstPay's client per merchant account.
+    let firstpay: [MerchantAccount: FirstPayClient]
     let publisher: any OutcomeSink
     let metrics: PayBridgeMetrics
     let logger: Logger
 
-    func handle(provider: Provider, body: [UInt8], authorization: String?) async -> Answer {
-        let answer = await verifyAndStore(provider: provider, body: body, authorization: authorization)
+    init(amanpay: [MerchantAccount: AmanpayClient], firstpay: [MerchantAccount: FirstPayClient],
+         publisher: any OutcomeSink, metrics: PayBridgeMetrics, logger: Logger) {
+        self.amanpay = amanpay
+        self.firstpay = firstpay
+        self.publisher = publisher
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// One client per provider, as the account `default`.
+    init(amanpay: AmanpayClient?, firstpay: FirstPayClient?, publisher: any OutcomeSink, metrics: PayBridgeMetrics,
+         logger: Logger) {
+        self.init(amanpay: amanpay.map { [MerchantAccount.default: $0] } ?? [:],
+                  firstpay: firstpay.map { [MerchantAccount.default: $0] } ?? [:],
+                  publisher: publisher, metrics: metrics, logger: logger)
+    }
+
+    /// Handles a callback that arrived on `/callbacks/<provider>/<account>` (`account` is the path's text, checked
+    /// here; `/callbacks/<provider>` is `default`).
+    func handle(provider: Provider, account accountName: String = MerchantAccount.default.name, body: [UInt8],
+                authorization: String?) async -> Answer {
+        let account = MerchantAccount(accountName)
+        let configured = account.map { provider == .amanpay ? amanpay[$0] != nil : firstpay[$0] != nil } ?? false
+        let answer: Answer
+        if let account, configured {
+            answer = await verifyAndStore(provider: provider, account: account, body: body,
+                                          authorization: authorization)
+        } else if provider == .amanpay ? amanpay.isEmpty : firstpay.isEmpty {
+            answer = .badRequest("\(provider.rawValue) is not configured")
+        } else {
+            answer = .unknownAccount("no \(provider.rawValue) account of that name")
+        }
         let label: String
         switch answer {
         case .accepted: label = "accepted"
         case .unauthorized: label = "unauthorized"
         case .badRequest: label = "bad_request"
         case .unavailable: label = "unavailable"
+        case .unknownAccount: label = "unknown_account"
         }
-        metrics.callback(provider: provider.rawValue, result: label)
+        metrics.callback(provider: provider.rawValue, account: configured ? account : nil, result: label)
         return answer
     }
 
-    private func verifyAndStore(provider: Provider, body: [UInt8], authorization: String?) async -> Answer {
+    private func verifyAndStore(provider: Provider, account: MerchantAccount, body: [UInt8], authorization: String?)
+        async -> Answer
+    {
         do {
             switch provider {
             case .amanpay:
-                guard let amanpay else { return .badRequest("amanpay is not configured") }
+                guard let amanpay = amanpay[account] else { return .badRequest("amanpay is not configured") }
                 _ = try amanpay.verifyCallback(body: body, authorization: authorization)  // A2, A7
             case .firstpay:
-                guard let firstpay else { return .badRequest("firstpay is not configured") }
+                guard let firstpay = firstpay[account] else { return .badRequest("firstpay is not configured") }
                 _ = try firstpay.verifyPostback(body: body)  // F2
             }
         } catch let error as ProviderError {
             logger.warning("callback rejected", metadata: [
-                "paybridge.provider": "\(provider.rawValue)", "paybridge.reason": "\(error.code)",
+                "paybridge.provider": "\(provider.rawValue)", "paybridge.account": "\(account.name)",
+                "paybridge.reason": "\(error.code)",
             ])
             return error.code.contains("SIGNATURE") ? .unauthorized(error.code) : .badRequest(error.code)
         } catch {
             return .badRequest("unreadable callback")
         }
         let notification = CallbackNotification(
-            provider: provider, body: body, signature: provider == .amanpay ? authorization : nil,
+            provider: provider, account: account, body: body, signature: provider == .amanpay ? authorization : nil,
             receivedAt: Date(), id: UUID().uuidString.lowercased())
         do {
             try await publisher.store(notification)
@@ -69,7 +107,8 @@ struct CallbackHandler: Sendable {
             return .unavailable("callback not confirmed by the broker")
         }
         logger.info("callback stored for confirmation", metadata: [
-            "paybridge.provider": "\(provider.rawValue)", "paybridge.notification_id": "\(notification.id)",
+            "paybridge.provider": "\(provider.rawValue)", "paybridge.account": "\(account.name)",
+            "paybridge.notification_id": "\(notification.id)",
         ])
         return .accepted(notificationId: notification.id)
     }

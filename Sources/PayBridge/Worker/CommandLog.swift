@@ -9,6 +9,8 @@ struct CommandLog {
     let deliveryTag: UInt64
     var commandId: String?
     var operation: String?
+    /// The merchant account (issue 13 part 3), once read.
+    var account: String?
 
     private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
         var metadata = extra
@@ -17,6 +19,7 @@ struct CommandLog {
         metadata[AMQPLoggingKeys.deliveryTag] = "\(deliveryTag)"
         if let commandId { metadata["paybridge.command_id"] = "\(commandId)" }
         if let operation { metadata["paybridge.operation"] = "\(operation)" }
+        if let account { metadata["paybridge.account"] = "\(account)" }
         return metadata
     }
 

@@ -11,6 +11,7 @@ extension CommandProcessor {
         var log = CommandLog(logger: logger, provider: provider.rawValue, attempt: delivery.attempt,
                              deliveryTag: delivery.deliveryTag)
         log.operation = "reconcile"
+        var account: MerchantAccount?
         do {
             let plan: DeliveryPlan
             var readError: ProviderError?
@@ -21,7 +22,16 @@ extension CommandProcessor {
                 plan = rules.plan(invalidCheck: problem, delivery: delivery, at: Date())
             case .success(let check):
                 log.commandId = check.commandId
-                if rules.reconcileSchedule.isOff {
+                log.account = check.account.name
+                account = check.account
+                guard let executor = executors[check.account] else {
+                    plan = rules.plan(unknownAccountOf: delivery, account: check.account, notification: false,
+                                      at: Date())
+                    break
+                }
+                if let stage = pauses.withLock({ $0.deferral(of: check.account, now: .now) }) {
+                    plan = rules.plan(deferring: delivery, account: check.account, stage: stage)
+                } else if rules.reconcileSchedule.isOff {
                     log.info("reconciliation is off (PAYBRIDGE_RECONCILE_SCHEDULE); check dropped unread")
                     plan = rules.planCheckWhileOff()
                 } else {
@@ -31,19 +41,20 @@ extension CommandProcessor {
                     } catch let error as ProviderError {
                         result = .failure(error)
                     }
-                    plan = rules.plan(check: check, result: result, at: Date())
+                    plan = accountPlan(rules.plan(check: check, result: result, at: Date()), account: check.account,
+                                       delivery: delivery)
                     if case .failure(let error) = result { readError = error }
                 }
             }
             report(plan, log, readError: readError)
             try await carryOut(plan, log)
-            count(plan)
+            count(plan, account: account)
             return plan.disposition
         } catch {
             // Cancellation (shutting down past the drain timeout): nothing was acked, the check comes back.
             log.error("shutting down before the reconciliation check was finished; requeueing it",
                       ["error": "\(error)"])
-            metrics.command(outcome: "requeued")
+            metrics.command(outcome: "requeued", account: account)
             return .requeue
         }
     }
