@@ -148,10 +148,18 @@ final class CommandProcessor: Sendable {
             }
             return plan
         }
-        switch pauses.withLock({ $0.failed(account, reason: reason, now: .now) }) {
+        let now = ContinuousClock.now
+        let (decision, wasPaused) = pauses.withLock { book in
+            let wasPaused = book.isPaused(account, now: now)
+            return (book.failed(account, reason: reason, now: now), wasPaused)
+        }
+        switch decision {
         case .pauseQueue:
             return plan
         case .deferAccount(let stage):
+            guard !wasPaused else {
+                return rules.plan(deferring: delivery, account: account, stage: stage)  // in flight when it paused
+            }
             logger.error("pausing a merchant account: its deliveries are deferred, the other accounts' go on",
                          metadata: [
                             "paybridge.provider": "\(provider.rawValue)", "paybridge.account": "\(account.name)",
