@@ -81,8 +81,10 @@ extension ProviderSandbox {
 
     /// Queues a signed FirstPay postback (F2, F7) to the payment's `postBackUrl` or the registered URL.
     func sendFirstPayPostback(_ payment: SandboxFirstPayPayment) {
-        let members = payment.object(forPostback: true) + [JSONMember("publicKey", .string(configuration.firstpayPublicKeyPEM))]
-        guard let signed = try? postbackSigner.signedBody(members) else {
+        let publicKey = payment.merchantPublicKey ?? configuration.firstpayPublicKeyPEM
+        let signer = firstpayMerchantKeys[publicKey]?.signer ?? postbackSigner
+        let members = payment.object(forPostback: true) + [JSONMember("publicKey", .string(publicKey))]
+        guard let signed = try? signer.signedBody(members) else {
             logger.error("sandbox could not sign a postback")
             return
         }

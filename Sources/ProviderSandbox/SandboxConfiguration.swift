@@ -34,6 +34,10 @@ public struct ProviderSandboxConfiguration: Sendable {
     public var merchantPublicKeyPEM: String
     /// The registered default `postback_url`; a payment's `postBackUrl` overrides it.
     public var firstpayPostbackURL: String?
+    /// More FirstPay merchants the sandbox serves besides the one of the keys above (PayBridge issue 13 part 3):
+    /// each request is authenticated with the keys of the `publicKey` it carries, each payment's postbacks are
+    /// signed with its merchant's key, and a merchant sees only its own payments.
+    public var firstpayMerchants: [SandboxFirstPayMerchant] = []
     /// The SMS code that `sms` accepts.
     public var firstpaySMSCode: String = "1234"
 

@@ -115,6 +115,9 @@ public struct SandboxFirstPayPayment: Sendable, Hashable {
     public var postBackUrl: String?
     public var redirectUrl: String?
     public var createdAt: String
+    /// The `publicKey` of the merchant that created it when it is one of
+    /// ``ProviderSandboxConfiguration/firstpayMerchants``; `nil`: the default merchant.
+    public var merchantPublicKey: String?
     var clientFieldsValues: JSONValue
     var smsRequired = false
     var plannedOutcome: String?

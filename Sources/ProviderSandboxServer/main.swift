@@ -8,6 +8,9 @@
 //   AMANPAY_SECRET_KEY / AMANPAY_SECRET_KEY_FILE   default s3cr3t
 //   AMANPAY_ACCOUNTS                  more merchants, as PayBridge reads them (`bd,pk`): each with
 //                                     AMANPAY_<ACCOUNT>_MERCHANT_ID and AMANPAY_<ACCOUNT>_SECRET_KEY[_FILE]
+//   PAYBRIDGE_SANDBOX_FIRSTPAY_MERCHANT_KEYS_DIRS more FirstPay merchants: comma-separated folders laid out as
+//                                     PAYBRIDGE_SANDBOX_KEYS_DIR (firstpay_public.pem, firstpay_private.pem,
+//                                     merchant_public.pem), one per merchant account — TEST KEYS
 //   PAYBRIDGE_SANDBOX_AMANPAY_CALLBACK_URL        default Amanpay callback target (A7)
 //   PAYBRIDGE_SANDBOX_FIRSTPAY_POSTBACK_URL       default FirstPay postback target
 //   PAYBRIDGE_SANDBOX_AUTO_COMPLETE   SUCCESS | FAILED | CANCELLED: outcome every new payment reaches by itself
@@ -77,6 +80,18 @@ if let list = setting("AMANPAY_ACCOUNTS") {
         }
         guard let secret = setting(prefix + "SECRET_KEY") else { fail("\(prefix)SECRET_KEY: required for the account \(name)") }
         configuration.amanpayMerchants[id] = Secret(secret)
+    }
+}
+if let folders = setting("PAYBRIDGE_SANDBOX_FIRSTPAY_MERCHANT_KEYS_DIRS") {
+    let list = folders.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard list.count <= 64 else { fail("PAYBRIDGE_SANDBOX_FIRSTPAY_MERCHANT_KEYS_DIRS: at most 64 folders") }
+    for folder in list {
+        guard let keys = try? ProviderSandboxConfiguration.testKeys(directory: folder) else {
+            fail("PAYBRIDGE_SANDBOX_FIRSTPAY_MERCHANT_KEYS_DIRS: cannot read the PEM files in \(folder)")
+        }
+        configuration.firstpayMerchants.append(SandboxFirstPayMerchant(
+            publicKeyPEM: keys.firstpayPublicKeyPEM, privateKeyPEM: keys.firstpayPrivateKeyPEM,
+            merchantPublicKeyPEM: keys.merchantPublicKeyPEM))
     }
 }
 configuration.amanpayCallbackURL = setting("PAYBRIDGE_SANDBOX_AMANPAY_CALLBACK_URL")
