@@ -4,8 +4,8 @@ import NIOCore
 import PayBridgeContract
 import ServiceLifecycle
 
-/// The public listener as a `Service`: `POST /callbacks/{amanpay,firstpay}[/<account>]` and nothing else (404 elsewhere, health
-/// and metrics included: they are on ``AdminHTTPServer``'s port).
+/// The public listener as a `Service`: `POST /callbacks/{amanpay,firstpay}[/<account>]` and nothing else (404
+/// elsewhere, health and metrics included: they are on ``AdminHTTPServer``'s port).
 final class CallbackHTTPServer: Service, Sendable {
     /// Callback bodies larger than this are refused with 413.
     static let maximumCallbackBytes = 64 * 1024
@@ -37,7 +37,8 @@ final class CallbackHTTPServer: Service, Sendable {
     static func makeRouter(callbacks: CallbackHandler) -> Router<BasicRequestContext> {
         let router = Router()
         for provider in Provider.allCases {
-            let route: @Sendable (Request, BasicRequestContext) async throws -> Response = { [callbacks] request, context in
+            let route: @Sendable (Request, BasicRequestContext) async throws -> Response = {
+                [callbacks] request, context in
                 let account = context.parameters.get("account") ?? MerchantAccount.default.name
                 var request = request
                 let buffer: ByteBuffer

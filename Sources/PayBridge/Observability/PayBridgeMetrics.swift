@@ -11,11 +11,12 @@ import Prometheus
 /// - `paybridge_provider_request_duration_seconds{provider,account,operation}`: provider call latency
 /// - `paybridge_retries_total{provider,account}`, `paybridge_dead_letters_total{provider,account,reason}`
 /// - `paybridge_commands_in_flight{provider}` (per queue)
-/// - `paybridge_callbacks_total{provider,account,result}`: result = published | ignored | unauthorized | bad_request
-///   | unavailable
-/// - `paybridge_reconcile_checks_total{provider,account,result}`: scheduled status checks of payments left open, result =
-///   changed | unchanged | read_failed | unresolved | invalid | off (``DeliveryPlan/ReconcileResult``); `unresolved`
-///   counts the `paybridge.payment.unresolved.v1` events
+/// - `paybridge_callbacks_total{provider,account,result}`: result = accepted | unauthorized | bad_request |
+///   unavailable | unknown_account (no `account`: the path named none this deployment has) at the endpoint;
+///   confirmed | unknown_payment | not_confirmed when a worker handled the notification
+/// - `paybridge_reconcile_checks_total{provider,account,result}`: scheduled status checks of payments left open,
+///   result = changed | unchanged | read_failed | unresolved | invalid | off (``DeliveryPlan/ReconcileResult``);
+///   `unresolved` counts the `paybridge.payment.unresolved.v1` events
 /// - `paybridge_outcome_publish_failures_total{reason}`: a command's outcome (event, retry, dead letter) refused by
 ///   the broker and retried (reasons: ``OutcomeRetry/reasons``)
 /// - `paybridge_unrouted_events`: messages waiting in `payments.unrouted` (events no queue was bound for)
@@ -109,7 +110,9 @@ public final class PayBridgeMetrics: Sendable {
     }
 
     /// `provider`, then `account` when known, then `last`.
-    static func labels(_ provider: String, _ account: MerchantAccount?, _ last: (String, String)) -> [(String, String)] {
+    static func labels(_ provider: String, _ account: MerchantAccount?, _ last: (String, String))
+        -> [(String, String)]
+    {
         [("provider", provider)] + (account.map { [("account", $0.name)] } ?? []) + [last]
     }
 
