@@ -36,8 +36,10 @@ public final class PayBridgeRuntime: Sendable {
     let logger: Logger
     let publishConnection: AMQPConnection
     let consumeConnection: AMQPConnection?
-    let amanpay: AmanpayClient?
-    let firstpay: FirstPayClient?
+    /// Amanpay's client per merchant account (empty when Amanpay is not configured).
+    let amanpay: [MerchantAccount: AmanpayClient]
+    /// FirstPay's client per merchant account.
+    let firstpay: [MerchantAccount: FirstPayClient]
     let callbackServer: CallbackHTTPServer?
     let adminServer: AdminHTTPServer
     let workers: [ProviderQueueWorker]
@@ -45,8 +47,8 @@ public final class PayBridgeRuntime: Sendable {
 
     private init(
         configuration: PayBridgeConfiguration, role: Role, metrics: PayBridgeMetrics, readiness: Readiness,
-        logger: Logger, publishConnection: AMQPConnection, consumeConnection: AMQPConnection?, amanpay: AmanpayClient?,
-        firstpay: FirstPayClient?, callbackServer: CallbackHTTPServer?, adminServer: AdminHTTPServer,
+        logger: Logger, publishConnection: AMQPConnection, consumeConnection: AMQPConnection?,
+        amanpay: [MerchantAccount: AmanpayClient], firstpay: [MerchantAccount: FirstPayClient], callbackServer: CallbackHTTPServer?, adminServer: AdminHTTPServer,
         workers: [ProviderQueueWorker],
         serviceGroup: ServiceGroup
     ) {
@@ -91,7 +93,8 @@ public final class PayBridgeRuntime: Sendable {
             throw error
         }
         // One HTTPClient for every provider: its connect timeout is the shortest configured, its pool the largest.
-        let timeouts = [configuration.amanpay?.timeouts, configuration.firstpay?.timeouts].compactMap { $0 }
+        let timeouts = configuration.allAmanpayAccounts.values.map(\.timeouts)
+            + configuration.allFirstPayAccounts.values.map(\.timeouts)
         var sharedTimeouts = TransportTimeouts()
         if let first = timeouts.first {
             sharedTimeouts = first
@@ -99,26 +102,35 @@ public final class PayBridgeRuntime: Sendable {
             sharedTimeouts.maxConnectionsPerHost = timeouts.map(\.maxConnectionsPerHost).max()!
         }
         let httpClient = ProviderHTTPTransport.makeClient(timeouts: sharedTimeouts)
-        let amanpay = configuration.amanpay.map {
-            AmanpayClient(configuration: $0,
-                          transport: ProviderHTTPTransport(client: httpClient, timeouts: $0.timeouts,
-                                                            tracer: configuration.tracer),
-                          logger: Logger(label: "paybridge.provider.amanpay"))
+        // One client per merchant account: its own keys and its own circuit breaker (issue 13 part 3).
+        var amanpay: [MerchantAccount: AmanpayClient] = [:]
+        for (account, accountConfiguration) in configuration.allAmanpayAccounts {
+            var clientLogger = Logger(label: "paybridge.provider.amanpay")
+            clientLogger[metadataKey: "paybridge.account"] = "\(account.name)"
+            amanpay[account] = AmanpayClient(
+                configuration: accountConfiguration,
+                transport: ProviderHTTPTransport(client: httpClient, timeouts: accountConfiguration.timeouts,
+                                                 tracer: configuration.tracer),
+                logger: clientLogger)
         }
-        let firstpay: FirstPayClient?
-        do {
-            firstpay = try configuration.firstpay.map {
-                try FirstPayClient(configuration: $0,
-                                   transport: ProviderHTTPTransport(client: httpClient, timeouts: $0.timeouts,
-                                                            tracer: configuration.tracer),
-                                   logger: Logger(label: "paybridge.provider.firstpay"))
+        var firstpay: [MerchantAccount: FirstPayClient] = [:]
+        for (account, accountConfiguration) in configuration.allFirstPayAccounts.sorted(by: { $0.key < $1.key }) {
+            var clientLogger = Logger(label: "paybridge.provider.firstpay")
+            clientLogger[metadataKey: "paybridge.account"] = "\(account.name)"
+            do {
+                firstpay[account] = try FirstPayClient(
+                    configuration: accountConfiguration,
+                    transport: ProviderHTTPTransport(client: httpClient, timeouts: accountConfiguration.timeouts,
+                                                 tracer: configuration.tracer),
+                    logger: clientLogger)
+            } catch {
+                await publishConnection.close()
+                await consumeConnection?.close()
+                try? await httpClient.shutdown()
+                let prefix = PayBridgeConfiguration.prefix("FIRSTPAY", account)
+                throw ConfigurationError(setting: "\(prefix)PUBLIC_KEY_FILE / \(prefix)MERCHANT_PRIVATE_KEY_FILE",
+                                         problem: "not a usable RSA key (\(error))")
             }
-        } catch {
-            await publishConnection.close()
-            await consumeConnection?.close()
-            try? await httpClient.shutdown()
-            throw ConfigurationError(setting: "FIRSTPAY_PUBLIC_KEY_FILE / FIRSTPAY_MERCHANT_PRIVATE_KEY_FILE",
-                                     problem: "not a usable RSA key (\(error))")
         }
 
         var publisher = OutcomePublisher(connection: publishConnection, confirmTimeout: configuration.publishTimeout)
@@ -126,19 +138,25 @@ public final class PayBridgeRuntime: Sendable {
         let gate = OutcomeGate(readiness: readiness)
         var workers: [ProviderQueueWorker] = []
         if let consumeConnection {
-            var executors: [any PaymentCommandExecutor] = []
-            if let amanpay { executors.append(AmanpayCommandExecutor(client: amanpay)) }
-            if let firstpay { executors.append(FirstPayCommandExecutor(client: firstpay)) }
-            for executor in executors {
+            var providers: [[MerchantAccount: any PaymentCommandExecutor]] = []
+            if !amanpay.isEmpty {
+                providers.append(amanpay.mapValues { AmanpayCommandExecutor(client: $0) as any PaymentCommandExecutor })
+            }
+            if !firstpay.isEmpty {
+                providers.append(firstpay.mapValues { FirstPayCommandExecutor(client: $0) as any PaymentCommandExecutor })
+            }
+            for accounts in providers {
+                let executor = accounts.sorted(by: { $0.key < $1.key })[0].value
                 var workerLogger = logger
                 workerLogger[metadataKey: "paybridge.provider"] = "\(executor.provider.rawValue)"
                 let processor = CommandProcessor(
-                    executor: executor, sink: publisher, gate: gate, metrics: metrics,
+                    executor: executor, accounts: accounts, sink: publisher, gate: gate, metrics: metrics,
                     maxAttempts: configuration.maxAttempts,
                     maxCommandBytes: configuration.maxCommandBytes,
                     badSignaturePauseThreshold: configuration.badSignaturePauseThreshold,
                     outcomeRetry: configuration.outcomeRetry, eventPII: configuration.eventPII,
-                    reconcileSchedule: configuration.reconcileSchedule, tracer: configuration.tracer,
+                    reconcileSchedule: configuration.reconcileSchedule, accountPause: configuration.providerPause,
+                    tracer: configuration.tracer,
                     logger: workerLogger)
                 workers.append(ProviderQueueWorker(
                     processor: processor, connection: consumeConnection,
@@ -159,8 +177,12 @@ public final class PayBridgeRuntime: Sendable {
             ? nil
             : CallbackHTTPServer(
                 host: configuration.httpHost, port: configuration.httpPort, limits: limits,
-                callbacks: CallbackHandler(amanpay: amanpay, firstpay: firstpay, publisher: publisher, metrics: metrics,
-                                           logger: logger, tracer: configuration.tracer),
+                callbacks: {
+                    var handler = CallbackHandler(amanpay: amanpay, firstpay: firstpay, publisher: publisher,
+                                                  metrics: metrics, logger: logger)
+                    handler.tracer = configuration.tracer
+                    return handler
+                }(),
                 metrics: metrics, logger: logger)
         let adminServer = AdminHTTPServer(
             host: configuration.adminHost, port: configuration.adminPort, limits: limits, readiness: readiness,
@@ -192,7 +214,8 @@ public final class PayBridgeRuntime: Sendable {
         }
         logger.info("PayBridge started", metadata: brokerNodes.merging([
             "paybridge.role": "\(role.rawValue)", "amqp.url": "\(configuration.amqp.redactedURL)",
-            "paybridge.providers": "\([amanpay == nil ? nil : "amanpay", firstpay == nil ? nil : "firstpay"].compactMap { $0 })",
+            "paybridge.providers": "\([amanpay.isEmpty ? nil : "amanpay", firstpay.isEmpty ? nil : "firstpay"].compactMap { $0 })",
+            "paybridge.accounts": "\(amanpay.keys.sorted().map { "amanpay/\($0)" } + firstpay.keys.sorted().map { "firstpay/\($0)" })",
             "paybridge.reconcile_schedule": "\(configuration.reconcileSchedule)",
         ]) { $1 })
         return PayBridgeRuntime(

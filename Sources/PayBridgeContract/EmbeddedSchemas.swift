@@ -199,6 +199,18 @@ enum EmbeddedSchemas {
         "Authorization": {
           "description": "Added by PayBridge from its configuration; a command must not carry it.",
           "not": {}
+        },
+        "account": {
+          "type": "string",
+          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32,
+          "examples": [
+            "default",
+            "bd",
+            "pk"
+          ]
         }
       },
       "additionalProperties": true
@@ -221,6 +233,25 @@ enum EmbeddedSchemas {
         "paymentMethod": "jazzcash",
         "recipientType": "bank_account",
         "recipientMobileNumber": "03001234567"
+      }
+    },
+    {
+      "specversion": "1.0",
+      "id": "01JD3Q7ZK8V6M2W4X9T5R1N0AC",
+      "type": "paybridge.amanpay.payout.v1",
+      "source": "/orders/checkout-service",
+      "time": "2026-11-21T06:00:00Z",
+      "datacontenttype": "application/json",
+      "data": {
+        "paymentId": "payout_77",
+        "amount": "1000.00",
+        "currency": "PKR",
+        "customerEmail": "ali@example.com",
+        "customerName": "Ali Khan",
+        "paymentMethod": "jazzcash",
+        "recipientType": "bank_account",
+        "recipientMobileNumber": "03001234567",
+        "account": "bd"
       }
     }
   ]
@@ -433,6 +464,18 @@ enum EmbeddedSchemas {
         "Authorization": {
           "description": "Added by PayBridge from its configuration; a command must not carry it.",
           "not": {}
+        },
+        "account": {
+          "type": "string",
+          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32,
+          "examples": [
+            "default",
+            "bd",
+            "pk"
+          ]
         }
       },
       "additionalProperties": true
@@ -470,6 +513,23 @@ enum EmbeddedSchemas {
         "paymentMethod": "bkash",
         "bkashNumber": "01712345678",
         "customerKYCLevel": "verified"
+      }
+    },
+    {
+      "specversion": "1.0",
+      "id": "01JD3Q7ZK8V6M2W4X9T5R1N0AC",
+      "type": "paybridge.amanpay.purchase.v1",
+      "source": "/orders/checkout-service",
+      "time": "2026-11-21T06:00:00Z",
+      "datacontenttype": "application/json",
+      "data": {
+        "paymentId": "payment_812",
+        "amount": "250.51",
+        "currency": "BDT",
+        "customerEmail": "mark.cooper@example.com",
+        "customerName": "Mark Cooper",
+        "returnUrl": "https://shop.example/return",
+        "account": "bd"
       }
     }
   ]
@@ -609,6 +669,18 @@ enum EmbeddedSchemas {
           "description": "Merchant's payment id, when known; copied into the outcome event.",
           "minLength": 1,
           "maxLength": 100
+        },
+        "account": {
+          "type": "string",
+          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32,
+          "examples": [
+            "default",
+            "bd",
+            "pk"
+          ]
         }
       },
       "additionalProperties": false
@@ -644,6 +716,23 @@ enum EmbeddedSchemas {
         "additionalFields": {
           "Otp": "654321"
         }
+      }
+    },
+    {
+      "specversion": "1.0",
+      "id": "01JD3Q7ZK8V6M2W4X9T5R1N0AC",
+      "type": "paybridge.amanpay.specify.v1",
+      "source": "/orders/checkout-service",
+      "time": "2026-11-21T06:00:00Z",
+      "datacontenttype": "application/json",
+      "data": {
+        "transactionId": "62861",
+        "operationId": "29609",
+        "additionalFields": {
+          "Otp": "123456"
+        },
+        "paymentId": "payment_812",
+        "account": "bd"
       }
     }
   ]
@@ -752,6 +841,18 @@ enum EmbeddedSchemas {
             "purchase",
             "payout"
           ]
+        },
+        "account": {
+          "type": "string",
+          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32,
+          "examples": [
+            "default",
+            "bd",
+            "pk"
+          ]
         }
       },
       "additionalProperties": false
@@ -780,6 +881,19 @@ enum EmbeddedSchemas {
       "data": {
         "paymentId": "payout_77",
         "paymentType": "payout"
+      }
+    },
+    {
+      "specversion": "1.0",
+      "id": "01JD3Q7ZK8V6M2W4X9T5R1N0AC",
+      "type": "paybridge.amanpay.status.v1",
+      "source": "/orders/checkout-service",
+      "time": "2026-11-21T06:00:00Z",
+      "datacontenttype": "application/json",
+      "data": {
+        "paymentId": "payment_812",
+        "paymentType": "purchase",
+        "account": "bd"
       }
     }
   ]
@@ -966,6 +1080,18 @@ enum EmbeddedSchemas {
         "hash": {
           "description": "Added by PayBridge from its configuration; a command must not carry it.",
           "not": {}
+        },
+        "account": {
+          "type": "string",
+          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32,
+          "examples": [
+            "default",
+            "bd",
+            "pk"
+          ]
         }
       },
       "additionalProperties": false
@@ -1008,6 +1134,27 @@ enum EmbeddedSchemas {
         "merchantUserId": "user-5",
         "successRedirectUrl": "https://shop.example/ok",
         "failureRedirectUrl": "https://shop.example/ko"
+      }
+    },
+    {
+      "specversion": "1.0",
+      "id": "01JD3Q7ZK8V6M2W4X9T5R1N0AC",
+      "type": "paybridge.firstpay.pay_in.v1",
+      "source": "/orders/checkout-service",
+      "time": "2026-11-21T06:00:00Z",
+      "datacontenttype": "application/json",
+      "data": {
+        "accountId": 12,
+        "paymentMethodId": "pm_bkash",
+        "amount": "500.00",
+        "clientFieldsValues": [
+          {
+            "key": "wallet",
+            "value": "01712345678"
+          }
+        ],
+        "merchantPaymentId": "order-42",
+        "account": "pk"
       }
     }
   ]
@@ -1194,6 +1341,18 @@ enum EmbeddedSchemas {
         "hash": {
           "description": "Added by PayBridge from its configuration; a command must not carry it.",
           "not": {}
+        },
+        "account": {
+          "type": "string",
+          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32,
+          "examples": [
+            "default",
+            "bd",
+            "pk"
+          ]
         }
       },
       "additionalProperties": false
@@ -1224,6 +1383,33 @@ enum EmbeddedSchemas {
         "merchantPaymentId": "payout-9",
         "merchantUserId": "user-5",
         "postBackUrl": "https://merchant.example/postbacks/firstpay"
+      }
+    },
+    {
+      "specversion": "1.0",
+      "id": "01JD3Q7ZK8V6M2W4X9T5R1N0AC",
+      "type": "paybridge.firstpay.pay_out.v1",
+      "source": "/orders/checkout-service",
+      "time": "2026-11-21T06:00:00Z",
+      "datacontenttype": "application/json",
+      "data": {
+        "accountId": 7,
+        "paymentMethodId": "pm_nagad_out",
+        "amount": "100.50",
+        "clientFieldsValues": [
+          {
+            "key": "wallet",
+            "value": "01812345678"
+          },
+          {
+            "key": "name",
+            "value": "Rahim"
+          }
+        ],
+        "merchantPaymentId": "payout-9",
+        "merchantUserId": "user-5",
+        "postBackUrl": "https://merchant.example/postbacks/firstpay",
+        "account": "pk"
       }
     }
   ]
@@ -1337,6 +1523,18 @@ enum EmbeddedSchemas {
           "description": "Merchant's payment id, when known; copied into the outcome event.",
           "minLength": 1,
           "maxLength": 100
+        },
+        "account": {
+          "type": "string",
+          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32,
+          "examples": [
+            "default",
+            "bd",
+            "pk"
+          ]
         }
       },
       "additionalProperties": false
@@ -1354,6 +1552,20 @@ enum EmbeddedSchemas {
         "paymentId": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
         "code": "482913",
         "merchantPaymentId": "order-42"
+      }
+    },
+    {
+      "specversion": "1.0",
+      "id": "01JD3Q7ZK8V6M2W4X9T5R1N0AC",
+      "type": "paybridge.firstpay.sms.v1",
+      "source": "/orders/checkout-service",
+      "time": "2026-11-21T06:00:00Z",
+      "datacontenttype": "application/json",
+      "data": {
+        "paymentId": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
+        "code": "482913",
+        "merchantPaymentId": "order-42",
+        "account": "pk"
       }
     }
   ]
@@ -1457,6 +1669,18 @@ enum EmbeddedSchemas {
           "description": "Merchant's payment id.",
           "minLength": 1,
           "maxLength": 100
+        },
+        "account": {
+          "type": "string",
+          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32,
+          "examples": [
+            "default",
+            "bd",
+            "pk"
+          ]
         }
       },
       "anyOf": [
@@ -1496,6 +1720,18 @@ enum EmbeddedSchemas {
       "data": {
         "paymentId": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
         "merchantPaymentId": "order-42"
+      }
+    },
+    {
+      "specversion": "1.0",
+      "id": "01JD3Q7ZK8V6M2W4X9T5R1N0AC",
+      "type": "paybridge.firstpay.status.v1",
+      "source": "/orders/checkout-service",
+      "time": "2026-11-21T06:00:00Z",
+      "datacontenttype": "application/json",
+      "data": {
+        "merchantPaymentId": "order-42",
+        "account": "pk"
       }
     }
   ]
@@ -1666,6 +1902,13 @@ enum EmbeddedSchemas {
             "firstpay"
           ]
         },
+        "account": {
+          "type": "string",
+          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32
+        },
         "operation": {
           "type": [
             "string",
@@ -1769,6 +2012,7 @@ enum EmbeddedSchemas {
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
         "provider": "amanpay",
+        "account": "default",
         "operation": "purchase",
         "paymentId": "payment_812",
         "providerPaymentId": null,
@@ -1797,6 +2041,7 @@ enum EmbeddedSchemas {
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PB",
         "provider": "firstpay",
+        "account": "default",
         "operation": "pay_in",
         "paymentId": "order-42",
         "providerPaymentId": null,
@@ -1827,6 +2072,7 @@ enum EmbeddedSchemas {
       "data": {
         "commandId": null,
         "provider": "firstpay",
+        "account": "default",
         "operation": null,
         "paymentId": null,
         "providerPaymentId": null,
@@ -2011,6 +2257,13 @@ enum EmbeddedSchemas {
             "firstpay"
           ]
         },
+        "account": {
+          "type": "string",
+          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32
+        },
         "operation": {
           "description": "The payment's kind when the callback says so (Amanpay `paymentType`: purchase / payout); null otherwise (FirstPay postbacks).",
           "enum": [
@@ -2166,6 +2419,7 @@ enum EmbeddedSchemas {
       "data": {
         "commandId": null,
         "provider": "amanpay",
+        "account": "default",
         "operation": "purchase",
         "paymentId": "payment_812",
         "providerPaymentId": "62861",
@@ -2210,6 +2464,7 @@ enum EmbeddedSchemas {
       "data": {
         "commandId": null,
         "provider": "amanpay",
+        "account": "default",
         "operation": null,
         "paymentId": null,
         "providerPaymentId": "62861",
@@ -2246,6 +2501,7 @@ enum EmbeddedSchemas {
       "data": {
         "commandId": null,
         "provider": "firstpay",
+        "account": "default",
         "operation": null,
         "paymentId": "order-42",
         "providerPaymentId": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
@@ -2461,6 +2717,13 @@ enum EmbeddedSchemas {
             "amanpay",
             "firstpay"
           ]
+        },
+        "account": {
+          "type": "string",
+          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32
         },
         "operation": {
           "description": "The command's operation.",
@@ -2693,6 +2956,7 @@ enum EmbeddedSchemas {
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
         "provider": "amanpay",
+        "account": "default",
         "operation": "purchase",
         "paymentId": "payment_812",
         "providerPaymentId": "62861",
@@ -2725,6 +2989,7 @@ enum EmbeddedSchemas {
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PB",
         "provider": "firstpay",
+        "account": "default",
         "operation": "pay_in",
         "paymentId": "order-42",
         "providerPaymentId": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
@@ -2762,6 +3027,7 @@ enum EmbeddedSchemas {
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PC",
         "provider": "amanpay",
+        "account": "default",
         "operation": "purchase",
         "paymentId": "payment_814",
         "providerPaymentId": "62870",
@@ -2799,6 +3065,7 @@ enum EmbeddedSchemas {
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
         "provider": "amanpay",
+        "account": "default",
         "operation": "purchase",
         "paymentId": "payment_812",
         "providerPaymentId": "62861",
@@ -2977,6 +3244,13 @@ enum EmbeddedSchemas {
             "firstpay"
           ]
         },
+        "account": {
+          "type": "string",
+          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "pattern": "^[a-z0-9_-]{1,32}$",
+          "minLength": 1,
+          "maxLength": 32
+        },
         "operation": {
           "type": "string",
           "description": "The create's operation: `purchase`, `payout` (Amanpay), `pay_in`, `pay_out` (FirstPay).",
@@ -3045,6 +3319,7 @@ enum EmbeddedSchemas {
       "data": {
         "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
         "provider": "amanpay",
+        "account": "default",
         "operation": "purchase",
         "paymentId": "payment_812",
         "providerPaymentId": "62861",

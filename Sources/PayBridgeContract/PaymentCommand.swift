@@ -22,4 +22,11 @@ public struct PaymentCommand: Sendable, Equatable {
     /// The merchant's payment id when the command carries one (`paymentId` for Amanpay, `merchantPaymentId` for
     /// FirstPay; for FirstPay sms and status the optional `merchantPaymentId`).
     public var paymentId: String? { data[provider == .amanpay ? "paymentId" : "merchantPaymentId"]?.stringValue }
+
+    /// The merchant account the command names in `data.account` (issue 13 part 3); ``MerchantAccount/default``
+    /// when absent. `nil` when the field is not a valid account name (the schema's pattern already refuses that).
+    public var account: MerchantAccount? {
+        guard let value = data["account"] else { return .default }
+        return value.stringValue.flatMap { MerchantAccount($0) }
+    }
 }

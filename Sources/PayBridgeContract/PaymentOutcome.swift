@@ -7,6 +7,8 @@ public struct PaymentOutcome: Sendable, Equatable {
     public var commandId: String?
     /// The provider.
     public var provider: Provider
+    /// The provider's merchant account the event is about (issue 13 part 3), written as `data.account` when set.
+    public var account: MerchantAccount?
     /// The operation (`purchase`, `pay_in`, …); `nil` when unknown (callbacks without a payment kind).
     public var operation: String?
     /// The merchant's payment id (Amanpay `paymentId`, FirstPay `merchantPaymentId`).
@@ -89,7 +91,8 @@ public struct PaymentOutcome: Sendable, Equatable {
 
     /// Creates outcome data; see the properties for the meaning of each parameter.
     public init(
-        commandId: String?, provider: Provider, operation: String?, paymentId: String? = nil,
+        commandId: String?, provider: Provider, account: MerchantAccount? = nil, operation: String?,
+        paymentId: String? = nil,
         providerPaymentId: String? = nil, providerOperationId: String? = nil, status: PaymentStatus, final: Bool,
         providerStatus: String? = nil, amount: String? = nil, currency: String? = nil, error: OutcomeError? = nil,
         redirectUrl: String? = nil, additionalFields: [String]? = nil, attempts: Int? = nil, raw: JSONValue = .null,
@@ -98,6 +101,7 @@ public struct PaymentOutcome: Sendable, Equatable {
     ) {
         self.commandId = commandId
         self.provider = provider
+        self.account = account
         self.operation = operation
         self.paymentId = paymentId
         self.providerPaymentId = providerPaymentId
@@ -135,6 +139,7 @@ public struct PaymentOutcome: Sendable, Equatable {
             "currency": .stringOrNull(currency),
             "raw": raw,
         ]
+        if let account { o["account"] = .string(account.name) }
         if let providerOperationId { o["providerOperationId"] = .string(providerOperationId) }
         if let error { o["error"] = error.jsonValue }
         if let redirectUrl { o["redirectUrl"] = .string(redirectUrl) }

@@ -160,6 +160,10 @@ public enum Topology {
         public static let callbackSignature = "x-paybridge-callback-signature"
         /// Callback notifications: RFC 3339 time the callback endpoint received the callback.
         public static let receivedAt = "x-paybridge-received-at"
+        /// Callback notifications: the merchant account whose path the callback arrived on
+        /// (`/callbacks/<provider>/<account>`; absent = `default`), so the worker verifies and reads with that
+        /// account's keys (issue 13 part 3).
+        public static let account = "x-paybridge-account"
         /// Maximum length of ``deadLetterDetail``.
         public static let maximumDetailLength = 1024
     }

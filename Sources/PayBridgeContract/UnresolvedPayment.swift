@@ -7,6 +7,8 @@ public struct UnresolvedPayment: Sendable, Equatable {
     /// The command that left the payment open.
     public var commandId: String
     public var provider: Provider
+    /// The provider's merchant account (issue 13 part 3), written as `data.account` when set.
+    public var account: MerchantAccount?
     /// The command's operation (`purchase`, `payout`, `pay_in`, `pay_out`).
     public var operation: String
     /// The merchant's payment id.
@@ -59,6 +61,7 @@ public struct UnresolvedPayment: Sendable, Equatable {
             "openSince": .string(openSince),
             "schedule": .string(schedule),
         ]
+        if let account { o["account"] = .string(account.name) }
         if let lastCheckError { o["lastCheckError"] = lastCheckError.jsonValue }
         return .object(o)
     }

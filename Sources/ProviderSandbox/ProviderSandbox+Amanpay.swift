@@ -48,6 +48,7 @@ extension ProviderSandbox {
             signed.append(json["recipientMobileNumber"]?.scalarText ?? "")
         }
         let valid = checkAmanpaySignature(request, json: json, signed: signed)
+        let merchant = amanpayMerchant(json["merchantId"]?.scalarText)
         record("amanpay", operation, request, paymentId: paymentId, valid: valid, body: text)
         let effect = takeFaults("amanpay", operation, paymentId)
         if let early = try await applyEarlyFaults(effect, provider: "amanpay") { return early }
@@ -67,7 +68,7 @@ extension ProviderSandbox {
             }
         }
         let result: (payment: SandboxAmanpayPayment, created: Bool) = state.withLock { s in
-            if let existing = s.amanpay(type: type, paymentId: paymentId) {
+            if let existing = s.amanpay(type: type, paymentId: paymentId), existing.merchantId == merchant {
                 return (existing, false)  // A5: a duplicate paymentId returns the existing payment.
             }
             let transactionId = s.nextTransactionId
@@ -77,6 +78,7 @@ extension ProviderSandbox {
                 amount: amountText, currency: currency, status: "PENDING",
                 notifyUrl: json["notifyUrl"]?.stringValue, customerName: json["customerName"]?.stringValue,
                 traceparent: traceparentHeader(request))
+            p.merchantId = merchant
             if let code = effect.errorCode, code != "TRANSFER_ALREADY_COMPLETED" {
                 p.status = "FAILED"
                 p.errorCode = code
@@ -112,7 +114,8 @@ extension ProviderSandbox {
                 scheduleOutcome(provider: "amanpay", type: type, paymentId: paymentId)
             }
         }
-        let response = signedAmanpayResponse(payment.object(), bad: effect.badSignature)
+        let response = signedAmanpayResponse(payment.object(), bad: effect.badSignature,
+                                             secret: amanpaySecret(payment.merchantId))
         if effect.hangAfterProcessingMs > 0 { try await Task.sleep(for: .milliseconds(effect.hangAfterProcessingMs)) }
         return response
     }
@@ -133,11 +136,15 @@ extension ProviderSandbox {
         if let code = effect.errorCode {
             return amanpayError(code == "TRANSACTION_NOT_FOUND" ? 404 : 400, code, SandboxAmanpayPayment.message(for: code))
         }
-        guard let payment = state.withLock({ $0.amanpay(type: type, paymentId: paymentId) }) else {
-            // A6: unknown payment → 404, FAILED, TRANSACTION_NOT_FOUND.
+        let merchant = amanpayMerchant(merchantId)
+        guard let payment = state.withLock({ $0.amanpay(type: type, paymentId: paymentId) }),
+            payment.merchantId == merchant
+        else {
+            // A6: unknown payment (or another merchant's) → 404, FAILED, TRANSACTION_NOT_FOUND.
             return amanpayError(404, "TRANSACTION_NOT_FOUND", "No transfer with that id")
         }
-        let response = signedAmanpayResponse(payment.object(), bad: effect.badSignature)
+        let response = signedAmanpayResponse(payment.object(), bad: effect.badSignature,
+                                             secret: amanpaySecret(payment.merchantId))
         if effect.hangAfterProcessingMs > 0 { try await Task.sleep(for: .milliseconds(effect.hangAfterProcessingMs)) }
         return response
     }
@@ -149,8 +156,10 @@ extension ProviderSandbox {
             return amanpayError(400, "GENERAL_ERROR", "malformed request: transactionId required")
         }
         // A1: transactionId operationId (merchantId unsigned).
-        let valid = checkAmanpaySignature(request, json: json, signed: [transactionId, operationId])
         let key = state.withLock { s in Int(transactionId).flatMap { s.amanpayByTransaction[$0] } }
+        let owner = key.flatMap { key in state.withLock { $0.amanpay(type: key.type, paymentId: key.paymentId) } }
+        let valid = checkAmanpaySignature(request, json: json, signed: [transactionId, operationId],
+                                          merchant: owner?.merchantId)
         record("amanpay", "specify", request, paymentId: key?.paymentId, valid: valid, body: text)
         let effect = takeFaults("amanpay", "specify", key?.paymentId)
         if let early = try await applyEarlyFaults(effect, provider: "amanpay") { return early }
@@ -180,7 +189,8 @@ extension ProviderSandbox {
         } else {
             scheduleOutcome(provider: "amanpay", type: updated.paymentType, paymentId: updated.paymentId)
         }
-        return signedAmanpayResponse(updated.object(), bad: effect.badSignature)
+        return signedAmanpayResponse(updated.object(), bad: effect.badSignature,
+                                     secret: amanpaySecret(updated.merchantId))
     }
 
     private func amanpayBalance(_ request: Request) async throws -> Response {
@@ -202,21 +212,49 @@ extension ProviderSandbox {
 
     // MARK: Helpers
 
-    /// A1 check: the `Authorization` header against the signed values, and the merchant id.
+    /// A1 check: the `Authorization` header against the signed values, with the secret of the request's merchant
+    /// (one the sandbox serves), or of `merchant` for a request whose merchant id is not in the body (`specify`).
     private func checkAmanpaySignature(
-        _ request: Request, json: JSONValue, signed: [String], merchantIdField: String = "merchantId"
+        _ request: Request, json: JSONValue, signed: [String], merchantIdField: String = "merchantId",
+        merchant: Int?? = nil
     ) -> Bool {
-        guard json[merchantIdField]?.scalarText == String(configuration.amanpayMerchantId),
-            let header = request.headers[.authorization]
-        else { return false }
-        let expected = AmanpaySignature.sign(signed, secret: configuration.amanpaySecretKey)
+        let merchantId: Int?
+        if let merchant {
+            merchantId = merchant
+        } else {
+            guard let text = json[merchantIdField]?.scalarText, let known = knownAmanpayMerchant(text) else {
+                return false
+            }
+            merchantId = known
+        }
+        guard let header = request.headers[.authorization] else { return false }
+        let expected = AmanpaySignature.sign(signed, secret: amanpaySecret(merchantId))
         return AmanpaySignature.constantTimeEqualsIgnoringCase(header, expected)
     }
 
-    /// A2: a response signed over the configured fields (or wrongly, for the bad-signature fault).
-    func signedAmanpayResponse(_ body: JSONValue, bad: Bool) -> Response {
+    /// A merchant id the sandbox serves: `.some(nil)` for the default one, `.some(id)` for one of
+    /// ``ProviderSandboxConfiguration/amanpayMerchants``, `nil` for any other.
+    private func knownAmanpayMerchant(_ text: String) -> Int?? {
+        if text == String(configuration.amanpayMerchantId) { return .some(nil) }
+        guard let id = Int(text), configuration.amanpayMerchants[id] != nil else { return nil }
+        return .some(id)
+    }
+
+    /// The payment owner recorded for a request's merchant id: `nil` for the default merchant (or an unknown one).
+    func amanpayMerchant(_ text: String?) -> Int? {
+        text.flatMap { knownAmanpayMerchant($0) } ?? nil
+    }
+
+    /// The secret of a merchant (`nil`: the default one).
+    func amanpaySecret(_ merchant: Int?) -> Secret {
+        merchant.flatMap { configuration.amanpayMerchants[$0] } ?? configuration.amanpaySecretKey
+    }
+
+    /// A2: a response signed over the configured fields with `secret` (default: the default merchant's), or wrongly
+    /// for the bad-signature fault.
+    func signedAmanpayResponse(_ body: JSONValue, bad: Bool, secret: Secret? = nil) -> Response {
         var signature = AmanpaySignature.signResponse(
-            body, fields: configuration.amanpayResponseSignatureFields, secret: configuration.amanpaySecretKey)
+            body, fields: configuration.amanpayResponseSignatureFields, secret: secret ?? configuration.amanpaySecretKey)
         if bad {
             signature = AmanpaySignature.signResponse(
                 body, fields: configuration.amanpayResponseSignatureFields, secret: Secret("not-the-secret"))

@@ -75,7 +75,7 @@ extension ProviderSandbox {
     func sendAmanpayCallback(_ body: JSONValue, payment: SandboxAmanpayPayment) {
         let text = body.compactText
         let signature = AmanpaySignature.signResponse(
-            body, fields: configuration.amanpayResponseSignatureFields, secret: configuration.amanpaySecretKey)
+            body, fields: configuration.amanpayResponseSignatureFields, secret: amanpaySecret(payment.merchantId))
         var headers = [("Authorization", signature)]
         if let traceparent = payment.traceparent { headers.append(("traceparent", traceparent)) }
         enqueueDelivery(provider: "amanpay", explicitURL: payment.notifyUrl, body: text, headers: headers)
@@ -83,8 +83,10 @@ extension ProviderSandbox {
 
     /// Queues a signed FirstPay postback (F2, F7) to the payment's `postBackUrl` or the registered URL.
     func sendFirstPayPostback(_ payment: SandboxFirstPayPayment) {
-        let members = payment.object(forPostback: true) + [JSONMember("publicKey", .string(configuration.firstpayPublicKeyPEM))]
-        guard let signed = try? postbackSigner.signedBody(members) else {
+        let publicKey = payment.merchantPublicKey ?? configuration.firstpayPublicKeyPEM
+        let signer = firstpayMerchantKeys[publicKey]?.signer ?? postbackSigner
+        let members = payment.object(forPostback: true) + [JSONMember("publicKey", .string(publicKey))]
+        guard let signed = try? signer.signedBody(members) else {
             logger.error("sandbox could not sign a postback")
             return
         }

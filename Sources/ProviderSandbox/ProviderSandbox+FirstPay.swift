@@ -20,9 +20,9 @@ extension ProviderSandbox {
     private func authenticate(_ json: JSONValue) -> Response? {
         guard let publicKey = json["publicKey"]?.stringValue else { return fpError(401, "NO_LOGIN") }
         guard let hash = json["hash"]?.stringValue else { return fpError(401, "NO_TOKEN") }
-        guard publicKey == configuration.firstpayPublicKeyPEM else { return fpError(401, "NO_KEY") }
+        guard let verifier = firstpayMerchantKeys[publicKey]?.verifier else { return fpError(401, "NO_KEY") }
         let members = json.objectMembers!.filter { $0.key != "hash" }
-        guard requestVerifier.verify(hash: hash, canonical: requestVerifier.canonicalizer.canonicalString(of: members))
+        guard verifier.verify(hash: hash, canonical: verifier.canonicalizer.canonicalString(of: members))
         else { return fpError(401, "UNAUTHORIZED") }
         return nil
     }
@@ -65,8 +65,11 @@ extension ProviderSandbox {
             return fpError(400, "accountId, paymentMethodId, amount and clientFieldsValues are required")
         }
         let merchantPaymentId = json["merchantPaymentId"]?.scalarText
+        let merchant = firstpayMerchant(json)
         let payment: SandboxFirstPayPayment = state.withLock { s in
-            if let merchantPaymentId, let existing = s.firstpay(paymentId: nil, merchantPaymentId: merchantPaymentId) {
+            if let merchantPaymentId, let existing = s.firstpay(paymentId: nil, merchantPaymentId: merchantPaymentId),
+                existing.merchantPublicKey == merchant
+            {
                 return existing  // merchantPaymentId is unique per merchant (F8): the same payment.
             }
             let n = s.nextFirstPayNumber
@@ -78,6 +81,7 @@ extension ProviderSandbox {
                 currencyCode: Self.currency(forMethod: methodId), status: effect.initialStatus ?? "PENDING",
                 postBackUrl: json["postBackUrl"]?.stringValue, createdAt: iso8601Now(), clientFieldsValues: fields)
             if json["successRedirectUrl"] != nil { p.redirectUrl = "\(baseURL)/checkout/\(id)" }  // F4
+            p.merchantPublicKey = merchant
             p.smsRequired = effect.requireSMS
             p.plannedOutcome = effect.plannedOutcome(autoComplete: configuration.autoCompleteOutcome)
             p.plannedNotify = effect.notify
@@ -101,7 +105,7 @@ extension ProviderSandbox {
         let found = state.withLock {
             $0.firstpay(paymentId: json["paymentId"]?.scalarText, merchantPaymentId: json["merchantPaymentId"]?.scalarText)
         }
-        guard let found else { return fpError(404, "NOT_FOUND") }
+        guard let found, found.merchantPublicKey == firstpayMerchant(json) else { return fpError(404, "NOT_FOUND") }
         let response = paymentResponse(found, bad: effect.badSignature)
         if effect.hangAfterProcessingMs > 0 { try await Task.sleep(for: .milliseconds(effect.hangAfterProcessingMs)) }
         return response
@@ -115,7 +119,9 @@ extension ProviderSandbox {
         }
         enum Outcome { case notFound, notRequired, wrong, ok(SandboxFirstPayPayment) }
         let outcome: Outcome = state.withLock { s in
-            guard var p = s.firstpayById[paymentId] else { return .notFound }
+            guard var p = s.firstpayById[paymentId], p.merchantPublicKey == firstpayMerchant(json) else {
+                return .notFound
+            }
             guard p.smsRequired else { return .notRequired }
             guard code == configuration.firstpaySMSCode else { return .wrong }
             p.smsRequired = false
@@ -158,6 +164,12 @@ extension ProviderSandbox {
 
     /// F4: the Payment object. FirstPay does not sign responses; the bad-signature fault adds a `hash` that
     /// does not verify, which a client must reject.
+    /// The merchant of an authenticated request, as payments record it: `nil` for the default merchant.
+    private func firstpayMerchant(_ json: JSONValue) -> String? {
+        let key = json["publicKey"]?.stringValue
+        return key == configuration.firstpayPublicKeyPEM ? nil : key
+    }
+
     private func paymentResponse(_ payment: SandboxFirstPayPayment, bad: Bool) -> Response {
         var members = payment.object(forPostback: false)
         if bad {

@@ -24,6 +24,9 @@ public final class ProviderSandbox: Service, Sendable {
     let jobSink: AsyncStream<SandboxJob>.Continuation
     let postbackSigner: FirstPaySigner
     let requestVerifier: FirstPayVerifier
+    /// The signer and verifier of each FirstPay merchant, by the `publicKey` its requests carry (the default
+    /// merchant's included).
+    let firstpayMerchantKeys: [String: (signer: FirstPaySigner, verifier: FirstPayVerifier)]
     /// First group of this instance's FirstPay ids, so two sandbox runs never hand out the same id.
     let instancePrefix: String
     let onStarted: @Sendable (Int) async -> Void
@@ -47,6 +50,12 @@ public final class ProviderSandbox: Service, Sendable {
         (self.jobs, self.jobSink) = AsyncStream<SandboxJob>.makeStream()
         self.postbackSigner = try FirstPaySigner(privateKeyPEM: configuration.firstpayPrivateKeyPEM)
         self.requestVerifier = try FirstPayVerifier(publicKeyPEM: configuration.merchantPublicKeyPEM)
+        var keys = [configuration.firstpayPublicKeyPEM: (signer: postbackSigner, verifier: requestVerifier)]
+        for merchant in configuration.firstpayMerchants {
+            keys[merchant.publicKeyPEM] = (try FirstPaySigner(privateKeyPEM: merchant.privateKeyPEM),
+                                           try FirstPayVerifier(publicKeyPEM: merchant.merchantPublicKeyPEM))
+        }
+        self.firstpayMerchantKeys = keys
         let r = UInt32.random(in: 0...UInt32.max)
         let hex = String(r, radix: 16)
         self.instancePrefix = String(repeating: "0", count: 8 - hex.count) + hex

@@ -42,6 +42,8 @@ public struct SandboxAmanpayPayment: Sendable, Hashable {
     public var errorCode: String?
     public var errorMessage: String?
     public var notifyUrl: String?
+    /// The merchant that created it (``ProviderSandboxConfiguration/amanpayMerchants``); `nil`: the default one.
+    public var merchantId: Int?
     public var redirectUrl: String?
     public var customerName: String?
     public var customerAccountNumber: String?
@@ -118,6 +120,9 @@ public struct SandboxFirstPayPayment: Sendable, Hashable {
     public var postBackUrl: String?
     public var redirectUrl: String?
     public var createdAt: String
+    /// The `publicKey` of the merchant that created it when it is one of
+    /// ``ProviderSandboxConfiguration/firstpayMerchants``; `nil`: the default merchant.
+    public var merchantPublicKey: String?
     var clientFieldsValues: JSONValue
     var smsRequired = false
     var plannedOutcome: String?

@@ -6,6 +6,11 @@
 //                                     (default: ../shared/providers/testdata, then shared/providers/testdata) — TEST KEYS
 //   AMANPAY_MERCHANT_ID               default 1758378
 //   AMANPAY_SECRET_KEY / AMANPAY_SECRET_KEY_FILE   default s3cr3t
+//   AMANPAY_ACCOUNTS                  more merchants, as PayBridge reads them (`bd,pk`): each with
+//                                     AMANPAY_<ACCOUNT>_MERCHANT_ID and AMANPAY_<ACCOUNT>_SECRET_KEY[_FILE]
+//   PAYBRIDGE_SANDBOX_FIRSTPAY_MERCHANT_KEYS_DIRS more FirstPay merchants: comma-separated folders laid out as
+//                                     PAYBRIDGE_SANDBOX_KEYS_DIR (firstpay_public.pem, firstpay_private.pem,
+//                                     merchant_public.pem), one per merchant account — TEST KEYS
 //   PAYBRIDGE_SANDBOX_AMANPAY_CALLBACK_URL        default Amanpay callback target (A7)
 //   PAYBRIDGE_SANDBOX_FIRSTPAY_POSTBACK_URL       default FirstPay postback target
 //   PAYBRIDGE_SANDBOX_AUTO_COMPLETE   SUCCESS | FAILED | CANCELLED: outcome every new payment reaches by itself
@@ -61,6 +66,34 @@ if let m = setting("AMANPAY_MERCHANT_ID") {
     configuration.amanpayMerchantId = id
 }
 if let s = setting("AMANPAY_SECRET_KEY") { configuration.amanpaySecretKey = Secret(s) }
+if let list = setting("AMANPAY_ACCOUNTS") {
+    // The same variables PayBridge reads for its merchant accounts, so one environment serves both.
+    let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard names.count <= 64 else { fail("AMANPAY_ACCOUNTS: at most 64 accounts") }
+    for name in names {
+        guard (1...32).contains(name.utf8.count),
+              name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 || $0 == 45 })
+        else { fail("AMANPAY_ACCOUNTS: not an account name: \(name.prefix(40))") }
+        let prefix = "AMANPAY_" + name.uppercased().replacingOccurrences(of: "-", with: "_") + "_"
+        guard let id = setting(prefix + "MERCHANT_ID").flatMap({ Int($0) }) else {
+            fail("\(prefix)MERCHANT_ID: required (an integer) for the account \(name)")
+        }
+        guard let secret = setting(prefix + "SECRET_KEY") else { fail("\(prefix)SECRET_KEY: required for the account \(name)") }
+        configuration.amanpayMerchants[id] = Secret(secret)
+    }
+}
+if let folders = setting("PAYBRIDGE_SANDBOX_FIRSTPAY_MERCHANT_KEYS_DIRS") {
+    let list = folders.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard list.count <= 64 else { fail("PAYBRIDGE_SANDBOX_FIRSTPAY_MERCHANT_KEYS_DIRS: at most 64 folders") }
+    for folder in list {
+        guard let keys = try? ProviderSandboxConfiguration.testKeys(directory: folder) else {
+            fail("PAYBRIDGE_SANDBOX_FIRSTPAY_MERCHANT_KEYS_DIRS: cannot read the PEM files in \(folder)")
+        }
+        configuration.firstpayMerchants.append(SandboxFirstPayMerchant(
+            publicKeyPEM: keys.firstpayPublicKeyPEM, privateKeyPEM: keys.firstpayPrivateKeyPEM,
+            merchantPublicKeyPEM: keys.merchantPublicKeyPEM))
+    }
+}
 configuration.amanpayCallbackURL = setting("PAYBRIDGE_SANDBOX_AMANPAY_CALLBACK_URL")
 configuration.firstpayPostbackURL = setting("PAYBRIDGE_SANDBOX_FIRSTPAY_POSTBACK_URL")
 if let outcome = setting("PAYBRIDGE_SANDBOX_AUTO_COMPLETE") {

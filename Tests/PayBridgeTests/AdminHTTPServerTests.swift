@@ -66,14 +66,14 @@ import Testing
 
     @Test func metricsAnswersThePrometheusExposition() async throws {
         let metrics = PayBridgeMetrics()
-        metrics.callback(provider: "amanpay", result: "published")
+        metrics.callback(provider: "amanpay", account: .default, result: "published")
         try await withAdminRouter(metrics: metrics) { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "text/plain; version=0.0.4")
                 let text = String(buffer: response.body)
                 #expect(text == metrics.exposition())
-                #expect(text.contains(#"paybridge_callbacks_total{provider="amanpay",result="published"} 1"#))
+                #expect(text.contains(#"paybridge_callbacks_total{provider="amanpay",account="default",result="published"} 1"#))
             }
         }
     }

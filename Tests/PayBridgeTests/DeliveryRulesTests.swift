@@ -76,7 +76,8 @@ import Testing
 
         let response = OutcomeEvents.response(
             PaymentOutcome(
-                commandId: "cmd-1", provider: .amanpay, operation: "purchase", paymentId: "payment_812",
+                commandId: "cmd-1", provider: .amanpay, account: .default,
+                operation: "purchase", paymentId: "payment_812",
                 providerPaymentId: "62861", status: .requiresAction, final: false, providerStatus: "REDIRECT",
                 amount: "250.51", currency: "BDT", redirectUrl: "https://pay.example/1", attempts: 1,
                 raw: ["status": "REDIRECT"]),
@@ -96,7 +97,8 @@ import Testing
 
         let response = OutcomeEvents.response(
             PaymentOutcome(
-                commandId: "cmd-1", provider: .amanpay, operation: "purchase", paymentId: "payment_812",
+                commandId: "cmd-1", provider: .amanpay, account: .default,
+                operation: "purchase", paymentId: "payment_812",
                 status: .failed, final: true, providerStatus: "FAILED",
                 error: OutcomeError(code: "GENERAL_ERROR", message: "declined", errorClass: .declined), attempts: 2),
             time: time)
@@ -138,7 +140,8 @@ import Testing
         let message = "gave up after 3 attempts: HTTP_503 happened"
         let failed = OutcomeEvents.commandFailed(
             PaymentOutcome(
-                commandId: "cmd-1", provider: .amanpay, operation: "purchase", paymentId: "payment_812",
+                commandId: "cmd-1", provider: .amanpay, account: .default,
+                operation: "purchase", paymentId: "payment_812",
                 status: .unknown, final: false, amount: "250.51", currency: "BDT",
                 error: OutcomeError(code: "HTTP_503", message: message, errorClass: .retriesExhausted), attempts: 3),
             time: time)
@@ -191,7 +194,8 @@ import Testing
 
         let failed = OutcomeEvents.commandFailed(
             PaymentOutcome(
-                commandId: "cmd-1", provider: .amanpay, operation: "purchase", paymentId: "payment_812",
+                commandId: "cmd-1", provider: .amanpay, account: .default,
+                operation: "purchase", paymentId: "payment_812",
                 status: .failed, final: true, amount: "250.51", currency: "BDT",
                 error: OutcomeError(code: "INVALID_AMOUNT", message: "INVALID_AMOUNT happened",
                                     errorClass: .invalidCommand),
@@ -227,7 +231,8 @@ import Testing
 
         let response = OutcomeEvents.response(
             PaymentOutcome(
-                commandId: "cmd-1", provider: provider, operation: "status", paymentId: "payment_812",
+                commandId: "cmd-1", provider: provider, account: .default,
+                operation: "status", paymentId: "payment_812",
                 status: .failed, final: false,
                 error: OutcomeError(code: code, message: "\(code) happened", errorClass: .notFound),
                 attempts: 1, raw: ["error": "NOT_FOUND"]),

@@ -108,7 +108,7 @@ func storedNotifications(_ world: EndToEnd, count: Int) async throws -> [AMQPDel
                 try await world.events.wait { $0.contains { $0.event.type == OutcomeEvents.callbackType } }
                 #expect(world.events.all.filter { $0.event.type == OutcomeEvents.callbackType }.count == 1)
                 let metrics = runtime.metrics.exposition()
-                #expect(metrics.contains("paybridge_callbacks_total{provider=\"amanpay\",result=\"unauthorized\"} 2"))
+                #expect(metrics.contains("paybridge_callbacks_total{provider=\"amanpay\",account=\"default\",result=\"unauthorized\"} 2"))
             }
         }
     }
@@ -187,7 +187,7 @@ func storedNotifications(_ world: EndToEnd, count: Int) async throws -> [AMQPDel
                 expectValid(response)
                 #expect(response.data["attempts"] == .number(JSONNumber(2)))
                 #expect(world.sandbox.amanpayPayment(paymentId: paymentId, type: "payout") != nil)
-                #expect(runtime.metrics.exposition().contains("paybridge_retries_total{provider=\"amanpay\"} 1"))
+                #expect(runtime.metrics.exposition().contains("paybridge_retries_total{provider=\"amanpay\",account=\"default\"} 1"))
             }
         }
     }

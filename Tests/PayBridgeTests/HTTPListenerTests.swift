@@ -258,7 +258,8 @@ import Testing
     func callbackAnswersAreValidJSONWhateverTheReasonContains(_ answer: CallbackHandler.Answer) async throws {
         let reason: String
         switch answer {
-        case .badRequest(let text), .unauthorized(let text), .unavailable(let text): reason = text
+        case .badRequest(let text), .unauthorized(let text), .unavailable(let text), .unknownAccount(let text):
+            reason = text
         case .accepted(let id): reason = id
         }
         // A real listener answering the way the callbacks route does, read over a socket.

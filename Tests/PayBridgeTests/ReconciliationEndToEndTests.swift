@@ -47,12 +47,12 @@ import Testing
                 // A final status ends the chain. The check that found it is counted after its plan (event, then any
                 // next check) was carried out; a next check would then come back within the 1 s delay. Absence
                 // can only be shown by waiting: 3 s, three times the delay.
-                try await Self.waitForMetric(runtime, #"paybridge_reconcile_checks_total{provider="amanpay",result="changed"} 1"#)
+                try await Self.waitForMetric(runtime, #"paybridge_reconcile_checks_total{provider="amanpay",account="default",result="changed"} 1"#)
                 try await Task.sleep(for: .seconds(3))
                 let metrics = runtime.metrics.exposition()
-                #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="amanpay",result="changed"} 1"#))
-                #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="amanpay",result="unresolved"} 0"#))
-                #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="amanpay",result="read_failed"} 0"#))
+                #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="amanpay",account="default",result="changed"} 1"#))
+                #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="amanpay",account="default",result="unresolved"} 0"#))
+                #expect(metrics.contains(#"paybridge_reconcile_checks_total{provider="amanpay",account="default",result="read_failed"} 0"#))
                 #expect(Self.events(world.events.all, commandId: purchase, type: OutcomeEvents.unresolvedType).isEmpty)
                 #expect(Self.events(world.events.all, commandId: purchase, type: OutcomeEvents.responseType).count == 2)
             }
@@ -85,9 +85,9 @@ import Testing
                 #expect(Self.events(world.events.all, commandId: payIn, type: OutcomeEvents.responseType).count == 1)
                 // Counted once the check's plan was carried out, which may be just after its event arrived.
                 try await Self.waitForMetric(
-                    runtime, #"paybridge_reconcile_checks_total{provider="firstpay",result="unresolved"} 1"#)
+                    runtime, #"paybridge_reconcile_checks_total{provider="firstpay",account="default",result="unresolved"} 1"#)
                 #expect(runtime.metrics.exposition()
-                    .contains(#"paybridge_reconcile_checks_total{provider="firstpay",result="unchanged"} 1"#))
+                    .contains(#"paybridge_reconcile_checks_total{provider="firstpay",account="default",result="unchanged"} 1"#))
             }
         }
     }

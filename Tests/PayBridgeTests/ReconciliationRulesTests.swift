@@ -137,9 +137,10 @@ import Testing
         #expect(event.event.type == "paybridge.payment.unresolved.v1" && event.routingKey == "amanpay.unresolved")
         #expect(event.properties.correlationId == "cmd-1")
         #expect(event.event.data == .object([
-            "commandId": "cmd-1", "provider": "amanpay", "operation": "purchase", "paymentId": "payment_812",
-            "providerPaymentId": "62861", "status": "requires_action", "final": false, "providerStatus": "REDIRECT",
-            "checks": .number(JSONNumber(3)), "openSince": "2026-11-18T11:00:00.000Z", "schedule": "1m,5m,1h",
+            "commandId": "cmd-1", "provider": "amanpay", "account": "default", "operation": "purchase",
+            "paymentId": "payment_812", "providerPaymentId": "62861", "status": "requires_action", "final": false,
+            "providerStatus": "REDIRECT", "checks": .number(JSONNumber(3)), "openSince": "2026-11-18T11:00:00.000Z",
+            "schedule": "1m,5m,1h",
         ]))
         #expect(OutcomeEvents.validate(event.event).isEmpty)
     }

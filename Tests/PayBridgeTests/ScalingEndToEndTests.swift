@@ -98,7 +98,7 @@ func responseCount(_ events: [RecordedEvent], _ ids: Set<String>) -> Int {
             #expect(creates.count == 100)
             #expect(Set(creates.compactMap(\.paymentId)).count == 100)
             for runtime in [first, second] {
-                #expect(runtime.metrics.exposition().contains("paybridge_commands_total{provider=\"firstpay\",outcome=\"response\"}"),
+                #expect(runtime.metrics.exposition().contains("paybridge_commands_total{provider=\"firstpay\",account=\"default\",outcome=\"response\"}"),
                         "both workers took a share")
             }
         }

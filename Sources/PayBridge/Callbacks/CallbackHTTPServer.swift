@@ -6,8 +6,8 @@ import NIOCore
 import PayBridgeContract
 import ServiceLifecycle
 
-/// The public listener as a `Service`: `POST /callbacks/{amanpay,firstpay}` and nothing else (404 elsewhere, health
-/// and metrics included: they are on ``AdminHTTPServer``'s port).
+/// The public listener as a `Service`: `POST /callbacks/{amanpay,firstpay}[/<account>]` and nothing else (404
+/// elsewhere, health and metrics included: they are on ``AdminHTTPServer``'s port).
 final class CallbackHTTPServer: Service, Sendable {
     /// Callback bodies larger than this are refused with 413.
     static let maximumCallbackBytes = 64 * 1024
@@ -33,12 +33,15 @@ final class CallbackHTTPServer: Service, Sendable {
         try await listener.run(router: Self.makeRouter(callbacks: callbacks))
     }
 
-    /// The callback routes, one `POST /callbacks/<provider>` per provider, answered by `callbacks`. What the server
-    /// runs, and what the tests drive with Hummingbird's test client.
+    /// The callback routes, answered by `callbacks`: `POST /callbacks/<provider>/<account>` per provider (issue 13
+    /// part 3: verified with that merchant account's key) and `POST /callbacks/<provider>`, the account `default`.
+    /// What the server runs, and what the tests drive with Hummingbird's test client.
     static func makeRouter(callbacks: CallbackHandler) -> Router<BasicRequestContext> {
         let router = Router()
         for provider in Provider.allCases {
-            router.post("/callbacks/\(provider.rawValue)") { [callbacks] request, _ -> Response in
+            let route: @Sendable (Request, BasicRequestContext) async throws -> Response = {
+                [callbacks] request, context in
+                let account = context.parameters.get("account") ?? MerchantAccount.default.name
                 var request = request
                 let buffer: ByteBuffer
                 do {
@@ -50,13 +53,15 @@ final class CallbackHTTPServer: Service, Sendable {
                         JSONResponseBody.ErrorBody(error: "request body over \(Self.maximumCallbackBytes) bytes"))
                 }
                 let answer = await callbacks.handle(
-                    provider: provider, body: Array(buffer.readableBytesView),
+                    provider: provider, account: account, body: Array(buffer.readableBytesView),
                     authorization: request.headers[.authorization],
                     trace: request.headers[.traceparent].map {
                         TraceHeaders(traceparent: $0, tracestate: request.headers[.tracestate])
                     })
                 return Self.response(answer)
             }
+            router.post("/callbacks/\(provider.rawValue)", use: route)
+            router.post("/callbacks/\(provider.rawValue)/:account", use: route)
         }
         return router
     }
@@ -74,6 +79,7 @@ final class CallbackHTTPServer: Service, Sendable {
         case .badRequest(let reason): JSONResponseBody.response(status: .badRequest, AnswerBody(error: reason))
         case .unavailable(let reason):
             JSONResponseBody.response(status: .serviceUnavailable, AnswerBody(error: reason))
+        case .unknownAccount(let reason): JSONResponseBody.response(status: .notFound, AnswerBody(error: reason))
         }
     }
 }

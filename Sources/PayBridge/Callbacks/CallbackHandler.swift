@@ -21,10 +21,14 @@ struct CallbackHandler: Sendable {
         case unauthorized(String)
         case badRequest(String)
         case unavailable(String)
+        /// The path names an account this deployment does not have (404).
+        case unknownAccount(String)
     }
 
-    let amanpay: AmanpayClient?
-    let firstpay: FirstPayClient?
+    /// Amanpay's client per merchant account; a callback is verified with the key of its path's account.
+    let amanpay: [MerchantAccount: AmanpayClient]
+    /// FirstPay's client per merchant account.
+    let firstpay: [MerchantAccount: FirstPayClient]
     let publisher: any OutcomeSink
     let metrics: PayBridgeMetrics
     let logger: Logger
@@ -33,55 +37,88 @@ struct CallbackHandler: Sendable {
     /// propagates one) becomes a link, not the parent: the provider's request is not part of PayBridge's work.
     var tracer: any Tracer = PayBridgeTracer()
 
-    func handle(provider: Provider, body: [UInt8], authorization: String?, trace: TraceHeaders? = nil) async
-        -> Answer
-    {
+    init(amanpay: [MerchantAccount: AmanpayClient], firstpay: [MerchantAccount: FirstPayClient],
+         publisher: any OutcomeSink, metrics: PayBridgeMetrics, logger: Logger) {
+        self.amanpay = amanpay
+        self.firstpay = firstpay
+        self.publisher = publisher
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// One client per provider, as the account `default`.
+    init(amanpay: AmanpayClient?, firstpay: FirstPayClient?, publisher: any OutcomeSink, metrics: PayBridgeMetrics,
+         logger: Logger) {
+        self.init(amanpay: amanpay.map { [MerchantAccount.default: $0] } ?? [:],
+                  firstpay: firstpay.map { [MerchantAccount.default: $0] } ?? [:],
+                  publisher: publisher, metrics: metrics, logger: logger)
+    }
+
+    /// Handles a callback that arrived on `/callbacks/<provider>/<account>` (`account` is the path's text, checked
+    /// here; `/callbacks/<provider>` is `default`), in a new trace (see ``tracer``).
+    func handle(provider: Provider, account accountName: String = MerchantAccount.default.name, body: [UInt8],
+                authorization: String?, trace: TraceHeaders? = nil) async -> Answer {
         await tracer.withAnySpan("callback \(provider.rawValue)", context: .topLevel, ofKind: .server) { span in
             if let trace {
                 span.addLink(SpanLink(context: trace.context(tracer: tracer), attributes: [:]))
             }
             if span.isRecording {
                 span.attributes["http.request.method"] = "POST"
-                span.attributes["http.route"] = "/callbacks/\(provider.rawValue)"
+                span.attributes["http.route"] = "/callbacks/\(provider.rawValue)/{account}"
                 span.attributes["paybridge.provider"] = provider.rawValue
             }
-            let answer = await handleInSpan(provider: provider, body: body, authorization: authorization, span: span)
+            let answer = await handleInSpan(provider: provider, accountName: accountName, body: body,
+                                            authorization: authorization, span: span)
             switch answer {
             case .accepted(let id):
                 if span.isRecording { span.attributes["paybridge.notification_id"] = id }
-            case .unauthorized(let reason), .badRequest(let reason), .unavailable(let reason):
+            case .unauthorized(let reason), .badRequest(let reason), .unavailable(let reason),
+                 .unknownAccount(let reason):
                 span.setStatus(SpanStatus(code: .error, message: reason))
             }
             return answer
         }
     }
 
-    private func handleInSpan(provider: Provider, body: [UInt8], authorization: String?, span: any Span) async
-        -> Answer
-    {
-        let answer = await verifyAndStore(provider: provider, body: body, authorization: authorization, span: span)
+    /// The callback in its span: it arrived on `/callbacks/<provider>/<account>` (`account` is the path's text, checked
+    /// here; `/callbacks/<provider>` is `default`).
+    private func handleInSpan(provider: Provider, accountName: String, body: [UInt8], authorization: String?,
+                              span: any Span) async -> Answer {
+        let account = MerchantAccount(accountName)
+        let configured = account.map { provider == .amanpay ? amanpay[$0] != nil : firstpay[$0] != nil } ?? false
+        let answer: Answer
+        if let account, configured {
+            if span.isRecording { span.attributes["paybridge.account"] = account.name }
+            answer = await verifyAndStore(provider: provider, account: account, body: body,
+                                          authorization: authorization, span: span)
+        } else if provider == .amanpay ? amanpay.isEmpty : firstpay.isEmpty {
+            answer = .badRequest("\(provider.rawValue) is not configured")
+        } else {
+            answer = .unknownAccount("no \(provider.rawValue) account of that name")
+        }
         let label: String
         switch answer {
         case .accepted: label = "accepted"
         case .unauthorized: label = "unauthorized"
         case .badRequest: label = "bad_request"
         case .unavailable: label = "unavailable"
+        case .unknownAccount: label = "unknown_account"
         }
-        metrics.callback(provider: provider.rawValue, result: label)
+        metrics.callback(provider: provider.rawValue, account: configured ? account : nil, result: label)
         return answer
     }
 
-    private func verifyAndStore(provider: Provider, body: [UInt8], authorization: String?, span: any Span) async
-        -> Answer
+    private func verifyAndStore(provider: Provider, account: MerchantAccount, body: [UInt8], authorization: String?,
+                                span: any Span) async -> Answer
     {
         do {
             let claim: ProviderResult
             switch provider {
             case .amanpay:
-                guard let amanpay else { return .badRequest("amanpay is not configured") }
+                guard let amanpay = amanpay[account] else { return .badRequest("amanpay is not configured") }
                 claim = try amanpay.verifyCallback(body: body, authorization: authorization)  // A2, A7
             case .firstpay:
-                guard let firstpay else { return .badRequest("firstpay is not configured") }
+                guard let firstpay = firstpay[account] else { return .badRequest("firstpay is not configured") }
                 claim = try firstpay.verifyPostback(body: body)  // F2
             }
             if span.isRecording, let paymentId = claim.merchantPaymentId {
@@ -89,14 +126,15 @@ struct CallbackHandler: Sendable {
             }
         } catch let error as ProviderError {
             logger.warning("callback rejected", metadata: [
-                "paybridge.provider": "\(provider.rawValue)", "paybridge.reason": "\(error.code)",
+                "paybridge.provider": "\(provider.rawValue)", "paybridge.account": "\(account.name)",
+                "paybridge.reason": "\(error.code)",
             ])
             return error.code.contains("SIGNATURE") ? .unauthorized(error.code) : .badRequest(error.code)
         } catch {
             return .badRequest("unreadable callback")
         }
         let notification = CallbackNotification(
-            provider: provider, body: body, signature: provider == .amanpay ? authorization : nil,
+            provider: provider, account: account, body: body, signature: provider == .amanpay ? authorization : nil,
             receivedAt: Date(), id: UUID().uuidString.lowercased())
         do {
             try await publisher.store(notification)
@@ -106,7 +144,8 @@ struct CallbackHandler: Sendable {
             return .unavailable("callback not confirmed by the broker")
         }
         logger.info("callback stored for confirmation", metadata: [
-            "paybridge.provider": "\(provider.rawValue)", "paybridge.notification_id": "\(notification.id)",
+            "paybridge.provider": "\(provider.rawValue)", "paybridge.account": "\(account.name)",
+            "paybridge.notification_id": "\(notification.id)",
         ])
         return .accepted(notificationId: notification.id)
     }

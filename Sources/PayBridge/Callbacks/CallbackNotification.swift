@@ -15,6 +15,10 @@ struct CallbackNotification: Equatable, Sendable {
     static let marker = "callback"
 
     var provider: Provider
+    /// The merchant account of the path the callback arrived on (``Topology/Headers/account``; `default` when the
+    /// header is absent, as on notifications stored before accounts existed). `nil` when the header is present but
+    /// not an account name: the worker dead-letters such a notification (`UNKNOWN_ACCOUNT`).
+    var account: MerchantAccount?
     /// The callback body as received.
     var body: [UInt8]
     /// The callback's `Authorization` header (Amanpay's A2 signature); `nil` for FirstPay (the hash is in the body).
@@ -32,6 +36,7 @@ struct CallbackNotification: Equatable, Sendable {
             Topology.Headers.receivedAt: .string(receivedAt),
         ]
         if let signature { headers[Topology.Headers.callbackSignature] = .string(signature) }
+        if let account, account != .default { headers[Topology.Headers.account] = .string(account.name) }
         return AMQPProperties(contentType: "application/json", headers: headers, persistent: true, messageId: id,
                               appId: "paybridge")
     }
@@ -50,6 +55,7 @@ struct CallbackNotification: Equatable, Sendable {
     init(delivery: CommandDelivery, provider: Provider, now: Date) {
         let headers = delivery.properties.headers
         self.provider = provider
+        account = headers?[Topology.Headers.account].map { $0.stringValue.flatMap { MerchantAccount($0) } } ?? .default
         body = delivery.body
         signature = headers?[Topology.Headers.callbackSignature]?.stringValue
         receivedAt = headers?[Topology.Headers.receivedAt]?.stringValue.flatMap(Self.timestamp) ?? RFC3339.string(from: now)
@@ -58,8 +64,10 @@ struct CallbackNotification: Equatable, Sendable {
             ? "body-sha256:" + EventID.sha256Hex(delivery.body) : messageId
     }
 
-    init(provider: Provider, body: [UInt8], signature: String?, receivedAt: Date, id: String) {
+    init(provider: Provider, account: MerchantAccount = .default, body: [UInt8], signature: String?, receivedAt: Date,
+         id: String) {
         self.provider = provider
+        self.account = account
         self.body = body
         self.signature = signature
         self.receivedAt = RFC3339.string(from: receivedAt)

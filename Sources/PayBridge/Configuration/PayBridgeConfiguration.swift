@@ -64,10 +64,28 @@ public struct PayBridgeConfiguration: Sendable {
     /// nothing exported); `paybridge` built with the `OTLPExporter` trait sets swift-otel's tracer when the
     /// `OTEL_*` environment asks for traces; tests set one with an in-memory recorder.
     public var tracer: any Tracer = PayBridgeTracer()
-    /// Amanpay (`AMANPAY_*`); `nil` when `AMANPAY_BASE_URL` is not set (the provider is then disabled).
+    /// Amanpay's `default` account (`AMANPAY_*`); `nil` when it is not configured.
     public var amanpay: AmanpayConfiguration?
-    /// FirstPay (`FIRSTPAY_*`); `nil` when `FIRSTPAY_BASE_URL` is not set.
+    /// FirstPay's `default` account (`FIRSTPAY_*`); `nil` when it is not configured.
     public var firstpay: FirstPayConfiguration?
+    /// Amanpay's named accounts (`AMANPAY_ACCOUNTS`, `AMANPAY_<ACCOUNT>_*`), `default` not included. Amanpay is
+    /// enabled when it has any account.
+    public var amanpayAccounts: [MerchantAccount: AmanpayConfiguration] = [:]
+    /// FirstPay's named accounts (`FIRSTPAY_ACCOUNTS`, `FIRSTPAY_<ACCOUNT>_*`), `default` not included.
+    public var firstpayAccounts: [MerchantAccount: FirstPayConfiguration] = [:]
+
+    /// Every Amanpay account, `default` included when configured.
+    public var allAmanpayAccounts: [MerchantAccount: AmanpayConfiguration] {
+        var all = amanpayAccounts
+        all[.default] = amanpay
+        return all
+    }
+    /// Every FirstPay account, `default` included when configured.
+    public var allFirstPayAccounts: [MerchantAccount: FirstPayConfiguration] {
+        var all = firstpayAccounts
+        all[.default] = firstpay
+        return all
+    }
 
     public init(amqp: AMQPConfiguration, amanpay: AmanpayConfiguration?, firstpay: FirstPayConfiguration?) {
         self.amqp = amqp
@@ -83,45 +101,16 @@ public struct PayBridgeConfiguration: Sendable {
         var amqp = try env.amqpConfiguration().configuration
         amqp.connectionName = env.value("PAYBRIDGE_CONNECTION_NAME") ?? "paybridge@\(ProcessInfo.processInfo.hostName)"
 
-        var amanpay: AmanpayConfiguration?
-        if let base = try env.url("AMANPAY_BASE_URL") {
-            guard let merchantId = try env.integer("AMANPAY_MERCHANT_ID", in: 1...Int.max) else {
-                throw ConfigurationError(setting: "AMANPAY_MERCHANT_ID", problem: "required when AMANPAY_BASE_URL is set")
-            }
-            guard let secret = try env.secret("AMANPAY_SECRET_KEY") else {
-                throw ConfigurationError(setting: "AMANPAY_SECRET_KEY",
-                                         problem: "required when AMANPAY_BASE_URL is set (or AMANPAY_SECRET_KEY_FILE)")
-            }
-            amanpay = AmanpayConfiguration(baseURL: base, merchantId: merchantId, secretKey: Secret(secret))
-            if let fields = try Self.signatureFields(env.value("AMANPAY_RESPONSE_SIGNATURE_FIELDS")) {
-                amanpay?.responseSignatureFields = fields  // A2: a setting until Amanpay confirms its real rule
-            }
-        }
-        var firstpay: FirstPayConfiguration?
-        if let base = try env.url("FIRSTPAY_BASE_URL") {
-            guard let publicKey = try env.file("FIRSTPAY_PUBLIC_KEY_FILE") else {
-                throw ConfigurationError(setting: "FIRSTPAY_PUBLIC_KEY_FILE", problem: "required when FIRSTPAY_BASE_URL is set")
-            }
-            guard let privateKey = try env.file("FIRSTPAY_MERCHANT_PRIVATE_KEY_FILE") else {
-                throw ConfigurationError(setting: "FIRSTPAY_MERCHANT_PRIVATE_KEY_FILE",
-                                         problem: "required when FIRSTPAY_BASE_URL is set")
-            }
-            firstpay = FirstPayConfiguration(baseURL: base, publicKeyPEM: publicKey,
-                                             merchantPrivateKeyPEM: Secret(privateKey))
-            // F3: the pinned (undocumented) paths are settings.
-            if let path = try Self.path(env.value("FIRSTPAY_STATUS_PATH"), "FIRSTPAY_STATUS_PATH") {
-                firstpay?.paths.status = path
-            }
-            if let path = try Self.path(env.value("FIRSTPAY_SMS_PATH"), "FIRSTPAY_SMS_PATH") { firstpay?.paths.sms = path }
-            if let path = try Self.path(env.value("FIRSTPAY_PAYMENT_METHODS_PATH"), "FIRSTPAY_PAYMENT_METHODS_PATH") {
-                firstpay?.paths.paymentMethods = path
-            }
-        }
-        guard amanpay != nil || firstpay != nil else {
+        let amanpayAccounts = try Self.amanpayAccounts(env)
+        let firstpayAccounts = try Self.firstpayAccounts(env)
+        guard !amanpayAccounts.isEmpty || !firstpayAccounts.isEmpty else {
             throw ConfigurationError(setting: "AMANPAY_BASE_URL / FIRSTPAY_BASE_URL",
                                      problem: "configure at least one provider")
         }
-        var configuration = PayBridgeConfiguration(amqp: amqp, amanpay: amanpay, firstpay: firstpay)
+        var configuration = PayBridgeConfiguration(amqp: amqp, amanpay: amanpayAccounts[.default],
+                                                   firstpay: firstpayAccounts[.default])
+        configuration.amanpayAccounts = amanpayAccounts.filter { $0.key != .default }
+        configuration.firstpayAccounts = firstpayAccounts.filter { $0.key != .default }
         if let prefetch = try env.integer("PAYBRIDGE_PREFETCH", in: 1...65535) { configuration.prefetch = UInt16(prefetch) }
         if let concurrency = try env.integer("PAYBRIDGE_CONCURRENCY", in: 1...65535) {
             guard concurrency <= Int(configuration.prefetch) else {
@@ -178,7 +167,9 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 extension PayBridgeConfiguration {
     /// `AMANPAY_RESPONSE_SIGNATURE_FIELDS`: A2's signed fields, comma-separated, in order (1...16 names of letters,
     /// digits and `_`).
-    static func signatureFields(_ text: String?) throws(ConfigurationError) -> [String]? {
+    static func signatureFields(_ text: String?, setting: String = "AMANPAY_RESPONSE_SIGNATURE_FIELDS")
+        throws(ConfigurationError) -> [String]?
+    {
         guard let text else { return nil }
         let fields = text.split(separator: ",", omittingEmptySubsequences: false)
             .map { String($0).trimmingCharacters(in: .whitespaces) }
@@ -187,7 +178,7 @@ extension PayBridgeConfiguration {
                 && field.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }
         }
         guard valid else {
-            throw ConfigurationError(setting: "AMANPAY_RESPONSE_SIGNATURE_FIELDS",
+            throw ConfigurationError(setting: setting,
                                      problem: "must be 1 to 16 comma-separated field names (letters, digits, _)")
         }
         return fields

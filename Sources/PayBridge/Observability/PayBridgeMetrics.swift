@@ -1,18 +1,23 @@
+import PayBridgeContract
 import Prometheus
 import ProviderCore
 
 /// PayBridge's Prometheus metrics, on a registry of its own (no global bootstrap, so tests read their own).
 ///
-/// - `paybridge_commands_total{provider,outcome}`: outcome = response | failed | retry | dead_letter | put_back
-///   (returned to its queue by a pause) | requeued (shutdown before its outcome was published)
-/// - `paybridge_provider_request_duration_seconds{provider,operation}`: provider call latency
-/// - `paybridge_retries_total{provider}`, `paybridge_dead_letters_total{provider,reason}`
-/// - `paybridge_commands_in_flight{provider}`
-/// - `paybridge_callbacks_total{provider,result}`: the endpoint counts accepted | unauthorized | bad_request |
-///   unavailable, a worker confirmed | not_confirmed | unknown_payment
-/// - `paybridge_reconcile_checks_total{provider,result}`: scheduled status checks of payments left open, result =
-///   changed | unchanged | read_failed | unresolved | invalid | off (``DeliveryPlan/ReconcileResult``); `unresolved`
-///   counts the `paybridge.payment.unresolved.v1` events
+/// Per provider and merchant account (`account`: `default` or a name of `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`;
+/// absent on the series of deliveries put back or requeued unread, whose account is not known):
+/// - `paybridge_commands_total{provider,account,outcome}`: outcome = response | failed | retry | dead_letter |
+///   put_back (returned to its queue by a pause) | deferred (its account is paused: into a delay queue, attempt
+///   unchanged) | requeued (shutdown before its outcome was published)
+/// - `paybridge_provider_request_duration_seconds{provider,account,operation}`: provider call latency
+/// - `paybridge_retries_total{provider,account}`, `paybridge_dead_letters_total{provider,account,reason}`
+/// - `paybridge_commands_in_flight{provider}` (per queue)
+/// - `paybridge_callbacks_total{provider,account,result}`: result = accepted | unauthorized | bad_request |
+///   unavailable | unknown_account (no `account`: the path named none this deployment has) at the endpoint;
+///   confirmed | unknown_payment | not_confirmed when a worker handled the notification
+/// - `paybridge_reconcile_checks_total{provider,account,result}`: scheduled status checks of payments left open,
+///   result = changed | unchanged | read_failed | unresolved | invalid | off (``DeliveryPlan/ReconcileResult``);
+///   `unresolved` counts the `paybridge.payment.unresolved.v1` events
 /// - `paybridge_outcome_publish_failures_total{reason}`: a command's outcome (event, retry, dead letter) refused by
 ///   the broker and retried (reasons: ``OutcomeRetry/reasons``)
 /// - `paybridge_unrouted_events`: messages waiting in `payments.unrouted` (events no queue was bound for)
@@ -122,8 +127,9 @@ public final class PayBridgeMetrics: Sendable {
                 + "invalid, off).")
     }
 
-    func reconcileCheck(provider: String, result: String) {
-        registry.makeCounter(descriptor: Self.reconcileChecks, labels: [("provider", provider), ("result", result)])
+    func reconcileCheck(provider: String, account: MerchantAccount, result: String) {
+        registry.makeCounter(descriptor: Self.reconcileChecks,
+                             labels: [("provider", provider), ("account", account.name), ("result", result)])
             .increment()
     }
 
@@ -156,38 +162,47 @@ public final class PayBridgeMetrics: Sendable {
             helpText: "Connections closed because a request was not received within PAYBRIDGE_HTTP_IDLE_TIMEOUT_SECONDS.")
     }
 
-    func command(provider: String, outcome: String) {
-        registry.makeCounter(descriptor: Self.commands, labels: [("provider", provider), ("outcome", outcome)])
+    /// Counts a command's outcome; `account` `nil` for a delivery put back or requeued unread.
+    func command(provider: String, account: MerchantAccount?, outcome: String) {
+        registry.makeCounter(descriptor: Self.commands, labels: Self.labels(provider, account, ("outcome", outcome)))
             .increment()
     }
 
-    func providerLatency(provider: String, operation: String, _ duration: Duration) {
-        Self.latencyHistogram(registry, provider: provider, operation: operation).record(duration)
+    /// `provider`, then `account` when known, then `last`.
+    static func labels(_ provider: String, _ account: MerchantAccount?, _ last: (String, String))
+        -> [(String, String)]
+    {
+        [("provider", provider)] + (account.map { [("account", $0.name)] } ?? []) + [last]
     }
 
-    static func latencyHistogram(_ registry: PrometheusCollectorRegistry, provider: String, operation: String)
-        -> DurationHistogram
-    {
+    func providerLatency(provider: String, account: MerchantAccount, operation: String, _ duration: Duration) {
+        Self.latencyHistogram(registry, provider: provider, account: account, operation: operation).record(duration)
+    }
+
+    static func latencyHistogram(
+        _ registry: PrometheusCollectorRegistry, provider: String, account: MerchantAccount, operation: String
+    ) -> DurationHistogram {
         registry.makeDurationHistogram(
             descriptor: PayBridgeMetrics.providerDuration,
-            labels: [("provider", provider), ("operation", operation)],
+            labels: [("provider", provider), ("account", account.name), ("operation", operation)],
             buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
                       .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)])
     }
 
-    func deadLetter(provider: String, reason: String) {
-        registry.makeCounter(descriptor: Self.deadLetters, labels: [("provider", provider), ("reason", reason)])
+    func deadLetter(provider: String, account: MerchantAccount?, reason: String) {
+        registry.makeCounter(descriptor: Self.deadLetters, labels: Self.labels(provider, account, ("reason", reason)))
             .increment()
     }
 
-    func callback(provider: String, result: String) {
-        registry.makeCounter(descriptor: Self.callbacks, labels: [("provider", provider), ("result", result)])
+    /// Counts a callback; `account` `nil` when the path named no account this deployment has.
+    func callback(provider: String, account: MerchantAccount?, result: String) {
+        registry.makeCounter(descriptor: Self.callbacks, labels: Self.labels(provider, account, ("result", result)))
             .increment()
     }
 
-    /// The handles of one provider, resolved once so the per-command path does no registry lookups.
-    func handles(provider: String, operations: [String]) -> ProviderMetricHandles {
-        ProviderMetricHandles(metrics: self, provider: provider, operations: operations)
+    /// The handles of one provider and its accounts, resolved once so the per-command path does no registry lookups.
+    func handles(provider: String, accounts: [MerchantAccount], operations: [String]) -> ProviderMetricHandles {
+        ProviderMetricHandles(metrics: self, provider: provider, accounts: accounts, operations: operations)
     }
 
     /// The Prometheus text exposition of everything recorded.
@@ -198,32 +213,44 @@ public final class PayBridgeMetrics: Sendable {
     }
 }
 
-/// One provider's metric handles (Prometheus collectors are thread-safe).
+/// One provider's metric handles, per merchant account (Prometheus collectors are thread-safe).
 struct ProviderMetricHandles: Sendable {
+    private struct Key: Hashable {
+        var account: MerchantAccount?
+        var name: String
+    }
+
     let metrics: PayBridgeMetrics
     let provider: String
-    private let outcomes: [String: Counter]
-    private let latency: [String: DurationHistogram]
-    private let retries: Counter
+    private let outcomes: [Key: Counter]
+    private let latency: [Key: DurationHistogram]
+    private let retries: [MerchantAccount: Counter]
     private let inFlight: Gauge
     private let errors: [ErrorClass: Counter]
 
-    init(metrics: PayBridgeMetrics, provider: String, operations: [String]) {
+    init(metrics: PayBridgeMetrics, provider: String, accounts: [MerchantAccount], operations: [String]) {
         self.metrics = metrics
         self.provider = provider
         let registry = metrics.registry
-        var outcomes: [String: Counter] = [:]
-        for outcome in ["response", "failed", "retry", "dead_letter", "requeued", "put_back"] {
-            outcomes[outcome] = registry.makeCounter(
-                descriptor: PayBridgeMetrics.commands, labels: [("provider", provider), ("outcome", outcome)])
+        var outcomes: [Key: Counter] = [:]
+        var latency: [Key: DurationHistogram] = [:]
+        var retries: [MerchantAccount: Counter] = [:]
+        for account in accounts {
+            for outcome in ["response", "failed", "retry", "dead_letter", "requeued", "put_back", "deferred"] {
+                outcomes[Key(account: account, name: outcome)] = registry.makeCounter(
+                    descriptor: PayBridgeMetrics.commands,
+                    labels: PayBridgeMetrics.labels(provider, account, ("outcome", outcome)))
+            }
+            for operation in operations {
+                latency[Key(account: account, name: operation)] = PayBridgeMetrics.latencyHistogram(
+                    registry, provider: provider, account: account, operation: operation)
+            }
+            retries[account] = registry.makeCounter(
+                descriptor: PayBridgeMetrics.retries, labels: [("provider", provider), ("account", account.name)])
         }
         self.outcomes = outcomes
-        var latency: [String: DurationHistogram] = [:]
-        for operation in operations {
-            latency[operation] = PayBridgeMetrics.latencyHistogram(registry, provider: provider, operation: operation)
-        }
         self.latency = latency
-        retries = registry.makeCounter(descriptor: PayBridgeMetrics.retries, labels: [("provider", provider)])
+        self.retries = retries
         inFlight = registry.makeGauge(descriptor: PayBridgeMetrics.inFlight, labels: [("provider", provider)])
         var errors: [ErrorClass: Counter] = [:]
         for errorClass in ErrorClass.allCases {
@@ -232,39 +259,55 @@ struct ProviderMetricHandles: Sendable {
                 labels: [("provider", provider), ("class", errorClass.rawValue)])
         }
         self.errors = errors
-        // Registered with zero: the labels a worker can count for this provider.
-        for reason in ErrorClass.allCases {
-            _ = registry.makeCounter(descriptor: PayBridgeMetrics.deadLetters,
-                                     labels: [("provider", provider), ("reason", reason.rawValue)])
-        }
-        for result in DeliveryPlan.ReconcileResult.allCases {
-            _ = registry.makeCounter(descriptor: PayBridgeMetrics.reconcileChecks,
-                                     labels: [("provider", provider), ("result", result.rawValue)])
-        }
-        for result in Self.callbackConfirmationResults {
-            _ = registry.makeCounter(descriptor: PayBridgeMetrics.callbacks,
-                                     labels: [("provider", provider), ("result", result)])
+        // Registered with zero: the labels a worker can count for each account of this provider.
+        for account in accounts {
+            for reason in ErrorClass.allCases {
+                _ = registry.makeCounter(descriptor: PayBridgeMetrics.deadLetters,
+                                         labels: PayBridgeMetrics.labels(provider, account, ("reason", reason.rawValue)))
+            }
+            for result in DeliveryPlan.ReconcileResult.allCases {
+                _ = registry.makeCounter(descriptor: PayBridgeMetrics.reconcileChecks,
+                                         labels: PayBridgeMetrics.labels(provider, account, ("result", result.rawValue)))
+            }
+            for result in Self.callbackConfirmationResults {
+                _ = registry.makeCounter(descriptor: PayBridgeMetrics.callbacks,
+                                         labels: PayBridgeMetrics.labels(provider, account, ("result", result)))
+            }
         }
     }
 
     /// What a worker counts in `paybridge_callbacks_total` for a callback notification it confirmed or not.
     static let callbackConfirmationResults = ["confirmed", "unknown_payment", "not_confirmed"]
 
-    func command(outcome: String) {
-        if let counter = outcomes[outcome] { counter.increment() } else { metrics.command(provider: provider, outcome: outcome) }
-    }
-
-    func providerLatency(operation: String, _ duration: Duration) {
-        if let histogram = latency[operation] {
-            histogram.record(duration)
+    /// Counts a delivery's outcome; `account` `nil` for one put back or requeued before it was read.
+    func command(outcome: String, account: MerchantAccount? = nil) {
+        if let counter = outcomes[Key(account: account, name: outcome)] {
+            counter.increment()
         } else {
-            metrics.providerLatency(provider: provider, operation: operation, duration)
+            metrics.command(provider: provider, account: account, outcome: outcome)
         }
     }
 
-    func retry() { retries.increment() }
+    func providerLatency(operation: String, account: MerchantAccount, _ duration: Duration) {
+        if let histogram = latency[Key(account: account, name: operation)] {
+            histogram.record(duration)
+        } else {
+            metrics.providerLatency(provider: provider, account: account, operation: operation, duration)
+        }
+    }
+
+    func retry(account: MerchantAccount) {
+        if let counter = retries[account] {
+            counter.increment()
+        } else {
+            metrics.registry.makeCounter(descriptor: PayBridgeMetrics.retries,
+                                         labels: [("provider", provider), ("account", account.name)]).increment()
+        }
+    }
     func outcomePublishFailure(reason: String) { metrics.outcomePublishFailure(reason: reason) }
-    func deadLetter(reason: String) { metrics.deadLetter(provider: provider, reason: reason) }
+    func deadLetter(reason: String, account: MerchantAccount?) {
+        metrics.deadLetter(provider: provider, account: account, reason: reason)
+    }
     func inFlight(delta: Double) { inFlight.increment(by: delta) }
     func providerError(_ error: ProviderError) { errors[error.errorClass]?.increment() }
 }

@@ -11,6 +11,8 @@ struct CommandLog {
     var operation: String?
     /// The W3C trace id of the delivery's span (32 hex digits), when it has one.
     var traceId: String?
+    /// The merchant account (issue 13 part 3), once read.
+    var account: String?
 
     private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
         var metadata = extra
@@ -20,6 +22,7 @@ struct CommandLog {
         if let commandId { metadata["paybridge.command_id"] = "\(commandId)" }
         if let operation { metadata["paybridge.operation"] = "\(operation)" }
         if let traceId { metadata["trace_id"] = "\(traceId)" }
+        if let account { metadata["paybridge.account"] = "\(account)" }
         return metadata
     }
 

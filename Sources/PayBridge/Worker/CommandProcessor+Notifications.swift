@@ -12,7 +12,23 @@ extension CommandProcessor {
                              deliveryTag: delivery.deliveryTag)
         log.operation = "callback"
         log.traceId = tracing.current?.traceID
+        log.account = notification.account?.name
         do {
+            guard let account = notification.account, let executor = executors[account] else {
+                let plan = rules.plan(unknownAccountOf: delivery, account: notification.account, notification: true,
+                                      at: Date())
+                report(plan, log)
+                try await carryOut(plan, log)
+                count(plan, account: nil)
+                return plan.disposition
+            }
+            if let stage = pauses.withLock({ $0.deferral(of: account, now: .now) }) {
+                let plan = rules.plan(deferring: delivery, account: account, stage: stage)
+                report(plan, log)
+                try await carryOut(plan, log)
+                count(plan, account: account)
+                return plan.disposition
+            }
             let result: Result<CallbackConfirmation, ProviderError>
             do {
                 result = .success(try await executor.confirm(notification))
@@ -20,7 +36,9 @@ extension CommandProcessor {
                 metrics.providerError(error)
                 result = .failure(error)
             }
-            let plan = rules.plan(notification: notification, delivery: delivery, result: result, at: Date())
+            let plan = accountPlan(
+                rules.plan(notification: notification, delivery: delivery, result: result, at: Date()),
+                account: account, delivery: delivery)
             if case .success(.confirmed(let claim, let read, _)) = result, Self.disagree(claim, read) {
                 log.warning("callback disagrees with the provider's status read; publishing the read", [
                     "paybridge.callback_status": "\(claim.providerStatus ?? "-")",
@@ -30,12 +48,12 @@ extension CommandProcessor {
             }
             report(plan, log)
             try await carryOut(plan, log)
-            count(plan)
+            count(plan, account: account)
             return plan.disposition
         } catch {
             // Cancellation (shutting down past the drain timeout): nothing was acked, the notification comes back.
             log.error("shutting down before the callback was confirmed; requeueing it", ["error": "\(error)"])
-            metrics.command(outcome: "requeued")
+            metrics.command(outcome: "requeued", account: notification.account)
             return .requeue
         }
     }

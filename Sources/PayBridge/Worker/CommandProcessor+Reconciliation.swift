@@ -12,6 +12,7 @@ extension CommandProcessor {
                              deliveryTag: delivery.deliveryTag)
         log.operation = "reconcile"
         log.traceId = tracing.current?.traceID
+        var account: MerchantAccount?
         do {
             let plan: DeliveryPlan
             var readError: ProviderError?
@@ -22,7 +23,16 @@ extension CommandProcessor {
                 plan = rules.plan(invalidCheck: problem, delivery: delivery, at: Date())
             case .success(let check):
                 log.commandId = check.commandId
-                if rules.reconcileSchedule.isOff {
+                log.account = check.account.name
+                account = check.account
+                guard let executor = executors[check.account] else {
+                    plan = rules.plan(unknownAccountOf: delivery, account: check.account, notification: false,
+                                      at: Date())
+                    break
+                }
+                if let stage = pauses.withLock({ $0.deferral(of: check.account, now: .now) }) {
+                    plan = rules.plan(deferring: delivery, account: check.account, stage: stage)
+                } else if rules.reconcileSchedule.isOff {
                     log.info("reconciliation is off (PAYBRIDGE_RECONCILE_SCHEDULE); check dropped unread")
                     plan = rules.planCheckWhileOff()
                 } else {
@@ -33,19 +43,20 @@ extension CommandProcessor {
                         metrics.providerError(error)
                         result = .failure(error)
                     }
-                    plan = rules.plan(check: check, result: result, at: Date())
+                    plan = accountPlan(rules.plan(check: check, result: result, at: Date()), account: check.account,
+                                       delivery: delivery)
                     if case .failure(let error) = result { readError = error }
                 }
             }
             report(plan, log, readError: readError)
             try await carryOut(plan, log)
-            count(plan)
+            count(plan, account: account)
             return plan.disposition
         } catch {
             // Cancellation (shutting down past the drain timeout): nothing was acked, the check comes back.
             log.error("shutting down before the reconciliation check was finished; requeueing it",
                       ["error": "\(error)"])
-            metrics.command(outcome: "requeued")
+            metrics.command(outcome: "requeued", account: account)
             return .requeue
         }
     }

@@ -15,12 +15,17 @@ import Tracing
 /// - one execution per command id and per merchant payment id at a time (``CommandSingleFlight``): a concurrent
 ///   second delivery of a command id reuses the first one's execution; another command for the same payment waits
 ///   and then goes status-first;
-/// - the run of bad response signatures across commands (``BadSignatureStreak``) that pauses the provider;
+/// - the run of bad response signatures across commands (``BadSignatureStreak``, per merchant account) that
+///   pauses the account;
+/// - which merchant accounts are paused (``AccountPauses``): a paused account's deliveries are deferred into a delay
+///   queue while the other accounts' flow; when every account is paused the plan pauses the queue;
 /// - an outcome that cannot be published is retried with backoff (``OutcomeRetry``) while the command waits,
 ///   unacked; the provider is not called again, and ``OutcomeGate`` holds the commands behind it back;
 /// - the delivery is acked only after everything the plan publishes is confirmed.
 final class CommandProcessor: Sendable {
-    let executor: any PaymentCommandExecutor
+    /// One executor per merchant account of the provider (issue 13 part 3).
+    let executors: [MerchantAccount: any PaymentCommandExecutor]
+    let provider: Provider
     let sink: any OutcomeSink
     /// Closed while outcomes cannot be published; shared by every provider's processor.
     let gate: OutcomeGate
@@ -32,30 +37,44 @@ final class CommandProcessor: Sendable {
     let tracing: MessageTracing
     private let seenCommands = Mutex(RecentIDs(capacity: 100_000))
     private let flights = CommandSingleFlight<CommandExecution>(capacity: 10_000)
-    private let badSignatures: Mutex<BadSignatureStreak>
+    private let badSignatures: Mutex<[MerchantAccount: BadSignatureStreak]>
+    let badSignaturePauseThreshold: Int
+    /// The accounts paused, and what a pause means (``AccountPauses``).
+    let pauses: Mutex<AccountPauses>
 
-    init(executor: any PaymentCommandExecutor, sink: any OutcomeSink, gate: OutcomeGate, metrics: PayBridgeMetrics,
+    /// - Parameters:
+    ///   - executor: the `default` account's executor, unless `accounts` is given.
+    ///   - accounts: one executor per merchant account (all of one provider); `nil`: `[.default: executor]`.
+    ///   - accountPause: an account's first and longest pause (``AccountPauses``).
+    init(executor: any PaymentCommandExecutor, accounts: [MerchantAccount: any PaymentCommandExecutor]? = nil,
+         sink: any OutcomeSink, gate: OutcomeGate, metrics: PayBridgeMetrics,
          maxAttempts: Int, maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes,
          badSignaturePauseThreshold: Int = BadSignatureStreak.defaultThreshold,
          outcomeRetry: OutcomeRetry, eventPII: EventPII = .masked, reconcileSchedule: ReconcileSchedule = .off,
+         accountPause: (initial: Duration, maximum: Duration) = (.seconds(5), .seconds(300)),
          tracer: any Tracer = PayBridgeTracer(), logger: Logger) {
         tracing = MessageTracing(tracer: tracer)
-        self.executor = executor
+        let executors = accounts ?? [.default: executor]
+        self.executors = executors
+        provider = executor.provider
+        precondition(executors.values.allSatisfy { $0.provider == executor.provider }, "one provider per processor")
         self.sink = sink
         self.gate = gate
-        self.metrics = metrics.handles(provider: executor.provider.rawValue,
+        self.metrics = metrics.handles(provider: executor.provider.rawValue, accounts: executors.keys.sorted(),
                                        operations: executor.provider.commandKinds.map(\.operation))
         var rules = DeliveryRules(provider: executor.provider, maxAttempts: maxAttempts,
                                   maxCommandBytes: maxCommandBytes)
         rules.eventPII = eventPII
         rules.reconcileSchedule = reconcileSchedule
+        rules.accounts = Set(executors.keys)
         self.rules = rules
         self.outcomeRetry = outcomeRetry
         self.logger = logger
-        badSignatures = Mutex(BadSignatureStreak(threshold: badSignaturePauseThreshold))
+        self.badSignaturePauseThreshold = badSignaturePauseThreshold
+        badSignatures = Mutex([:])
+        pauses = Mutex(AccountPauses(accounts: Set(executors.keys), initialPause: accountPause.initial,
+                                     maximumPause: accountPause.maximum))
     }
-
-    var provider: Provider { executor.provider }
     /// Executions waiting for another one with the same command id or payment id (``CommandSingleFlight``).
     var executionsWaiting: Int { flights.counts.waiting }
     var queue: String { rules.queue }
@@ -79,6 +98,7 @@ final class CommandProcessor: Sendable {
                 case .success(let command):
                     span.attributes["paybridge.command_id"] = command.id
                     if let paymentId = command.paymentId { span.attributes["paybridge.payment_id"] = paymentId }
+                    if let account = command.account { span.attributes["paybridge.account"] = account.name }
                 case .failure(let rejection):
                     if let id = rejection.commandId { span.attributes["paybridge.command_id"] = id }
                 }
@@ -115,6 +135,7 @@ final class CommandProcessor: Sendable {
         var log = CommandLog(logger: logger, provider: provider.rawValue, attempt: delivery.attempt,
                              deliveryTag: delivery.deliveryTag)
         log.traceId = tracing.current?.traceID
+        var account: MerchantAccount?
         do {
             let plan: DeliveryPlan
             switch decoded {
@@ -125,16 +146,31 @@ final class CommandProcessor: Sendable {
             case .success(let command):
                 log.commandId = command.id
                 log.operation = command.kind.rawValue
-                let execution = try await execute(command, delivery: delivery, logger: log)
-                if let badSignatureCount = recordSignatures(execution, commandId: command.id) {
-                    plan = rules.planPause(forBadSignatures: badSignatureCount)
+                account = command.account
+                log.account = command.account?.name
+                guard let named = command.account, let executor = executors[named] else {
+                    plan = rules.plan(unknownAccount: command, delivery: delivery, at: Date())
+                    report(plan, log)
+                    break
+                }
+                if let stage = pauses.withLock({ $0.deferral(of: named, now: .now) }) {
+                    plan = rules.plan(deferring: delivery, account: named, stage: stage)
+                    report(plan, log)
+                    break
+                }
+                let execution = try await execute(command, executor: executor, delivery: delivery, logger: log)
+                if let badSignatureCount = recordSignatures(execution, account: named, commandId: command.id) {
+                    plan = accountPlan(rules.planPause(forBadSignatures: badSignatureCount), account: named,
+                                       delivery: delivery)
                 } else {
-                    plan = rules.plan(executed: command, delivery: delivery, execution: execution, at: Date())
+                    plan = accountPlan(
+                        rules.plan(executed: command, delivery: delivery, execution: execution, at: Date()),
+                        account: named, delivery: delivery)
                 }
                 report(plan, log, execution: execution)
             }
             try await carryOut(plan, log)
-            count(plan)
+            count(plan, account: account)
             Self.setStatus(of: span, plan)
             return plan.disposition
         } catch {
@@ -142,7 +178,7 @@ final class CommandProcessor: Sendable {
             // Nothing was acked, so the command comes back and goes through status-first.
             log.error("shutting down before the outcome was published; requeueing the command",
                       ["error": "\(error)"])
-            metrics.command(outcome: "requeued")
+            metrics.command(outcome: "requeued", account: account)
             return .requeue
         }
     }
@@ -150,12 +186,13 @@ final class CommandProcessor: Sendable {
     /// Runs the executor once per command id and payment id at a time (``CommandSingleFlight``), status-first
     /// where the rules say so. A concurrent delivery of the same command id gets the running execution's result.
     /// Throws only what the executor throws besides ``ProviderError`` and ``CommandDataError``.
-    private func execute(_ command: PaymentCommand, delivery: CommandDelivery, logger: CommandLog) async throws
-        -> CommandExecution
-    {
+    private func execute(
+        _ command: PaymentCommand, executor: any PaymentCommandExecutor, delivery: CommandDelivery, logger: CommandLog
+    ) async throws -> CommandExecution {
         let keys = CommandSingleFlight<CommandExecution>.Keys(commandId: command.id, paymentId: command.paymentId)
         let (execution, passage) = try await flights.run(keys) { afterAnother in
-            try await executeNow(command, delivery: delivery, afterAnother: afterAnother, logger: logger)
+            try await executeNow(command, executor: executor, delivery: delivery, afterAnother: afterAnother,
+                                 logger: logger)
         }
         if passage == .reused {
             logger.info("same command id executing concurrently: its result is reused, the provider is not called")
@@ -164,14 +201,16 @@ final class CommandProcessor: Sendable {
     }
 
     /// The pause a bad response signature asks for, as the streak's length; `nil` to go on with the rules.
-    private func recordSignatures(_ execution: CommandExecution, commandId: String) -> Int? {
+    private func recordSignatures(_ execution: CommandExecution, account: MerchantAccount, commandId: String) -> Int? {
         switch execution {
         case .providerFailed(let error) where error.code == "INVALID_RESPONSE_SIGNATURE":
-            return badSignatures.withLock { streak in
-                streak.recordBadSignature(commandId: commandId) ? streak.commandIds.count : nil
+            return badSignatures.withLock { streaks in
+                var streak = streaks[account] ?? BadSignatureStreak(threshold: badSignaturePauseThreshold)
+                defer { streaks[account] = streak }
+                return streak.recordBadSignature(commandId: commandId) ? streak.commandIds.count : nil
             }
         case .answered(let result) where result.status != .unknown:
-            badSignatures.withLock { $0.recordUsableAnswer() }
+            badSignatures.withLock { $0[account]?.recordUsableAnswer() }
             return nil
         default:
             return nil
@@ -181,13 +220,15 @@ final class CommandProcessor: Sendable {
     /// One execution (the single-flight table admitted it). `afterAnother`: another execution for this command id
     /// or payment ran first, so a create reads the status first.
     private func executeNow(
-        _ command: PaymentCommand, delivery: CommandDelivery, afterAnother: Bool, logger: CommandLog
+        _ command: PaymentCommand, executor: any PaymentCommandExecutor, delivery: CommandDelivery,
+        afterAnother: Bool, logger: CommandLog
     ) async throws -> CommandExecution {
         let seenBefore = seenCommands.withLock { $0.insert(command.id) } || afterAnother
         if seenBefore { logger.info("command id or payment seen before: status-first") }
         let statusFirst = rules.statusFirst(command, delivery: delivery, seenBefore: seenBefore)
         let started = ContinuousClock.now
-        defer { metrics.providerLatency(operation: command.operation, .now - started) }
+        let account = command.account ?? .default
+        defer { metrics.providerLatency(operation: command.operation, account: account, .now - started) }
         do {
             return .answered(try await executor.execute(command, statusFirst: statusFirst))
         } catch let error as ProviderError {
@@ -274,6 +315,11 @@ final class CommandProcessor: Sendable {
             log.error("provider rejected PayBridge's configuration; pausing this provider", ["error": "\(failure)"])
         case .pausedForOpenCircuit:
             log.warning("circuit open; pausing this provider", ["error": "\(failure)"])
+        case .deferred(let account):
+            var queue = "-"
+            if case .retry(let retry) = plan.republish { queue = retry.queue }
+            log.info("merchant account paused; deferred into a delay queue",
+                     ["paybridge.account": "\(account)", "paybridge.queue": "\(queue)"])
         case .callbackPublished(let status):
             log.debug("callback confirmed", ["paybridge.status": "\(status.rawValue)"])
         case .callbackNotPublished(let code, let errorClass):
@@ -301,25 +347,29 @@ final class CommandProcessor: Sendable {
         }
     }
 
-    /// Counts a plan once it has been carried out.
-    func count(_ plan: DeliveryPlan) {
+    /// Counts a plan once it has been carried out; `account` `nil` when the delivery named none that could be read.
+    func count(_ plan: DeliveryPlan, account: MerchantAccount?) {
+        let labelled = account ?? .default
         switch plan.verdict {
-        case .rejected: metrics.command(outcome: "dead_letter")
-        case .answered: metrics.command(outcome: "response")
+        case .rejected: metrics.command(outcome: "dead_letter", account: account)
+        case .answered: metrics.command(outcome: "response", account: account)
         case .retryScheduled:
-            metrics.retry()
-            metrics.command(outcome: "retry")
-        case .failed: metrics.command(outcome: "failed")
+            metrics.retry(account: labelled)
+            metrics.command(outcome: "retry", account: account)
+        case .failed: metrics.command(outcome: "failed", account: account)
         case .pausedForConfiguration, .pausedForOpenCircuit: break
-        case .callbackPublished: metrics.metrics.callback(provider: provider.rawValue, result: "confirmed")
+        case .deferred: metrics.command(outcome: "deferred", account: account)
+        case .callbackPublished:
+            metrics.metrics.callback(provider: provider.rawValue, account: labelled, result: "confirmed")
         case .callbackNotPublished(let code, _):
             metrics.metrics.callback(
-                provider: provider.rawValue, result: code == "CALLBACK_PAYMENT_UNKNOWN" ? "unknown_payment" : "not_confirmed")
+                provider: provider.rawValue, account: account,
+                result: code == "CALLBACK_PAYMENT_UNKNOWN" ? "unknown_payment" : "not_confirmed")
         case .reconciled(let result):
-            metrics.metrics.reconcileCheck(provider: provider.rawValue, result: result.rawValue)
+            metrics.metrics.reconcileCheck(provider: provider.rawValue, account: labelled, result: result.rawValue)
         }
         if case .deadLetter(let deadLetter) = plan.republish {
-            metrics.deadLetter(reason: deadLetter.reason.rawValue)
+            metrics.deadLetter(reason: deadLetter.reason.rawValue, account: account)
         }
     }
 }

@@ -29,6 +29,8 @@ struct DeliveryPlan: Equatable, Sendable {
         case pausedForConfiguration(code: String)
         /// The provider's circuit is open: put back and pause.
         case pausedForOpenCircuit
+        /// The command's merchant account is paused (``AccountPauses``): into a delay queue, attempt unchanged.
+        case deferred(account: String)
         /// A callback notification was confirmed (or, without a payment id, taken from its signed values):
         /// `payment.callback` with this status.
         case callbackPublished(status: PaymentStatus)

@@ -77,6 +77,7 @@ extension DeliveryRules {
         -> DeliveryPlan
     {
         var outcome = outcome
+        outcome.account = notification.account
         outcome.notificationId = notification.id
         outcome.receivedAt = notification.receivedAt
         return DeliveryPlan(events: [OutcomeEvents.callback(outcome, time: time)], disposition: .ack,

@@ -32,7 +32,9 @@ extension DeliveryRules {
             provider: provider, commandId: command.id, operation: command.operation, paymentId: paymentId,
             providerPaymentId: outcome.providerPaymentId, status: outcome.status, providerStatus: outcome.providerStatus,
             step: 1, openSince: openSince)
-        return scheduled(check)
+        var accountCheck = check
+        accountCheck.account = command.account ?? .default
+        return scheduled(accountCheck)
     }
 
     /// `check` on its way to the delay queue of its step; `nil` when the schedule is off.
@@ -51,6 +53,7 @@ extension DeliveryRules {
                 var outcome = OutcomeMapping.outcome(
                     read, provider: provider, commandId: check.commandId, operation: check.operation,
                     paymentId: check.paymentId, attempts: nil, pii: eventPII)
+                outcome.account = check.account
                 outcome.reconciliation = PaymentOutcome.Reconciliation(
                     check: check.step, of: reconcileSchedule.steps, openSince: check.openSince)
                 events.append(OutcomeEvents.response(outcome, time: time, fact: "reconcile:\(check.step)"))
@@ -78,11 +81,12 @@ extension DeliveryRules {
         if next.step <= reconcileSchedule.steps, let scheduled = scheduled(next) {
             return DeliveryPlan(events: events, nextCheck: scheduled, disposition: .ack, verdict: .reconciled(verdict))
         }
-        let unresolved = UnresolvedPayment(
+        var unresolved = UnresolvedPayment(
             commandId: next.commandId, provider: provider, operation: next.operation, paymentId: next.paymentId,
             providerPaymentId: next.providerPaymentId, status: next.status, providerStatus: next.providerStatus,
             checks: next.step - 1, openSince: next.openSince, lastCheckError: lastError,
             schedule: reconcileSchedule.description)
+        unresolved.account = next.account
         return DeliveryPlan(events: events + [OutcomeEvents.unresolved(unresolved, time: time)], disposition: .ack,
                             verdict: .reconciled(.unresolved))
     }

@@ -11,7 +11,11 @@ import ProviderCore
 ///   create, which is retried like a transient failure).
 /// - transient failure after the client's in-process retries → broker-side delayed retry with the attempt count
 ///   in `x-paybridge-attempt`; past `maxAttempts` → `command.failed` (retries_exhausted) + dead-letter queue.
-/// - configuration failure / open circuit → put back and pause the provider (commands are not burned).
+/// - configuration failure / open circuit → put back and pause the provider (commands are not burned);
+///   ``CommandProcessor`` narrows that to the command's merchant account while the provider's other accounts work
+///   (``AccountPauses``, `DeliveryRules+Accounts`).
+/// - a command naming a merchant account this deployment does not have → `command.failed` (`UNKNOWN_ACCOUNT`) +
+///   dead-letter queue.
 /// - an unusable provider answer (`provider_error`: a response signature that does not verify, an unexpected
 ///   404) → broker-side retries like a transient failure, then `command.failed` (class `provider_error`, status
 ///   `unknown` for creates) + dead-letter queue. Only a run of bad signatures across commands pauses the provider
@@ -33,6 +37,9 @@ struct DeliveryRules: Sendable {
     /// When a payment left open is checked again (`PAYBRIDGE_RECONCILE_SCHEDULE`). Off unless set: the runtime sets
     /// the configured schedule (default ``ReconcileSchedule/default``).
     var reconcileSchedule: ReconcileSchedule = .off
+    /// The provider's merchant accounts in this deployment (issue 13 part 3); a delivery naming another one is
+    /// dead-lettered (`UNKNOWN_ACCOUNT`, ``plan(unknownAccount:delivery:at:)``).
+    var accounts: Set<MerchantAccount> = [.default]
 
     init(provider: Provider, maxAttempts: Int, maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes) {
         self.provider = provider
@@ -97,6 +104,7 @@ struct DeliveryRules: Sendable {
                 result, provider: provider, commandId: command.id, operation: command.operation,
                 paymentId: command.paymentId, attempts: delivery.attempt, pii: eventPII)
             outcome.amountMismatch = Self.amountMismatch(command, result)
+            outcome.account = command.account
             let response = OutcomeEvents.response(outcome, time: time)
             return DeliveryPlan(events: [response],
                                 nextCheck: firstCheck(command, outcome: outcome, openSince: response.event.time ?? ""),
@@ -158,7 +166,7 @@ struct DeliveryRules: Sendable {
     }
 
     /// `command.failed`, and the dead-letter queue when `deadLetter`.
-    private func fail(
+    func fail(
         _ command: PaymentCommand, delivery: CommandDelivery, code: String, message: String, errorClass: ErrorClass,
         status: PaymentStatus, final: Bool? = nil, deadLetter: Bool, raw: String? = nil,
         at time: Date

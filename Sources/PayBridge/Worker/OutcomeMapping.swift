@@ -33,11 +33,13 @@ enum OutcomeMapping {
         _ command: PaymentCommand, code: String, message: String, errorClass: ErrorClass,
         status: PaymentStatus, final: Bool? = nil, attempts: Int, raw: String? = nil, pii: EventPII = .masked
     ) -> PaymentOutcome {
-        PaymentOutcome(
+        var outcome = PaymentOutcome(
             commandId: command.id, provider: command.provider, operation: command.operation,
             paymentId: command.paymentId, status: status, final: final ?? (status == .failed),
             amount: command.data["amount"]?.stringValue, currency: command.data["currency"]?.stringValue,
             error: OutcomeError(code: code, message: message, errorClass: errorClass), attempts: attempts,
             raw: pii.apply(raw.map(Self.raw) ?? .null))
+        outcome.account = command.account
+        return outcome
     }
 }

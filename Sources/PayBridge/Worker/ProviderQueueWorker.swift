@@ -8,7 +8,9 @@ import Synchronization
 /// Consumes one provider's command queue and processes many commands at once (bounded by the prefetch), as a
 /// `Service`.
 ///
-/// - A configuration failure or an open circuit stops consuming this queue: the triggering command and the
+/// - A configuration failure or an open circuit of every merchant account of the provider (``AccountPauses``
+///   defers a single account's commands itself, so this happens when all are paused, and always with one account)
+///   stops consuming this queue: the triggering command and the
 ///   ones already received are put back at the tail of the queue unprocessed (re-published, then acked: a `nack`
 ///   would count toward the queue's delivery limit), the provider is reported not ready, and consuming resumes
 ///   after a backoff (doubling up to `maximumPause`).

@@ -16,6 +16,9 @@ struct ReconcileCheck: Equatable, Sendable {
     static let maximumBytes = 8192
 
     var provider: Provider
+    /// The merchant account the command ran with (issue 13 part 3): the check reads with the same account. A body
+    /// without `account` (written before accounts existed) means `default`.
+    var account: MerchantAccount = .default
     /// The command that left the payment open, and its operation (a create: `purchase`, `payout`, `pay_in`,
     /// `pay_out`).
     var commandId: String
@@ -42,7 +45,7 @@ struct ReconcileCheck: Equatable, Sendable {
         var o: JSONObject = [
             "provider": .string(provider.rawValue), "commandId": .string(commandId), "operation": .string(operation),
             "paymentId": .string(paymentId), "status": .string(status.rawValue), "step": .number(JSONNumber(step)),
-            "openSince": .string(openSince),
+            "openSince": .string(openSince), "account": .string(account.name),
         ]
         if let providerPaymentId { o["providerPaymentId"] = .string(providerPaymentId) }
         if let providerStatus { o["providerStatus"] = .string(providerStatus) }
@@ -114,7 +117,14 @@ extension ReconcileCheck {
         guard let openSince = try text("openSince").flatMap(CallbackNotification.timestamp) else {
             throw Invalid(description: "openSince must be an RFC 3339 UTC time")
         }
-        self.init(provider: provider, commandId: try text("commandId")!, operation: operation,
+        var account = MerchantAccount.default
+        if let name = try text("account", required: false) {
+            guard let named = MerchantAccount(name) else {
+                throw Invalid(description: "account must be an account name (a-z, 0-9, _, -; at most 32)")
+            }
+            account = named
+        }
+        self.init(provider: provider, account: account, commandId: try text("commandId")!, operation: operation,
                   paymentId: try text("paymentId")!, providerPaymentId: try text("providerPaymentId", required: false),
                   status: status, providerStatus: try text("providerStatus", required: false), step: step,
                   openSince: openSince)
