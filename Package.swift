@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // PayBridge: payment commands in over RabbitMQ, provider calls out over HTTP, outcome events back.
@@ -14,6 +14,12 @@ let package = Package(
         .library(name: "AMQP", targets: ["AMQP"]),
         .executable(name: "paybridge-sandbox", targets: ["ProviderSandboxServer"]),
     ],
+    // `OTLPExporter` (off by default): `paybridge` exports spans over OTLP/HTTP through swift-otel when the OTEL_*
+    // environment asks for it. Off, swift-otel is not built (it costs minutes of build time, see docs/operations.md)
+    // and PayBridge still propagates W3C trace context and logs trace ids.
+    traits: [
+        .trait(name: "OTLPExporter", description: "Export spans over OTLP/HTTP with swift-otel (OTEL_* settings)."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -27,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // --- C: librabbitmq (Debian librabbitmq-dev 0.11) and the few shims Swift cannot call directly.
@@ -140,6 +147,9 @@ let package = Package(
             dependencies: [
                 "PayBridge", "PayBridgeTools", "AMQP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTLPExporter"])),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

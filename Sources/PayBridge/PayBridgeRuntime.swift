@@ -71,7 +71,7 @@ public final class PayBridgeRuntime: Sendable {
     /// - Parameter signals: signals that start a graceful shutdown (none in tests).
     public static func start(
         configuration: PayBridgeConfiguration, role: Role, logger: Logger,
-        signals: [UnixSignal] = [.sigterm, .sigint]
+        signals: [UnixSignal] = [.sigterm, .sigint], additionalServices: [any Service] = []
     ) async throws -> PayBridgeRuntime {
         let metrics = PayBridgeMetrics()
         metrics.registerProcessWide()
@@ -200,8 +200,9 @@ public final class PayBridgeRuntime: Sendable {
         let unrouted = UnroutedEventsMonitor(connection: publishConnection, metrics: metrics,
                                              interval: configuration.unroutedPollInterval, logger: logger)
         let listeners: [any Service] = [adminServer] + (callbackServer.map { [$0] } ?? [])
-        let services: [any Service] = [HTTPClientService(client: httpClient)] + connections + [unrouted] + listeners
-            + workers
+        // Additional services (the span exporter) start first and stop last, after every span has ended.
+        let services: [any Service] = additionalServices + [HTTPClientService(client: httpClient)] + connections
+            + [unrouted] + listeners + workers
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout

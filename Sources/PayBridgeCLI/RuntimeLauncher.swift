@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PayBridge
+import ServiceLifecycle
 
 /// Options shared by `worker`, `callbacks` and `run`.
 struct RuntimeOptions: ParsableArguments {
@@ -24,15 +25,25 @@ enum RuntimeLauncher {
         }
         var logger = Logger(label: "paybridge")
         logger.logLevel = level
-        let configuration: PayBridgeConfiguration
+        var configuration: PayBridgeConfiguration
+        var services: [any Service] = []
         do {
             configuration = try PayBridgeConfiguration.fromEnvironment()
         } catch {
             fail("\(error)", code: 2)
         }
+        do {
+            if let export = try TraceExport.make(ProcessInfo.processInfo.environment, logger: logger) {
+                configuration.tracer = export.tracer
+                services.append(export.service)
+            }
+        } catch {
+            fail("configuration: OTEL_*: \(error)", code: 2)
+        }
         let runtime: PayBridgeRuntime
         do {
-            runtime = try await PayBridgeRuntime.start(configuration: configuration, role: role, logger: logger)
+            runtime = try await PayBridgeRuntime.start(configuration: configuration, role: role, logger: logger,
+                                                       additionalServices: services)
         } catch let error as ConfigurationError {
             fail("\(error)", code: 2)
         } catch {

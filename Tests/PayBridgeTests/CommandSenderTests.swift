@@ -11,8 +11,21 @@ struct CommandSenderTests {
     @Test func routingKeyComesFromTheType() throws {
         let sent = try CommandSender.inspect(ToolsTestBroker.amanpayPurchase(id: "c-1", paymentId: "p-9"))
         #expect(sent == CommandSender.SentCommand(commandId: "c-1", type: "paybridge.amanpay.purchase.v1",
-                                                  routingKey: "amanpay.purchase", paymentId: "p-9"))
+                                                  routingKey: "amanpay.purchase", paymentId: "p-9",
+                                                  traceparent: sent.traceparent))
+        #expect(sent.traceId.count == 32, "a command without trace context is sent as a new trace's first span")
         #expect(try CommandSender.inspect(ToolsTestBroker.firstpayStatus(id: "c-2")).routingKey == "firstpay.status")
+    }
+
+    @Test func aCommandsOwnValidTraceparentIsKeptAndAnInvalidOneReplaced() throws {
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        func command(_ value: String) -> [UInt8] {
+            Array(#"{"specversion":"1.0","id":"c-3","type":"paybridge.amanpay.status.v1","source":"/t","#.utf8)
+                + Array(#""traceparent":"\#(value)","data":{"paymentId":"p","paymentType":"purchase"}}"#.utf8)
+        }
+        #expect(try CommandSender.inspect(command(traceparent)).traceparent == traceparent)
+        let replaced = try CommandSender.inspect(command("00-BAD"))
+        #expect(replaced.traceparent != "00-BAD" && replaced.traceId.count == 32)
     }
 
     @Test func unreadableCommandsNeedAnExplicitRoutingKey() throws {

@@ -7,6 +7,23 @@ import Testing
 
 @Suite(.timeLimit(.minutes(2)))
 struct DeadLetterInspectorTests {
+    /// `dead-letters list` shows the trace id: from the `traceparent` header, else the body's CloudEvents attribute.
+    @Test func aDeadLetterShowsItsTraceId() {
+        let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let fromHeader = DeadLetter(routingKey: "amanpay.purchase",
+                                    properties: AMQPProperties(headers: ["traceparent": .string(header)]),
+                                    body: Array("not json".utf8))
+        #expect(fromHeader.traceId == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(EventPrinter.describe(fromHeader).contains("trace id   4bf92f3577b34da6a3ce929d0e0e4736"))
+        #expect(fromHeader.jsonValue["traceId"]?.stringValue == "4bf92f3577b34da6a3ce929d0e0e4736")
+        let body = #"{"specversion":"1.0","id":"c","type":"t","source":"/s","traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}"#
+        let fromBody = DeadLetter(routingKey: "amanpay.purchase", properties: AMQPProperties(), body: Array(body.utf8))
+        #expect(fromBody.traceId == "0af7651916cd43dd8448eb211c80319c")
+        let none = DeadLetter(routingKey: "k", properties: AMQPProperties(headers: ["traceparent": .string("junk")]),
+                              body: [])
+        #expect(none.traceId == nil)
+    }
+
     /// Puts two dead letters into `payments.dead`, one of each kind:
     /// - `dl-worker`: dead-lettered by the worker (PayBridge's reason headers), original key `amanpay.purchase`;
     /// - `dl-broker`: rejected without requeue from `payments.firstpay`, so dead-lettered by the broker (`x-death`).
