@@ -38,6 +38,9 @@ COMMANDS_EXCHANGE = "payments.commands"
 ENV_PREFIXES = ("PAYBRIDGE_", "AMANPAY_", "FIRSTPAY_")
 # Variables any container may carry without the program reading them.
 ENV_HARMLESS = {"TZ", "LANG", "LC_ALL"}
+# OpenTelemetry's standard variables: PayBridge reads the ones that switch span export on (TraceExport.swift);
+# swift-otel reads the rest itself (paybridge built with the OTLPExporter trait, as the Dockerfile does).
+ENV_OTEL_PREFIX = "OTEL_"
 # Policy keys RabbitMQ 3.10 ... 4.x accept on queues, with a check of the value. `delivery-limit` must be >= 0:
 # 4.x takes -1 for "no limit", but 3.x refuses the whole definitions file for it.
 POLICY_KEYS = {
@@ -315,7 +318,8 @@ def check_policy_against_queue(label, definition, queue, arguments, report):
 
 
 def check_env(where, names, known, program, report):
-    unknown = sorted(n for n in names if n not in known and n not in ENV_HARMLESS)
+    unknown = sorted(n for n in names
+                     if n not in known and n not in ENV_HARMLESS and not n.startswith(ENV_OTEL_PREFIX))
     report.check(not unknown, f"{where}: {len(names)} variable(s), all read by {program}",
                  f"{where}: {', '.join(unknown)} not read by {program} (names from the Swift sources)")
 
