@@ -24,7 +24,7 @@ NICE="${FUZZ_JOBS_NICE:-10}"
 
 # Every target, in run order. To add one: Fuzz/Targets/<name>.swift, a line in target_modules, a seed corpus in
 # Fuzz/corpus/<name>/ and, when it reaches a module not listed in module_sources, that module's files.
-ALL_TARGETS="contract-json provider-json ascii-pattern command-decoder amanpay-callback firstpay-postback amqp-field-table"
+ALL_TARGETS="contract-json provider-json ascii-pattern command-decoder amanpay-callback firstpay-postback amqp-field-table trace-context"
 FUZZ_TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 
 # The modules a target imports, in dependency order.
@@ -35,6 +35,7 @@ target_modules() {
     amanpay-callback) echo PaymentVocabulary ProviderCore Amanpay ;;
     firstpay-postback) echo PaymentVocabulary ProviderCore FirstPay ;;
     amqp-field-table) echo AMQP ;;
+    trace-context) echo PayBridgeTracing ;;
     *) echo "unknown fuzz target: $1" >&2; return 1 ;;
     esac
 }
@@ -51,6 +52,8 @@ module_sources() {
     FirstPay) printf 'Sources/FirstPay/%s.swift\n' FirstPayCanonicalizer FirstPaySigner FirstPayModels FirstPayPostback ;;
     # The field-table conversion and the values it builds; librabbitmq itself is linked as installed.
     AMQP) printf 'Sources/AMQP/%s.swift\n' AMQPFieldValue AMQPProperties LibRabbitMQ/LibRabbitMQArena ;;
+    # Only the W3C parser: it imports nothing (the tracer and spans need swift-distributed-tracing).
+    PayBridgeTracing) echo Sources/PayBridgeTracing/TraceContext.swift ;;
     esac
 }
 
@@ -59,7 +62,7 @@ fuzz_options() {
     local max_len=65536
     case "$1" in
     command-decoder | contract-json | provider-json) max_len=300000 ;;
-    ascii-pattern | amqp-field-table) max_len=4096 ;;
+    ascii-pattern | amqp-field-table | trace-context) max_len=4096 ;;
     esac
     echo "-max_len=$max_len -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"
 }
@@ -116,6 +119,7 @@ build_target() {
     case "${modules[*]}" in
     "PaymentVocabulary ProviderCore") ;;
     AMQP) libraries+=(-lrabbitmq) ;;
+    PayBridgeTracing) ;;
     *) needs_crypto=1 && crypto ;;
     esac
     for m in "${modules[@]}"; do
