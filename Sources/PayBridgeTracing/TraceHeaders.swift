@@ -14,6 +14,13 @@ public struct TraceHeaders: Sendable, Equatable {
     /// The headers `tracer` injects for `context`; `nil` when it injects no valid `traceparent` (no span, or a
     /// tracer that does not propagate).
     public init?(of context: ServiceContext, tracer: any Tracer) {
+        if tracer is PayBridgeTracer {
+            // PayBridge's own tracer keeps the validated context itself: what it would inject, without a dictionary
+            // and a second parse (this runs for every delivery and every publish).
+            guard let trace = context.traceContext else { return nil }
+            self.init(traceparent: trace.traceparent, tracestate: trace.traceState)
+            return
+        }
         var carrier: [String: String] = [:]
         tracer.inject(context, into: &carrier, using: DictionaryInjector())
         guard let traceparent = carrier[PayBridgeTracer.traceparentKey],
