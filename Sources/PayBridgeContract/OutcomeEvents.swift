@@ -30,7 +30,8 @@ public enum OutcomeEvents {
     public static func response(
         _ outcome: PaymentOutcome, time: Date = Date(), source: String = workerSource, fact: String? = nil
     ) -> OutcomeMessage {
-        build(
+        let outcome = outcome.withExactFinality
+        return build(
             type: responseType, outcome: outcome, data: outcome.jsonValue(), time: time, source: source, fact: fact,
             routingKey: Topology.responseRoutingKey(outcome.provider, operation: outcome.operation))
     }
@@ -50,7 +51,8 @@ public enum OutcomeEvents {
     public static func callback(
         _ outcome: PaymentOutcome, time: Date = Date(), source: String = callbacksSource, fact: String? = nil
     ) -> OutcomeMessage {
-        build(
+        let outcome = outcome.withExactFinality
+        return build(
             type: callbackType, outcome: outcome, data: outcome.jsonValue(includeAttempts: false), time: time,
             source: source, fact: fact ?? callbackFact(outcome), routingKey: Topology.callbackRoutingKey(outcome.provider))
     }
@@ -85,16 +87,23 @@ public enum OutcomeEvents {
     ///   - source: event source, default ``workerSource``.
     ///   - fact: extra id discriminator, default none.
     /// - Returns: the message for `payments.outcomes`, key `<provider>.<operation>.failed`.
+    ///
+    /// A command that failed says nothing about its payment: whatever `outcome` says, the event's `status` is
+    /// `unknown` and `final` is `false` (the consumer's status rule never moves a payment on it); the failure is in
+    /// `error`.
     public static func commandFailed(
         _ outcome: PaymentOutcome, time: Date = Date(), source: String = workerSource, fact: String? = nil
     ) -> OutcomeMessage {
-        build(
+        var outcome = outcome
+        outcome.status = .unknown
+        outcome.final = false
+        return build(
             type: commandFailedType, outcome: outcome, data: outcome.jsonValue(), time: time, source: source,
             fact: fact, routingKey: Topology.failedRoutingKey(outcome.provider, operation: outcome.operation))
     }
 
-    /// The `command.failed` event for a command the decoder rejected (class `invalid_command`, status `failed`,
-    /// final, 0 attempts). When the command id could not be read, the id discriminator is the SHA-256 of the
+    /// The `command.failed` event for a command the decoder rejected (class `invalid_command`, status `unknown`,
+    /// not final, 0 attempts). When the command id could not be read, the id discriminator is the SHA-256 of the
     /// body, so the same bad message always yields the same event id.
     /// - Parameters:
     ///   - rejection: what ``CommandDecoder`` returned.
@@ -106,7 +115,7 @@ public enum OutcomeEvents {
     ) -> OutcomeMessage {
         let outcome = PaymentOutcome(
             commandId: rejection.commandId, provider: rejection.provider ?? provider, operation: rejection.operation,
-            paymentId: rejection.paymentId, status: .failed, final: true,
+            paymentId: rejection.paymentId, status: .unknown, final: false,
             error: OutcomeError(code: rejection.code, message: rejection.message, errorClass: .invalidCommand),
             attempts: 0, raw: .null)
         let fact = rejection.commandId == nil ? "body-sha256:\(rejection.bodySHA256)" : nil

@@ -42,18 +42,66 @@ public struct PaymentOutcome: Sendable, Equatable {
     /// FirstPay `paymentMethodId`, `merchantUserId`, `failedCode`, `attachment` ({`id`, `url`}) and its
     /// `createdAt` as `providerCreatedAt`; Amanpay `customerName`. See ``ProviderDetails``.
     public var providerDetails: JSONObject = [:]
-    /// Response events only: the command's amount and the provider's, when they differ (`data.amountMismatch`,
-    /// `{"command": …, "provider": …}`); `nil` when they agree or either is missing.
+    /// The money PayBridge expected and the provider's, when they differ (`data.amountMismatch`); `nil` when they
+    /// agree or there is nothing to compare. See ``AmountMismatch``.
     public var amountMismatch: AmountMismatch?
 
-    /// A command's amount and the provider's, as each wrote it, when they are different amounts.
+    /// An expected amount and currency against the provider's, when they are a different amount (compared as
+    /// decimals: `250.5` = `250.50`) or a different currency (compared case-insensitively). What was expected comes
+    /// from the command (responses to commands and reconciliation checks, written `command` / `commandCurrency`)
+    /// or, on a callback event, from the callback's signed values (`callback` / `callbackCurrency`): PayBridge keeps
+    /// no state, so it cannot know a callback's command.
     public struct AmountMismatch: Sendable, Hashable {
-        public var command: String
-        public var provider: String
+        /// Where the expected values come from.
+        public enum Expected: String, Sendable, Hashable {
+            case command
+            case callback
+        }
+        public var expectedFrom: Expected
+        /// The expected amount as it was written (the command's `data.amount`, the callback's `amount`), if any.
+        public var expected: String?
+        public var expectedCurrency: String?
+        /// The provider's amount and currency as the provider wrote them.
+        public var provider: String?
+        public var providerCurrency: String?
 
-        public init(command: String, provider: String) {
-            self.command = command
+        public init(expectedFrom: Expected = .command, expected: String?, expectedCurrency: String? = nil,
+                    provider: String?, providerCurrency: String? = nil) {
+            self.expectedFrom = expectedFrom
+            self.expected = expected
+            self.expectedCurrency = expectedCurrency
             self.provider = provider
+            self.providerCurrency = providerCurrency
+        }
+
+        /// The mismatch between what was expected and what the provider named, or `nil` when they agree. Only
+        /// values present on both sides are compared; an amount that is no decimal on either side is not compared.
+        public static func between(
+            expected: String?, expectedCurrency: String?, provider: String?, providerCurrency: String?,
+            expectedFrom: Expected
+        ) -> AmountMismatch? {
+            var differs = false
+            if let expected, let provider, let a = DecimalAmount(expected), let b = DecimalAmount(provider), a != b {
+                differs = true
+            }
+            if let expectedCurrency, let providerCurrency,
+                expectedCurrency.uppercased() != providerCurrency.uppercased() {
+                differs = true
+            }
+            guard differs else { return nil }
+            return AmountMismatch(expectedFrom: expectedFrom, expected: expected, expectedCurrency: expectedCurrency,
+                                  provider: provider, providerCurrency: providerCurrency)
+        }
+
+        /// `data.amountMismatch`.
+        public var jsonValue: JSONValue {
+            var o: JSONObject = [:]
+            let prefix = expectedFrom.rawValue
+            if let expected { o[prefix] = .string(expected) }
+            if let expectedCurrency { o[prefix + "Currency"] = .string(expectedCurrency) }
+            if let provider { o["provider"] = .string(provider) }
+            if let providerCurrency { o["providerCurrency"] = .string(providerCurrency) }
+            return .object(o)
         }
     }
     /// Response events only: set when a reconciliation check (issue 11) found the status changed, not the
@@ -80,6 +128,10 @@ public struct PaymentOutcome: Sendable, Equatable {
     /// PayBridge made after the verified callback (``statusRead`` holds its body); `signature`: no status read
     /// was possible (an Amanpay callback without `paymentID`), the fields come from the callback's signed values.
     public var confirmedBy: String?
+    /// Callback events confirmed by their signature only (an Amanpay SPECIFICATION callback): the values the
+    /// callback carries that its signature does not cover (`providerOperationId`, `additionalFields`, `redirectUrl`,
+    /// `errorCode`, `errorMessage`, `customerName`), written as `data.unverified`. They are never written as facts.
+    public var unverified: JSONObject?
     /// Callback events only: the body of the status read that confirmed the callback.
     public var statusRead: JSONValue?
     /// Callback events only: the id PayBridge gave the callback when it received it (one per callback delivery;
@@ -123,6 +175,14 @@ public struct PaymentOutcome: Sendable, Equatable {
         self.receivedAt = receivedAt
     }
 
+    /// The same outcome with `final` exactly ``PaymentStatus/isFinal`` of its status: the consumers' status rule
+    /// reads `final`, so it never disagrees with `status` on an event.
+    var withExactFinality: PaymentOutcome {
+        var outcome = self
+        outcome.final = status.isFinal
+        return outcome
+    }
+
     /// The event `data` object.
     /// - Parameter includeAttempts: whether to write ``attempts`` (not part of callback events).
     func jsonValue(includeAttempts: Bool = true) -> JSONValue {
@@ -146,10 +206,7 @@ public struct PaymentOutcome: Sendable, Equatable {
         if let additionalFields { o["additionalFields"] = .array(additionalFields.map(JSONValue.string)) }
         if includeAttempts, let attempts { o["attempts"] = .number(JSONNumber(attempts)) }
         for member in providerDetails.members where o[member.key] == nil { o[member.key] = member.value }
-        if let amountMismatch {
-            o["amountMismatch"] = .object(["command": .string(amountMismatch.command),
-                                           "provider": .string(amountMismatch.provider)])
-        }
+        if let amountMismatch { o["amountMismatch"] = amountMismatch.jsonValue }
         if let reconciliation {
             o["reconciliation"] = .object([
                 "check": .number(JSONNumber(reconciliation.check)), "of": .number(JSONNumber(reconciliation.of)),
@@ -158,6 +215,7 @@ public struct PaymentOutcome: Sendable, Equatable {
         }
         if let confirmedBy { o["confirmedBy"] = .string(confirmedBy) }
         if let statusRead { o["statusRead"] = statusRead }
+        if let unverified { o["unverified"] = .object(unverified) }
         if let notificationId { o["notificationId"] = .string(notificationId) }
         if let receivedAt { o["receivedAt"] = .string(receivedAt) }
         return .object(o)

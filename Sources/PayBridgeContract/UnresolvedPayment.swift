@@ -15,10 +15,15 @@ public struct UnresolvedPayment: Sendable, Equatable {
     public var paymentId: String
     /// The provider's payment id, when PayBridge learned it.
     public var providerPaymentId: String?
-    /// The last status PayBridge observed (never final).
+    /// What the last check read (never final), or `unknown` when that read failed (``lastCheckError``): a stale
+    /// observation must never move a payment in a consumer's projection.
     public var status: PaymentStatus
     /// The provider's own text for it.
     public var providerStatus: String?
+    /// When the last read failed: the last status PayBridge did observe, and the provider's text for it
+    /// (`data.lastObservedStatus`, `data.lastObservedProviderStatus`).
+    public var lastObservedStatus: PaymentStatus?
+    public var lastObservedProviderStatus: String?
     /// How many status checks were scheduled (the schedule's length when the last one ran).
     public var checks: Int
     /// RFC 3339: when PayBridge published the outcome that left the payment open.
@@ -63,6 +68,8 @@ public struct UnresolvedPayment: Sendable, Equatable {
         ]
         if let account { o["account"] = .string(account.name) }
         if let lastCheckError { o["lastCheckError"] = lastCheckError.jsonValue }
+        if let lastObservedStatus { o["lastObservedStatus"] = .string(lastObservedStatus.rawValue) }
+        if let lastObservedProviderStatus { o["lastObservedProviderStatus"] = .string(lastObservedProviderStatus) }
         return .object(o)
     }
 }

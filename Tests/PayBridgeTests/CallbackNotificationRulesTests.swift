@@ -139,11 +139,35 @@ import Testing
         #expect(event.event.data?["confirmedBy"] == "signature")
         #expect(event.event.data?["status"] == "requires_action")
         #expect(event.event.data?["statusRead"] == nil)
+        #expect(event.event.data?["paymentId"] == .null, "placed by providerPaymentId")
+        #expect(event.event.data?["providerPaymentId"] == "62861")
 
         let success = Self.result("SUCCESS", .succeeded, transactionId: "62861", paymentId: nil, raw: "{}")
         let final = plan(Self.notification("n-3"), .success(.unconfirmable(claim: success, operation: nil)))
         #expect(final.events.isEmpty, "a success nobody can confirm is never published")
         #expect(final.verdict == .callbackNotPublished(code: "CALLBACK_NOT_CONFIRMABLE", errorClass: .notFound))
+    }
+
+    @Test func aSignatureOnlyCallbackPublishesItsUnsignedValuesOnlyAsUnverified() throws {
+        // A2 signs transactionId and status of a SPECIFICATION callback; operationId, additional_fields,
+        // redirectUrl and errorCode are not covered, so they are never published as facts.
+        var claim = Self.result("SPECIFICATION", .requiresAction, transactionId: "62861", paymentId: nil,
+                                raw: #"{"additional_fields":["Otp"],"operationId":29609,"transactionId":62861,"#
+                                    + #""status":"SPECIFICATION","redirectUrl":"https://evil.example/pay"}"#)
+        claim.amount = nil
+        claim.currency = nil
+        claim.operationId = "29609"
+        claim.additionalFields = ["Otp"]
+        claim.redirectUrl = "https://evil.example/pay"
+        let event = try #require(plan(Self.notification("n-4"), .success(.unconfirmable(claim: claim,
+                                                                                       operation: "purchase")))
+            .events.first)
+        let data = try #require(event.event.data)
+        #expect(data["providerOperationId"] == nil && data["additionalFields"] == nil && data["redirectUrl"] == nil)
+        #expect(data["error"] == nil)
+        #expect(data["unverified"] == ["providerOperationId": "29609", "additionalFields": ["Otp"],
+                                       "redirectUrl": "https://evil.example/pay"])
+        #expect(data["final"] == false)
     }
 
     // MARK: Retries and pauses, as for commands
@@ -244,9 +268,43 @@ import Testing
             return try #require(plan.events.first)
         }
         let different = try event("2505.10")
-        #expect(different.event.data?["amountMismatch"] == ["command": "250.51", "provider": "2505.10"])
+        #expect(different.event.data?["amountMismatch"] == ["command": "250.51", "commandCurrency": "BDT",
+                                                            "provider": "2505.10", "providerCurrency": "BDT"])
         #expect(OutcomeEvents.validate(different.event).isEmpty)
         #expect(try event("250.510").event.data?["amountMismatch"] == nil, "the same decimal")
+    }
+
+    @Test func aDifferentProviderCurrencyIsFlaggedEvenForTheSameAmount() throws {
+        let rules = DeliveryRules(provider: .amanpay, maxAttempts: 3)
+        let delivery = CommandDeliveryFixtures.purchase()  // 250.51 BDT
+        let command = try #require(try? rules.decode(delivery).get())
+        var result = CallbackNotificationRulesTests.result(
+            "SUCCESS", .succeeded, transactionId: "1", paymentId: "payment_812", raw: "{}")
+        result.currency = "PKR"
+        let plan = rules.plan(executed: command, delivery: delivery, execution: .answered(result),
+                              at: CommandDeliveryFixtures.time)
+        let data = try #require(plan.events.first?.event.data)
+        #expect(data["status"] == "succeeded")
+        #expect(data["amountMismatch"] == ["command": "250.51", "commandCurrency": "BDT", "provider": "250.51",
+                                           "providerCurrency": "PKR"])
+    }
+
+    @Test func aCallbackWhoseSignedMoneyDiffersFromTheStatusReadIsFlagged() throws {
+        let rules = DeliveryRules(provider: .amanpay, maxAttempts: 3)
+        let claim = CallbackNotificationRulesTests.result(
+            "SUCCESS", .succeeded, transactionId: "62861", paymentId: "payment_812", raw: "{}")
+        var read = claim
+        read.amount = DecimalAmount("25.51")
+        let notification = CallbackNotificationRulesTests.notification("n-9")
+        func data(_ read: ProviderResult) -> JSONValue? {
+            rules.plan(notification: notification, delivery: CallbackNotificationRulesTests.delivery(notification),
+                       result: .success(.confirmed(claim: claim, read: read, operation: "purchase")),
+                       at: CommandDeliveryFixtures.time).events.first?.event.data
+        }
+        #expect(data(read)?["amountMismatch"] == ["callback": "250.51", "callbackCurrency": "BDT", "provider": "25.51",
+                                                  "providerCurrency": "BDT"])
+        #expect(data(read)?["status"] == "succeeded", "published, flagged: it is what the provider said")
+        #expect(data(claim)?["amountMismatch"] == nil)
     }
 }
 

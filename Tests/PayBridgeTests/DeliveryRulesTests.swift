@@ -22,8 +22,10 @@ import Testing
         let failed = OutcomeEvents.commandFailed(rejection: rejection, provider: .amanpay, time: time)
         #expect(failed.event.type == "paybridge.command.failed.v1")
         #expect(failed.routingKey == "amanpay.purchase.failed")
-        #expect(failed.event.data?["status"] == "failed")
-        #expect(failed.event.data?["final"] == true)
+        // The command failed, not the payment (which may exist under the same paymentId): the status rule never
+        // moves a payment on it.
+        #expect(failed.event.data?["status"] == "unknown")
+        #expect(failed.event.data?["final"] == false)
         #expect(failed.event.data?["error"]?["class"] == "invalid_command")
         let deadLetter = CommandDeadLetter(
             routingKey: "amanpay.purchase", reason: .invalidCommand, code: "BAD_JSON", detail: rejection.message,
@@ -155,12 +157,15 @@ import Testing
                                      verdict: .failed(code: "HTTP_503", errorClass: .retriesExhausted)))
     }
 
-    @Test func atMaxAttemptsACommandThatCreatesNothingIsReportedFailed() throws {
+    @Test func atMaxAttemptsAStatusCommandSaysNothingAboutThePayment() throws {
+        // A status command whose reads kept failing must not make a payment that had succeeded look failed.
         let delivery = Fixtures.status(attempt: 3)
         let plan = try decide(delivery, .providerFailed(Fixtures.failure(.unknown, "TIMEOUT")))
         let data = try #require(plan.events.first?.event.data)
-        #expect(data["status"] == "failed")
-        #expect(data["final"] == true)
+        #expect(plan.events.first?.event.type == "paybridge.command.failed.v1")
+        #expect(data["status"] == "unknown")
+        #expect(data["final"] == false)
+        #expect(plan.nextCheck == nil, "a status command starts no reconciliation chain")
         #expect(data["error"]?["class"] == "retries_exhausted")
         #expect(plan.verdict == .failed(code: "TIMEOUT", errorClass: .retriesExhausted))
         guard case .deadLetter(let deadLetter) = plan.republish else {
@@ -196,7 +201,7 @@ import Testing
             PaymentOutcome(
                 commandId: "cmd-1", provider: .amanpay, account: .default,
                 operation: "purchase", paymentId: "payment_812",
-                status: .failed, final: true, amount: "250.51", currency: "BDT",
+                status: .unknown, final: false, amount: "250.51", currency: "BDT",
                 error: OutcomeError(code: "INVALID_AMOUNT", message: "INVALID_AMOUNT happened",
                                     errorClass: .invalidCommand),
                 attempts: 1, raw: [:]),
@@ -210,14 +215,16 @@ import Testing
                 failedEventId: failed.event.id))
         #expect(plan == DeliveryPlan(events: [failed], republish: .deadLetter(deadLetter), disposition: .ack,
                                      verdict: .failed(code: "INVALID_AMOUNT", errorClass: .invalidCommand)))
+        #expect(plan.events.first?.event.data?["status"] == "unknown")
+        #expect(plan.events.first?.event.data?["final"] == false)
     }
 
     @Test(arguments: [(Provider.amanpay, "TRANSACTION_NOT_FOUND"), (Provider.firstpay, "NOT_FOUND")])
-    func aPaymentTheProviderDoesNotKnowIsAResponseFailedNotFinalNotFoundAndIsNotDeadLettered(
+    func aPaymentTheProviderDoesNotKnowIsAResponseUnknownNotFinalNotFoundAndIsNotDeadLettered(
         provider: Provider, code: String
     ) throws {
-        // Issue 11 part 5: this used to be `command.failed` on `<provider>.status.failed`; docs/contract.md promises
-        // a `payment.response`.
+        // A lookup that finds nothing (a wrong paymentType, a create still in flight) says nothing about the
+        // payment's status: `unknown`, so a payment waiting in requires_action never becomes `failed`.
         let rules = DeliveryRules(provider: provider, maxAttempts: 3)
         let delivery = provider == .amanpay
             ? Fixtures.status()
@@ -233,13 +240,14 @@ import Testing
             PaymentOutcome(
                 commandId: "cmd-1", provider: provider, account: .default,
                 operation: "status", paymentId: "payment_812",
-                status: .failed, final: false,
+                status: .unknown, final: false,
                 error: OutcomeError(code: code, message: "\(code) happened", errorClass: .notFound),
                 attempts: 1, raw: ["error": "NOT_FOUND"]),
             time: time)
         #expect(response.event.type == "paybridge.payment.response.v1")
         #expect(response.routingKey == "\(provider.rawValue).status.response")
-        #expect(plan == DeliveryPlan(events: [response], disposition: .ack, verdict: .answered(status: .failed)))
+        #expect(response.event.data?["status"] == "unknown")
+        #expect(plan == DeliveryPlan(events: [response], disposition: .ack, verdict: .answered(status: .unknown)))
     }
 
     // MARK: Unusable answers (provider_error)
@@ -285,7 +293,8 @@ import Testing
         let plan = try decide(delivery, .invalidData(dataError))
         #expect(plan.events.map(\.event.type) == ["paybridge.command.failed.v1"])
         #expect(plan.events.first?.event.data?["error"]?["code"] == "INVALID_COMMAND_DATA")
-        #expect(plan.events.first?.event.data?["final"] == true)
+        #expect(plan.events.first?.event.data?["status"] == "unknown")
+        #expect(plan.events.first?.event.data?["final"] == false)
         #expect(plan.verdict == .failed(code: "INVALID_COMMAND_DATA", errorClass: .invalidCommand))
         guard case .deadLetter(let deadLetter) = plan.republish else {
             Issue.record("expected a dead letter, got \(String(describing: plan.republish))")

@@ -17,7 +17,7 @@ import Testing
         ]).serialized()
     }
 
-    @Test func aStatusReadOfAnUnknownPaymentIsAResponseFailedNotFinalNotFound() async throws {
+    @Test func aStatusReadOfAnUnknownPaymentIsAResponseUnknownNotFinalNotFound() async throws {
         try await EndToEnd.run { world in
             try await world.withPayBridge { _ in
                 let amanpay = try await world.send(.amanpayStatus, data: [
@@ -28,7 +28,7 @@ import Testing
                     let response = try await world.events.first(type: OutcomeEvents.responseType, commandId: id)
                     expectValid(response)
                     #expect(response.routingKey == "\(provider).status.response")
-                    #expect(response.status == "failed")
+                    #expect(response.status == "unknown")
                     #expect(response.data["final"] == false)
                     #expect(response.data["error"]?["class"]?.stringValue == "not_found")
                     #expect(response.data["error"]?["code"]?.stringValue == code)

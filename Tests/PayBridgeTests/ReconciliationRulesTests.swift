@@ -53,8 +53,8 @@ import Testing
         #expect(next.queue == "payments.reconcile.amanpay.1m", "the schedule's first delay")
         #expect(next.check == ReconcileCheck(
             provider: .amanpay, commandId: "cmd-1", operation: "purchase", paymentId: "payment_812",
-            providerPaymentId: "62861", status: status, providerStatus: providerStatus, step: 1,
-            openSince: Fixtures.timeText))
+            providerPaymentId: "62861", status: status, providerStatus: providerStatus, amount: "250.51",
+            currency: "BDT", step: 1, openSince: Fixtures.timeText))
     }
 
     @Test func aCreateWhoseOutcomeStayedUnknownSchedulesTheFirstCheck() throws {
@@ -166,7 +166,27 @@ import Testing
         #expect(last.verdict == .reconciled(.unresolved))
         #expect(data["lastCheckError"]?["code"] == .string(code))
         #expect(data["lastCheckError"]?["class"] == .string(errorClass.rawValue))
-        #expect(data["status"] == "requires_action", "the last status observed, never guessed")
+        // The status the chain knew is stale by now: `unknown`, so it can never move a payment; it stays beside.
+        #expect(data["status"] == "unknown")
+        #expect(data["providerStatus"] == .null)
+        #expect(data["lastObservedStatus"] == "requires_action" && data["lastObservedProviderStatus"] == "REDIRECT")
+    }
+
+    @Test func aChangeWhoseMoneyDiffersFromTheCommandsIsFlagged() throws {
+        var check = Self.check(step: 1)
+        check.amount = "250.51"
+        check.currency = "BDT"
+        var read = Self.read("SUCCESS", .succeeded)
+        read.currency = "PKR"
+        let plan = rules.plan(check: check, result: .success(read), at: time)
+        let data = try #require(plan.events.first?.event.data)
+        #expect(data["status"] == "succeeded")
+        #expect(data["amountMismatch"] == ["command": "250.51", "commandCurrency": "BDT", "provider": "250.51",
+                                           "providerCurrency": "PKR"])
+        check.currency = "bdt"
+        let same = rules.plan(check: check, result: .success(Self.read("SUCCESS", .succeeded)), at: time)
+        #expect(same.events.first?.event.data?["amountMismatch"] == nil, "currency codes compare case-insensitively")
+        #expect(try ReconcileCheck(body: check.body, provider: .amanpay) == check, "the check carries the money")
     }
 
     @Test func aRefusedConfigurationOrAnOpenCircuitPutsTheCheckBackAndPauses() throws {

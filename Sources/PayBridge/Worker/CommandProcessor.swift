@@ -292,12 +292,6 @@ final class CommandProcessor: Sendable {
             log.warning("invalid command dead-lettered", ["paybridge.reason": "\(code)"])
         case .answered(let status):
             log.debug("command executed", ["paybridge.status": "\(status.rawValue)"])
-            if let mismatch = plan.events.first?.event.data?["amountMismatch"] {
-                log.warning("the provider's amount differs from the command's", [
-                    "paybridge.command_amount": "\(mismatch["command"]?.stringValue ?? "-")",
-                    "paybridge.provider_amount": "\(mismatch["provider"]?.stringValue ?? "-")",
-                ])
-            }
         case .retryScheduled(let code):
             let next = if case .retry(let retry) = plan.republish { retry.nextAttempt } else { 0 }
             log.info("transient failure; broker-side retry scheduled", [
@@ -327,6 +321,14 @@ final class CommandProcessor: Sendable {
                         ["paybridge.error": "\(code)", "paybridge.class": "\(errorClass)"])
         case .reconciled(let result):
             reportCheck(result, plan, log, readError: readError)
+        }
+        for message in plan.events {
+            guard let mismatch = message.event.data?["amountMismatch"] else { continue }
+            // Commands, reconciliation checks and callbacks: each names what it expected (`command*`, `callback*`).
+            log.warning("the provider's amount or currency differs from what was expected; published flagged", [
+                "paybridge.event_id": "\(message.event.id)",
+                "paybridge.amount_mismatch": "\(mismatch.compactText)",
+            ])
         }
         if let next = plan.nextCheck {
             log.debug("reconciliation check scheduled", [

@@ -14,7 +14,7 @@ extension DeliveryRules {
     /// The dead letter of a command whose `data.account` names no account of this provider.
     func plan(unknownAccount command: PaymentCommand, delivery: CommandDelivery, at time: Date) -> DeliveryPlan {
         fail(command, delivery: delivery, code: "UNKNOWN_ACCOUNT", message: unknownAccountMessage(command.account),
-             errorClass: .invalidCommand, status: .failed, deadLetter: true, at: time)
+             errorClass: .invalidCommand, deadLetter: true, at: time)
     }
 
     /// The dead letter of a callback notification or reconciliation check whose account is not configured.

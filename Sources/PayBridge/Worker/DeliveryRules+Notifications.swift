@@ -7,7 +7,8 @@ import ProviderCore
 /// - confirmed by a status read → `payment.callback` with what the read said (`confirmedBy` `status_read`), the
 ///   callback body as `raw`, `time` = when the read answered, the notification in the id: ack;
 /// - no status read possible (Amanpay callback without `paymentID`) → the signed values alone
-///   (`confirmedBy` `signature`) when they claim a status that is not final; a final claim cannot be confirmed, so
+///   (`confirmedBy` `signature`; unsigned ones only under `data.unverified`, ``signatureOnly(_:provider:operation:pii:)``)
+///   when they claim a status that is not final; a final claim cannot be confirmed, so
 ///   it is dead-lettered (`CALLBACK_NOT_CONFIRMABLE`) and nothing is published;
 /// - the provider does not know the payment → nothing is published (certainly nothing claiming success); the
 ///   notification is dead-lettered (`CALLBACK_PAYMENT_UNKNOWN`, class `not_found`) for someone to look at;
@@ -27,6 +28,11 @@ extension DeliveryRules {
                 raw: Self.json(claim), pii: eventPII)
             outcome.confirmedBy = "status_read"
             outcome.statusRead = eventPII.apply(Self.json(read))
+            // PayBridge keeps no state, so a callback's command is unknown here: the money the callback signed is
+            // what the status read is compared with.
+            outcome.amountMismatch = PaymentOutcome.AmountMismatch.between(
+                expected: claim.amount?.text, expectedCurrency: claim.currency, provider: read.amount?.text,
+                providerCurrency: read.currency, expectedFrom: .callback)
             return published(outcome, notification: notification, at: time)
         case .success(.unconfirmable(let claim, let operation)):
             guard !claim.isFinal else {
@@ -35,11 +41,8 @@ extension DeliveryRules {
                     detail: "the callback claims the final status \(claim.providerStatus ?? "-") but names no payment "
                         + "id a status read could confirm it with; nothing was published", at: time)
             }
-            var outcome = OutcomeMapping.outcome(
-                claim, provider: provider, commandId: nil, operation: operation, paymentId: nil, attempts: nil,
-                raw: Self.json(claim), pii: eventPII)
-            outcome.confirmedBy = "signature"
-            return published(outcome, notification: notification, at: time)
+            return published(Self.signatureOnly(claim, provider: provider, operation: operation, pii: eventPII),
+                             notification: notification, at: time)
         case .failure(let error):
             return plan(notificationFailed: error, delivery: delivery, at: time)
         }
@@ -91,6 +94,37 @@ extension DeliveryRules {
             delivery, sourceQueue: queue, reason: reason, code: code, detail: detail, failedEventId: nil, at: time)
         return DeliveryPlan(republish: .deadLetter(deadLetter), disposition: .ack,
                             verdict: .callbackNotPublished(code: code, errorClass: reason))
+    }
+
+    /// The event data of a callback only its signature confirms (an Amanpay callback without `paymentID`, e.g.
+    /// SPECIFICATION): the signed values (A2: `transactionId`, `status`, and `amount`/`currency` when present) as
+    /// facts; what the signature does not cover (`operationId`, `additional_fields`, `redirectUrl`, `errorCode`,
+    /// `errorMessage`, `customerName`) only under `data.unverified`. `paymentId` is null: a consumer places the
+    /// event by `providerPaymentId`.
+    static func signatureOnly(_ claim: ProviderResult, provider: Provider, operation: String?, pii: EventPII)
+        -> PaymentOutcome
+    {
+        var outcome = OutcomeMapping.outcome(
+            claim, provider: provider, commandId: nil, operation: operation, paymentId: nil, attempts: nil,
+            raw: json(claim), pii: pii)
+        var unverified: JSONObject = [:]
+        if let id = claim.operationId { unverified["providerOperationId"] = .string(id) }
+        if let fields = claim.additionalFields { unverified["additionalFields"] = .array(fields.map(JSONValue.string)) }
+        if let url = claim.redirectUrl { unverified["redirectUrl"] = .string(url) }
+        if let error = claim.error {
+            unverified["errorCode"] = .string(error.code)
+            unverified["errorMessage"] = .string(error.message)
+        }
+        for member in outcome.providerDetails.members { unverified[member.key] = member.value }
+        outcome.paymentId = nil
+        outcome.providerOperationId = nil
+        outcome.additionalFields = nil
+        outcome.redirectUrl = nil
+        outcome.error = nil
+        outcome.providerDetails = [:]
+        outcome.unverified = unverified.members.isEmpty ? nil : unverified
+        outcome.confirmedBy = "signature"
+        return outcome
     }
 
     /// A provider body as event JSON: the parsed body the client kept, else the text.

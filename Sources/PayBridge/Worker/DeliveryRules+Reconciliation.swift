@@ -34,6 +34,8 @@ extension DeliveryRules {
             step: 1, openSince: openSince)
         var accountCheck = check
         accountCheck.account = command.account ?? .default
+        accountCheck.amount = command.data["amount"]?.stringValue
+        accountCheck.currency = command.data["currency"]?.stringValue
         return scheduled(accountCheck)
     }
 
@@ -56,6 +58,9 @@ extension DeliveryRules {
                 outcome.account = check.account
                 outcome.reconciliation = PaymentOutcome.Reconciliation(
                     check: check.step, of: reconcileSchedule.steps, openSince: check.openSince)
+                outcome.amountMismatch = PaymentOutcome.AmountMismatch.between(
+                    expected: check.amount, expectedCurrency: check.currency, provider: read.amount?.text,
+                    providerCurrency: read.currency, expectedFrom: .command)
                 events.append(OutcomeEvents.response(outcome, time: time, fact: "reconcile:\(check.step)"))
             }
             if read.isFinal || read.status.isFinal {
@@ -81,11 +86,18 @@ extension DeliveryRules {
         if next.step <= reconcileSchedule.steps, let scheduled = scheduled(next) {
             return DeliveryPlan(events: events, nextCheck: scheduled, disposition: .ack, verdict: .reconciled(verdict))
         }
+        // A status the last check did not itself read is stale by now: `unknown` (it never moves a payment), the
+        // last one observed beside it.
         var unresolved = UnresolvedPayment(
             commandId: next.commandId, provider: provider, operation: next.operation, paymentId: next.paymentId,
-            providerPaymentId: next.providerPaymentId, status: next.status, providerStatus: next.providerStatus,
+            providerPaymentId: next.providerPaymentId, status: lastError == nil ? next.status : .unknown,
+            providerStatus: lastError == nil ? next.providerStatus : nil,
             checks: next.step - 1, openSince: next.openSince, lastCheckError: lastError,
             schedule: reconcileSchedule.description)
+        if lastError != nil {
+            unresolved.lastObservedStatus = next.status
+            unresolved.lastObservedProviderStatus = next.providerStatus
+        }
         unresolved.account = next.account
         return DeliveryPlan(events: events + [OutcomeEvents.unresolved(unresolved, time: time)], disposition: .ack,
                             verdict: .reconciled(.unresolved))

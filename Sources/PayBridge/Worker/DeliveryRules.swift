@@ -24,7 +24,9 @@ import ProviderCore
 /// - a create left open (`requires_action`, `processing`, `under_review`, or `unknown` after giving up) → the same
 ///   events, plus its first reconciliation check (``firstCheck(_:outcome:openSince:)``, `DeliveryRules+Reconciliation`).
 /// - a payment the provider does not know (`not_found`: Amanpay `TRANSACTION_NOT_FOUND`, FirstPay 404
-///   `NOT_FOUND`) → `payment.response` with status `failed`, not final, class `not_found` (docs/contract.md).
+///   `NOT_FOUND`) → `payment.response` with status `unknown`, not final, class `not_found` (docs/contract.md).
+/// - every `command.failed` says `status: unknown`, `final: false`: the command failed, which says nothing about
+///   its payment (the consumers' status rule never moves a payment on it).
 /// - the delivery is acked only after everything the plan publishes is confirmed.
 struct DeliveryRules: Sendable {
     /// The provider whose queue the deliveries come from.
@@ -113,7 +115,7 @@ struct DeliveryRules: Sendable {
             return plan(failed: error, command: command, delivery: delivery, at: time)
         case .invalidData(let error):
             return fail(command, delivery: delivery, code: "INVALID_COMMAND_DATA", message: error.description,
-                        errorClass: .invalidCommand, status: .failed, deadLetter: true, at: time)
+                        errorClass: .invalidCommand, deadLetter: true, at: time)
         }
     }
 
@@ -133,18 +135,21 @@ struct DeliveryRules: Sendable {
             return retryOrGiveUp(command, delivery: delivery, code: error.code, message: error.message,
                                  raw: error.rawBody, givingUpAs: .providerError, at: time)
         case .notFound:
-            // The provider answered: the payment does not exist. Not final, since a create still in flight may
-            // make it appear.
-            let outcome = OutcomeMapping.failure(
-                command, code: error.code, message: error.message, errorClass: .notFound, status: .failed,
-                final: false, attempts: delivery.attempt, raw: error.rawBody)
+            // The provider does not know the payment where it was asked (a wrong `paymentType`, a create still in
+            // flight): that says nothing about the payment's status, so `unknown` (never `failed`), class
+            // `not_found`, as a response to the lookup.
+            var outcome = OutcomeMapping.failure(
+                command, code: error.code, message: error.message, errorClass: .notFound, attempts: delivery.attempt,
+                raw: error.rawBody, pii: eventPII)
+            outcome.amount = nil
+            outcome.currency = nil
             return DeliveryPlan(events: [OutcomeEvents.response(outcome, time: time)], disposition: .ack,
-                                verdict: .answered(status: .failed))
+                                verdict: .answered(status: .unknown))
         default:
             // Declines arrive as results; what lands here is a request the provider refused (invalid_request,
             // dead-lettered: it cannot succeed as sent).
             return fail(command, delivery: delivery, code: error.code, message: error.message,
-                        errorClass: error.errorClass, status: .failed, deadLetter: true, raw: error.rawBody, at: time)
+                        errorClass: error.errorClass, deadLetter: true, raw: error.rawBody, at: time)
         }
     }
 
@@ -159,21 +164,22 @@ struct DeliveryRules: Sendable {
         guard attempt < maxAttempts else {
             return fail(command, delivery: delivery, code: code,
                         message: "gave up after \(attempt) attempts: \(message)", errorClass: giveUpClass,
-                        status: command.kind.createsPayment ? .unknown : .failed, deadLetter: true, raw: raw, at: time)
+                        deadLetter: true, raw: raw, mayHaveCreated: true, at: time)
         }
         let retry = CommandRetry(delivery, provider: provider, nextAttempt: attempt + 1)
         return DeliveryPlan(republish: .retry(retry), disposition: .ack, verdict: .retryScheduled(code: code))
     }
 
-    /// `command.failed`, and the dead-letter queue when `deadLetter`.
+    /// `command.failed` (status `unknown`: the command failed, not necessarily the payment), and the dead-letter
+    /// queue when `deadLetter`. `mayHaveCreated`: the command is a create that may have reached the provider
+    /// (retries ran out after an ambiguous or unusable answer), so the payment is reconciled like one left open.
     func fail(
         _ command: PaymentCommand, delivery: CommandDelivery, code: String, message: String, errorClass: ErrorClass,
-        status: PaymentStatus, final: Bool? = nil, deadLetter: Bool, raw: String? = nil,
-        at time: Date
+        deadLetter: Bool, raw: String? = nil, mayHaveCreated: Bool = false, at time: Date
     ) -> DeliveryPlan {
         let outcome = OutcomeMapping.failure(
-            command, code: code, message: message, errorClass: errorClass, status: status, final: final,
-            attempts: delivery.attempt, raw: raw, pii: eventPII)
+            command, code: code, message: message, errorClass: errorClass, attempts: delivery.attempt, raw: raw,
+            pii: eventPII)
         let failed = OutcomeEvents.commandFailed(outcome, time: time)
         let republish: DeliveryPlan.Republish? = deadLetter
             ? .deadLetter(CommandDeadLetter(
@@ -181,17 +187,17 @@ struct DeliveryRules: Sendable {
                 failedEventId: failed.event.id, at: time))
             : nil
         return DeliveryPlan(events: [failed],
-                            nextCheck: firstCheck(command, outcome: outcome, openSince: failed.event.time ?? ""),
+                            nextCheck: mayHaveCreated
+                                ? firstCheck(command, outcome: outcome, openSince: failed.event.time ?? "") : nil,
                             republish: republish, disposition: .ack, verdict: .failed(code: code, errorClass: errorClass))
     }
 
-    /// The command's and the provider's amounts when the provider names a different amount (issue 11: flagged in
-    /// the event and logged, never silently accepted).
+    /// The command's and the provider's money when the provider names a different amount or currency: flagged in
+    /// the event and logged, never silently accepted.
     static func amountMismatch(_ command: PaymentCommand, _ result: ProviderResult) -> PaymentOutcome.AmountMismatch? {
-        guard let text = command.data["amount"]?.stringValue, let expected = DecimalAmount(text),
-            let received = result.amount, received != expected
-        else { return nil }
-        return PaymentOutcome.AmountMismatch(command: text, provider: received.text)
+        PaymentOutcome.AmountMismatch.between(
+            expected: command.data["amount"]?.stringValue, expectedCurrency: command.data["currency"]?.stringValue,
+            provider: result.amount?.text, providerCurrency: result.currency, expectedFrom: .command)
     }
 
     /// The plan for a failure of the whole provider, not of one command or callback: PayBridge's configuration was

@@ -28,14 +28,15 @@ enum OutcomeMapping {
                 provider: provider, body: result.rawJSON ?? raw ?? Self.raw(result.rawBody)))
     }
 
-    /// `command.failed` data for a command that could not be executed.
+    /// `command.failed` data for a command that could not be executed: status `unknown`, not final (a command's
+    /// failure says nothing about its payment; ``OutcomeEvents/commandFailed(_:time:source:fact:)`` holds to that).
     static func failure(
-        _ command: PaymentCommand, code: String, message: String, errorClass: ErrorClass,
-        status: PaymentStatus, final: Bool? = nil, attempts: Int, raw: String? = nil, pii: EventPII = .masked
+        _ command: PaymentCommand, code: String, message: String, errorClass: ErrorClass, attempts: Int,
+        raw: String? = nil, pii: EventPII = .masked
     ) -> PaymentOutcome {
         var outcome = PaymentOutcome(
             commandId: command.id, provider: command.provider, operation: command.operation,
-            paymentId: command.paymentId, status: status, final: final ?? (status == .failed),
+            paymentId: command.paymentId, status: .unknown, final: false,
             amount: command.data["amount"]?.stringValue, currency: command.data["currency"]?.stringValue,
             error: OutcomeError(code: code, message: message, errorClass: errorClass), attempts: attempts,
             raw: pii.apply(raw.map(Self.raw) ?? .null))

@@ -30,6 +30,10 @@ struct ReconcileCheck: Equatable, Sendable {
     /// The last status PayBridge published (or observed) for the payment.
     var status: PaymentStatus
     var providerStatus: String?
+    /// The command's `amount` and `currency`, when it had them: what a changed status is compared with
+    /// (`data.amountMismatch`). Absent in checks written before they were carried.
+    var amount: String?
+    var currency: String?
     /// The check this message is, 1-based.
     var step: Int
     /// RFC 3339: when PayBridge published the outcome that left the payment open.
@@ -49,6 +53,8 @@ struct ReconcileCheck: Equatable, Sendable {
         ]
         if let providerPaymentId { o["providerPaymentId"] = .string(providerPaymentId) }
         if let providerStatus { o["providerStatus"] = .string(providerStatus) }
+        if let amount { o["amount"] = .string(amount) }
+        if let currency { o["currency"] = .string(currency) }
         return JSONValue.object(o).serialized()
     }
 
@@ -124,10 +130,14 @@ extension ReconcileCheck {
             }
             account = named
         }
+        let amount = try text("amount", required: false)
+        guard amount.map({ DecimalAmount($0) != nil }) ?? true else {
+            throw Invalid(description: "amount must be a decimal string")
+        }
         self.init(provider: provider, account: account, commandId: try text("commandId")!, operation: operation,
                   paymentId: try text("paymentId")!, providerPaymentId: try text("providerPaymentId", required: false),
-                  status: status, providerStatus: try text("providerStatus", required: false), step: step,
-                  openSince: openSince)
+                  status: status, providerStatus: try text("providerStatus", required: false), amount: amount,
+                  currency: try text("currency", required: false), step: step, openSince: openSince)
     }
 }
 
