@@ -107,15 +107,20 @@ extension ProviderSandbox {
         if effect.errorCode == "TRANSFER_ALREADY_COMPLETED" {
             return amanpayError(400, "TRANSFER_ALREADY_COMPLETED", "already processed successfully")
         }
+        let response = signedAmanpayResponse(payment.object(), bad: effect.badSignature,
+                                             secret: amanpaySecret(payment.merchantId))
         if result.created {
             if payment.status == "SPECIFICATION" {
                 sendAmanpayCallback(payment.specificationCallback(), payment: payment)
+            } else if effect.answerAfterCallback, let outcome = payment.plannedOutcome, !payment.isFinal {
+                // A slow gateway: the payment is over and its callback sent before the create is answered.
+                _ = completeAmanpay(paymentId: paymentId, type: type, status: outcome,
+                                    errorCode: payment.plannedErrorCode, notify: true)
+                await heldAnswer(paymentId: paymentId)
             } else if payment.plannedOutcome != nil, !payment.isFinal {
                 scheduleOutcome(provider: "amanpay", type: type, paymentId: paymentId)
             }
         }
-        let response = signedAmanpayResponse(payment.object(), bad: effect.badSignature,
-                                             secret: amanpaySecret(payment.merchantId))
         if effect.hangAfterProcessingMs > 0 { try await Task.sleep(for: .milliseconds(effect.hangAfterProcessingMs)) }
         return response
     }

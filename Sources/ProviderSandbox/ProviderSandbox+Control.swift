@@ -14,6 +14,7 @@ import ProviderCore
 /// | `POST /_sandbox/callbacks/{index}/replay` | send delivery `index` (0-based, as listed) again, byte for byte |
 /// | `POST /_sandbox/faults` | add a ``SandboxFault`` (JSON) |
 /// | `DELETE /_sandbox/faults` | remove all faults |
+/// | `POST /_sandbox/answers/{paymentId}/release` | send the held create answer of a ``SandboxFault/answerAfterCallback`` payment |
 /// | `POST /_sandbox/callback-urls` | `{"amanpay": url, "firstpay": url}` default callback/postback targets |
 /// | `POST /_sandbox/amanpay/{purchase\|payout}/{paymentId}/complete` | `{"status":"SUCCESS"\|"FAILED"\|"CANCELLED","errorCode":…,"notify":true}` + callback (`"notify": false`: none, a callback that never comes) |
 /// | `POST /_sandbox/amanpay/{purchase\|payout}/{paymentId}/callback` | re-send the current callback |
@@ -65,6 +66,10 @@ extension ProviderSandbox {
                 return self.jsonResponse(400, "{\"error\":\"body is not a SandboxFault\"}")
             }
             self.addFault(fault)
+            return self.jsonResponse(200, "{\"ok\":true}")
+        }
+        control.post("answers/:paymentId/release") { _, context in
+            self.releaseAnswer(paymentId: context.parameters.get("paymentId") ?? "")
             return self.jsonResponse(200, "{\"ok\":true}")
         }
         control.delete("faults") { _, _ in

@@ -164,6 +164,24 @@ public final class ProviderSandbox: Service, Sendable {
         state.withLock { $0.faults.append(fault) }
     }
 
+    /// The longest a create answer is held for ``SandboxFault/answerAfterCallback``.
+    public static let maximumHeldAnswer: Duration = .seconds(60)
+
+    /// Lets the held create answer of `paymentId` go out (``SandboxFault/answerAfterCallback``); also before the
+    /// create arrives.
+    public func releaseAnswer(paymentId: String) {
+        state.withLock { _ = $0.releasedAnswers.insert(paymentId) }
+    }
+
+    /// Waits until ``releaseAnswer(paymentId:)`` or ``maximumHeldAnswer``: a gateway that is slow to answer.
+    func heldAnswer(paymentId: String) async {
+        let deadline = ContinuousClock.now + Self.maximumHeldAnswer
+        while ContinuousClock.now < deadline {
+            if state.withLock({ $0.releasedAnswers.remove(paymentId) != nil }) { return }
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { return }
+        }
+    }
+
     /// Removes every fault rule.
     public func clearFaults() {
         state.withLock { $0.faults.removeAll() }

@@ -44,13 +44,18 @@ public struct SandboxFault: Sendable, Codable, Hashable {
     /// `false`: the payment's ``outcome`` (or the sandbox's auto-complete) happens without a callback or postback,
     /// a callback that never comes: only a status read finds it out.
     public var notify: Bool?
+    /// Amanpay creates: a slow gateway that sends the callback before it answers the create. The payment reaches
+    /// its planned ``outcome`` (with its callback) at once, and the answer — the state at creation, e.g. `REDIRECT`
+    /// — is held until ``ProviderSandbox/releaseAnswer(paymentId:)`` (`POST /_sandbox/answers/{paymentId}/release`)
+    /// or ``ProviderSandbox/maximumHeldAnswer`` passes.
+    public var answerAfterCallback: Bool?
 
     public init(
         provider: String? = nil, operation: String? = nil, paymentId: String? = nil, times: Int? = nil,
         latencyMs: Int? = nil, httpStatus: Int? = nil, retryAfterSeconds: Int? = nil,
         hangAfterProcessingMs: Int? = nil, badSignature: Bool? = nil, errorCode: String? = nil,
         initialStatus: String? = nil, outcome: String? = nil, outcomeErrorCode: String? = nil,
-        requireSMS: Bool? = nil, notify: Bool? = nil
+        requireSMS: Bool? = nil, notify: Bool? = nil, answerAfterCallback: Bool? = nil
     ) {
         self.provider = provider
         self.operation = operation
@@ -67,6 +72,7 @@ public struct SandboxFault: Sendable, Codable, Hashable {
         self.outcomeErrorCode = outcomeErrorCode
         self.requireSMS = requireSMS
         self.notify = notify
+        self.answerAfterCallback = answerAfterCallback
     }
 
     func matches(provider: String, operation: String, paymentId: String?) -> Bool {
@@ -90,6 +96,7 @@ struct FaultEffect: Sendable {
     var outcomeErrorCode: String?
     var requireSMS = false
     var notify = true
+    var answerAfterCallback = false
 
     /// The outcome a new payment is planned to reach, if any (``SandboxFault/outcome`` `NONE`: none).
     func plannedOutcome(autoComplete: String?) -> String? {
@@ -109,5 +116,6 @@ struct FaultEffect: Sendable {
         outcomeErrorCode = outcomeErrorCode ?? f.outcomeErrorCode
         requireSMS = requireSMS || (f.requireSMS ?? false)
         notify = notify && (f.notify ?? true)
+        answerAfterCallback = answerAfterCallback || (f.answerAfterCallback ?? false)
     }
 }

@@ -165,6 +165,8 @@ struct SandboxState: Sendable {
     var received: [SandboxReceivedRequest] = []
     var faults: [SandboxFault] = []
     var deliveries: [SandboxCallbackDelivery] = []
+    /// Merchant payment ids whose held create answer may go out (``SandboxFault/answerAfterCallback``).
+    var releasedAnswers: Set<String> = []
     var amanpayCallbackURL: String?
     var firstpayPostbackURL: String?
 

@@ -1,0 +1,200 @@
+import AMQP
+import Foundation
+@testable import PayBridge
+import PayBridgeContract
+import ProviderCore
+import ProviderSandbox
+import Testing
+
+/// The consumers' status rule against the real stream: an order service's projection (``PaymentStatusProjection``,
+/// the rule of docs/contract.md), fed by every event a real worker publishes while the sandbox drives the races an
+/// order service meets, ends equal to the provider's own status for every payment.
+@Suite(.timeLimit(.minutes(4))) struct ProjectionEndToEndTests {
+    /// The provider's statuses as docs/providers.md maps them (amanpay.md §8, firstpay.md §8), written out here so
+    /// the comparison does not lean on PayBridge's own mapping.
+    static let unified: [String: PaymentStatus] = [
+        "PENDING": .processing, "REDIRECT": .requiresAction, "SPECIFICATION": .requiresAction,
+        "NEED_CHECK": .underReview, "SUCCESS": .succeeded, "FAILED": .failed, "CANCELLED": .cancelled,
+    ]
+
+    /// One payment the test drives, and where the sandbox keeps it.
+    struct Payment: Sendable, CustomStringConvertible {
+        var provider: Provider
+        var paymentId: String
+        var type: String = "purchase"
+        var description: String { "\(provider.rawValue)/\(paymentId)" }
+        var key: PaymentStatusProjection.Key { .init(provider: provider.rawValue, paymentId: paymentId) }
+    }
+
+    static func providerStatus(_ payment: Payment, _ sandbox: ProviderSandbox) -> PaymentStatus? {
+        let text = payment.provider == .amanpay
+            ? sandbox.amanpayPayment(paymentId: payment.paymentId, type: payment.type)?.status
+            : sandbox.firstpayPayment(merchantPaymentId: payment.paymentId)?.status
+        return text.flatMap { unified[$0] }
+    }
+
+    static func projection(_ events: [RecordedEvent]) -> PaymentStatusProjection {
+        var projection = PaymentStatusProjection()
+        for event in events { projection.apply(event.event) }
+        return projection
+    }
+
+    /// The rule docs/contract.md used to state: per payment, the event with the newest `time` is the status.
+    static func newestTimeWins(_ events: [RecordedEvent], _ payment: Payment) -> String? {
+        events.filter { $0.data["provider"]?.stringValue == payment.provider.rawValue
+            && $0.data["paymentId"]?.stringValue == payment.paymentId }
+            .max { RFC3339Instant($0.event.time ?? "")! < RFC3339Instant($1.event.time ?? "")! }?.status
+    }
+
+    static func mismatches(_ payments: [Payment], _ projection: PaymentStatusProjection, _ sandbox: ProviderSandbox)
+        -> [String]
+    {
+        payments.compactMap { payment in
+            let expected = providerStatus(payment, sandbox)
+            let projected = projection[payment.key]?.status
+            return expected == projected ? nil : "\(payment): provider \(expected.map(\.rawValue) ?? "-"), "
+                + "projection \(projected.map(\.rawValue) ?? "-")"
+        }
+    }
+
+    static func fresh(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
+
+    @Test func aProjectionFedByTheLiveStreamEndsEqualToTheProviderAcrossTheRaces() async throws {
+        try await EndToEnd.run { world in
+            var configuration = try world.configuration(maxAttempts: 2, requestTimeout: .seconds(20))
+            configuration.reconcileSchedule = try ReconcileSchedule(parsing: "2s,3s")
+            try await world.withPayBridge(configuration) { _ in
+                let sandbox = world.sandbox
+                var payments: [Payment] = []
+
+                // 1. A slow gateway: the callback (SUCCESS) before the create's answer (REDIRECT).
+                let slow = Payment(provider: .amanpay, paymentId: Self.fresh("slow"))
+                payments.append(slow)
+                sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: slow.paymentId,
+                                              initialStatus: "REDIRECT", outcome: "SUCCESS", answerAfterCallback: true))
+                let slowCreate = try await world.send(.amanpayPurchase, data: purchaseData(slow.paymentId))
+                try await world.events.wait { events in
+                    events.contains { $0.event.type == OutcomeEvents.callbackType
+                        && $0.data["paymentId"]?.stringValue == slow.paymentId && $0.status == "succeeded" }
+                }
+                sandbox.releaseAnswer(paymentId: slow.paymentId)
+                let slowAnswer = try await world.events.first(type: OutcomeEvents.responseType, commandId: slowCreate)
+                #expect(slowAnswer.status == "requires_action")
+                let raced = world.events.all
+                #expect(Self.newestTimeWins(raced, slow) == "requires_action",
+                        "the race happened: the create's answer is stamped after the final callback")
+                #expect(Self.projection(raced)[slow.key]?.status == .succeeded)
+
+                // 2. A status command whose reads keep failing, for a payment that succeeded.
+                let paid = Payment(provider: .amanpay, paymentId: Self.fresh("paid"))
+                payments.append(paid)
+                sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: paid.paymentId,
+                                              outcome: "SUCCESS"))
+                _ = try await world.send(.amanpayPurchase, data: purchaseData(paid.paymentId))
+                try await world.events.wait { events in
+                    events.contains { $0.event.type == OutcomeEvents.callbackType
+                        && $0.data["paymentId"]?.stringValue == paid.paymentId && $0.status == "succeeded" }
+                }
+                sandbox.addFault(SandboxFault(provider: "amanpay", operation: "status", paymentId: paid.paymentId,
+                                              httpStatus: 503))
+                let failingRead = try await world.send(.amanpayStatus, data: [
+                    "paymentId": .string(paid.paymentId), "paymentType": .string("purchase")])
+                let failed = try await world.events.first(type: OutcomeEvents.commandFailedType, commandId: failingRead)
+                #expect(failed.data["error"]?["class"]?.stringValue == "retries_exhausted")
+                #expect(failed.status == "unknown" && failed.data["final"] == false)
+
+                // 3. A lookup in the wrong place (a purchase asked as a payout) while the payment waits.
+                let waiting = Payment(provider: .amanpay, paymentId: Self.fresh("waiting"))
+                payments.append(waiting)
+                sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: waiting.paymentId,
+                                              initialStatus: "REDIRECT", outcome: "NONE"))
+                let waitingCreate = try await world.send(.amanpayPurchase, data: purchaseData(waiting.paymentId))
+                _ = try await world.events.first(type: OutcomeEvents.responseType, commandId: waitingCreate)
+                let wrongPlace = try await world.send(.amanpayStatus, data: [
+                    "paymentId": .string(waiting.paymentId), "paymentType": .string("payout")])
+                let notFound = try await world.events.first(type: OutcomeEvents.responseType, commandId: wrongPlace)
+                #expect(notFound.data["error"]?["class"]?.stringValue == "not_found")
+                #expect(notFound.status == "unknown")
+
+                // 4. SPECIFICATION (no paymentID: placed by providerPaymentId), the payment then succeeds, and the
+                //    SPECIFICATION callback is replayed.
+                let otp = Payment(provider: .amanpay, paymentId: Self.fresh("otp"))
+                payments.append(otp)
+                sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: otp.paymentId,
+                                              initialStatus: "SPECIFICATION", outcome: "NONE"))
+                let otpCreate = try await world.send(.amanpayPurchase, data: purchaseData(otp.paymentId))
+                let otpAnswer = try await world.events.first(type: OutcomeEvents.responseType, commandId: otpCreate)
+                let transactionId = try #require(otpAnswer.data["providerPaymentId"]?.stringValue)
+                @Sendable func specifications(_ events: [RecordedEvent]) -> Int {
+                    events.filter { $0.data["confirmedBy"]?.stringValue == "signature"
+                        && $0.data["providerPaymentId"]?.stringValue == transactionId }.count
+                }
+                try await world.events.wait { specifications($0) == 1 }
+                #expect(sandbox.completeAmanpay(paymentId: otp.paymentId, status: "SUCCESS"))
+                try await world.events.wait { events in
+                    events.contains { $0.event.type == OutcomeEvents.callbackType
+                        && $0.data["paymentId"]?.stringValue == otp.paymentId && $0.status == "succeeded" }
+                }
+                let specificationDelivery = try #require(sandbox.callbackDeliveries().firstIndex {
+                    $0.body.contains("SPECIFICATION") && $0.body.contains("\"transactionId\":\(transactionId)")
+                })
+                #expect(sandbox.replayCallback(at: specificationDelivery))
+                try await world.events.wait { specifications($0) == 2 }
+
+                // 5. FirstPay SUCCESS → FAILED → SUCCESS.
+                let corrected = Payment(provider: .firstpay, paymentId: Self.fresh("fp"))
+                payments.append(corrected)
+                let payIn = try await world.send(.firstpayPayIn, data: firstpayPaymentData(corrected.paymentId))
+                _ = try await world.events.first(type: OutcomeEvents.responseType, commandId: payIn)
+                @Sendable func callbacks(_ events: [RecordedEvent]) -> [String?] {
+                    events.filter { $0.event.type == OutcomeEvents.callbackType
+                        && $0.data["paymentId"]?.stringValue == corrected.paymentId }.map(\.status)
+                }
+                #expect(sandbox.completeFirstPay(merchantPaymentId: corrected.paymentId, status: "SUCCESS"))
+                try await world.events.wait { callbacks($0).count == 1 }
+                #expect(sandbox.flipFirstPay(merchantPaymentId: corrected.paymentId))
+                try await world.events.wait { callbacks($0).count == 2 }
+                #expect(sandbox.flipFirstPay(merchantPaymentId: corrected.paymentId))
+                try await world.events.wait { callbacks($0).count == 3 }
+                #expect(callbacks(world.events.all) == ["succeeded", "failed", "succeeded"])
+
+                // 6. A callback that never comes: reconciliation finds the change.
+                let quiet = Payment(provider: .amanpay, paymentId: Self.fresh("quiet"))
+                payments.append(quiet)
+                sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: quiet.paymentId,
+                                              initialStatus: "REDIRECT", outcome: "NONE"))
+                let quietCreate = try await world.send(.amanpayPurchase, data: purchaseData(quiet.paymentId))
+                _ = try await world.events.first(type: OutcomeEvents.responseType, commandId: quietCreate)
+                #expect(sandbox.completeAmanpay(paymentId: quiet.paymentId, status: "CANCELLED", notify: false))
+                try await world.events.wait { events in
+                    events.contains { $0.data["reconciliation"] != nil
+                        && $0.data["paymentId"]?.stringValue == quiet.paymentId && $0.status == "cancelled" }
+                }
+
+                // 7. The same create delivered twice (a producer's redelivery), then its callback.
+                let twice = Payment(provider: .amanpay, paymentId: Self.fresh("twice"))
+                payments.append(twice)
+                sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: twice.paymentId,
+                                              initialStatus: "REDIRECT", outcome: "NONE"))
+                let twiceId = "cmd-\(UUID().uuidString.lowercased())"
+                _ = try await world.send(.amanpayPurchase, id: twiceId, data: purchaseData(twice.paymentId))
+                _ = try await world.send(.amanpayPurchase, id: twiceId, data: purchaseData(twice.paymentId))
+                try await world.events.wait { events in
+                    events.filter { $0.commandId == twiceId && $0.event.type == OutcomeEvents.responseType }.count == 2
+                }
+                #expect(sandbox.completeAmanpay(paymentId: twice.paymentId, status: "FAILED",
+                                                errorCode: "INSUFFICIENT_WALLET_BALANCE"))
+
+                // Every payment: the projection of the live stream agrees with the provider.
+                let all = payments
+                try await world.events.wait(timeout: .seconds(60)) { events in
+                    Self.mismatches(all, Self.projection(events), sandbox).isEmpty
+                }
+                let projection = Self.projection(world.events.all)
+                #expect(Self.mismatches(payments, projection, sandbox) == [])
+                #expect(projection.waitingCount == 0, "every SPECIFICATION event was placed")
+                for event in world.events.all { expectValid(event) }
+            }
+        }
+    }
+}
