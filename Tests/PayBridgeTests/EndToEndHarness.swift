@@ -226,8 +226,8 @@ final class EventRecorder: Sendable {
     var all: [RecordedEvent] { state.withLock { $0.events } }
 
     /// Waits (bounded) until `condition` holds over the events received so far.
-    func wait(timeout: Duration = .seconds(30), until condition: @escaping @Sendable ([RecordedEvent]) -> Bool)
-        async throws
+    func wait(timeout: Duration = .seconds(30), for what: String = "events condition",
+              until condition: @escaping @Sendable ([RecordedEvent]) -> Bool) async throws
     {
         let id = UUID()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -243,7 +243,7 @@ final class EventRecorder: Sendable {
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
-                throw TimeoutError(what: "events condition not met within \(timeout)")
+                throw TimeoutError(what: "\(what) not met within \(timeout)")
             }
             defer {
                 group.cancelAll()
@@ -255,7 +255,9 @@ final class EventRecorder: Sendable {
 
     /// Waits for the first event of `type` for `commandId`.
     func first(type: String, commandId: String, timeout: Duration = .seconds(30)) async throws -> RecordedEvent {
-        try await wait(timeout: timeout) { $0.contains { $0.event.type == type && $0.commandId == commandId } }
+        try await wait(timeout: timeout, for: "\(type) for \(commandId)") {
+            $0.contains { $0.event.type == type && $0.commandId == commandId }
+        }
         return all.first { $0.event.type == type && $0.commandId == commandId }!
     }
 

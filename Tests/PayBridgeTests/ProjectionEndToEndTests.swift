@@ -63,6 +63,8 @@ import Testing
         try await EndToEnd.run { world in
             var configuration = try world.configuration(maxAttempts: 2, requestTimeout: .seconds(20))
             configuration.reconcileSchedule = try ReconcileSchedule(parsing: "2s,3s")
+            // The status reads that keep failing (step 2) must not open the circuit and pause Amanpay for 30 s.
+            configuration.amanpay?.circuitBreaker = CircuitBreakerConfiguration(failureThreshold: 1000)
             try await world.withPayBridge(configuration) { _ in
                 let sandbox = world.sandbox
                 var payments: [Payment] = []
@@ -73,7 +75,7 @@ import Testing
                 sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: slow.paymentId,
                                               initialStatus: "REDIRECT", outcome: "SUCCESS", answerAfterCallback: true))
                 let slowCreate = try await world.send(.amanpayPurchase, data: purchaseData(slow.paymentId))
-                try await world.events.wait { events in
+                try await world.events.wait(for: "step wait 1") { events in
                     events.contains { $0.event.type == OutcomeEvents.callbackType
                         && $0.data["paymentId"]?.stringValue == slow.paymentId && $0.status == "succeeded" }
                 }
@@ -91,7 +93,7 @@ import Testing
                 sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: paid.paymentId,
                                               outcome: "SUCCESS"))
                 _ = try await world.send(.amanpayPurchase, data: purchaseData(paid.paymentId))
-                try await world.events.wait { events in
+                try await world.events.wait(for: "step wait 2") { events in
                     events.contains { $0.event.type == OutcomeEvents.callbackType
                         && $0.data["paymentId"]?.stringValue == paid.paymentId && $0.status == "succeeded" }
                 }
@@ -129,9 +131,9 @@ import Testing
                     events.filter { $0.data["confirmedBy"]?.stringValue == "signature"
                         && $0.data["providerPaymentId"]?.stringValue == transactionId }.count
                 }
-                try await world.events.wait { specifications($0) == 1 }
+                try await world.events.wait(for: "step wait 3") { specifications($0) == 1 }
                 #expect(sandbox.completeAmanpay(paymentId: otp.paymentId, status: "SUCCESS"))
-                try await world.events.wait { events in
+                try await world.events.wait(for: "step wait 4") { events in
                     events.contains { $0.event.type == OutcomeEvents.callbackType
                         && $0.data["paymentId"]?.stringValue == otp.paymentId && $0.status == "succeeded" }
                 }
@@ -139,7 +141,7 @@ import Testing
                     $0.body.contains("SPECIFICATION") && $0.body.contains("\"transactionId\":\(transactionId)")
                 })
                 #expect(sandbox.replayCallback(at: specificationDelivery))
-                try await world.events.wait { specifications($0) == 2 }
+                try await world.events.wait(for: "step wait 5") { specifications($0) == 2 }
 
                 // 5. FirstPay SUCCESS → FAILED → SUCCESS.
                 let corrected = Payment(provider: .firstpay, paymentId: Self.fresh("fp"))
@@ -151,11 +153,11 @@ import Testing
                         && $0.data["paymentId"]?.stringValue == corrected.paymentId }.map(\.status)
                 }
                 #expect(sandbox.completeFirstPay(merchantPaymentId: corrected.paymentId, status: "SUCCESS"))
-                try await world.events.wait { callbacks($0).count == 1 }
+                try await world.events.wait(for: "step wait 6") { callbacks($0).count == 1 }
                 #expect(sandbox.flipFirstPay(merchantPaymentId: corrected.paymentId))
-                try await world.events.wait { callbacks($0).count == 2 }
+                try await world.events.wait(for: "step wait 7") { callbacks($0).count == 2 }
                 #expect(sandbox.flipFirstPay(merchantPaymentId: corrected.paymentId))
-                try await world.events.wait { callbacks($0).count == 3 }
+                try await world.events.wait(for: "step wait 8") { callbacks($0).count == 3 }
                 #expect(callbacks(world.events.all) == ["succeeded", "failed", "succeeded"])
 
                 // 6. A callback that never comes: reconciliation finds the change.
@@ -166,7 +168,7 @@ import Testing
                 let quietCreate = try await world.send(.amanpayPurchase, data: purchaseData(quiet.paymentId))
                 _ = try await world.events.first(type: OutcomeEvents.responseType, commandId: quietCreate)
                 #expect(sandbox.completeAmanpay(paymentId: quiet.paymentId, status: "CANCELLED", notify: false))
-                try await world.events.wait { events in
+                try await world.events.wait(for: "step wait 9") { events in
                     events.contains { $0.data["reconciliation"] != nil
                         && $0.data["paymentId"]?.stringValue == quiet.paymentId && $0.status == "cancelled" }
                 }
@@ -179,7 +181,7 @@ import Testing
                 let twiceId = "cmd-\(UUID().uuidString.lowercased())"
                 _ = try await world.send(.amanpayPurchase, id: twiceId, data: purchaseData(twice.paymentId))
                 _ = try await world.send(.amanpayPurchase, id: twiceId, data: purchaseData(twice.paymentId))
-                try await world.events.wait { events in
+                try await world.events.wait(for: "step wait 10") { events in
                     events.filter { $0.commandId == twiceId && $0.event.type == OutcomeEvents.responseType }.count == 2
                 }
                 #expect(sandbox.completeAmanpay(paymentId: twice.paymentId, status: "FAILED",
@@ -187,7 +189,7 @@ import Testing
 
                 // Every payment: the projection of the live stream agrees with the provider.
                 let all = payments
-                try await world.events.wait(timeout: .seconds(60)) { events in
+                try await world.events.wait(timeout: .seconds(60), for: "projection equal to the provider") { events in
                     Self.mismatches(all, Self.projection(events), sandbox).isEmpty
                 }
                 let projection = Self.projection(world.events.all)
