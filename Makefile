@@ -10,7 +10,7 @@ PAYBRIDGE_BIN ?= .build/debug/paybridge
 export RABBITMQ_URL ?= $(AMQP_URL)
 
 .PHONY: all deps broker broker-stop build test test-unit test-cluster cluster cluster-stop bench bench-c bench-amqp bench-worker bench-scale demo clean fuzz fuzz-ci \
-        deploy-check deploy-definitions
+        deploy-check deploy-definitions examples
 
 all: build
 
@@ -110,6 +110,15 @@ ifeq ($(PAYBRIDGE_BIN),.build/debug/paybridge)
 endif
 	env -u PAYBRIDGE_AMQP_URL -u PAYBRIDGE_AMQP_URL_FILE $(PAYBRIDGE_BIN) topology --print-definitions --vhost / \
 	  > deploy/rabbitmq-definitions.json.new && mv deploy/rabbitmq-definitions.json.new deploy/rabbitmq-definitions.json
+
+# Rewrites every event example in schemas/events/ from PayBridge's own code (Tests/PayBridgeTests/EventExamples.swift),
+# then the embedded schemas. EventExamplesTests fails until this has run after a change to what events carry.
+examples: deps
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	PAYBRIDGE_WRITE_EXAMPLES=$(CURDIR)/.build/event-examples.json $(SWIFT) test --skip-build $(SWIFT_FLAGS) \
+	  --filter 'EventExamplesTests/everyEventSchemasExamplesAreWhatTheCodeEmits' || true
+	$(PYTHON) scripts/write-event-examples.py .build/event-examples.json
+	$(PYTHON) scripts/embed-schemas.py
 
 demo: broker
 	$(SWIFT) build $(SWIFT_FLAGS)
