@@ -202,7 +202,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -467,7 +467,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -672,7 +672,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -844,7 +844,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -1083,7 +1083,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -1344,7 +1344,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -1526,7 +1526,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -1672,7 +1672,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -1934,7 +1934,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "description": "The merchant account of the provider the event is about: `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`); for reconciliation responses and `payment.unresolved`, the account of the create. Absent means `default` (absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read); part of the payment's key in the status rule (docs/contract.md). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32
@@ -2320,7 +2320,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "description": "The merchant account of the provider the event is about: `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`); for reconciliation responses and `payment.unresolved`, the account of the create. Absent means `default` (absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read); part of the payment's key in the status rule (docs/contract.md). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32
@@ -2896,7 +2896,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "description": "The merchant account of the provider the event is about: `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`); for reconciliation responses and `payment.unresolved`, the account of the create. Absent means `default` (absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read); part of the payment's key in the status rule (docs/contract.md). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32
@@ -3486,7 +3486,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "description": "The merchant account of the provider the event is about: `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`); for reconciliation responses and `payment.unresolved`, the account of the create. Absent means `default` (absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read); part of the payment's key in the status rule (docs/contract.md). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32
