@@ -202,7 +202,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -467,7 +467,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -672,7 +672,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -844,7 +844,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -1083,7 +1083,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -1344,7 +1344,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -1526,7 +1526,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -1672,7 +1672,7 @@ enum EmbeddedSchemas {
         },
         "account": {
           "type": "string",
-          "description": "The merchant account to execute the command with (issue 13): `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
+          "description": "The merchant account to execute the command with: `default` (the single-account settings) or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. Absent: `default`. An account this deployment does not have is dead-lettered (`invalid_command`, `UNKNOWN_ACCOUNT`). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32,
@@ -1746,7 +1746,7 @@ enum EmbeddedSchemas {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://schemas.paybridge.example/events/command.failed.v1.schema.json",
   "title": "Command failed event (v1)",
-  "description": "A command could not be executed: it was invalid, refused because of configuration, or transient failures outlasted every retry. The command itself goes to the dead-letter queue `payments.dead`. Published to topic exchange `payments.outcomes` with routing key `<provider>.<operation>.failed`, AMQP `message_id` = `id`, `correlation_id` = the command id, `type` = this type, `content_type` `application/cloudevents+json`, persistent.",
+  "description": "A command could not be executed: it was invalid, the provider refused it, or PayBridge gave up on it (transient failures outlasted every retry, or the provider's answers were unusable). It says nothing about the payment: `status` is `unknown` and `final` false, and the reason is in `error`. The command itself goes to the dead-letter queue `payments.dead`. Published to topic exchange `payments.outcomes` with routing key `<provider>.<operation>.failed`, AMQP `message_id` = `id`, `correlation_id` = the command id, `type` = this type, `content_type` `application/cloudevents+json`, persistent, mandatory.",
   "type": "object",
   "required": [
     "specversion",
@@ -1814,6 +1814,12 @@ enum EmbeddedSchemas {
     ]
   },
   "$defs": {
+    "laterValue": {
+      "description": "A value added within v1 after this copy of the schema was published (tolerant reader, docs/contract.md \"Versioning\"): lower-case letters, digits and `_`. What to do with one is in the description of the field that allows it.",
+      "type": "string",
+      "pattern": "^[a-z][a-z0-9_]*$",
+      "maxLength": 64
+    },
     "eventAmount": {
       "type": [
         "string",
@@ -1823,15 +1829,23 @@ enum EmbeddedSchemas {
       "pattern": "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$"
     },
     "status": {
-      "description": "PayBridge's unified status. processing: in progress; requires_action: the customer or merchant must act (redirect, OTP); under_review: the provider checks it manually (FirstPay NEED_CHECK); succeeded / failed / cancelled: outcome; unknown: PayBridge could not learn the state (e.g. an ambiguous create whose status lookup kept failing) — never read unknown as failed.",
-      "enum": [
-        "processing",
-        "requires_action",
-        "under_review",
-        "succeeded",
-        "failed",
-        "cancelled",
-        "unknown"
+      "description": "PayBridge's unified status. processing: in progress; requires_action: the customer or merchant must act (redirect, OTP); under_review: the provider checks it manually (FirstPay NEED_CHECK); succeeded / failed / cancelled: outcome (final); unknown: this event says nothing about the payment's state (PayBridge could not learn it, the lookup found nothing, or the command failed) — never read unknown as failed. An event whose status is `unknown` never moves the payment; a value this copy of the schema does not list is treated like `unknown`. How events move a payment: docs/contract.md, \"The status rule\".",
+      "anyOf": [
+        {
+          "description": "The values of this version.",
+          "enum": [
+            "processing",
+            "requires_action",
+            "under_review",
+            "succeeded",
+            "failed",
+            "cancelled",
+            "unknown"
+          ]
+        },
+        {
+          "$ref": "#/$defs/laterValue"
+        }
       ]
     },
     "error": {
@@ -1848,23 +1862,31 @@ enum EmbeddedSchemas {
       "properties": {
         "code": {
           "type": "string",
-          "description": "Provider error code (`INSUFFICIENT_WALLET_BALANCE`, FirstPay `failedCode` or `error`) or a PayBridge code (`BAD_JSON`, `NOT_A_CLOUDEVENT`, `UNKNOWN_TYPE`, `ROUTING_KEY_MISMATCH`, `SCHEMA_VIOLATION`, `RETRIES_EXHAUSTED`, `CONFIGURATION`, …)."
+          "description": "The error code: a provider's code passed through (`INSUFFICIENT_WALLET_BALANCE`, FirstPay `failedCode` or `error`) or one of PayBridge's own (`SCHEMA_VIOLATION`, `UNKNOWN_ACCOUNT`, `TIMEOUT`, `HTTP_<nnn>`, …). Every code PayBridge emits is in docs/contract.md, \"Error catalogue\"; a provider code not listed there passes through with its class. Branch on `class`, not on the code."
         },
         "message": {
           "type": "string",
           "description": "Human-readable text; never branch on it. Never contains secrets."
         },
         "class": {
-          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error). not_found: the provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported with status failed and final false, because a create still in flight may make it appear.",
-          "enum": [
-            "invalid_command",
-            "configuration",
-            "declined",
-            "transient",
-            "retries_exhausted",
-            "unknown",
-            "provider_error",
-            "not_found"
+          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (fix it and resend under a new command id; never resend unchanged). configuration: PayBridge's provider credentials or setup are wrong (PayBridge pauses and retries; not published on events today). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code). retries_exhausted: transient failures outlasted every retry; the payment may or may not exist. unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (a signature that does not verify, an unexpected 404). not_found: a status lookup found no such payment (Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported on `payment.response` with status `unknown`, final false: a create still in flight may make it appear. A class this copy of the schema does not list is treated like `unknown`. Catalogue of codes and classes: docs/contract.md, \"Error catalogue\".",
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "invalid_command",
+                "configuration",
+                "declined",
+                "transient",
+                "retries_exhausted",
+                "unknown",
+                "provider_error",
+                "not_found"
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
           ]
         }
       },
@@ -1896,15 +1918,23 @@ enum EmbeddedSchemas {
           "description": "Id of the command this answers; null when the command's id could not be read (bad JSON)."
         },
         "provider": {
-          "description": "Payment provider.",
-          "enum": [
-            "amanpay",
-            "firstpay"
+          "description": "Payment provider. A provider this copy of the schema does not list (added within v1) is one you never sent a command to: ignore its events unless you know the provider.",
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "amanpay",
+                "firstpay"
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
           ]
         },
         "account": {
           "type": "string",
-          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "description": "The merchant account of the provider the event is about: `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`); for reconciliation responses and `payment.unresolved`, the account of the create. Absent means `default` (absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read); part of the payment's key in the status rule (docs/contract.md). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32
@@ -1938,11 +1968,12 @@ enum EmbeddedSchemas {
           "description": "Amanpay `operationId` (needed for `amanpay.specify`), as a string; absent or null otherwise."
         },
         "status": {
+          "description": "Always `unknown`: a command that failed says nothing about the payment (the failure is in `error`), so this event never moves the payment. Events published before this rule may say `failed`; apply docs/contract.md, \"The status rule\" to them as to any other event, or treat them as `unknown`.",
           "$ref": "#/$defs/status"
         },
         "final": {
           "type": "boolean",
-          "description": "True when the status is an outcome that will not change. Exception: FirstPay may later correct succeeded ↔ failed with a new callback; consumers apply the newest callback."
+          "description": "Always false (see `status`). Events published before this rule may say true together with `failed`."
         },
         "providerStatus": {
           "type": [
@@ -2102,7 +2133,7 @@ enum EmbeddedSchemas {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://schemas.paybridge.example/events/payment.callback.v1.schema.json",
   "title": "Payment callback event (v1)",
-  "description": "A provider callback (Amanpay) or postback (FirstPay) whose signature PayBridge verified, confirmed by an authenticated status read: the callback is a notification, and the event reports what the provider's status API answered after it (`confirmedBy` `status_read`; the callback body stays in `raw` as evidence). Per payment, the event with the newest `time` is the provider's current status. Published to topic exchange `payments.outcomes` with routing key `<provider>.callback`, AMQP `message_id` = `id`, `correlation_id` = the command id, `type` = this type, `content_type` `application/cloudevents+json`, persistent.",
+  "description": "A provider callback (Amanpay) or postback (FirstPay) whose signature PayBridge verified, confirmed by an authenticated status read: the callback is a notification, and the event reports what the provider's status API answered after it (`confirmedBy` `status_read`; the callback body stays in `raw` as evidence). The one exception is Amanpay's SPECIFICATION callback, which names no payment a read could confirm: `confirmedBy` `signature`, status `requires_action`, `paymentId` null, its unsigned values only under `unverified`. Apply it with docs/contract.md, \"The status rule\"; place a SPECIFICATION event by `providerPaymentId`. Published to topic exchange `payments.outcomes` with routing key `<provider>.callback`, AMQP `message_id` = `id`, no `correlation_id` (a callback answers no command), `type` = this type, `content_type` `application/cloudevents+json`, persistent, mandatory.",
   "type": "object",
   "required": [
     "specversion",
@@ -2138,7 +2169,7 @@ enum EmbeddedSchemas {
     "time": {
       "type": "string",
       "format": "date-time",
-      "description": "RFC 3339 timestamp of when PayBridge observed the status this event reports (the status read's answer; for `confirmedBy` `signature`, when the worker took the callback up). Per payment, the event with the newest `time` is the provider's current status."
+      "description": "RFC 3339 timestamp (UTC, milliseconds) of when PayBridge observed the status this event reports (the status read's answer; for `confirmedBy` `signature`, when the worker took the callback up). The status rule orders events by it."
     },
     "subject": {
       "type": "string",
@@ -2170,6 +2201,12 @@ enum EmbeddedSchemas {
     ]
   },
   "$defs": {
+    "laterValue": {
+      "description": "A value added within v1 after this copy of the schema was published (tolerant reader, docs/contract.md \"Versioning\"): lower-case letters, digits and `_`. What to do with one is in the description of the field that allows it.",
+      "type": "string",
+      "pattern": "^[a-z][a-z0-9_]*$",
+      "maxLength": 64
+    },
     "eventAmount": {
       "type": [
         "string",
@@ -2179,15 +2216,23 @@ enum EmbeddedSchemas {
       "pattern": "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$"
     },
     "status": {
-      "description": "PayBridge's unified status. processing: in progress; requires_action: the customer or merchant must act (redirect, OTP); under_review: the provider checks it manually (FirstPay NEED_CHECK); succeeded / failed / cancelled: outcome; unknown: PayBridge could not learn the state (e.g. an ambiguous create whose status lookup kept failing) — never read unknown as failed.",
-      "enum": [
-        "processing",
-        "requires_action",
-        "under_review",
-        "succeeded",
-        "failed",
-        "cancelled",
-        "unknown"
+      "description": "PayBridge's unified status. processing: in progress; requires_action: the customer or merchant must act (redirect, OTP); under_review: the provider checks it manually (FirstPay NEED_CHECK); succeeded / failed / cancelled: outcome (final); unknown: this event says nothing about the payment's state (PayBridge could not learn it, the lookup found nothing, or the command failed) — never read unknown as failed. An event whose status is `unknown` never moves the payment; a value this copy of the schema does not list is treated like `unknown`. How events move a payment: docs/contract.md, \"The status rule\".",
+      "anyOf": [
+        {
+          "description": "The values of this version.",
+          "enum": [
+            "processing",
+            "requires_action",
+            "under_review",
+            "succeeded",
+            "failed",
+            "cancelled",
+            "unknown"
+          ]
+        },
+        {
+          "$ref": "#/$defs/laterValue"
+        }
       ]
     },
     "error": {
@@ -2195,7 +2240,7 @@ enum EmbeddedSchemas {
         "object",
         "null"
       ],
-      "description": "Present when there is an error.",
+      "description": "Present when the status read names an error (a decline: class `declined`, status `failed`). Null or absent for `confirmedBy` `signature` (see `unverified.errorCode`).",
       "required": [
         "code",
         "message",
@@ -2204,23 +2249,31 @@ enum EmbeddedSchemas {
       "properties": {
         "code": {
           "type": "string",
-          "description": "Provider error code (`INSUFFICIENT_WALLET_BALANCE`, FirstPay `failedCode` or `error`) or a PayBridge code (`BAD_JSON`, `NOT_A_CLOUDEVENT`, `UNKNOWN_TYPE`, `ROUTING_KEY_MISMATCH`, `SCHEMA_VIOLATION`, `RETRIES_EXHAUSTED`, `CONFIGURATION`, …)."
+          "description": "The error code: a provider's code passed through (`INSUFFICIENT_WALLET_BALANCE`, FirstPay `failedCode` or `error`) or one of PayBridge's own (`SCHEMA_VIOLATION`, `UNKNOWN_ACCOUNT`, `TIMEOUT`, `HTTP_<nnn>`, …). Every code PayBridge emits is in docs/contract.md, \"Error catalogue\"; a provider code not listed there passes through with its class. Branch on `class`, not on the code."
         },
         "message": {
           "type": "string",
           "description": "Human-readable text; never branch on it. Never contains secrets."
         },
         "class": {
-          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error). not_found: the provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported with status failed and final false, because a create still in flight may make it appear.",
-          "enum": [
-            "invalid_command",
-            "configuration",
-            "declined",
-            "transient",
-            "retries_exhausted",
-            "unknown",
-            "provider_error",
-            "not_found"
+          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (fix it and resend under a new command id; never resend unchanged). configuration: PayBridge's provider credentials or setup are wrong (PayBridge pauses and retries; not published on events today). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code). retries_exhausted: transient failures outlasted every retry; the payment may or may not exist. unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (a signature that does not verify, an unexpected 404). not_found: a status lookup found no such payment (Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported on `payment.response` with status `unknown`, final false: a create still in flight may make it appear. A class this copy of the schema does not list is treated like `unknown`. Catalogue of codes and classes: docs/contract.md, \"Error catalogue\".",
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "invalid_command",
+                "configuration",
+                "declined",
+                "transient",
+                "retries_exhausted",
+                "unknown",
+                "provider_error",
+                "not_found"
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
           ]
         }
       },
@@ -2251,27 +2304,43 @@ enum EmbeddedSchemas {
           "description": "Always null for callbacks today (a callback answers no command); a string is reserved for a future correlation."
         },
         "provider": {
-          "description": "Payment provider.",
-          "enum": [
-            "amanpay",
-            "firstpay"
+          "description": "Payment provider. A provider this copy of the schema does not list (added within v1) is one you never sent a command to: ignore its events unless you know the provider.",
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "amanpay",
+                "firstpay"
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
           ]
         },
         "account": {
           "type": "string",
-          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "description": "The merchant account of the provider the event is about: `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`); for reconciliation responses and `payment.unresolved`, the account of the create. Absent means `default` (absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read); part of the payment's key in the status rule (docs/contract.md). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32
         },
         "operation": {
-          "description": "The payment's kind when the callback says so (Amanpay `paymentType`: purchase / payout); null otherwise (FirstPay postbacks).",
-          "enum": [
-            "purchase",
-            "payout",
-            "pay_in",
-            "pay_out",
-            null
+          "description": "Which status endpoint found the payment (Amanpay: purchase / payout), FirstPay's `type` when its answer has one (pay_in / pay_out), or null. An operation this copy of the schema does not list (added within v1) changes nothing in how the event is applied.",
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "purchase",
+                "payout",
+                "pay_in",
+                "pay_out",
+                null
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
           ]
         },
         "paymentId": {
@@ -2279,28 +2348,28 @@ enum EmbeddedSchemas {
             "string",
             "null"
           ],
-          "description": "The merchant's payment id (Amanpay `paymentId`, FirstPay `merchantPaymentId`); null when unknown."
+          "description": "The merchant's payment id (Amanpay `paymentId`, FirstPay `merchantPaymentId`) from the status read; null for an Amanpay SPECIFICATION callback (`confirmedBy` `signature`), which names only `providerPaymentId`: place it by the `providerPaymentId` the create's `payment.response` reported."
         },
         "providerPaymentId": {
           "type": [
             "string",
             "null"
           ],
-          "description": "The provider's payment id (Amanpay `transactionId`, FirstPay `id`) as a string; null when there is none yet."
+          "description": "The provider's payment id (Amanpay `transactionId`, FirstPay `id`) as a string. For `confirmedBy` `signature` (Amanpay SPECIFICATION) it is the callback's signed `transactionId` and the only id the event carries."
         },
         "providerOperationId": {
           "type": [
             "string",
             "null"
           ],
-          "description": "Amanpay `operationId` (needed for `amanpay.specify`), as a string; absent or null otherwise."
+          "description": "Amanpay `operationId`, from an authenticated status read only. Absent or null for `confirmedBy` `signature`: the SPECIFICATION callback's `operationId` is not signed and is under `unverified.providerOperationId`."
         },
         "status": {
           "$ref": "#/$defs/status"
         },
         "final": {
           "type": "boolean",
-          "description": "True when the status is an outcome that will not change. Exception: FirstPay may later correct succeeded ↔ failed with a new callback; consumers apply the newest callback."
+          "description": "True exactly when `status` is succeeded, failed or cancelled. A final status is what the provider said at `time`: FirstPay may correct succeeded ↔ failed later, which arrives as another final event with a newer `time`; Amanpay's final statuses never change. Apply events with docs/contract.md, \"The status rule\"."
         },
         "providerStatus": {
           "type": [
@@ -2327,31 +2396,74 @@ enum EmbeddedSchemas {
             "string",
             "null"
           ],
-          "description": "Where to send the customer (Amanpay REDIRECT, FirstPay methods with a payment system); only when the provider sent one."
+          "description": "Where to send the customer, from the status read (Amanpay REDIRECT, FirstPay methods with a payment system); only when the provider sent one. Absent or null for `confirmedBy` `signature` (see `unverified.redirectUrl`)."
         },
         "additionalFields": {
           "type": [
             "array",
             "null"
           ],
-          "description": "Names of the data the provider asks for (Amanpay SPECIFICATION `additional_fields`, e.g. `[\"Otp\"]`); only when sent.",
+          "description": "Names of the data the provider asks for, from the status read; only when sent. Absent or null for `confirmedBy` `signature`: the SPECIFICATION callback's `additional_fields` are not signed and are under `unverified.additionalFields`.",
           "items": {
             "type": "string"
           }
         },
         "raw": {
-          "description": "The callback or postback body as received (any JSON; numbers keep their exact text): the evidence. The named fields come from `statusRead` when `confirmedBy` is `status_read`."
+          "description": "The callback or postback body as received (any JSON; numbers keep their exact text): the evidence. No value of it is a fact by itself: the named fields come from `statusRead` when `confirmedBy` is `status_read`, and from the callback's signed values when it is `signature`."
         },
         "confirmedBy": {
+          "description": "How the named fields were established. `status_read`: an authenticated status read made after the verified callback (`statusRead` holds its body). `signature`: no status read was possible (an Amanpay callback without `paymentID`: SPECIFICATION); the named fields are the callback's signed values only (`transactionId`, `status`, and `amount`/`currency` when present), the status is never final (SPECIFICATION: `requires_action`), and the unsigned values are under `unverified`. A value this copy of the schema does not list: treat the event's named fields as unconfirmed. Absent only in events published before this field existed.",
           "type": "string",
-          "enum": [
-            "status_read",
-            "signature"
-          ],
-          "description": "How the named fields were established. `status_read`: an authenticated status read made after the verified callback (`statusRead` holds its body). `signature`: no status read was possible (an Amanpay callback without `paymentID`, e.g. SPECIFICATION); the fields come from the callback's signed values, and such an event is never final. Absent only in events published before this field existed."
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "status_read",
+                "signature"
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
+          ]
         },
         "statusRead": {
           "description": "The body of the status read that confirmed the callback (any JSON; numbers keep their exact text); present when `confirmedBy` is `status_read`."
+        },
+        "unverified": {
+          "type": "object",
+          "additionalProperties": true,
+          "properties": {
+            "providerOperationId": {
+              "type": "string",
+              "maxLength": 2048,
+              "description": "The callback's `operationId`, as a string: what `amanpay.specify` needs as `operationId`."
+            },
+            "additionalFields": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "maxLength": 2048
+              },
+              "description": "The callback's `additional_fields` (e.g. `[\"Otp\"]`): what to ask the customer for."
+            },
+            "redirectUrl": {
+              "type": "string",
+              "maxLength": 2048,
+              "description": "The callback's `redirectUrl`."
+            },
+            "errorCode": {
+              "type": "string",
+              "maxLength": 2048,
+              "description": "The callback's `errorCode`."
+            },
+            "errorMessage": {
+              "type": "string",
+              "maxLength": 2048,
+              "description": "The callback's `errorMessage`."
+            }
+          },
+          "description": "Only with `confirmedBy` `signature` (Amanpay SPECIFICATION): the callback's values that its signature does not cover, each only when the callback had it. Use `providerOperationId` and `additionalFields` to prompt the customer and send `amanpay.specify` (Amanpay checks that request), and never treat any of them as a fact about the payment: anyone who can reach the callback endpoint with a validly signed body can change them."
         },
         "notificationId": {
           "type": "string",
@@ -2403,6 +2515,40 @@ enum EmbeddedSchemas {
           "type": "string",
           "maxLength": 2048,
           "description": "Amanpay: the customer's full name, when the provider sent it."
+        },
+        "amountMismatch": {
+          "type": "object",
+          "required": [
+            "provider"
+          ],
+          "additionalProperties": true,
+          "properties": {
+            "command": {
+              "type": "string",
+              "description": "The command's `data.amount` as sent (on `payment.response`)."
+            },
+            "commandCurrency": {
+              "type": "string",
+              "description": "The command's `data.currency` as sent (on `payment.response`), when the command has one."
+            },
+            "callback": {
+              "type": "string",
+              "description": "The amount the callback's signed values name (on `payment.callback`)."
+            },
+            "callbackCurrency": {
+              "type": "string",
+              "description": "The currency the callback's signed values name (on `payment.callback`)."
+            },
+            "provider": {
+              "type": "string",
+              "description": "The amount the provider's answer (the response, or the status read) names, as it wrote it (also in `amount`)."
+            },
+            "providerCurrency": {
+              "type": "string",
+              "description": "The currency the provider's answer names, when it names one (also in `currency`)."
+            }
+          },
+          "description": "Present only when the callback's signed amount or currency differs from what the status read names (amounts compared as decimals: `250.5` equals `250.50`; currencies case-insensitively). The event is still published — it is what the provider said — and PayBridge logs a warning. PayBridge keeps no state, so it cannot compare a callback with the command's amount: the order service must compare `amount` / `currency` with its order before it treats `succeeded` as paid. `provider` is always present."
         }
       },
       "additionalProperties": true
@@ -2565,7 +2711,7 @@ enum EmbeddedSchemas {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://schemas.paybridge.example/events/payment.response.v1.schema.json",
   "title": "Payment response event (v1)",
-  "description": "The provider answered a command (any answer that tells the payment's state, including declines and `TRANSACTION_NOT_FOUND` on status). Published to topic exchange `payments.outcomes` with routing key `<provider>.<operation>.response`, AMQP `message_id` = `id`, `correlation_id` = the command id, `type` = this type, `content_type` `application/cloudevents+json`, persistent.",
+  "description": "The provider answered a command (any answer that tells the payment's state, declines included), or a reconciliation check read a changed status of a payment a create had left open (`data.reconciliation`). A status lookup that finds no such payment is a response too: `status` `unknown`, error class `not_found`. Apply it with docs/contract.md, \"The status rule\". Published to topic exchange `payments.outcomes` with routing key `<provider>.<operation>.response`, AMQP `message_id` = `id`, `correlation_id` = the command id, `type` = this type, `content_type` `application/cloudevents+json`, persistent, mandatory.",
   "type": "object",
   "required": [
     "specversion",
@@ -2601,7 +2747,7 @@ enum EmbeddedSchemas {
     "time": {
       "type": "string",
       "format": "date-time",
-      "description": "RFC 3339 timestamp of when the producer created the message."
+      "description": "RFC 3339 timestamp (UTC, milliseconds) of when PayBridge learned what the event reports: the provider's answer, or the reconciliation read's answer. The status rule orders events by it."
     },
     "subject": {
       "type": "string",
@@ -2633,6 +2779,12 @@ enum EmbeddedSchemas {
     ]
   },
   "$defs": {
+    "laterValue": {
+      "description": "A value added within v1 after this copy of the schema was published (tolerant reader, docs/contract.md \"Versioning\"): lower-case letters, digits and `_`. What to do with one is in the description of the field that allows it.",
+      "type": "string",
+      "pattern": "^[a-z][a-z0-9_]*$",
+      "maxLength": 64
+    },
     "eventAmount": {
       "type": [
         "string",
@@ -2642,15 +2794,23 @@ enum EmbeddedSchemas {
       "pattern": "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$"
     },
     "status": {
-      "description": "PayBridge's unified status. processing: in progress; requires_action: the customer or merchant must act (redirect, OTP); under_review: the provider checks it manually (FirstPay NEED_CHECK); succeeded / failed / cancelled: outcome; unknown: PayBridge could not learn the state (e.g. an ambiguous create whose status lookup kept failing) — never read unknown as failed.",
-      "enum": [
-        "processing",
-        "requires_action",
-        "under_review",
-        "succeeded",
-        "failed",
-        "cancelled",
-        "unknown"
+      "description": "PayBridge's unified status. processing: in progress; requires_action: the customer or merchant must act (redirect, OTP); under_review: the provider checks it manually (FirstPay NEED_CHECK); succeeded / failed / cancelled: outcome (final); unknown: this event says nothing about the payment's state (PayBridge could not learn it, the lookup found nothing, or the command failed) — never read unknown as failed. An event whose status is `unknown` never moves the payment; a value this copy of the schema does not list is treated like `unknown`. How events move a payment: docs/contract.md, \"The status rule\".",
+      "anyOf": [
+        {
+          "description": "The values of this version.",
+          "enum": [
+            "processing",
+            "requires_action",
+            "under_review",
+            "succeeded",
+            "failed",
+            "cancelled",
+            "unknown"
+          ]
+        },
+        {
+          "$ref": "#/$defs/laterValue"
+        }
       ]
     },
     "error": {
@@ -2658,7 +2818,7 @@ enum EmbeddedSchemas {
         "object",
         "null"
       ],
-      "description": "Present when there is an error.",
+      "description": "Present when there is an error: a decline (class `declined`, status `failed`), a lookup that found nothing (class `not_found`, status `unknown`), an SMS code FirstPay did not accept (`SMS_REJECTED`).",
       "required": [
         "code",
         "message",
@@ -2667,23 +2827,31 @@ enum EmbeddedSchemas {
       "properties": {
         "code": {
           "type": "string",
-          "description": "Provider error code (`INSUFFICIENT_WALLET_BALANCE`, FirstPay `failedCode` or `error`) or a PayBridge code (`BAD_JSON`, `NOT_A_CLOUDEVENT`, `UNKNOWN_TYPE`, `ROUTING_KEY_MISMATCH`, `SCHEMA_VIOLATION`, `RETRIES_EXHAUSTED`, `CONFIGURATION`, …)."
+          "description": "The error code: a provider's code passed through (`INSUFFICIENT_WALLET_BALANCE`, FirstPay `failedCode` or `error`) or one of PayBridge's own (`SCHEMA_VIOLATION`, `UNKNOWN_ACCOUNT`, `TIMEOUT`, `HTTP_<nnn>`, …). Every code PayBridge emits is in docs/contract.md, \"Error catalogue\"; a provider code not listed there passes through with its class. Branch on `class`, not on the code."
         },
         "message": {
           "type": "string",
           "description": "Human-readable text; never branch on it. Never contains secrets."
         },
         "class": {
-          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error). not_found: the provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported with status failed and final false, because a create still in flight may make it appear.",
-          "enum": [
-            "invalid_command",
-            "configuration",
-            "declined",
-            "transient",
-            "retries_exhausted",
-            "unknown",
-            "provider_error",
-            "not_found"
+          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (fix it and resend under a new command id; never resend unchanged). configuration: PayBridge's provider credentials or setup are wrong (PayBridge pauses and retries; not published on events today). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code). retries_exhausted: transient failures outlasted every retry; the payment may or may not exist. unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (a signature that does not verify, an unexpected 404). not_found: a status lookup found no such payment (Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported on `payment.response` with status `unknown`, final false: a create still in flight may make it appear. A class this copy of the schema does not list is treated like `unknown`. Catalogue of codes and classes: docs/contract.md, \"Error catalogue\".",
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "invalid_command",
+                "configuration",
+                "declined",
+                "transient",
+                "retries_exhausted",
+                "unknown",
+                "provider_error",
+                "not_found"
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
           ]
         }
       },
@@ -2712,30 +2880,45 @@ enum EmbeddedSchemas {
           "description": "Id of the command this answers."
         },
         "provider": {
-          "description": "Payment provider.",
-          "enum": [
-            "amanpay",
-            "firstpay"
+          "description": "Payment provider. A provider this copy of the schema does not list (added within v1) is one you never sent a command to: ignore its events unless you know the provider.",
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "amanpay",
+                "firstpay"
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
           ]
         },
         "account": {
           "type": "string",
-          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "description": "The merchant account of the provider the event is about: `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`); for reconciliation responses and `payment.unresolved`, the account of the create. Absent means `default` (absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read); part of the payment's key in the status rule (docs/contract.md). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32
         },
         "operation": {
-          "description": "The command's operation.",
-          "enum": [
-            "purchase",
-            "payout",
-            "status",
-            "specify",
-            "pay_in",
-            "pay_out",
-            "status",
-            "sms"
+          "description": "The command's operation (for a reconciliation response, the create's). Amanpay: purchase, payout, status, specify; FirstPay: pay_in, pay_out, status, sms. An operation this copy of the schema does not list (added within v1) changes nothing in how the event is applied: docs/contract.md, \"The status rule\".",
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "purchase",
+                "payout",
+                "status",
+                "specify",
+                "pay_in",
+                "pay_out",
+                "sms"
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
           ]
         },
         "paymentId": {
@@ -2764,7 +2947,7 @@ enum EmbeddedSchemas {
         },
         "final": {
           "type": "boolean",
-          "description": "True when the status is an outcome that will not change. Exception: FirstPay may later correct succeeded ↔ failed with a new callback; consumers apply the newest callback."
+          "description": "True exactly when `status` is succeeded, failed or cancelled. A final status is what the provider said at `time`: FirstPay may correct succeeded ↔ failed later, which arrives as another final event with a newer `time`; Amanpay's final statuses never change. Apply events with docs/contract.md, \"The status rule\"."
         },
         "providerStatus": {
           "type": [
@@ -2814,21 +2997,36 @@ enum EmbeddedSchemas {
         "amountMismatch": {
           "type": "object",
           "required": [
-            "command",
             "provider"
           ],
-          "additionalProperties": false,
+          "additionalProperties": true,
           "properties": {
             "command": {
               "type": "string",
-              "description": "The command's `data.amount` as sent."
+              "description": "The command's `data.amount` as sent (on `payment.response`)."
+            },
+            "commandCurrency": {
+              "type": "string",
+              "description": "The command's `data.currency` as sent (on `payment.response`), when the command has one."
+            },
+            "callback": {
+              "type": "string",
+              "description": "The amount the callback's signed values name (on `payment.callback`)."
+            },
+            "callbackCurrency": {
+              "type": "string",
+              "description": "The currency the callback's signed values name (on `payment.callback`)."
             },
             "provider": {
               "type": "string",
-              "description": "The amount the provider's answer names, as it wrote it (also in `amount`)."
+              "description": "The amount the provider's answer (the response, or the status read) names, as it wrote it (also in `amount`)."
+            },
+            "providerCurrency": {
+              "type": "string",
+              "description": "The currency the provider's answer names, when it names one (also in `currency`)."
             }
           },
-          "description": "Present only when the provider's answer names a different amount than the command (compared as decimals: `250.5` equals `250.50`). PayBridge also logs a warning. Someone should look: the payment may not be for what was ordered."
+          "description": "Present only when the provider's answer names a different amount or currency than the command (amounts compared as decimals: `250.5` equals `250.50`; currencies case-insensitively). On command responses and on reconciliation responses (the check carries the command's amount and currency). The event is still published — it is what the provider said — and PayBridge logs a warning. Someone should look before the order ships: the payment may not be for what was ordered. Only the members that differ or explain the difference are present; `provider` always is."
         },
         "paymentMethodId": {
           "type": "string",
@@ -2911,12 +3109,14 @@ enum EmbeddedSchemas {
           "then": {
             "properties": {
               "operation": {
-                "enum": [
-                  "purchase",
-                  "payout",
-                  "status",
-                  "specify"
-                ]
+                "description": "Never one of FirstPay's own operations; an operation added within v1 is allowed.",
+                "not": {
+                  "enum": [
+                    "pay_in",
+                    "pay_out",
+                    "sms"
+                  ]
+                }
               }
             }
           }
@@ -2932,12 +3132,14 @@ enum EmbeddedSchemas {
           "then": {
             "properties": {
               "operation": {
-                "enum": [
-                  "pay_in",
-                  "pay_out",
-                  "status",
-                  "sms"
-                ]
+                "description": "Never one of Amanpay's own operations; an operation added within v1 is allowed.",
+                "not": {
+                  "enum": [
+                    "purchase",
+                    "payout",
+                    "specify"
+                  ]
+                }
               }
             }
           }
@@ -3102,7 +3304,7 @@ enum EmbeddedSchemas {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://schemas.paybridge.example/events/payment.unresolved.v1.schema.json",
   "title": "Payment unresolved event (v1)",
-  "description": "A payment a create left open (`requires_action`, `processing`, `under_review`, `unknown`) was still open, or its status could not be read, when the last status check of `PAYBRIDGE_RECONCILE_SCHEDULE` ran: someone has to look at it. Published to topic exchange `payments.outcomes` with routing key `<provider>.unresolved`, AMQP `message_id` = `id`, `correlation_id` = the command id, `type` = this type, `content_type` `application/cloudevents+json`, persistent.",
+  "description": "A payment a create left open (`requires_action`, `processing`, `under_review`, `unknown`) was still open, or its status could not be read, when the last status check of `PAYBRIDGE_RECONCILE_SCHEDULE` ran: a work item, not an outcome — someone has to look at it. Published to topic exchange `payments.outcomes` with routing key `<provider>.unresolved`, AMQP `message_id` = `id`, `correlation_id` = the command id, `type` = this type, `content_type` `application/cloudevents+json`, persistent, mandatory.",
   "type": "object",
   "required": [
     "specversion",
@@ -3170,21 +3372,43 @@ enum EmbeddedSchemas {
     ]
   },
   "$defs": {
+    "laterValue": {
+      "description": "A value added within v1 after this copy of the schema was published (tolerant reader, docs/contract.md \"Versioning\"): lower-case letters, digits and `_`. What to do with one is in the description of the field that allows it.",
+      "type": "string",
+      "pattern": "^[a-z][a-z0-9_]*$",
+      "maxLength": 64
+    },
     "status": {
-      "description": "The last status PayBridge observed: never final. processing: in progress; requires_action: the customer or merchant must act; under_review: the provider checks it manually; unknown: PayBridge could not learn the state (the create may or may not exist).",
-      "enum": [
-        "processing",
-        "requires_action",
-        "under_review",
-        "unknown"
-      ]
+      "description": "Never final. When the last check's status read succeeded: what that read said (current). When it failed (`lastCheckError` present): `unknown`, so a stale observation never moves the payment; the last status PayBridge did observe is in `lastObservedStatus`. processing: in progress; requires_action: the customer or merchant must act; under_review: the provider checks it manually; unknown: nothing is said about the payment. A value this copy of the schema does not list is treated like `unknown`. Apply it with docs/contract.md, \"The status rule\".",
+      "anyOf": [
+        {
+          "description": "The values of this version.",
+          "enum": [
+            "processing",
+            "requires_action",
+            "under_review",
+            "unknown"
+          ]
+        },
+        {
+          "$ref": "#/$defs/laterValue"
+        }
+      ],
+      "not": {
+        "description": "Never a final status.",
+        "enum": [
+          "succeeded",
+          "failed",
+          "cancelled"
+        ]
+      }
     },
     "error": {
       "type": [
         "object",
         "null"
       ],
-      "description": "Present when the last check's status read failed: its error (e.g. class `not_found` when the provider does not know the payment, `transient` after a timeout).",
+      "description": "Present when the last check's status read failed: its error (e.g. class `not_found` when the provider does not know the payment, `transient` after a timeout). `status` is then `unknown`.",
       "required": [
         "code",
         "message",
@@ -3193,23 +3417,31 @@ enum EmbeddedSchemas {
       "properties": {
         "code": {
           "type": "string",
-          "description": "Provider error code (`INSUFFICIENT_WALLET_BALANCE`, FirstPay `failedCode` or `error`) or a PayBridge code (`BAD_JSON`, `NOT_A_CLOUDEVENT`, `UNKNOWN_TYPE`, `ROUTING_KEY_MISMATCH`, `SCHEMA_VIOLATION`, `RETRIES_EXHAUSTED`, `CONFIGURATION`, …)."
+          "description": "The error code: a provider's code passed through (`INSUFFICIENT_WALLET_BALANCE`, FirstPay `failedCode` or `error`) or one of PayBridge's own (`SCHEMA_VIOLATION`, `UNKNOWN_ACCOUNT`, `TIMEOUT`, `HTTP_<nnn>`, …). Every code PayBridge emits is in docs/contract.md, \"Error catalogue\"; a provider code not listed there passes through with its class. Branch on `class`, not on the code."
         },
         "message": {
           "type": "string",
           "description": "Human-readable text; never branch on it. Never contains secrets."
         },
         "class": {
-          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (do not resend unchanged). configuration: PayBridge's provider credentials/setup are wrong (the command was not executed; PayBridge stops consuming and retries later). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code) reported without giving up. retries_exhausted: transient failures persisted through every retry; the payment may or may not exist (see `status`). unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (bad signature, unparseable body, unexpected error). not_found: the provider says the payment does not exist (status lookup: Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported with status failed and final false, because a create still in flight may make it appear.",
-          "enum": [
-            "invalid_command",
-            "configuration",
-            "declined",
-            "transient",
-            "retries_exhausted",
-            "unknown",
-            "provider_error",
-            "not_found"
+          "description": "invalid_command: the command is malformed or the provider refused it as a bad request (fix it and resend under a new command id; never resend unchanged). configuration: PayBridge's provider credentials or setup are wrong (PayBridge pauses and retries; not published on events today). declined: the provider declined the payment (final; a new attempt needs a new payment id). transient: a temporary failure (timeout, 5xx, 429, transient provider code). retries_exhausted: transient failures outlasted every retry; the payment may or may not exist. unknown: the outcome is ambiguous (the request may have reached the provider). provider_error: the provider answered something PayBridge could not use (a signature that does not verify, an unexpected 404). not_found: a status lookup found no such payment (Amanpay TRANSACTION_NOT_FOUND, FirstPay 404 NOT_FOUND); reported on `payment.response` with status `unknown`, final false: a create still in flight may make it appear. A class this copy of the schema does not list is treated like `unknown`. Catalogue of codes and classes: docs/contract.md, \"Error catalogue\".",
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "invalid_command",
+                "configuration",
+                "declined",
+                "transient",
+                "retries_exhausted",
+                "unknown",
+                "provider_error",
+                "not_found"
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
           ]
         }
       },
@@ -3238,27 +3470,43 @@ enum EmbeddedSchemas {
           "description": "Id of the create command that left the payment open."
         },
         "provider": {
-          "description": "Payment provider.",
-          "enum": [
-            "amanpay",
-            "firstpay"
+          "description": "Payment provider. A provider this copy of the schema does not list (added within v1) is one you never sent a command to: ignore its events unless you know the provider.",
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "amanpay",
+                "firstpay"
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
           ]
         },
         "account": {
           "type": "string",
-          "description": "The merchant account of the provider the event is about (issue 13): `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`). Absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read. Added in v1 (additive, optional).",
+          "description": "The merchant account of the provider the event is about: `default` or a name configured in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`. For a command, its `data.account`; for a callback, the account of the path it arrived on (`/callbacks/<provider>/<account>`); for reconciliation responses and `payment.unresolved`, the account of the create. Absent means `default` (absent only on events published before accounts existed, and on `command.failed` for a message whose account could not be read); part of the payment's key in the status rule (docs/contract.md). Added in v1 (additive, optional).",
           "pattern": "^[a-z0-9_-]{1,32}$",
           "minLength": 1,
           "maxLength": 32
         },
         "operation": {
+          "description": "The create's operation: `purchase`, `payout` (Amanpay), `pay_in`, `pay_out` (FirstPay). An operation this copy of the schema does not list (added within v1) changes nothing in how the event is treated.",
           "type": "string",
-          "description": "The create's operation: `purchase`, `payout` (Amanpay), `pay_in`, `pay_out` (FirstPay).",
-          "enum": [
-            "purchase",
-            "payout",
-            "pay_in",
-            "pay_out"
+          "anyOf": [
+            {
+              "description": "The values of this version.",
+              "enum": [
+                "purchase",
+                "payout",
+                "pay_in",
+                "pay_out"
+              ]
+            },
+            {
+              "$ref": "#/$defs/laterValue"
+            }
           ]
         },
         "paymentId": {
@@ -3285,7 +3533,7 @@ enum EmbeddedSchemas {
             "string",
             "null"
           ],
-          "description": "The provider's own status text last observed, else null."
+          "description": "The provider's own status text as the last check's read answered it; null when that read failed (see `lastObservedProviderStatus`) or answered none."
         },
         "checks": {
           "type": "integer",
@@ -3303,6 +3551,17 @@ enum EmbeddedSchemas {
         },
         "lastCheckError": {
           "$ref": "#/$defs/error"
+        },
+        "lastObservedStatus": {
+          "$ref": "#/$defs/status",
+          "description": "Only with `lastCheckError`: the last status PayBridge did observe for the payment (the create's outcome or an earlier check), never final. Context for the person who looks; it is an old observation, so it never moves the payment."
+        },
+        "lastObservedProviderStatus": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "description": "Only with `lastCheckError`: the provider's own status text of that last observation; null when it had none."
         }
       },
       "additionalProperties": true

@@ -15,7 +15,13 @@
 ///   docs/contract.md, "Limits");
 /// - `required` gained a name;
 /// - `additionalProperties` went from allowed (absent/`true`/a schema) to `false`, or its schema narrowed;
-/// - `allOf` gained a branch, `anyOf`/`oneOf` lost one, `not`/`if`/`propertyNames` appeared or changed.
+/// - `allOf` gained a branch, `anyOf`/`oneOf` lost one, `if`/`propertyNames` appeared or changed;
+/// - `not` appeared or changed, unless it excludes only values the baseline never accepted (the baseline lists its
+///   values with `enum`/`const`, and the `not` is a list of values none of which the baseline lists);
+/// - `then`/`else` narrowed; with the same `if` they are compared like any subschema (a changed `if` is reported);
+/// - `anyOf` appeared, unless one of its branches accepts everything the baseline accepted there (how an `enum` is
+///   made tolerant within v1: `{"anyOf": [{"enum": [known values]}, {later values}]}`, docs/contract.md,
+///   "Versioning"); `oneOf` appeared.
 ///
 /// Adding an optional property is treated as additive even where `additionalProperties` is open (documented
 /// choice: consumers ignore unknown fields).
@@ -112,8 +118,25 @@ enum SchemaCompatibility {
                 }
             }
             // Keywords compared by equality: any new or changed value narrows (conservatively).
-            for keyword in ["pattern", "format", "not", "if", "then", "else", "propertyNames"] {
+            for keyword in ["pattern", "format", "if", "propertyNames"] {
                 if let cv = co[keyword], bo[keyword].map({ !$0.isSemanticallyEqual(to: cv) }) ?? true {
+                    report(path + "/" + keyword, bo[keyword] == nil ? "\(keyword) added" : "\(keyword) changed")
+                }
+            }
+            // `not`: a new or changed one narrows, unless it excludes only values the baseline never accepted.
+            if let cv = co["not"], bo["not"].map({ !$0.isSemanticallyEqual(to: cv) }) ?? true,
+                !Self.excludesNothing(acceptedBy: bo, not: cv)
+            {
+                report(path + "/not", bo["not"] == nil ? "not added" : "not changed")
+            }
+            // `then`/`else`: under the same `if` a branch may widen like any subschema (`if → then` accepts more when
+            // `then` does); under a changed `if` (reported above) any change of them is reported too.
+            let sameIf = bo["if"].map { b in co["if"].map { b.isSemanticallyEqual(to: $0) } ?? false } ?? (co["if"] == nil)
+            for keyword in ["then", "else"] {
+                guard let cv = co[keyword] else { continue }  // a removed branch accepts more
+                if sameIf {
+                    compare(bo[keyword] ?? .bool(true), cv, path: path + "/" + keyword, depth: depth + 1)
+                } else if bo[keyword].map({ !$0.isSemanticallyEqual(to: cv) }) ?? true {
                     report(path + "/" + keyword, bo[keyword] == nil ? "\(keyword) added" : "\(keyword) changed")
                 }
             }
@@ -176,6 +199,9 @@ enum SchemaCompatibility {
             for keyword in ["anyOf", "oneOf"] {
                 guard let cs = co[keyword]?.arrayValue else { continue }
                 guard let bs = bo[keyword]?.arrayValue else {
+                    // A new `anyOf` accepts at least what the baseline did when one branch does (the node's other
+                    // keywords are compared above): e.g. an enum made tolerant, `anyOf: [{enum: known}, {later}]`.
+                    if keyword == "anyOf", cs.contains(where: { covers(b, $0, path: path, depth: depth) }) { continue }
                     report(path + "/" + keyword, "\(keyword) added")
                     continue
                 }
@@ -184,6 +210,40 @@ enum SchemaCompatibility {
                     compare(bs[k], cs[k], path: path + "/\(keyword)/\(k)", depth: depth + 1)
                 }
             }
+        }
+
+        /// Whether `branch` accepts everything `baseline` accepts, as far as this check can tell: comparing them finds
+        /// no narrowing.
+        func covers(_ baseline: JSONValue, _ branch: JSONValue, path: String, depth: Int) -> Bool {
+            var probe = Walker(baselineRoot: baselineRoot, currentRoot: currentRoot)
+            probe.compare(baseline, branch, path: path, depth: depth + 1)
+            return probe.issues.isEmpty
+        }
+
+        /// Whether `not: notSchema` rejects nothing the baseline node accepted: the node accepts only the values it
+        /// lists (`enum` or `const`), and `notSchema` is only a list of values (`enum`/`const`, annotations aside)
+        /// sharing none with it. Anything else (a `not` of a type, a pattern, a `$ref`) counts as a narrowing.
+        static func excludesNothing(acceptedBy baseline: JSONObject, not notSchema: JSONValue) -> Bool {
+            var accepted: [JSONValue]
+            if case .array(let values)? = baseline["enum"] {
+                accepted = values
+            } else if let value = baseline["const"] {
+                accepted = [value]
+            } else {
+                return false
+            }
+            if case .array(let values)? = baseline["enum"], let value = baseline["const"] {
+                accepted = values.filter { $0.isSemanticallyEqual(to: value) }
+            }
+            guard let n = notSchema.objectValue else { return false }
+            let annotations: Set<String> = ["description", "title", "$comment", "examples"]
+            guard n.keys.allSatisfy({ $0 == "enum" || $0 == "const" || annotations.contains($0) }),
+                n["enum"] != nil || n["const"] != nil
+            else { return false }
+            // `not {enum E, const c}` excludes only E ∩ {c}; taking the union instead is the conservative side.
+            var excluded = n["enum"]?.arrayValue ?? []
+            if let value = n["const"] { excluded.append(value) }
+            return !accepted.contains { a in excluded.contains { $0.isSemanticallyEqual(to: a) } }
         }
 
         func typeSet(_ v: JSONValue?) -> Set<String>? {

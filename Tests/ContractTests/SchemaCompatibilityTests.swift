@@ -157,6 +157,85 @@ import Testing
         #expect(issues.map(\.path) == ["#/properties/d/items/properties/k/type"])
     }
 
+    /// How an event enum is made tolerant within v1 (docs/contract.md, "Versioning"): the known values move into an
+    /// `anyOf` branch next to a branch for values added later. That is a widening, and the checker must say so; an
+    /// `anyOf` none of whose branches keeps every baseline value is still a narrowing.
+    @Test func anEnumMadeTolerantWithAnyOfIsAWidening() throws {
+        let tolerant = try narrowings {
+            setProperty(&$0, "c", #"{"anyOf":[{"enum":["x","y","z"]},{"type":"string","pattern":"^[a-z]+$"}]}"#)
+        }
+        #expect(tolerant.isEmpty, "\(tolerant)")
+        // Through a $ref, and with the known values in the second branch.
+        let viaRef = try narrowings { o in
+            setProperty(&o, "c", ##"{"anyOf":[{"type":"integer"},{"$ref":"#/$defs/known"}]}"##)
+            var defs = o["$defs"]!.objectValue!
+            defs["known"] = try! JSONValue.parse(#"{"enum":["z","y","x","w"]}"#)
+            o["$defs"] = .object(defs)
+        }
+        #expect(viaRef.isEmpty, "\(viaRef)")
+        let lost = try narrowings {
+            setProperty(&$0, "c", #"{"anyOf":[{"enum":["x","y"]},{"type":"integer"}]}"#)
+        }
+        #expect(lost.map(\.path) == ["#/properties/c/anyOf"])
+        // The rest of the node still counts: a type added next to the anyOf narrows.
+        let typed = try narrowings {
+            setProperty(&$0, "c", #"{"type":"integer","anyOf":[{"enum":["x","y","z"]},{"type":"string"}]}"#)
+        }
+        #expect(typed.map(\.path) == ["#/properties/c/type"])
+        // oneOf is not taught: a value in two branches would fail it.
+        let oneOf = try narrowings {
+            setProperty(&$0, "c", #"{"oneOf":[{"enum":["x","y","z"]},{"type":"string"}]}"#)
+        }
+        #expect(oneOf.map(\.path) == ["#/properties/c/oneOf"])
+    }
+
+    /// A `not` that excludes only values the baseline never accepted (a tolerant status that still may not be final,
+    /// an operation that is never the other provider's) is a widening; one that excludes a baseline value is not.
+    @Test func aNotExcludingOnlyUnacceptedValuesIsAWidening() throws {
+        let disjoint = try narrowings {
+            setProperty(&$0, "c", #"{"anyOf":[{"enum":["x","y","z"]},{"type":"string"}],"not":{"enum":["w","v"]}}"#)
+        }
+        #expect(disjoint.isEmpty, "\(disjoint)")
+        let overlapping = try narrowings {
+            setProperty(&$0, "c", #"{"anyOf":[{"enum":["x","y","z"]},{"type":"string"}],"not":{"enum":["w","y"]}}"#)
+        }
+        #expect(overlapping.map(\.path) == ["#/properties/c/not"])
+        // Only lists of values are understood: a `not` of a type or a pattern is reported.
+        let notAType = try narrowings { setProperty(&$0, "c", #"{"enum":["x","y","z"],"not":{"type":"integer"}}"#) }
+        #expect(notAType.map(\.path) == ["#/properties/c/not"])
+        // Where the baseline does not list its values, any new `not` is reported.
+        let unlisted = try narrowings { setProperty(&$0, "e", #"{"type":"number","not":{"const":3}}"#) }
+        #expect(unlisted.map(\.path) == ["#/properties/e/not"])
+    }
+
+    /// With the same `if`, `then` and `else` are compared as subschemas; with a changed `if`, both are reported.
+    @Test func thenAndElseUnderTheSameIfMayWiden() throws {
+        let baseline = try JSONValue.parse("""
+            {"properties":{"p":{"enum":["a","b"]},"o":{"enum":["x","y","z"]}},
+             "if":{"properties":{"p":{"const":"a"}}},"then":{"properties":{"o":{"enum":["x","y"]}}},
+             "else":{"properties":{"o":{"enum":["z"]}}}}
+            """)
+        func current(if condition: String = #"{"properties":{"p":{"const":"a"}}}"#, then: String, else otherwise: String)
+            throws -> [CompatibilityIssue]
+        {
+            var o = baseline.objectValue!
+            o["if"] = try JSONValue.parse(condition)
+            o["then"] = try JSONValue.parse(then)
+            o["else"] = try JSONValue.parse(otherwise)
+            return SchemaCompatibility.narrowings(baseline: baseline, current: .object(o))
+        }
+        let wider = try current(then: #"{"properties":{"o":{"not":{"enum":["z"]}}}}"#,
+                                else: #"{"properties":{"o":{"enum":["z","w"]}}}"#)
+        #expect(wider.isEmpty, "\(wider)")
+        let narrower = try current(then: #"{"properties":{"o":{"enum":["x"]}}}"#,
+                                   else: #"{"properties":{"o":{"enum":["z"]}}}"#)
+        #expect(narrower.map(\.path) == ["#/then/properties/o/enum"])
+        let otherIf = try current(if: #"{"properties":{"p":{"const":"b"}}}"#,
+                                  then: #"{"properties":{"o":{"enum":["x","y","z"]}}}"#,
+                                  else: #"{"properties":{"o":{"enum":["z"]}}}"#)
+        #expect(otherIf.map(\.path) == ["#/if", "#/then"])
+    }
+
     @Test func detectsCompositionNarrowing() throws {
         let baseline = try JSONValue.parse(#"{"anyOf":[{"type":"string"},{"type":"integer"}]}"#)
         let fewer = try JSONValue.parse(#"{"anyOf":[{"type":"string"}]}"#)

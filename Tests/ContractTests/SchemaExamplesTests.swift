@@ -86,16 +86,73 @@ import Testing
 @Suite struct SwiftTypesMatchSchemasTests {
     static let eventTypes = [OutcomeEvents.responseType, OutcomeEvents.callbackType, OutcomeEvents.commandFailedType]
 
+    /// The values an event enum lists: its `enum`, or, where it is tolerant (`anyOf: [{enum: known}, {later}]`,
+    /// docs/contract.md "Versioning"), the `enum` of its branch of known values.
+    static func knownValues(_ schema: JSONValue?) -> [String]? {
+        if let values = schema?["enum"]?.arrayValue { return values.compactMap(\.stringValue) }
+        for branch in schema?["anyOf"]?.arrayValue ?? [] {
+            if let values = branch["enum"]?.arrayValue { return values.compactMap(\.stringValue) }
+        }
+        return nil
+    }
+
     @Test(arguments: eventTypes)
     func enumsAgreeWithTheEventSchemas(_ type: String) throws {
         let schema = try #require(ContractSchemas.schema(forType: type))
         let defs = try #require(schema["$defs"])
-        let statuses = try #require(defs["status"]?["enum"]?.arrayValue).compactMap(\.stringValue)
+        let statuses = try #require(Self.knownValues(defs["status"]))
         #expect(statuses == PaymentStatus.allCases.map(\.rawValue))
-        let classes = try #require(defs["error"]?["properties"]?["class"]?["enum"]?.arrayValue).compactMap(\.stringValue)
+        let classes = try #require(Self.knownValues(defs["error"]?["properties"]?["class"]))
         #expect(classes == ErrorClass.allCases.map(\.rawValue))
-        let providers = try #require(defs["data"]?["properties"]?["provider"]?["enum"]?.arrayValue)
-            .compactMap(\.stringValue)
+        let providers = try #require(Self.knownValues(defs["data"]?["properties"]?["provider"]))
         #expect(providers == Provider.allCases.map(\.rawValue))
+    }
+}
+
+/// The tolerant-reader rule (docs/contract.md, "Versioning"): within v1 new values may appear in event enums, so a
+/// consumer that validates events with its copy of a v1 schema must accept them. Command schemas stay closed.
+@Suite struct TolerantEventSchemasTests {
+    static let eventTypes = [OutcomeEvents.responseType, OutcomeEvents.callbackType, OutcomeEvents.commandFailedType,
+                             OutcomeEvents.unresolvedType]
+
+    /// The first example of `type`, with `edit` applied to its `data`.
+    static func example(_ type: String, _ edit: (inout JSONObject) -> Void) throws -> JSONValue {
+        let schema = try #require(ContractSchemas.schema(forType: type))
+        var event = try #require(schema["examples"]?.arrayValue?.first?.objectValue)
+        var data = try #require(event["data"]?.objectValue)
+        edit(&data)
+        event["data"] = .object(data)
+        return .object(event)
+    }
+
+    @Test(arguments: eventTypes)
+    func eventSchemasAcceptValuesAddedLater(_ type: String) throws {
+        let validator = try #require(ContractSchemas.validator(forType: type))
+        let later = try Self.example(type) { data in
+            data["status"] = "on_hold"
+            data["provider"] = "thirdpay"
+            data["operation"] = "refund"
+            data["error"] = ["code": "SOMETHING_NEW", "message": "", "class": "rate_limited"]
+            if type == OutcomeEvents.callbackType { data["confirmedBy"] = "webhook_v2" }
+        }
+        #expect(validator.validate(later).isEmpty, "\(validator.validate(later))")
+        // Still checked: a value that is not a lower-case word is refused.
+        let malformed = try Self.example(type) { $0["status"] = "Succeeded!" }
+        #expect(!validator.validate(malformed).isEmpty)
+    }
+
+    @Test func anUnresolvedPaymentIsNeverFinal() throws {
+        let validator = try #require(ContractSchemas.validator(forType: OutcomeEvents.unresolvedType))
+        for status in ["succeeded", "failed", "cancelled"] {
+            let event = try Self.example(OutcomeEvents.unresolvedType) { $0["status"] = .string(status) }
+            #expect(!validator.validate(event).isEmpty, "\(status)")
+        }
+    }
+
+    @Test func commandSchemasStayClosed() throws {
+        let validator = try #require(ContractSchemas.validator(forType: PaymentCommandKind.amanpayStatus.type))
+        let command = try JSONValue.parse(commandBody(
+            .amanpayStatus, data: #"{"paymentId":"payment_812","paymentType":"refund"}"#))
+        #expect(!validator.validate(command).isEmpty)
     }
 }
