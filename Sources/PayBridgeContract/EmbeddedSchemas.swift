@@ -2034,92 +2034,61 @@ enum EmbeddedSchemas {
   },
   "examples": [
     {
-      "specversion": "1.0",
-      "id": "70471d84-a4bc-84a3-acda-608460393148",
-      "type": "paybridge.command.failed.v1",
-      "source": "/paybridge/worker",
-      "time": "2026-11-21T06:00:01.250Z",
-      "datacontenttype": "application/json",
       "data": {
-        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
+        "amount": null,
+        "attempts": 0,
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PF",
+        "currency": null,
+        "error": {
+          "class": "invalid_command",
+          "code": "SCHEMA_VIOLATION",
+          "message": "/data/amount: must be string, not number"
+        },
+        "final": false,
+        "operation": "purchase",
+        "paymentId": "payment_814",
         "provider": "amanpay",
+        "providerPaymentId": null,
+        "providerStatus": null,
+        "raw": null,
+        "status": "unknown"
+      },
+      "datacontenttype": "application/json",
+      "id": "88c0a7fe-bef5-8b9a-b3c7-71482c5f137d",
+      "source": "/paybridge/worker",
+      "specversion": "1.0",
+      "subject": "payment_814",
+      "time": "2026-11-18T11:06:40.000Z",
+      "type": "paybridge.command.failed.v1"
+    },
+    {
+      "data": {
         "account": "default",
+        "amount": "250.51",
+        "attempts": 5,
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
+        "currency": "BDT",
+        "error": {
+          "class": "retries_exhausted",
+          "code": "TIMEOUT",
+          "message": "gave up after 5 attempts: no answer within 10s"
+        },
+        "final": false,
         "operation": "purchase",
         "paymentId": "payment_812",
+        "provider": "amanpay",
         "providerPaymentId": null,
-        "status": "failed",
-        "final": true,
         "providerStatus": null,
-        "amount": null,
-        "currency": null,
-        "attempts": 0,
-        "error": {
-          "code": "SCHEMA_VIOLATION",
-          "message": "/data/amount: must be string, not number",
-          "class": "invalid_command"
-        },
-        "raw": null
+        "raw": null,
+        "status": "unknown"
       },
-      "subject": "payment_812"
-    },
-    {
-      "specversion": "1.0",
-      "id": "f7cff993-f0c7-85c4-9396-8417762cc080",
-      "type": "paybridge.command.failed.v1",
-      "source": "/paybridge/worker",
-      "time": "2026-11-21T06:00:01.250Z",
       "datacontenttype": "application/json",
-      "data": {
-        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PB",
-        "provider": "firstpay",
-        "account": "default",
-        "operation": "pay_in",
-        "paymentId": "order-42",
-        "providerPaymentId": null,
-        "status": "unknown",
-        "final": false,
-        "providerStatus": null,
-        "amount": null,
-        "currency": null,
-        "attempts": 8,
-        "error": {
-          "code": "RETRIES_EXHAUSTED",
-          "message": "HTTP 500 from FirstPay on every attempt",
-          "class": "retries_exhausted"
-        },
-        "raw": {
-          "error": "Internal Server Error"
-        }
-      },
-      "subject": "order-42"
-    },
-    {
-      "specversion": "1.0",
-      "id": "80f9c1a8-45f6-81a9-ba15-5995fca782f1",
-      "type": "paybridge.command.failed.v1",
+      "id": "80446813-524a-8e46-b192-bcaf610dd302",
       "source": "/paybridge/worker",
-      "time": "2026-11-21T06:00:01.250Z",
-      "datacontenttype": "application/json",
-      "data": {
-        "commandId": null,
-        "provider": "firstpay",
-        "account": "default",
-        "operation": null,
-        "paymentId": null,
-        "providerPaymentId": null,
-        "status": "failed",
-        "final": true,
-        "providerStatus": null,
-        "amount": null,
-        "currency": null,
-        "attempts": 0,
-        "error": {
-          "code": "BAD_JSON",
-          "message": "invalid JSON at byte 17: expected ',' or '}' in object",
-          "class": "invalid_command"
-        },
-        "raw": null
-      }
+      "specversion": "1.0",
+      "subject": "payment_812",
+      "time": "2026-11-18T11:06:40.000Z",
+      "type": "paybridge.command.failed.v1"
     }
   ]
 }
@@ -2556,148 +2525,172 @@ enum EmbeddedSchemas {
   },
   "examples": [
     {
-      "specversion": "1.0",
-      "id": "e3c6645c-753f-8062-851a-4a43c6712326",
-      "type": "paybridge.payment.callback.v1",
-      "source": "/paybridge/callbacks",
-      "time": "2026-11-21T06:00:01.250Z",
-      "datacontenttype": "application/json",
       "data": {
-        "commandId": null,
-        "provider": "amanpay",
         "account": "default",
+        "amount": "250.51",
+        "commandId": null,
+        "confirmedBy": "status_read",
+        "currency": "BDT",
+        "customerName": "Mark Cooper",
+        "final": true,
+        "notificationId": "0193a1f0-7c2e-7d41-9b8a-2f4c6e8a0b12",
         "operation": "purchase",
         "paymentId": "payment_812",
+        "provider": "amanpay",
         "providerPaymentId": "62861",
-        "status": "succeeded",
-        "final": true,
         "providerStatus": "SUCCESS",
-        "amount": "250.51",
-        "currency": "BDT",
         "raw": {
-          "transactionId": "62861",
-          "paymentID": "payment_812",
-          "status": "SUCCESS",
           "amount": 250.51,
           "currency": "BDT",
-          "paymentType": "purchase",
+          "customerAccountNumber": "***********7184",
           "customerName": "Mark Cooper",
-          "customerAccountNumber": "185927571757184"
+          "paymentID": "payment_812",
+          "paymentType": "purchase",
+          "status": "SUCCESS",
+          "transactionId": "62861"
         },
-        "notificationId": "0b6f3c1e-5d2a-4f7b-9c8e-1a2b3c4d5e6f",
-        "receivedAt": "2026-11-21T06:00:01.100Z",
-        "confirmedBy": "status_read",
+        "receivedAt": "2026-11-18T11:06:39.600Z",
+        "status": "succeeded",
         "statusRead": {
-          "transactionId": "62861",
-          "paymentID": "payment_812",
-          "status": "SUCCESS",
           "amount": 250.51,
           "currency": "BDT",
-          "paymentType": "purchase",
+          "customerAccountNumber": "***********7184",
           "customerName": "Mark Cooper",
-          "customerAccountNumber": "185927571757184"
+          "paymentID": "payment_812",
+          "paymentType": "purchase",
+          "status": "SUCCESS",
+          "transactionId": "62861"
         }
       },
-      "subject": "payment_812"
+      "datacontenttype": "application/json",
+      "id": "5ced6910-4f4c-80d2-a37a-5d46f4741d53",
+      "source": "/paybridge/callbacks",
+      "specversion": "1.0",
+      "subject": "payment_812",
+      "time": "2026-11-18T11:06:40.000Z",
+      "type": "paybridge.payment.callback.v1"
     },
     {
-      "specversion": "1.0",
-      "id": "207ac095-3ab8-864c-bd2d-23c5a2a6f0c2",
-      "type": "paybridge.payment.callback.v1",
-      "source": "/paybridge/callbacks",
-      "time": "2026-11-21T06:00:01.250Z",
-      "datacontenttype": "application/json",
       "data": {
-        "commandId": null,
-        "provider": "amanpay",
         "account": "default",
-        "operation": null,
-        "paymentId": null,
-        "providerPaymentId": "62861",
-        "providerOperationId": "29609",
-        "status": "requires_action",
-        "final": false,
-        "providerStatus": "SPECIFICATION",
         "amount": null,
+        "commandId": null,
+        "confirmedBy": "signature",
         "currency": null,
-        "additionalFields": [
-          "Otp"
-        ],
+        "final": false,
+        "notificationId": "0193a1f0-7c2e-7d41-9b8a-2f4c6e8a0b13",
+        "operation": "purchase",
+        "paymentId": null,
+        "provider": "amanpay",
+        "providerPaymentId": "62861",
+        "providerStatus": "SPECIFICATION",
         "raw": {
           "additional_fields": [
             "Otp"
           ],
           "operationId": 29609,
-          "transactionId": 62861,
-          "status": "SPECIFICATION"
+          "status": "SPECIFICATION",
+          "transactionId": 62861
         },
-        "notificationId": "7d1e9a40-2c3b-4e5f-8a9b-0c1d2e3f4a5b",
-        "receivedAt": "2026-11-21T06:00:01.100Z",
-        "confirmedBy": "signature"
+        "receivedAt": "2026-11-18T11:06:39.600Z",
+        "status": "requires_action",
+        "unverified": {
+          "additionalFields": [
+            "Otp"
+          ],
+          "providerOperationId": "29609"
+        }
       },
-      "subject": "62861"
+      "datacontenttype": "application/json",
+      "id": "90b3b3ba-5f3f-82d2-9044-19cb468d8605",
+      "source": "/paybridge/callbacks",
+      "specversion": "1.0",
+      "subject": "62861",
+      "time": "2026-11-18T11:06:40.000Z",
+      "type": "paybridge.payment.callback.v1"
     },
     {
-      "specversion": "1.0",
-      "id": "7cc63f2a-ed31-8915-a836-3526865367a1",
-      "type": "paybridge.payment.callback.v1",
-      "source": "/paybridge/callbacks",
-      "time": "2026-11-21T06:00:01.250Z",
-      "datacontenttype": "application/json",
       "data": {
-        "commandId": null,
-        "provider": "firstpay",
         "account": "default",
-        "operation": null,
-        "paymentId": "order-42",
-        "providerPaymentId": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
-        "status": "failed",
-        "final": true,
-        "providerStatus": "FAILED",
         "amount": "500",
+        "attachment": {
+          "id": "media-7",
+          "url": "https://files.example/media-7.png"
+        },
+        "commandId": null,
+        "confirmedBy": "status_read",
         "currency": "BDT",
         "error": {
+          "class": "declined",
           "code": "INCORRECT_AMOUNT",
-          "message": "a wrong sum was transferred",
-          "class": "declined"
+          "message": ""
         },
+        "failedCode": "INCORRECT_AMOUNT",
+        "final": true,
+        "notificationId": "0193a1f0-7c2e-7d41-9b8a-2f4c6e8a0b14",
+        "operation": "pay_in",
+        "paymentId": "order-42",
+        "paymentMethodId": "pm_bkash",
+        "provider": "firstpay",
+        "providerCreatedAt": "2024-05-01T10:00:00.000Z",
+        "providerPaymentId": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
+        "providerStatus": "FAILED",
         "raw": {
           "amount": 500,
+          "attachment": {
+            "id": "media-7",
+            "url": "https://files.example/media-7.png"
+          },
           "clientFieldsValues": [
             {
-              "key": "wallet",
-              "value": "01712345678"
+              "key": "phone",
+              "value": "*******5678"
             }
           ],
           "createdAt": "2024-05-01T10:00:00.000Z",
           "currencyCode": "BDT",
           "failedCode": "INCORRECT_AMOUNT",
+          "hash": "RGzlcPs9Co+Pmiz33pXeivrtnlEBmBEfAoGESq2kQmQO7R7o9gCmr4Q9ZFOAKz61roZVPBe6NO+dkdXqXMxLuJyddC4CkwdhwubGXYfg1EJL5w6O3k5vWCh5hmv9g9gayWfCg0oQoVEicAAIItgnaL6XPdWfgEGOKBXfHjSCi6iV0et1yIz66Q4Br1YuSLdDdPzVclWnT1JnvJG8kZFGQPUySXb4GSpm66ioY6UVqSmr/ZmnLa2l/o1l0F1yr7/UeZx/nFmCFSQjn5xs9mZ87ZLzUpztWQ2uuMa/qq9IL2XnNqn/zTDjUO0sVdRjDle9/etn5oNp2UARmBWyUIUbCQ==",
           "id": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
           "merchantPaymentId": "order-42",
           "paymentMethodId": "pm_bkash",
+          "postBackUrl": "https://merchant.example/postbacks/firstpay",
+          "publicKey": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAoIBLHi86xAn+lxhP475h\nrK3cxoc9g3ywezcMw+zw+EZl13JC68F1hzIwMSL1MrHoxMV/7rQMuzoZDONUctA2\nbmLY7ogIzDFr48QZty39TyFxtZengvXmuMXvaFANz7XbtEnQK42X+RlsP6ulsJAf\nE9HWEZQFUIKM/P9hDKCwr3ohY3gDLMde/24jf8/6BpfoDwAX7s79AdDNZhBC4iPM\noSME+odIOTME5++y3HxOYeYxF4M19j/kWKXFAdWONyzcFuUt0z8iyGNVIglP4dvC\nzzpFvqzZu8bFUNsIbk98PuInp6OxQpexAt754kKg7bLaoE3truHL+HKXy19cVrNC\nzwIDAQAB\n-----END PUBLIC KEY-----\n",
           "status": "FAILED"
         },
-        "notificationId": "c2a4e6f8-1b3d-4f5a-9c7e-2d4f6a8b0c1e",
-        "receivedAt": "2026-11-21T06:00:01.100Z",
-        "confirmedBy": "status_read",
+        "receivedAt": "2026-11-18T11:06:39.600Z",
+        "status": "failed",
         "statusRead": {
           "amount": 500,
+          "attachment": {
+            "id": "media-7",
+            "url": "https://files.example/media-7.png"
+          },
           "clientFieldsValues": [
             {
-              "key": "wallet",
-              "value": "01712345678"
+              "key": "phone",
+              "value": "*******5678"
             }
           ],
           "createdAt": "2024-05-01T10:00:00.000Z",
           "currencyCode": "BDT",
           "failedCode": "INCORRECT_AMOUNT",
+          "hash": "RGzlcPs9Co+Pmiz33pXeivrtnlEBmBEfAoGESq2kQmQO7R7o9gCmr4Q9ZFOAKz61roZVPBe6NO+dkdXqXMxLuJyddC4CkwdhwubGXYfg1EJL5w6O3k5vWCh5hmv9g9gayWfCg0oQoVEicAAIItgnaL6XPdWfgEGOKBXfHjSCi6iV0et1yIz66Q4Br1YuSLdDdPzVclWnT1JnvJG8kZFGQPUySXb4GSpm66ioY6UVqSmr/ZmnLa2l/o1l0F1yr7/UeZx/nFmCFSQjn5xs9mZ87ZLzUpztWQ2uuMa/qq9IL2XnNqn/zTDjUO0sVdRjDle9/etn5oNp2UARmBWyUIUbCQ==",
           "id": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
           "merchantPaymentId": "order-42",
           "paymentMethodId": "pm_bkash",
+          "postBackUrl": "https://merchant.example/postbacks/firstpay",
+          "publicKey": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAoIBLHi86xAn+lxhP475h\nrK3cxoc9g3ywezcMw+zw+EZl13JC68F1hzIwMSL1MrHoxMV/7rQMuzoZDONUctA2\nbmLY7ogIzDFr48QZty39TyFxtZengvXmuMXvaFANz7XbtEnQK42X+RlsP6ulsJAf\nE9HWEZQFUIKM/P9hDKCwr3ohY3gDLMde/24jf8/6BpfoDwAX7s79AdDNZhBC4iPM\noSME+odIOTME5++y3HxOYeYxF4M19j/kWKXFAdWONyzcFuUt0z8iyGNVIglP4dvC\nzzpFvqzZu8bFUNsIbk98PuInp6OxQpexAt754kKg7bLaoE3truHL+HKXy19cVrNC\nzwIDAQAB\n-----END PUBLIC KEY-----\n",
           "status": "FAILED"
         }
       },
-      "subject": "order-42"
+      "datacontenttype": "application/json",
+      "id": "d65f4645-9de4-805f-9aa9-5ab01cd4d0a4",
+      "source": "/paybridge/callbacks",
+      "specversion": "1.0",
+      "subject": "order-42",
+      "time": "2026-11-18T11:07:41.250Z",
+      "type": "paybridge.payment.callback.v1"
     }
   ]
 }
@@ -3149,148 +3142,257 @@ enum EmbeddedSchemas {
   },
   "examples": [
     {
-      "specversion": "1.0",
-      "id": "e16644f3-74fc-8761-acd2-c75e40f78a40",
-      "type": "paybridge.payment.response.v1",
-      "source": "/paybridge/worker",
-      "time": "2026-11-21T06:00:01.250Z",
-      "datacontenttype": "application/json",
       "data": {
-        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
-        "provider": "amanpay",
         "account": "default",
+        "amount": "250.51",
+        "attempts": 1,
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
+        "currency": "BDT",
+        "final": false,
         "operation": "purchase",
         "paymentId": "payment_812",
+        "provider": "amanpay",
         "providerPaymentId": "62861",
-        "status": "requires_action",
-        "final": false,
         "providerStatus": "REDIRECT",
-        "amount": "250.51",
-        "currency": "BDT",
-        "redirectUrl": "https://page.amanpay.io/checkout/04c881d8-8744-11f0-85ec",
-        "attempts": 1,
         "raw": {
-          "transactionId": "62861",
-          "paymentID": "payment_812",
-          "status": "REDIRECT",
           "amount": 250.51,
           "currency": "BDT",
+          "paymentID": "payment_812",
+          "paymentType": "purchase",
           "redirectUrl": "https://page.amanpay.io/checkout/04c881d8-8744-11f0-85ec",
-          "paymentType": "purchase"
-        }
-      },
-      "subject": "payment_812"
-    },
-    {
-      "specversion": "1.0",
-      "id": "c6c6de6b-6bc5-89d3-b3a7-712ee5c5b7d0",
-      "type": "paybridge.payment.response.v1",
-      "source": "/paybridge/worker",
-      "time": "2026-11-21T06:00:01.250Z",
-      "datacontenttype": "application/json",
-      "data": {
-        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PB",
-        "provider": "firstpay",
-        "account": "default",
-        "operation": "pay_in",
-        "paymentId": "order-42",
-        "providerPaymentId": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
-        "status": "under_review",
-        "final": false,
-        "providerStatus": "NEED_CHECK",
-        "amount": "500",
-        "currency": "BDT",
-        "attempts": 2,
-        "raw": {
-          "id": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
-          "currencyCode": "BDT",
-          "paymentMethodId": "pm_bkash",
-          "status": "NEED_CHECK",
-          "amount": 500,
-          "clientFieldsValues": [
-            {
-              "key": "wallet",
-              "value": "01712345678"
-            }
-          ],
-          "merchantPaymentId": "order-42",
-          "createdAt": "2024-05-01T10:00:00.000Z"
-        }
-      },
-      "subject": "order-42"
-    },
-    {
-      "specversion": "1.0",
-      "id": "95d3c7c2-8086-8593-896c-b5f2e70c3a8f",
-      "type": "paybridge.payment.response.v1",
-      "source": "/paybridge/worker",
-      "time": "2026-11-21T06:00:01.250Z",
-      "datacontenttype": "application/json",
-      "data": {
-        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PC",
-        "provider": "amanpay",
-        "account": "default",
-        "operation": "purchase",
-        "paymentId": "payment_814",
-        "providerPaymentId": "62870",
-        "status": "failed",
-        "final": true,
-        "providerStatus": "FAILED",
-        "amount": "250.51",
-        "currency": "BDT",
-        "attempts": 1,
-        "error": {
-          "code": "INSUFFICIENT_WALLET_BALANCE",
-          "message": "customer wallet lacks funds",
-          "class": "declined"
+          "status": "REDIRECT",
+          "transactionId": "62861"
         },
+        "redirectUrl": "https://page.amanpay.io/checkout/04c881d8-8744-11f0-85ec",
+        "status": "requires_action"
+      },
+      "datacontenttype": "application/json",
+      "id": "e16644f3-74fc-8761-acd2-c75e40f78a40",
+      "source": "/paybridge/worker",
+      "specversion": "1.0",
+      "subject": "payment_812",
+      "time": "2026-11-18T11:06:40.000Z",
+      "type": "paybridge.payment.response.v1"
+    },
+    {
+      "data": {
+        "account": "default",
+        "amount": "250.51",
+        "attempts": 1,
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PB",
+        "currency": "BDT",
+        "error": {
+          "class": "declined",
+          "code": "INSUFFICIENT_WALLET_BALANCE",
+          "message": "customer wallet lacks funds"
+        },
+        "final": true,
+        "operation": "purchase",
+        "paymentId": "payment_813",
+        "provider": "amanpay",
+        "providerPaymentId": "62862",
+        "providerStatus": "FAILED",
         "raw": {
-          "transactionId": "62870",
-          "paymentID": "payment_814",
-          "status": "FAILED",
+          "amount": 250.51,
+          "currency": "BDT",
           "errorCode": "INSUFFICIENT_WALLET_BALANCE",
           "errorMessage": "customer wallet lacks funds",
-          "amount": 250.51,
-          "currency": "BDT",
-          "paymentType": "purchase"
-        }
+          "paymentID": "payment_813",
+          "paymentType": "purchase",
+          "status": "FAILED",
+          "transactionId": "62862"
+        },
+        "status": "failed"
       },
-      "subject": "payment_814"
+      "datacontenttype": "application/json",
+      "id": "effdb07d-2dba-83ed-b34a-7b5b85d332c6",
+      "source": "/paybridge/worker",
+      "specversion": "1.0",
+      "subject": "payment_813",
+      "time": "2026-11-18T11:06:40.000Z",
+      "type": "paybridge.payment.response.v1"
     },
     {
-      "specversion": "1.0",
-      "id": "e4c0350e-1fc0-8c55-8e69-70e7cbd70969",
-      "type": "paybridge.payment.response.v1",
-      "source": "/paybridge/worker",
-      "time": "2026-11-21T06:05:02.031Z",
-      "datacontenttype": "application/json",
       "data": {
-        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
-        "provider": "amanpay",
         "account": "default",
-        "operation": "purchase",
-        "paymentId": "payment_812",
-        "providerPaymentId": "62861",
-        "status": "succeeded",
-        "final": true,
-        "providerStatus": "SUCCESS",
         "amount": "250.51",
+        "attempts": 1,
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PC",
         "currency": "BDT",
+        "customerName": "Mark Cooper",
+        "final": true,
+        "operation": "status",
+        "paymentId": "payment_812",
+        "provider": "amanpay",
+        "providerPaymentId": "62861",
+        "providerStatus": "SUCCESS",
         "raw": {
-          "transactionId": "62861",
-          "paymentID": "payment_812",
-          "status": "SUCCESS",
           "amount": 250.51,
           "currency": "BDT",
-          "paymentType": "purchase"
+          "customerAccountNumber": "***********7184",
+          "customerName": "Mark Cooper",
+          "paymentID": "payment_812",
+          "paymentType": "purchase",
+          "status": "SUCCESS",
+          "transactionId": "62861"
+        },
+        "status": "succeeded"
+      },
+      "datacontenttype": "application/json",
+      "id": "e35eb5b1-2b42-852d-b4d5-d6d0d260a455",
+      "source": "/paybridge/worker",
+      "specversion": "1.0",
+      "subject": "payment_812",
+      "time": "2026-11-18T11:06:40.000Z",
+      "type": "paybridge.payment.response.v1"
+    },
+    {
+      "data": {
+        "account": "default",
+        "amount": "2505.10",
+        "amountMismatch": {
+          "command": "250.51",
+          "commandCurrency": "BDT",
+          "provider": "2505.10",
+          "providerCurrency": "BDT"
+        },
+        "attempts": 1,
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
+        "currency": "BDT",
+        "final": false,
+        "operation": "purchase",
+        "paymentId": "payment_812",
+        "provider": "amanpay",
+        "providerPaymentId": "62861",
+        "providerStatus": "REDIRECT",
+        "raw": {
+          "amount": 2505.10,
+          "currency": "BDT",
+          "paymentID": "payment_812",
+          "paymentType": "purchase",
+          "redirectUrl": "https://page.amanpay.io/checkout/04c881d8-8744-11f0-85ec",
+          "status": "REDIRECT",
+          "transactionId": "62861"
+        },
+        "redirectUrl": "https://page.amanpay.io/checkout/04c881d8-8744-11f0-85ec",
+        "status": "requires_action"
+      },
+      "datacontenttype": "application/json",
+      "id": "e16644f3-74fc-8761-acd2-c75e40f78a40",
+      "source": "/paybridge/worker",
+      "specversion": "1.0",
+      "subject": "payment_812",
+      "time": "2026-11-18T11:06:40.000Z",
+      "type": "paybridge.payment.response.v1"
+    },
+    {
+      "data": {
+        "account": "default",
+        "amount": null,
+        "attempts": 1,
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PD",
+        "currency": null,
+        "error": {
+          "class": "not_found",
+          "code": "TRANSACTION_NOT_FOUND",
+          "message": "no transfer with that id"
+        },
+        "final": false,
+        "operation": "status",
+        "paymentId": "payment_812",
+        "provider": "amanpay",
+        "providerPaymentId": null,
+        "providerStatus": null,
+        "raw": {
+          "errorCode": "TRANSACTION_NOT_FOUND",
+          "errorMessage": "no transfer with that id",
+          "status": "FAILED"
+        },
+        "status": "unknown"
+      },
+      "datacontenttype": "application/json",
+      "id": "f1cad60b-a88c-8042-93b0-5b7d1c3a849b",
+      "source": "/paybridge/worker",
+      "specversion": "1.0",
+      "subject": "payment_812",
+      "time": "2026-11-18T11:06:40.000Z",
+      "type": "paybridge.payment.response.v1"
+    },
+    {
+      "data": {
+        "account": "default",
+        "amount": "250.51",
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
+        "currency": "BDT",
+        "customerName": "Mark Cooper",
+        "final": true,
+        "operation": "purchase",
+        "paymentId": "payment_812",
+        "provider": "amanpay",
+        "providerPaymentId": "62861",
+        "providerStatus": "SUCCESS",
+        "raw": {
+          "amount": 250.51,
+          "currency": "BDT",
+          "customerAccountNumber": "***********7184",
+          "customerName": "Mark Cooper",
+          "paymentID": "payment_812",
+          "paymentType": "purchase",
+          "status": "SUCCESS",
+          "transactionId": "62861"
         },
         "reconciliation": {
           "check": 2,
           "of": 6,
-          "openSince": "2026-11-21T06:00:01.250Z"
-        }
+          "openSince": "2026-11-18T11:06:40.000Z"
+        },
+        "status": "succeeded"
       },
-      "subject": "payment_812"
+      "datacontenttype": "application/json",
+      "id": "e4c0350e-1fc0-8c55-8e69-70e7cbd70969",
+      "source": "/paybridge/worker",
+      "specversion": "1.0",
+      "subject": "payment_812",
+      "time": "2026-11-18T11:07:41.250Z",
+      "type": "paybridge.payment.response.v1"
+    },
+    {
+      "data": {
+        "account": "default",
+        "amount": "500",
+        "attempts": 1,
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PE",
+        "currency": null,
+        "final": false,
+        "operation": "pay_in",
+        "paymentId": "order-42",
+        "paymentMethodId": "pm_bkash",
+        "provider": "firstpay",
+        "providerPaymentId": null,
+        "providerStatus": null,
+        "raw": {
+          "accountId": 12,
+          "amount": 500,
+          "clientFieldsValues": [
+            {
+              "key": "phone",
+              "value": "*******5678"
+            }
+          ],
+          "hash": "GndtKLzATAO3hpq/Zy8HsYV7aA9p9cHTivPbxUgsDKRLv4aNVagihg3YJFiGIjIwWO1Hv6GJwczxuky+IgZLXGD3/hhhF+6BzJKVD7rQDBUEhYX0kxmt5J2pWBBVYHpPq3NTKCLHJ2u/d5rF/GkinkLf/GeSVgtUpR8hAwi6CB/xhfg2wcHsT7f2O/PuXbZKgSDnjMidPz9/dJMNX+5b9PhrvHPI0xASI0hxXig6SI8eGDubmjT3a5ZnG8h/0SDN6m2CbbnRF7eqDDAjzO79w50cngudxPEGSNaVXnW+6Gl31TJ6uIewgeLCnwW7mZkv88Pb5T/HBIkER2jJEszXyg==",
+          "merchantPaymentId": "order-42",
+          "paymentMethodId": "pm_bkash",
+          "publicKey": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAoIBLHi86xAn+lxhP475h\nrK3cxoc9g3ywezcMw+zw+EZl13JC68F1hzIwMSL1MrHoxMV/7rQMuzoZDONUctA2\nbmLY7ogIzDFr48QZty39TyFxtZengvXmuMXvaFANz7XbtEnQK42X+RlsP6ulsJAf\nE9HWEZQFUIKM/P9hDKCwr3ohY3gDLMde/24jf8/6BpfoDwAX7s79AdDNZhBC4iPM\noSME+odIOTME5++y3HxOYeYxF4M19j/kWKXFAdWONyzcFuUt0z8iyGNVIglP4dvC\nzzpFvqzZu8bFUNsIbk98PuInp6OxQpexAt754kKg7bLaoE3truHL+HKXy19cVrNC\nzwIDAQAB\n-----END PUBLIC KEY-----\n"
+        },
+        "status": "unknown"
+      },
+      "datacontenttype": "application/json",
+      "id": "f6248a98-4808-895a-918d-7457445180fd",
+      "source": "/paybridge/worker",
+      "specversion": "1.0",
+      "subject": "order-42",
+      "time": "2026-11-18T11:06:40.000Z",
+      "type": "paybridge.payment.response.v1"
     }
   ]
 }
@@ -3569,27 +3671,57 @@ enum EmbeddedSchemas {
   },
   "examples": [
     {
-      "specversion": "1.0",
-      "id": "2a2ca40b-55d5-88be-8304-a788dde6b364",
-      "type": "paybridge.payment.unresolved.v1",
-      "source": "/paybridge/worker",
-      "time": "2026-11-22T13:00:03.412Z",
-      "datacontenttype": "application/json",
       "data": {
-        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
-        "provider": "amanpay",
         "account": "default",
+        "checks": 6,
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
+        "final": false,
+        "openSince": "2026-11-18T11:06:40.000Z",
         "operation": "purchase",
         "paymentId": "payment_812",
+        "provider": "amanpay",
         "providerPaymentId": "62861",
-        "status": "requires_action",
-        "final": false,
         "providerStatus": "REDIRECT",
-        "checks": 6,
-        "openSince": "2026-11-21T06:00:01.250Z",
-        "schedule": "1m,5m,15m,1h,6h,1d"
+        "schedule": "1m,5m,15m,1h,6h,1d",
+        "status": "requires_action"
       },
-      "subject": "payment_812"
+      "datacontenttype": "application/json",
+      "id": "2a2ca40b-55d5-88be-8304-a788dde6b364",
+      "source": "/paybridge/worker",
+      "specversion": "1.0",
+      "subject": "payment_812",
+      "time": "2026-11-18T11:07:41.250Z",
+      "type": "paybridge.payment.unresolved.v1"
+    },
+    {
+      "data": {
+        "account": "default",
+        "checks": 6,
+        "commandId": "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
+        "final": false,
+        "lastCheckError": {
+          "class": "transient",
+          "code": "TIMEOUT",
+          "message": "no answer within 10s"
+        },
+        "lastObservedProviderStatus": "REDIRECT",
+        "lastObservedStatus": "requires_action",
+        "openSince": "2026-11-18T11:06:40.000Z",
+        "operation": "purchase",
+        "paymentId": "payment_812",
+        "provider": "amanpay",
+        "providerPaymentId": "62861",
+        "providerStatus": null,
+        "schedule": "1m,5m,15m,1h,6h,1d",
+        "status": "unknown"
+      },
+      "datacontenttype": "application/json",
+      "id": "520e4e02-fbee-8b72-8075-b79af6d083d8",
+      "source": "/paybridge/worker",
+      "specversion": "1.0",
+      "subject": "payment_812",
+      "time": "2026-11-18T11:07:41.250Z",
+      "type": "paybridge.payment.unresolved.v1"
     }
   ]
 }

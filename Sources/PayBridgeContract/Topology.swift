@@ -141,7 +141,7 @@ public enum Topology {
         /// Dead letters: the machine-readable reason, an ``ErrorClass`` raw value (`invalid_command`,
         /// `retries_exhausted`, …).
         public static let deadLetterReason = "x-paybridge-dead-letter-reason"
-        /// Dead letters: the error code (`SCHEMA_VIOLATION`, `BAD_JSON`, `RETRIES_EXHAUSTED`, a provider code).
+        /// Dead letters: the error code (`SCHEMA_VIOLATION`, `BAD_JSON`, the last error of a command whose retries ran out, a provider code).
         public static let deadLetterCode = "x-paybridge-dead-letter-code"
         /// Dead letters: human-readable detail (at most ``maximumDetailLength`` characters, no secrets).
         public static let deadLetterDetail = "x-paybridge-dead-letter-detail"

@@ -1,7 +1,7 @@
 /// What went wrong, as a provider client reports it and as an outcome event carries it in `data.error`:
 /// `code`, `message`, `class`.
 public struct OutcomeError: Sendable, Hashable {
-    /// Provider error code or PayBridge code (`SCHEMA_VIOLATION`, `RETRIES_EXHAUSTED`, …).
+    /// Provider error code or PayBridge code (`SCHEMA_VIOLATION`, `TIMEOUT`, …).
     public var code: String
     /// Human-readable text; never contains secrets.
     public var message: String
