@@ -83,14 +83,16 @@ struct HistoryReaderTests {
                     Self.event("from-after-the-start", time: now.addingTimeInterval(3600), paymentId: "order-1"),
                     Self.event("d", time: now, paymentId: "order-1"),
                 ])
-                // An idle interval longer than the test's time limit: only catching up can end this reading.
+                // An idle interval far longer than the reading takes: only catching up ends it this soon.
                 let reader = HistoryReader(connection: connection,
                                            options: .init(since: now.addingTimeInterval(-60), paymentId: "order-1",
-                                                          idle: .seconds(600)))
+                                                          idle: .seconds(60)))
+                let started = ContinuousClock.now
                 var events: [ReceivedEvent] = []
                 let summary = try await reader.read { events.append($0) }
                 #expect(Self.ids(events) == ["a", "b"])
                 #expect(summary.end == .caughtUp)
+                #expect(ContinuousClock.now - started < .seconds(60))
                 #expect(summary.delivered == 4)
             }
         }
@@ -115,6 +117,32 @@ struct HistoryReaderTests {
                     if received.count == 2 { break }
                 }
                 #expect(received == ["before", "after"])
+            }
+        }
+    }
+
+    @Test func aReconnectDoesNotHandTheSameEventOutTwice() async throws {
+        try await ToolsTestBroker.withVHost { configuration in
+            try await ToolsTestBroker.withConnection(configuration) { connection in
+                try await BrokerSetup.declare(on: connection)
+                try await Self.publish(connection, [Self.event("r-1", time: Date(), paymentId: "p"),
+                                                    Self.event("r-2", time: Date(), paymentId: "p")])
+                let reader = HistoryReader(connection: connection,
+                                           options: .init(since: Date().addingTimeInterval(-60), follow: true))
+                var received: [String] = []
+                for try await event in reader.events() {
+                    received.append(event.event?.id ?? "?")
+                    if received.count == 2 {
+                        // The broker drops the connection: it recovers and resubscribes the consumer with the same
+                        // arguments, so the stream is delivered again from `since`. The publish waits for the
+                        // reconnect.
+                        #expect(await ToolsTestBroker.rabbitmqctl("close_all_connections", "--vhost",
+                                                                  configuration.virtualHost, "history test") == 0)
+                        try await Self.publish(connection, [Self.event("r-3", time: Date(), paymentId: "p")])
+                    }
+                    if received.count == 3 { break }
+                }
+                #expect(received == ["r-1", "r-2", "r-3"])
             }
         }
     }
