@@ -249,7 +249,7 @@ public enum BrokerSetup {
             \(Topology.historyStream) exists with another retention than PAYBRIDGE_HISTORY_MAX_AGE / \
             PAYBRIDGE_HISTORY_MAX_BYTES ask for (\(retention)); RabbitMQ cannot change a stream's arguments, so it keeps \
             its old retention (the broker said: \(text)). To apply the new one, set a policy (it takes precedence over \
-            the arguments): \(historyPolicyCommand(retention))
+            the arguments; once it is set, this warning is expected): \(historyPolicyCommand(retention))
             """)
     }
 
