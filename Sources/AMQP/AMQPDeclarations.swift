@@ -32,9 +32,12 @@ public struct AMQPExchange: Sendable, Hashable {
     }
 }
 
-/// A queue declaration: classic or quorum, with dead-lettering, delivery limit and TTL as typed arguments.
+/// A queue declaration: classic, quorum or stream, with dead-lettering, delivery limit and TTL as typed arguments.
 public struct AMQPQueue: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable { case classic, quorum }
+    /// The queue type (`x-queue-type`; classic sends none). A stream is an append-only log: consumers need a
+    /// prefetch and manual acks, and read from an offset (`x-stream-offset`) without removing anything; retention
+    /// (`x-max-age`, `x-max-length-bytes`) goes in ``arguments``.
+    public enum Kind: String, Sendable, Hashable { case classic, quorum, stream }
 
     public var name: String
     public var kind: Kind
@@ -79,7 +82,7 @@ public struct AMQPQueue: Sendable, Hashable {
     /// The `x-…` arguments sent with `queue.declare`.
     public var declareArguments: AMQPTable {
         var table = AMQPTable()
-        if kind == .quorum { table["x-queue-type"] = .string("quorum") }
+        if kind != .classic { table["x-queue-type"] = .string(kind.rawValue) }
         if let deadLetterExchange { table["x-dead-letter-exchange"] = .string(deadLetterExchange) }
         if let deadLetterRoutingKey { table["x-dead-letter-routing-key"] = .string(deadLetterRoutingKey) }
         if let deliveryLimit { table["x-delivery-limit"] = .int64(Int64(deliveryLimit)) }

@@ -82,7 +82,7 @@ public final class PayBridgeRuntime: Sendable {
         var consumeConnection: AMQPConnection?
         do {
             try await BrokerSetup.declare(on: publishConnection, reconcileSchedule: configuration.reconcileSchedule,
-                                          logger: logger)
+                                          historyRetention: configuration.historyRetention, logger: logger)
             if role != .callbacks {
                 var consumeConfig = configuration.amqp
                 consumeConfig.connectionName = configuration.amqp.connectionName + " consume"
@@ -218,6 +218,7 @@ public final class PayBridgeRuntime: Sendable {
             "paybridge.providers": "\([amanpay.isEmpty ? nil : "amanpay", firstpay.isEmpty ? nil : "firstpay"].compactMap { $0 })",
             "paybridge.accounts": "\(amanpay.keys.sorted().map { "amanpay/\($0)" } + firstpay.keys.sorted().map { "firstpay/\($0)" })",
             "paybridge.reconcile_schedule": "\(configuration.reconcileSchedule)",
+            "paybridge.history_retention": "\(configuration.historyRetention)",
         ]) { $1 })
         return PayBridgeRuntime(
             configuration: configuration, role: role, metrics: metrics, readiness: readiness, logger: logger,

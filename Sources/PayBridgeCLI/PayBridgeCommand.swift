@@ -12,7 +12,7 @@ struct PayBridgeCommand: AsyncParsableCommand {
             """,
         subcommands: [
             WorkerCommand.self, CallbacksCommand.self, RunCommand.self, SandboxCommand.self,
-            TopologyCommand.self, SendCommand.self, DeadLettersCommand.self,
+            TopologyCommand.self, SendCommand.self, DeadLettersCommand.self, EventsCommand.self,
         ]
     )
 }

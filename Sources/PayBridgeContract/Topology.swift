@@ -40,6 +40,15 @@ public enum Topology {
     /// ``unroutedExchange``), so an outcome is never dropped silently.
     public static let unroutedQueue = "payments.unrouted"
 
+    /// Durable RabbitMQ stream (`x-queue-type=stream`) keeping every outcome event, bound to ``outcomesExchange``
+    /// with ``historyBindingKey``: consumers read it back from any point in time within its retention
+    /// (`PAYBRIDGE_HISTORY_MAX_AGE`, `PAYBRIDGE_HISTORY_MAX_BYTES`) with `x-stream-offset`, e.g. to rebuild a
+    /// projection (`paybridge events replay`). Reading never removes anything.
+    public static let historyStream = "payments.history"
+
+    /// The binding key of ``historyStream`` on ``outcomesExchange``: every event.
+    public static let historyBindingKey = "#"
+
     /// Broker-side retry delays, one delay queue per stage. Stage `n` (1-based) waits `retryDelays[n-1]`.
     /// Attempts beyond the last stage reuse the last stage. Default schedule: 5 s, 30 s, 2 min, 10 min, 30 min.
     public static let retryDelays: [Duration] = [.seconds(5), .seconds(30), .seconds(120), .seconds(600), .seconds(1800)]

@@ -76,6 +76,41 @@ public enum EventPrinter {
         return lines.joined(separator: "\n")
     }
 
+    /// One line for an outcome event, for `paybridge events replay`: time, type, routing key, then what
+    /// ``describe(_:)-(ReceivedEvent)`` shows first (account, payment, status, error, event id), two spaces apart;
+    /// absent values are left out.
+    ///
+    /// ```
+    /// 2026-12-06T10:00:01.250Z  paybridge.payment.response.v1  amanpay.purchase.response  account default  payment payment_812 → provider 62861  status succeeded (final)  event 7c1e…
+    /// ```
+    public static func line(_ event: ReceivedEvent) -> String {
+        guard let cloudEvent = event.event else {
+            return "\(event.properties.type ?? "(not a CloudEvent)")  \(event.routingKey)  \(event.body.count) bytes"
+        }
+        let data = cloudEvent.data
+        func text(_ key: String) -> String? {
+            guard let value = data?[key] else { return nil }
+            if let string = value.stringValue { return string }
+            if let number = value.numberValue { return number.text }
+            return value.isNull ? nil : value.serializedString
+        }
+        var parts = [cloudEvent.time ?? event.properties.timestamp.map { RFC3339.string(secondsSince1970: $0) } ?? "-",
+                     cloudEvent.type, event.routingKey]
+        if let account = text("account") { parts.append("account \(account)") }
+        if text("paymentId") != nil || text("providerPaymentId") != nil {
+            parts.append("payment \(text("paymentId") ?? "-") → provider \(text("providerPaymentId") ?? "-")")
+        }
+        if let status = text("status") {
+            let final = data?["final"]?.boolValue.map { $0 ? " (final)" : " (not final)" } ?? ""
+            parts.append("status \(status)\(final)")
+        }
+        if let error = data?["error"], !error.isNull {
+            parts.append("error \(error["code"]?.stringValue ?? "-") [\(error["class"]?.stringValue ?? "-")]")
+        }
+        parts.append("event \(cloudEvent.id)")
+        return parts.joined(separator: "  ")
+    }
+
     /// Describes a dead letter: id and type, PayBridge's reason headers, attempt, routing keys and `x-death`.
     /// - Parameters:
     ///   - deadLetter: the dead letter.

@@ -55,7 +55,7 @@ final class EndToEnd: Sendable {
 
     /// Runs `body` in a fresh world; tears it down afterwards.
     /// - Parameter recordEvents: bind the ``EventRecorder`` to `payments.outcomes` before `body` runs (without
-    ///   it, no queue is bound for any event until the test binds one).
+    ///   it, only the history stream `payments.history` receives the events until the test binds a queue).
     static func run<R: Sendable>(
         recordEvents: Bool = true,
         configure: @Sendable (inout ProviderSandboxConfiguration) -> Void = { _ in },

@@ -76,6 +76,8 @@ import Testing
         try await EndToEnd.run(recordEvents: false) { world in
             let configuration = try Self.fastConfiguration(world)
             try await world.withPayBridge(configuration) { runtime in
+                // The history stream takes every event; without it no queue is bound for this one.
+                try await world.client.deleteQueue(Topology.historyStream)
                 let id = try await world.send(.amanpayPurchase, data: purchaseData("unrouted-\(UUID().uuidString.prefix(8))"))
                 try await Self.eventually("the unrouted-events gauge counts it") {
                     Self.counter(runtime.metrics, "paybridge_unrouted_events") >= 1
@@ -96,6 +98,8 @@ import Testing
             try await world.client.declare(AMQPExchange(Topology.outcomesExchange, type: .topic))
             let configuration = try Self.fastConfiguration(world)
             try await world.withPayBridge(configuration) { runtime in
+                // The history stream takes every event; without it no queue is bound for this one.
+                try await world.client.deleteQueue(Topology.historyStream)
                 let paymentId = "legacy-\(UUID().uuidString.prefix(8))"
                 let id = try await world.send(.amanpayPurchase, data: purchaseData(paymentId))
                 let returned = #"paybridge_outcome_publish_failures_total{reason="unroutable"}"#

@@ -16,10 +16,11 @@ struct TopologyTests {
         #expect(declarations.exchanges.allSatisfy { $0.durable && !$0.autoDelete })
         let outcomes = try #require(declarations.exchanges.first { $0.name == Topology.outcomesExchange })
         #expect(outcomes.arguments == ["alternate-exchange": .string(Topology.unroutedExchange)])
-        // 2 command queues, 5 retry stages × 2 providers, 6 reconciliation delays × 2 providers, the dead-letter
-        // queue, the unrouted-events queue.
-        #expect(declarations.queues.count == 26)
-        #expect(declarations.queues.allSatisfy { $0.kind == .quorum && $0.durable })
+        // 2 command queues, 5 retry stages × 2 providers, 6 reconciliation delays × 2 providers, the history
+        // stream, the dead-letter queue, the unrouted-events queue.
+        #expect(declarations.queues.count == 27)
+        #expect(declarations.queues.allSatisfy { $0.durable })
+        #expect(declarations.queues.allSatisfy { $0.kind == .quorum || $0.name == Topology.historyStream })
 
         let amanpay = try #require(declarations.queues.first { $0.name == Topology.commandQueue(.amanpay) })
         #expect(amanpay.declareArguments == [
@@ -62,8 +63,12 @@ struct TopologyTests {
                                               "x-delivery-limit": .int64(1_000_000)])
         #expect(declarations.bindings.contains(AMQPBinding(
             queue: Topology.unroutedQueue, exchange: Topology.unroutedExchange, routingKey: "")))
-        #expect(declarations.bindings.count == 6)
-        #expect(BrokerSetup.declarations(reconcileSchedule: .off).queues.count == 14)
+        let history = try #require(declarations.queues.first { $0.name == Topology.historyStream })
+        #expect(history.declareArguments == ["x-queue-type": .string("stream"), "x-max-age": .string("7D")])
+        #expect(declarations.bindings.contains(AMQPBinding(
+            queue: Topology.historyStream, exchange: Topology.outcomesExchange, routingKey: "#")))
+        #expect(declarations.bindings.count == 7)
+        #expect(BrokerSetup.declarations(reconcileSchedule: .off).queues.count == 15)
     }
 
     @Test func definitionsJSONListsEveryQueueWithItsArguments() throws {
@@ -132,6 +137,9 @@ struct TopologyTests {
         try await ToolsTestBroker.withVHost { configuration in
             try await ToolsTestBroker.withConnection(configuration) { connection in
                 try await BrokerSetup.declare(on: connection)
+                // The history stream takes every event; without it (deleted, or a broker provisioned before it) no
+                // queue is bound for this one.
+                try await connection.deleteQueue(Topology.historyStream)
                 // Mandatory, as PayBridge publishes events: the alternate exchange takes it, so no basic.return.
                 try await connection.publish(Array("{}".utf8), exchange: Topology.outcomesExchange,
                                              routingKey: "amanpay.purchase.response", mandatory: true,
@@ -153,7 +161,9 @@ struct TopologyTests {
                 let state = try await connection.declare(AMQPQueue(Topology.unroutedQueue, kind: .quorum,
                                                                    passive: true))
                 #expect(state.messageCount == 0)
-                // Without the alternate exchange, a mandatory event nobody is bound for is returned, not dropped.
+                // Without the alternate exchange (and without the history stream, which takes every event), a
+                // mandatory event nobody is bound for is returned, not dropped.
+                try await connection.deleteQueue(Topology.historyStream)
                 let error = await #expect(throws: AMQPError.self) {
                     try await connection.publish(Array("{}".utf8), exchange: Topology.outcomesExchange,
                                                  routingKey: "nobody.listens", mandatory: true)

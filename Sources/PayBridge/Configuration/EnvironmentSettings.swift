@@ -59,6 +59,29 @@ public struct EnvironmentSettings: Sendable {
         }
     }
 
+    /// The retention of the event history stream `payments.history` (the runtime and `paybridge topology` read it
+    /// the same way): `PAYBRIDGE_HISTORY_MAX_AGE` (RabbitMQ's `x-max-age` syntax, default `7D`) and
+    /// `PAYBRIDGE_HISTORY_MAX_BYTES` (a positive number of bytes; unset: no size limit, only the age).
+    /// - Throws: ``ConfigurationError`` naming the variable.
+    public func historyRetention() throws(ConfigurationError) -> HistoryRetention {
+        let ageName = "PAYBRIDGE_HISTORY_MAX_AGE", bytesName = "PAYBRIDGE_HISTORY_MAX_BYTES"
+        var maxBytes: Int?
+        if let text = value(bytesName) {
+            guard text.utf8.count <= 19, text.allSatisfy({ ("0"..."9").contains($0) }), let bytes = Int(text),
+                bytes > 0
+            else {
+                throw ConfigurationError(setting: bytesName, problem: "must be a positive whole number of bytes, "
+                                         + "e.g. 20000000000 for 20 GB; unset for no size limit (got \"\(text.prefix(32))\")")
+            }
+            maxBytes = bytes
+        }
+        do {
+            return try HistoryRetention(maxAge: value(ageName) ?? HistoryRetention.default.maxAge, maxBytes: maxBytes)
+        } catch {
+            throw ConfigurationError(setting: ageName, problem: error.reason)
+        }
+    }
+
     func value(_ name: String) -> String? {
         guard let value = values[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         return value

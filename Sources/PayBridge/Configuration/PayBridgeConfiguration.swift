@@ -38,6 +38,9 @@ public struct PayBridgeConfiguration: Sendable {
     /// `PAYBRIDGE_RECONCILE_SCHEDULE`: when a payment a create left open is checked again (comma-separated delays,
     /// each from the previous check; `off` disables), default `1m,5m,15m,1h,6h,24h`. See ``ReconcileSchedule``.
     public var reconcileSchedule: ReconcileSchedule = .default
+    /// `PAYBRIDGE_HISTORY_MAX_AGE` / `PAYBRIDGE_HISTORY_MAX_BYTES`: retention of the event history stream
+    /// `payments.history`, default 7 days and no size limit. See ``HistoryRetention``.
+    public var historyRetention: HistoryRetention = .default
     /// `PAYBRIDGE_MAX_ATTEMPTS`: broker-side attempts before `retries_exhausted`, default 5.
     public var maxAttempts: Int = 5
     /// `PAYBRIDGE_BAD_SIGNATURE_PAUSE_THRESHOLD`: distinct commands in a row whose provider responses fail their
@@ -141,6 +144,7 @@ public struct PayBridgeConfiguration: Sendable {
             configuration.eventPII = pii
         }
         if let schedule = try env.reconcileSchedule() { configuration.reconcileSchedule = schedule }
+        configuration.historyRetention = try env.historyRetention()
         if let threshold = try env.integer("PAYBRIDGE_BAD_SIGNATURE_PAUSE_THRESHOLD", in: 1...10_000) {
             configuration.badSignaturePauseThreshold = threshold
         }

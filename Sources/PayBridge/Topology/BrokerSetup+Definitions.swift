@@ -9,15 +9,19 @@ extension BrokerSetup {
     ///
     /// The output is deterministic (same input, same bytes: fixed key order, argument keys sorted, entries in
     /// declaration order), so it can be committed and diffed. Importing it and then calling
-    /// ``declare(on:retryDelays:reconcileSchedule:logger:)`` is a no-op: both are built from ``declarations(retryDelays:reconcileSchedule:)``.
+    /// ``declare(on:retryDelays:reconcileSchedule:historyRetention:logger:)`` is a no-op: both are built from
+    /// ``declarations(retryDelays:reconcileSchedule:historyRetention:)``.
     /// - Parameters:
     ///   - vhost: the virtual host every entry names; it must exist when the file is imported. Default `/`.
-    ///   - retryDelays: see ``declarations(retryDelays:reconcileSchedule:)``.
-    ///   - reconcileSchedule: see ``declarations(retryDelays:reconcileSchedule:)``.
+    ///   - retryDelays: see ``declarations(retryDelays:reconcileSchedule:historyRetention:)``.
+    ///   - reconcileSchedule: see ``declarations(retryDelays:reconcileSchedule:historyRetention:)``.
+    ///   - historyRetention: see ``declarations(retryDelays:reconcileSchedule:historyRetention:)``.
     /// - Returns: JSON indented by two spaces, ending with a newline.
     public static func definitionsJSON(vhost: String = "/", retryDelays: [Duration] = Topology.retryDelays,
-                                       reconcileSchedule: ReconcileSchedule = .default) -> String {
-        let declarations = declarations(retryDelays: retryDelays, reconcileSchedule: reconcileSchedule)
+                                       reconcileSchedule: ReconcileSchedule = .default,
+                                       historyRetention: HistoryRetention = .default) -> String {
+        let declarations = declarations(retryDelays: retryDelays, reconcileSchedule: reconcileSchedule,
+                                        historyRetention: historyRetention)
         func object(_ members: [(String, JSONValue)]) -> JSONValue {
             .object(JSONObject(members.map { JSONMember($0.0, $0.1) }))
         }

@@ -5,19 +5,21 @@ public import PayBridgeContract
 
 /// Everything PayBridge needs on the broker, built from the names in ``Topology`` (see docs/contract.md,
 /// "Broker names"): the exchanges, the per-provider quorum command queues, the retry and reconciliation delay
-/// queues, the dead-letter queue and their bindings.
+/// queues, the event history stream, the dead-letter queue and their bindings.
 ///
 /// The same description feeds three consumers, so they cannot drift apart:
-/// - ``declare(on:retryDelays:reconcileSchedule:logger:)`` declares it over AMQP (idempotent: declaring an existing, identical
-///   topology is a no-op);
-/// - ``definitionsJSON(vhost:retryDelays:reconcileSchedule:)`` writes it as a RabbitMQ definitions file, for operators who
-///   provision brokers with `rabbitmqctl import_definitions` or the management UI;
+/// - ``declare(on:retryDelays:reconcileSchedule:historyRetention:logger:)`` declares it over AMQP (idempotent:
+///   declaring an existing, identical topology is a no-op);
+/// - ``definitionsJSON(vhost:retryDelays:reconcileSchedule:historyRetention:)`` writes it as a RabbitMQ definitions
+///   file, for operators who provision brokers with `rabbitmqctl import_definitions` or the management UI;
 /// - the worker and the tools, which only use the names.
 public enum BrokerSetup {
     /// The exchanges, queues and bindings, in declaration order (exchanges first, then queues, then bindings).
     /// `exchanges`: `payments.commands`, `payments.outcomes`, `payments.retry.return`, `payments.dead-letter`;
-    /// `queues`: the command queues, the retry delay queues (per provider, per stage) and `payments.dead`;
-    /// `bindings`: `<provider>.*` and `<provider>` bindings of the command queues, and `payments.dead`'s binding.
+    /// `queues`: the command queues, the retry and reconciliation delay queues (per provider, per stage or delay),
+    /// the stream `payments.history`, `payments.dead` and `payments.unrouted`;
+    /// `bindings`: `<provider>.*` and `<provider>` bindings of the command queues, `payments.dead`'s and
+    /// `payments.unrouted`'s, and `payments.history`'s (`#` on `payments.outcomes`).
     public typealias Declarations = (exchanges: [AMQPExchange], queues: [AMQPQueue], bindings: [AMQPBinding])
 
     /// The topology.
@@ -30,8 +32,11 @@ public enum BrokerSetup {
     /// - Parameter reconcileSchedule: the reconciliation schedule whose delay queues to declare (one per provider
     ///   and distinct delay, ``Topology/reconcileQueue(_:delayMilliseconds:)``); default
     ///   ``ReconcileSchedule/default``. Queues of other schedules are left alone.
+    /// - Parameter historyRetention: the retention arguments of ``Topology/historyStream``; default
+    ///   ``HistoryRetention/default`` (7 days, no size limit).
     public static func declarations(retryDelays: [Duration] = Topology.retryDelays,
-                                    reconcileSchedule: ReconcileSchedule = .default) -> Declarations {
+                                    reconcileSchedule: ReconcileSchedule = .default,
+                                    historyRetention: HistoryRetention = .default) -> Declarations {
         precondition((1...Topology.retryDelays.count).contains(retryDelays.count),
                      "retryDelays must have 1...\(Topology.retryDelays.count) stages")
         let exchanges = [
@@ -58,6 +63,7 @@ public enum BrokerSetup {
                 queues.append(reconcileQueue(provider, delayMilliseconds: delay))
             }
         }
+        queues.append(historyStream(historyRetention))
         queues.append(parkedQueue(Topology.deadLetterQueue))
         queues.append(parkedQueue(Topology.unroutedQueue))
         // A fanout exchange ignores the key; "" is what the management UI shows for such bindings.
@@ -65,6 +71,8 @@ public enum BrokerSetup {
                                     routingKey: ""))
         bindings.append(AMQPBinding(queue: Topology.unroutedQueue, exchange: Topology.unroutedExchange,
                                     routingKey: ""))
+        bindings.append(AMQPBinding(queue: Topology.historyStream, exchange: Topology.outcomesExchange,
+                                    routingKey: Topology.historyBindingKey))
         return (exchanges: exchanges, queues: queues, bindings: bindings)
     }
 
@@ -87,6 +95,13 @@ public enum BrokerSetup {
     /// with an explicit delivery limit so high it is never reached (``Topology/parkedQueueDeliveryLimit``).
     static func parkedQueue(_ name: String) -> AMQPQueue {
         AMQPQueue(name, kind: .quorum, deliveryLimit: Topology.parkedQueueDeliveryLimit)
+    }
+
+    /// The event history: a durable stream that every outcome event is routed to (``Topology/historyBindingKey``
+    /// `#`), kept for ``HistoryRetention/maxAge`` (and at most ``HistoryRetention/maxBytes``). Because it matches
+    /// every key, an event reaches ``Topology/unroutedQueue`` only while the stream is missing.
+    static func historyStream(_ retention: HistoryRetention) -> AMQPQueue {
+        AMQPQueue(Topology.historyStream, kind: .stream, arguments: retention.arguments)
     }
 
     /// A retry delay queue: no consumers; its queue-wide TTL expires messages in FIFO order into
@@ -119,15 +134,23 @@ public enum BrokerSetup {
 
     /// Declares the whole topology: exchanges, then queues, then bindings. Idempotent: re-declaring an identical
     /// topology changes nothing and loses no message.
+    ///
+    /// A history stream that exists with another retention (the setting changed after it was created: RabbitMQ
+    /// refuses the declaration with 406 and cannot change a queue's arguments) is kept as it is, with a warning
+    /// naming the policy that changes its retention; PayBridge goes on (no crash loop).
     /// - Parameters:
     ///   - connection: an open connection (its URL's vhost is where everything is declared).
-    ///   - retryDelays: see ``declarations(retryDelays:reconcileSchedule:)``.
-    ///   - reconcileSchedule: see ``declarations(retryDelays:reconcileSchedule:)``.
+    ///   - retryDelays: see ``declarations(retryDelays:reconcileSchedule:historyRetention:)``.
+    ///   - reconcileSchedule: see ``declarations(retryDelays:reconcileSchedule:historyRetention:)``.
+    ///   - historyRetention: see ``declarations(retryDelays:reconcileSchedule:historyRetention:)``.
+    ///   - logger: receives the warnings about existing declarations PayBridge accepts as they are.
     /// - Throws: ``PayBridgeToolError`` naming the queue or exchange when the broker refuses a declaration
     ///   (most often 406 PRECONDITION_FAILED: it exists with other arguments), else the ``AMQPError``.
     public static func declare(on connection: AMQPConnection, retryDelays: [Duration] = Topology.retryDelays,
-                               reconcileSchedule: ReconcileSchedule = .default, logger: Logger? = nil) async throws {
-        let declarations = declarations(retryDelays: retryDelays, reconcileSchedule: reconcileSchedule)
+                               reconcileSchedule: ReconcileSchedule = .default,
+                               historyRetention: HistoryRetention = .default, logger: Logger? = nil) async throws {
+        let declarations = declarations(retryDelays: retryDelays, reconcileSchedule: reconcileSchedule,
+                                        historyRetention: historyRetention)
         for exchange in declarations.exchanges {
             do { try await connection.declare(exchange) } catch let error as AMQPError {
                 if exchange == outcomesExchange, error.replyCode == 406 {
@@ -141,6 +164,11 @@ public enum BrokerSetup {
             do { try await connection.declare(queue) } catch let error as AMQPError {
                 if error.replyCode == 406, queue.deliveryLimit == Topology.parkedQueueDeliveryLimit {
                     try await acceptParkedQueueWithoutLimit(queue.name, refusal: error, on: connection, logger: logger)
+                    continue
+                }
+                if error.replyCode == 406, queue.name == Topology.historyStream {
+                    try await acceptHistoryStreamWithOtherRetention(historyRetention, refusal: error, on: connection,
+                                                                    logger: logger)
                     continue
                 }
                 throw refused(error, what: "queue \(queue.name)")
@@ -194,6 +222,42 @@ public enum BrokerSetup {
             default of 20 deliveries would drop parked messages. Set it by policy: rabbitmqctl set_policy \
             --apply-to queues paybridge-parked '^payments\\.(dead|unrouted)$' '{"delivery-limit":\(Topology.parkedQueueDeliveryLimit)}'
             """)
+    }
+
+    /// The retention arguments RabbitMQ may report as "inequivalent" when the history stream exists with another
+    /// retention.
+    static let historyRetentionArguments = ["x-max-age", "x-max-length-bytes"]
+
+    /// `payments.history` exists with another retention than this process would declare: `PAYBRIDGE_HISTORY_MAX_AGE`
+    /// or `PAYBRIDGE_HISTORY_MAX_BYTES` changed after the stream was created (RabbitMQ refuses the declaration with
+    /// 406 and cannot change a queue's arguments). Crashing would only loop: the stream is kept as it is (it is
+    /// checked to exist) and a warning names the policy that sets the new retention. A refusal about anything
+    /// else (say, a classic queue of that name: `x-queue-type`) is reported as the refusal it is.
+    private static func acceptHistoryStreamWithOtherRetention(
+        _ retention: HistoryRetention, refusal: AMQPError, on connection: AMQPConnection, logger: Logger?
+    ) async throws {
+        let text = refusal.replyText ?? ""
+        guard historyRetentionArguments.contains(where: { text.contains("'\($0)'") }) else {
+            throw refused(refusal, what: "queue \(Topology.historyStream)")
+        }
+        do {
+            _ = try await connection.declare(AMQPQueue(Topology.historyStream, kind: .stream, passive: true))
+        } catch is AMQPError {
+            throw refused(refusal, what: "queue \(Topology.historyStream)")
+        }
+        logger?.warning("""
+            \(Topology.historyStream) exists with another retention than PAYBRIDGE_HISTORY_MAX_AGE / \
+            PAYBRIDGE_HISTORY_MAX_BYTES ask for (\(retention)); RabbitMQ cannot change a stream's arguments, so it keeps \
+            its old retention (the broker said: \(text)). To apply the new one, set a policy (it takes precedence over \
+            the arguments; once it is set, this warning is expected): \(historyPolicyCommand(retention))
+            """)
+    }
+
+    /// The `rabbitmqctl set_policy` command that gives the history stream `retention` (docs/operations.md).
+    public static func historyPolicyCommand(_ retention: HistoryRetention) -> String {
+        var definition = "\"max-age\":\"\(retention.maxAge)\""
+        if let maxBytes = retention.maxBytes { definition += ",\"max-length-bytes\":\(maxBytes)" }
+        return "rabbitmqctl set_policy --apply-to queues paybridge-history '^payments\\.history$' '{\(definition)}'"
     }
 
     private static func refused(_ error: AMQPError, what: String) -> any Error {
