@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 @testable import PayBridge
 import PayBridgeContract
+import PayBridgeTools
 import ProviderCore
 import ProviderSandbox
 import Testing
@@ -60,12 +61,13 @@ import Testing
     static func fresh(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
 
     @Test func aProjectionFedByTheLiveStreamEndsEqualToTheProviderAcrossTheRaces() async throws {
+        let started = Date()
         try await EndToEnd.run { world in
             var configuration = try world.configuration(maxAttempts: 2, requestTimeout: .seconds(20))
             configuration.reconcileSchedule = try ReconcileSchedule(parsing: "2s,3s")
             // The status reads that keep failing (step 2) must not open the circuit and pause Amanpay for 30 s.
             configuration.amanpay?.circuitBreaker = CircuitBreakerConfiguration(failureThreshold: 1000)
-            try await world.withPayBridge(configuration) { _ in
+            let payments = try await world.withPayBridge(configuration) { _ -> [Payment] in
                 let sandbox = world.sandbox
                 var payments: [Payment] = []
 
@@ -196,7 +198,24 @@ import Testing
                 #expect(Self.mismatches(payments, projection, sandbox) == [])
                 #expect(projection.waitingCount == 0, "every SPECIFICATION event was placed")
                 for event in world.events.all { expectValid(event) }
+                return payments
             }
+
+            // PayBridge has stopped: nothing more is published. An order service that lost its database rebuilds
+            // from the history stream alone, and ends where the live projection did.
+            let history = try await HistoryReader(connection: world.client, options: .init(since: started)).read()
+            let replayedIds = Set(history.compactMap { $0.event?.id })
+            try await world.events.wait(for: "every replayed event received live too") { events in
+                replayedIds.isSubset(of: Set(events.map(\.event.id)))
+            }
+            var rebuilt = PaymentStatusProjection()
+            for received in history { if let event = received.event { rebuilt.apply(event) } }
+            let live = Self.projection(world.events.all)
+            #expect(Self.mismatches(payments, rebuilt, world.sandbox) == [])
+            for payment in payments {
+                #expect(rebuilt[payment.key] == live[payment.key], "\(payment): the same event decides")
+            }
+            #expect(Set(world.events.all.map(\.event.id)) == replayedIds, "the stream holds every event")
         }
     }
 }
