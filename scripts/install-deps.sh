@@ -10,6 +10,7 @@ dpkg -s librabbitmq-dev >/dev/null 2>&1 || need+=(librabbitmq-dev)
 command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # the TLS tests make their certificates with it
+command -v jq >/dev/null 2>&1 || need+=(jq)  # ProjectionEndToEndTests runs docs/operations.md's jq recipe
 /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)  # scripts/deploy-check.py
 lean=()  # installed without recommended packages
 if [ "${1:-}" = deploy ]; then

@@ -23,7 +23,8 @@ struct EventsReplayCommand: AsyncParsableCommand {
             CloudEvents time is earlier are left out) and ends by itself once it has caught up: at the first event \
             that happened after the replay started, or when no event arrived for --idle. With --follow it keeps \
             printing new events until interrupted. Without --json, one readable line per event; with --json, each \
-            event body exactly as published, one per line (NDJSON). A summary goes to standard error. Events older \
+            event body exactly as published, one per line (NDJSON). A summary goes to standard error; with --payment it \
+            ends with the payment's status under the contract's status rule (docs/contract.md). Events older \
             than the stream's retention (PAYBRIDGE_HISTORY_MAX_AGE, default 7D) are gone.
             """
     )
@@ -70,7 +71,9 @@ struct EventsReplayCommand: AsyncParsableCommand {
         try await ToolConnection.run(tool: "events", verbose: verbose) { connection, logger in
             let reader = HistoryReader(connection: connection, options: options, logger: logger)
             let output = FileHandle.standardOutput
+            var projection = PaymentStatusProjection()
             let summary = try await reader.read { event in
+                if let cloudEvent = event.event { projection.apply(cloudEvent) }
                 if json {
                     output.write(Data(event.body + [UInt8(ascii: "\n")]))
                 } else {
@@ -82,6 +85,14 @@ struct EventsReplayCommand: AsyncParsableCommand {
             note += " (\(summary.end.rawValue)"
             if summary.notCloudEvents > 0 { note += "; \(summary.notCloudEvents) non-CloudEvents message(s) skipped" }
             FileHandle.standardError.write(Data("paybridge: \(note))\n".utf8))
+            if options.paymentId != nil {
+                // What an order service applying the contract's status rule to these events holds.
+                for (key, entry) in projection.payments.sorted(by: { $0.key.description < $1.key.description }) {
+                    let line = "paybridge: status of \(key) under the contract's rule: \(entry.status.rawValue)"
+                        + (entry.final ? " (final)" : "") + ", event \(entry.eventId)\n"
+                    FileHandle.standardError.write(Data(line.utf8))
+                }
+            }
         }
     }
 }

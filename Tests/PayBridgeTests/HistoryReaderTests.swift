@@ -196,6 +196,8 @@ struct HistoryReaderTests {
                 #expect(json == mine[0] + [UInt8(ascii: "\n")] + mine[1] + [UInt8(ascii: "\n")],
                         "the bodies as published, one a line: \(String(decoding: json, as: UTF8.self))")
                 #expect(log.contains("2 event(s)"), "\(log)")
+                #expect(log.contains("status of amanpay/default/order-9 under the contract's rule: succeeded (final), "
+                                     + "event cli-1"), "the status rule applied to what was replayed: \(log)")
 
                 let since = RFC3339.string(from: now.addingTimeInterval(-60))
                 let (textStatus, text, _) = try await Self.paybridge(

@@ -58,6 +58,40 @@ import Testing
         }
     }
 
+    /// Runs the `jq -s '…'` program of docs/operations.md ("Recovering an order service's projection") over
+    /// `bodies` as NDJSON; the statuses it prints, per payment.
+    static func jqRecipe(over bodies: [[UInt8]]) throws -> [PaymentStatusProjection.Key: PaymentStatus] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let doc = try String(contentsOf: root.appendingPathComponent("docs/operations.md"), encoding: .utf8)
+        let program = try #require(doc.components(separatedBy: "jq -s '").dropFirst().first?
+            .components(separatedBy: "' payments-history.ndjson").first, "the recipe is in docs/operations.md")
+        let directory = FileManager.default.temporaryDirectory
+        let input = directory.appendingPathComponent("history-\(UUID().uuidString).ndjson")
+        let output = directory.appendingPathComponent("history-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: input); try? FileManager.default.removeItem(at: output) }
+        try Data(bodies.flatMap { $0 + [UInt8(ascii: "\n")] }).write(to: input)
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["jq", "-s", program, input.path]
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "jq ran the recipe")
+        let rows = try JSONValue.parse(Array(try Data(contentsOf: output))).arrayElements ?? []
+        var statuses: [PaymentStatusProjection.Key: PaymentStatus] = [:]
+        for row in rows {
+            guard let provider = row["provider"]?.stringValue, let paymentId = row["paymentId"]?.stringValue,
+                let status = row["status"]?.stringValue.flatMap(PaymentStatus.init(rawValue:))
+            else { continue }
+            let key = PaymentStatusProjection.Key(provider: provider, account: row["account"]?.stringValue ?? "default",
+                                                  paymentId: paymentId)
+            statuses[key] = status
+        }
+        return statuses
+    }
+
     static func fresh(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
 
     @Test func aProjectionFedByTheLiveStreamEndsEqualToTheProviderAcrossTheRaces() async throws {
@@ -216,6 +250,12 @@ import Testing
                 #expect(rebuilt[payment.key] == live[payment.key], "\(payment): the same event decides")
             }
             #expect(Set(world.events.all.map(\.event.id)) == replayedIds, "the stream holds every event")
+
+            // docs/operations.md's jq recipe over `paybridge events replay --json` output says the same.
+            let recipe = try Self.jqRecipe(over: history.map(\.body))
+            for payment in payments {
+                #expect(recipe[payment.key] == rebuilt[payment.key]?.status, "\(payment): the documented jq recipe")
+            }
         }
     }
 }
