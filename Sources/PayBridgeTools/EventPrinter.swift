@@ -23,12 +23,7 @@ public enum EventPrinter {
                 + "  body       \(String(decoding: event.body.prefix(500), as: UTF8.self))"
         }
         let data = cloudEvent.data
-        func text(_ key: String) -> String? {
-            guard let value = data?[key] else { return nil }
-            if let string = value.stringValue { return string }
-            if let number = value.numberValue { return number.text }
-            return value.isNull ? nil : value.serializedString
-        }
+        func text(_ key: String) -> String? { Self.text(data?[key]) }
         var lines = ["\(cloudEvent.type)  \(event.routingKey)"]
         var ids = "event \(cloudEvent.id)"
         if let commandId = text("commandId") ?? event.properties.correlationId { ids += "   command \(commandId)" }
@@ -88,12 +83,7 @@ public enum EventPrinter {
             return "\(event.properties.type ?? "(not a CloudEvent)")  \(event.routingKey)  \(event.body.count) bytes"
         }
         let data = cloudEvent.data
-        func text(_ key: String) -> String? {
-            guard let value = data?[key] else { return nil }
-            if let string = value.stringValue { return string }
-            if let number = value.numberValue { return number.text }
-            return value.isNull ? nil : value.serializedString
-        }
+        func text(_ key: String) -> String? { Self.text(data?[key]) }
         var parts = [cloudEvent.time ?? event.properties.timestamp.map { RFC3339.string(secondsSince1970: $0) } ?? "-",
                      cloudEvent.type, event.routingKey]
         if let account = text("account") { parts.append("account \(account)") }
@@ -109,6 +99,14 @@ public enum EventPrinter {
         }
         parts.append("event \(cloudEvent.id)")
         return parts.joined(separator: "  ")
+    }
+
+    /// A data member as one word of text: a string, a number's literal, other JSON as written; `nil` for null.
+    private static func text(_ value: JSONValue?) -> String? {
+        guard let value else { return nil }
+        if let string = value.stringValue { return string }
+        if let number = value.numberValue { return number.text }
+        return value.isNull ? nil : value.serializedString
     }
 
     /// Describes a dead letter: id and type, PayBridge's reason headers, attempt, routing keys and `x-death`.

@@ -111,7 +111,7 @@ import Testing
                 sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: slow.paymentId,
                                               initialStatus: "REDIRECT", outcome: "SUCCESS", answerAfterCallback: true))
                 let slowCreate = try await world.send(.amanpayPurchase, data: purchaseData(slow.paymentId))
-                try await world.events.wait(for: "step wait 1") { events in
+                try await world.events.wait(for: "the slow payment's succeeded callback") { events in
                     events.contains { $0.event.type == OutcomeEvents.callbackType
                         && $0.data["paymentId"]?.stringValue == slow.paymentId && $0.status == "succeeded" }
                 }
@@ -129,7 +129,7 @@ import Testing
                 sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: paid.paymentId,
                                               outcome: "SUCCESS"))
                 _ = try await world.send(.amanpayPurchase, data: purchaseData(paid.paymentId))
-                try await world.events.wait(for: "step wait 2") { events in
+                try await world.events.wait(for: "the paid payment's succeeded callback") { events in
                     events.contains { $0.event.type == OutcomeEvents.callbackType
                         && $0.data["paymentId"]?.stringValue == paid.paymentId && $0.status == "succeeded" }
                 }
@@ -141,13 +141,21 @@ import Testing
                 #expect(failed.data["error"]?["class"]?.stringValue == "retries_exhausted")
                 #expect(failed.status == "unknown" && failed.data["final"] == false)
 
+                /// An Amanpay purchase that stays where it starts until the test moves it, once its answer is in.
+                @Sendable func openPurchase(_ prefix: String, initialStatus: String = "REDIRECT") async throws
+                    -> (Payment, RecordedEvent)
+                {
+                    let payment = Payment(provider: .amanpay, paymentId: Self.fresh(prefix))
+                    sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase",
+                                                  paymentId: payment.paymentId, initialStatus: initialStatus,
+                                                  outcome: "NONE"))
+                    let create = try await world.send(.amanpayPurchase, data: purchaseData(payment.paymentId))
+                    return (payment, try await world.events.first(type: OutcomeEvents.responseType, commandId: create))
+                }
+
                 // 3. A lookup in the wrong place (a purchase asked as a payout) while the payment waits.
-                let waiting = Payment(provider: .amanpay, paymentId: Self.fresh("waiting"))
+                let (waiting, _) = try await openPurchase("waiting")
                 payments.append(waiting)
-                sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: waiting.paymentId,
-                                              initialStatus: "REDIRECT", outcome: "NONE"))
-                let waitingCreate = try await world.send(.amanpayPurchase, data: purchaseData(waiting.paymentId))
-                _ = try await world.events.first(type: OutcomeEvents.responseType, commandId: waitingCreate)
                 let wrongPlace = try await world.send(.amanpayStatus, data: [
                     "paymentId": .string(waiting.paymentId), "paymentType": .string("payout")])
                 let notFound = try await world.events.first(type: OutcomeEvents.responseType, commandId: wrongPlace)
@@ -156,20 +164,16 @@ import Testing
 
                 // 4. SPECIFICATION (no paymentID: placed by providerPaymentId), the payment then succeeds, and the
                 //    SPECIFICATION callback is replayed.
-                let otp = Payment(provider: .amanpay, paymentId: Self.fresh("otp"))
+                let (otp, otpAnswer) = try await openPurchase("otp", initialStatus: "SPECIFICATION")
                 payments.append(otp)
-                sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: otp.paymentId,
-                                              initialStatus: "SPECIFICATION", outcome: "NONE"))
-                let otpCreate = try await world.send(.amanpayPurchase, data: purchaseData(otp.paymentId))
-                let otpAnswer = try await world.events.first(type: OutcomeEvents.responseType, commandId: otpCreate)
                 let transactionId = try #require(otpAnswer.data["providerPaymentId"]?.stringValue)
                 @Sendable func specifications(_ events: [RecordedEvent]) -> Int {
                     events.filter { $0.data["confirmedBy"]?.stringValue == "signature"
                         && $0.data["providerPaymentId"]?.stringValue == transactionId }.count
                 }
-                try await world.events.wait(for: "step wait 3") { specifications($0) == 1 }
+                try await world.events.wait(for: "the SPECIFICATION callback") { specifications($0) == 1 }
                 #expect(sandbox.completeAmanpay(paymentId: otp.paymentId, status: "SUCCESS"))
-                try await world.events.wait(for: "step wait 4") { events in
+                try await world.events.wait(for: "the OTP payment's succeeded callback") { events in
                     events.contains { $0.event.type == OutcomeEvents.callbackType
                         && $0.data["paymentId"]?.stringValue == otp.paymentId && $0.status == "succeeded" }
                 }
@@ -177,7 +181,7 @@ import Testing
                     $0.body.contains("SPECIFICATION") && $0.body.contains("\"transactionId\":\(transactionId)")
                 })
                 #expect(sandbox.replayCallback(at: specificationDelivery))
-                try await world.events.wait(for: "step wait 5") { specifications($0) == 2 }
+                try await world.events.wait(for: "the replayed SPECIFICATION callback") { specifications($0) == 2 }
 
                 // 5. FirstPay SUCCESS → FAILED → SUCCESS.
                 let corrected = Payment(provider: .firstpay, paymentId: Self.fresh("fp"))
@@ -189,22 +193,18 @@ import Testing
                         && $0.data["paymentId"]?.stringValue == corrected.paymentId }.map(\.status)
                 }
                 #expect(sandbox.completeFirstPay(merchantPaymentId: corrected.paymentId, status: "SUCCESS"))
-                try await world.events.wait(for: "step wait 6") { callbacks($0).count == 1 }
+                try await world.events.wait(for: "FirstPay's SUCCESS postback") { callbacks($0).count == 1 }
                 #expect(sandbox.flipFirstPay(merchantPaymentId: corrected.paymentId))
-                try await world.events.wait(for: "step wait 7") { callbacks($0).count == 2 }
+                try await world.events.wait(for: "FirstPay's FAILED correction") { callbacks($0).count == 2 }
                 #expect(sandbox.flipFirstPay(merchantPaymentId: corrected.paymentId))
-                try await world.events.wait(for: "step wait 8") { callbacks($0).count == 3 }
+                try await world.events.wait(for: "FirstPay's second SUCCESS") { callbacks($0).count == 3 }
                 #expect(callbacks(world.events.all) == ["succeeded", "failed", "succeeded"])
 
                 // 6. A callback that never comes: reconciliation finds the change.
-                let quiet = Payment(provider: .amanpay, paymentId: Self.fresh("quiet"))
+                let (quiet, _) = try await openPurchase("quiet")
                 payments.append(quiet)
-                sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: quiet.paymentId,
-                                              initialStatus: "REDIRECT", outcome: "NONE"))
-                let quietCreate = try await world.send(.amanpayPurchase, data: purchaseData(quiet.paymentId))
-                _ = try await world.events.first(type: OutcomeEvents.responseType, commandId: quietCreate)
                 #expect(sandbox.completeAmanpay(paymentId: quiet.paymentId, status: "CANCELLED", notify: false))
-                try await world.events.wait(for: "step wait 9") { events in
+                try await world.events.wait(for: "the reconciliation's cancelled") { events in
                     events.contains { $0.data["reconciliation"] != nil
                         && $0.data["paymentId"]?.stringValue == quiet.paymentId && $0.status == "cancelled" }
                 }
@@ -217,7 +217,7 @@ import Testing
                 let twiceId = "cmd-\(UUID().uuidString.lowercased())"
                 _ = try await world.send(.amanpayPurchase, id: twiceId, data: purchaseData(twice.paymentId))
                 _ = try await world.send(.amanpayPurchase, id: twiceId, data: purchaseData(twice.paymentId))
-                try await world.events.wait(for: "step wait 10") { events in
+                try await world.events.wait(for: "both answers to the create sent twice") { events in
                     events.filter { $0.commandId == twiceId && $0.event.type == OutcomeEvents.responseType }.count == 2
                 }
                 #expect(sandbox.completeAmanpay(paymentId: twice.paymentId, status: "FAILED",
