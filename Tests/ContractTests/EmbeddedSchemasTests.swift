@@ -29,9 +29,18 @@ import Testing
         for name in [
             Topology.commandsExchange, Topology.outcomesExchange, Topology.deadLetterQueue,
             Topology.commandQueue(.amanpay), Topology.commandQueue(.firstpay), Topology.retryReturnExchange,
-            Topology.deadLetterExchange, Topology.Headers.attempt,
+            Topology.deadLetterExchange, Topology.Headers.attempt, Topology.historyStream,
         ] {
             #expect(text.contains(name), "asyncapi.yaml does not mention \(name)")
         }
+    }
+
+    /// PayBridge publishes every event (and retry, check, dead letter) `mandatory` (OutcomePublisher): the document's
+    /// AMQP operation bindings say so, and none says otherwise.
+    @Test func asyncAPIBindingsSayPublishesAreMandatory() throws {
+        let text = try Repo.read(Repo.schemas.appendingPathComponent("asyncapi.yaml"))
+        let bindings = text.split(separator: "\n").filter { $0.contains("mandatory:") }
+        #expect(bindings.count >= 3)
+        #expect(bindings.allSatisfy { $0.contains("mandatory: true") }, "\(bindings)")
     }
 }
