@@ -34,7 +34,8 @@ public enum ProviderDetails {
         return out
     }
 
-    static func text(_ value: JSONValue?) -> String? {
+    /// A string (or a number's text) of 1 ... ``maximumLength`` characters, else `nil`.
+    public static func text(_ value: JSONValue?) -> String? {
         guard let value else { return nil }
         let text = value.stringValue ?? value.numberValue?.text
         guard let text, !text.isEmpty, text.count <= maximumLength else { return nil }

@@ -168,6 +168,13 @@ import Testing
         #expect(data["unverified"] == ["providerOperationId": "29609", "additionalFields": ["Otp"],
                                        "redirectUrl": "https://evil.example/pay"])
         #expect(data["final"] == false)
+
+        claim.redirectUrl = "https://evil.example/" + String(repeating: "x", count: 3000)
+        let long = try #require(plan(Self.notification("n-5"), .success(.unconfirmable(claim: claim,
+                                                                                      operation: "purchase")))
+            .events.first)
+        #expect(long.event.data?["unverified"]?["redirectUrl"] == nil, "over 2,048 characters: only in raw")
+        #expect(OutcomeEvents.validate(long.event) == [])
     }
 
     // MARK: Retries and pauses, as for commands

@@ -107,14 +107,18 @@ extension DeliveryRules {
         var outcome = OutcomeMapping.outcome(
             claim, provider: provider, commandId: nil, operation: operation, paymentId: nil, attempts: nil,
             raw: json(claim), pii: pii)
-        var unverified: JSONObject = [:]
-        if let id = claim.operationId { unverified["providerOperationId"] = .string(id) }
-        if let fields = claim.additionalFields { unverified["additionalFields"] = .array(fields.map(JSONValue.string)) }
-        if let url = claim.redirectUrl { unverified["redirectUrl"] = .string(url) }
-        if let error = claim.error {
-            unverified["errorCode"] = .string(error.code)
-            unverified["errorMessage"] = .string(error.message)
+        // Each value at most ProviderDetails.maximumLength characters, as the schema says; a longer one stays in `raw`.
+        func bounded(_ text: String?) -> JSONValue? {
+            text.flatMap { ProviderDetails.text(.string($0)) }.map(JSONValue.string)
         }
+        var unverified: JSONObject = [:]
+        if let id = bounded(claim.operationId) { unverified["providerOperationId"] = id }
+        if let fields = claim.additionalFields {
+            unverified["additionalFields"] = .array(fields.compactMap(bounded))
+        }
+        if let url = bounded(claim.redirectUrl) { unverified["redirectUrl"] = url }
+        if let code = bounded(claim.error?.code) { unverified["errorCode"] = code }
+        if let message = bounded(claim.error?.message) { unverified["errorMessage"] = message }
         for member in outcome.providerDetails.members { unverified[member.key] = member.value }
         outcome.paymentId = nil
         outcome.providerOperationId = nil
