@@ -110,5 +110,8 @@ curl -s -o /dev/null -w '  POST /callbacks/amanpay with a bad signature -> HTTP 
   "http://127.0.0.1:$HTTP_PORT/callbacks/amanpay" -H 'Authorization: 00' -H 'Content-Type: application/json' \
   -d '{"transactionId":"1","paymentID":"order-x","status":"SUCCESS","amount":1.00,"currency":"BDT"}'
 
+say "the event history an order service rebuilds from: payments.history, the status rule applied at the end"
+$BIN/paybridge events replay --since 10m --payment "fp-$run" --idle 1s || true
+
 say "metrics (excerpt)"
 curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -E '^paybridge_(commands_total|callbacks_total|dead_letters|reconcile_checks)' | sort
