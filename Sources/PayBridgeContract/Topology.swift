@@ -152,7 +152,7 @@ public enum Topology {
         public static let deadLetterReason = "x-paybridge-dead-letter-reason"
         /// Dead letters: the error code (`SCHEMA_VIOLATION`, `BAD_JSON`, the last error of a command whose retries ran out, a provider code).
         public static let deadLetterCode = "x-paybridge-dead-letter-code"
-        /// Dead letters: human-readable detail (at most ``maximumDetailLength`` characters, no secrets).
+        /// Dead letters: human-readable detail (at most ``maximumDetailLength`` UTF-8 bytes, no secrets).
         public static let deadLetterDetail = "x-paybridge-dead-letter-detail"
         /// Dead letters: RFC 3339 time PayBridge dead-lettered the command.
         public static let deadLetteredAt = "x-paybridge-dead-lettered-at"
@@ -173,8 +173,24 @@ public enum Topology {
         /// (`/callbacks/<provider>/<account>`; absent = `default`), so the worker verifies and reads with that
         /// account's keys (issue 13 part 3).
         public static let account = "x-paybridge-account"
-        /// Maximum length of ``deadLetterDetail``.
+        /// Maximum length of ``deadLetterDetail``, in UTF-8 bytes.
         public static let maximumDetailLength = 1024
+
+        /// `detail` clipped to at most ``maximumDetailLength`` UTF-8 bytes, at a Unicode scalar boundary. By
+        /// bytes, not characters: one character can be a base followed by thousands of combining marks, and what
+        /// has to fit is the AMQP frame.
+        public static func clippedDetail(_ detail: String) -> String {
+            guard detail.utf8.count > maximumDetailLength else { return detail }
+            var bytes = 0
+            var scalars = String.UnicodeScalarView()
+            for scalar in detail.unicodeScalars {
+                let length = UTF8.width(scalar)
+                guard bytes + length <= maximumDetailLength else { break }
+                bytes += length
+                scalars.append(scalar)
+            }
+            return String(scalars)
+        }
     }
 }
 
@@ -184,7 +200,8 @@ extension Topology {
     /// - Parameters:
     ///   - reason: the error class (`invalid_command`, `retries_exhausted`, …).
     ///   - code: the error code (`SCHEMA_VIOLATION`, …).
-    ///   - detail: human-readable detail; clipped to ``Headers/maximumDetailLength`` characters.
+    ///   - detail: human-readable detail; clipped to ``Headers/maximumDetailLength`` UTF-8 bytes
+    ///     (``Headers/clippedDetail(_:)``).
     ///   - sourceQueue: the queue the command was consumed from.
     ///   - failedEventId: id of the `command.failed` event published for it; `nil` when none was (a callback
     ///     notification that could not be confirmed publishes no event).
@@ -198,7 +215,7 @@ extension Topology {
         var headers = [
             Headers.deadLetterReason: reason.rawValue,
             Headers.deadLetterCode: code,
-            Headers.deadLetterDetail: String(detail.prefix(Headers.maximumDetailLength)),
+            Headers.deadLetterDetail: Headers.clippedDetail(detail),
             Headers.deadLetteredAt: RFC3339.string(from: at),
             Headers.sourceQueue: sourceQueue,
         ]

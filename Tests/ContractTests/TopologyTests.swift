@@ -40,6 +40,21 @@ import Testing
 }
 
 @Suite struct DeadLetterHeadersTests {
+    @Test func theDetailIsClippedByUTF8BytesNotCharacters() {
+        // One character: a base and 5,000 combining marks (10,001 UTF-8 bytes); clipping by characters kept it whole.
+        let marks = "e" + String(repeating: "\u{0301}", count: 5000)
+        let clipped = Topology.Headers.clippedDetail("key " + marks + " rest")
+        #expect(clipped.utf8.count <= Topology.Headers.maximumDetailLength)
+        #expect(clipped.utf8.starts(with: "key e".utf8))
+        #expect(Topology.Headers.clippedDetail("short") == "short")
+        let wide = String(repeating: "€", count: 400)  // 1,200 bytes: clipped at a scalar, never inside one
+        #expect(Topology.Headers.clippedDetail(wide) == String(repeating: "€", count: 341))
+        let headers = Topology.deadLetterHeaders(reason: .invalidCommand, code: "SCHEMA_VIOLATION", detail: marks,
+                                                 sourceQueue: "payments.amanpay", failedEventId: nil,
+                                                 originalRoutingKey: nil)
+        #expect((headers["x-paybridge-dead-letter-detail"]?.utf8.count ?? .max) <= 1024)
+    }
+
     @Test func headersForARejectedCommand() throws {
         guard case .failure(let rejection) = CommandDecoder().decode(Array("{".utf8), routingKey: "amanpay.status")
         else {

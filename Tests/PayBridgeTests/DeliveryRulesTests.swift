@@ -304,7 +304,7 @@ import Testing
         #expect(deadLetter.reason == .invalidCommand)
     }
 
-    @Test func aDeadLetterDetailIsClippedTo1024Characters() throws {
+    @Test func aDeadLetterDetailIsClippedTo1024UTF8Bytes() throws {
         let delivery = Fixtures.purchase()
         var error = Fixtures.failure(.invalidCommand, "INVALID_REQUEST")
         error.message = String(repeating: "é", count: 3000)
@@ -313,7 +313,7 @@ import Testing
             Issue.record("expected a dead letter, got \(String(describing: plan.republish))")
             return
         }
-        #expect(deadLetter.detail == String(repeating: "é", count: 1024))
+        #expect(deadLetter.detail == String(repeating: "é", count: 512), "2 bytes each: 1,024 bytes")
         #expect(deadLetter.properties.headers?["x-paybridge-dead-letter-detail"] == .string(deadLetter.detail))
         #expect(plan.events.first?.event.data?["error"]?["message"]?.stringValue?.count == 3000,
                 "the event keeps the whole message")

@@ -11,7 +11,7 @@ struct CommandDeadLetter: Equatable, Sendable {
     var routingKey: String
     var reason: ErrorClass
     var code: String
-    /// What went wrong, clipped to ``Topology/Headers/maximumDetailLength`` characters.
+    /// What went wrong, clipped to ``Topology/Headers/maximumDetailLength`` UTF-8 bytes.
     var detail: String
     /// The id of the `command.failed` event published for it (`nil` for a callback notification: none is).
     var failedEventId: String?
@@ -26,7 +26,7 @@ extension CommandDeadLetter {
         _ delivery: CommandDelivery, sourceQueue: String, reason: ErrorClass, code: String, detail: String,
         failedEventId: String?, at time: Date
     ) {
-        let clipped = String(detail.prefix(Topology.Headers.maximumDetailLength))
+        let clipped = Topology.Headers.clippedDetail(detail)
         var properties = delivery.forwardedProperties(attempt: delivery.attempt)
         var headers = properties.headers ?? AMQPTable()
         // The contract's builder is the one source of these headers (and of their RFC 3339 time format).
