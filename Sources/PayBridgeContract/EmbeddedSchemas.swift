@@ -2650,12 +2650,10 @@ enum EmbeddedSchemas {
           "createdAt": "2024-05-01T10:00:00.000Z",
           "currencyCode": "BDT",
           "failedCode": "INCORRECT_AMOUNT",
-          "hash": "RGzlcPs9Co+Pmiz33pXeivrtnlEBmBEfAoGESq2kQmQO7R7o9gCmr4Q9ZFOAKz61roZVPBe6NO+dkdXqXMxLuJyddC4CkwdhwubGXYfg1EJL5w6O3k5vWCh5hmv9g9gayWfCg0oQoVEicAAIItgnaL6XPdWfgEGOKBXfHjSCi6iV0et1yIz66Q4Br1YuSLdDdPzVclWnT1JnvJG8kZFGQPUySXb4GSpm66ioY6UVqSmr/ZmnLa2l/o1l0F1yr7/UeZx/nFmCFSQjn5xs9mZ87ZLzUpztWQ2uuMa/qq9IL2XnNqn/zTDjUO0sVdRjDle9/etn5oNp2UARmBWyUIUbCQ==",
           "id": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
           "merchantPaymentId": "order-42",
           "paymentMethodId": "pm_bkash",
           "postBackUrl": "https://merchant.example/postbacks/firstpay",
-          "publicKey": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAoIBLHi86xAn+lxhP475h\nrK3cxoc9g3ywezcMw+zw+EZl13JC68F1hzIwMSL1MrHoxMV/7rQMuzoZDONUctA2\nbmLY7ogIzDFr48QZty39TyFxtZengvXmuMXvaFANz7XbtEnQK42X+RlsP6ulsJAf\nE9HWEZQFUIKM/P9hDKCwr3ohY3gDLMde/24jf8/6BpfoDwAX7s79AdDNZhBC4iPM\noSME+odIOTME5++y3HxOYeYxF4M19j/kWKXFAdWONyzcFuUt0z8iyGNVIglP4dvC\nzzpFvqzZu8bFUNsIbk98PuInp6OxQpexAt754kKg7bLaoE3truHL+HKXy19cVrNC\nzwIDAQAB\n-----END PUBLIC KEY-----\n",
           "status": "FAILED"
         },
         "receivedAt": "2026-11-18T11:06:39.600Z",
@@ -2675,12 +2673,10 @@ enum EmbeddedSchemas {
           "createdAt": "2024-05-01T10:00:00.000Z",
           "currencyCode": "BDT",
           "failedCode": "INCORRECT_AMOUNT",
-          "hash": "RGzlcPs9Co+Pmiz33pXeivrtnlEBmBEfAoGESq2kQmQO7R7o9gCmr4Q9ZFOAKz61roZVPBe6NO+dkdXqXMxLuJyddC4CkwdhwubGXYfg1EJL5w6O3k5vWCh5hmv9g9gayWfCg0oQoVEicAAIItgnaL6XPdWfgEGOKBXfHjSCi6iV0et1yIz66Q4Br1YuSLdDdPzVclWnT1JnvJG8kZFGQPUySXb4GSpm66ioY6UVqSmr/ZmnLa2l/o1l0F1yr7/UeZx/nFmCFSQjn5xs9mZ87ZLzUpztWQ2uuMa/qq9IL2XnNqn/zTDjUO0sVdRjDle9/etn5oNp2UARmBWyUIUbCQ==",
           "id": "3f6c1e52-8a4b-4d2e-9c1a-5b7e2d9f0a11",
           "merchantPaymentId": "order-42",
           "paymentMethodId": "pm_bkash",
           "postBackUrl": "https://merchant.example/postbacks/firstpay",
-          "publicKey": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAoIBLHi86xAn+lxhP475h\nrK3cxoc9g3ywezcMw+zw+EZl13JC68F1hzIwMSL1MrHoxMV/7rQMuzoZDONUctA2\nbmLY7ogIzDFr48QZty39TyFxtZengvXmuMXvaFANz7XbtEnQK42X+RlsP6ulsJAf\nE9HWEZQFUIKM/P9hDKCwr3ohY3gDLMde/24jf8/6BpfoDwAX7s79AdDNZhBC4iPM\noSME+odIOTME5++y3HxOYeYxF4M19j/kWKXFAdWONyzcFuUt0z8iyGNVIglP4dvC\nzzpFvqzZu8bFUNsIbk98PuInp6OxQpexAt754kKg7bLaoE3truHL+HKXy19cVrNC\nzwIDAQAB\n-----END PUBLIC KEY-----\n",
           "status": "FAILED"
         }
       },
@@ -3379,10 +3375,8 @@ enum EmbeddedSchemas {
               "value": "*******5678"
             }
           ],
-          "hash": "GndtKLzATAO3hpq/Zy8HsYV7aA9p9cHTivPbxUgsDKRLv4aNVagihg3YJFiGIjIwWO1Hv6GJwczxuky+IgZLXGD3/hhhF+6BzJKVD7rQDBUEhYX0kxmt5J2pWBBVYHpPq3NTKCLHJ2u/d5rF/GkinkLf/GeSVgtUpR8hAwi6CB/xhfg2wcHsT7f2O/PuXbZKgSDnjMidPz9/dJMNX+5b9PhrvHPI0xASI0hxXig6SI8eGDubmjT3a5ZnG8h/0SDN6m2CbbnRF7eqDDAjzO79w50cngudxPEGSNaVXnW+6Gl31TJ6uIewgeLCnwW7mZkv88Pb5T/HBIkER2jJEszXyg==",
           "merchantPaymentId": "order-42",
-          "paymentMethodId": "pm_bkash",
-          "publicKey": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAoIBLHi86xAn+lxhP475h\nrK3cxoc9g3ywezcMw+zw+EZl13JC68F1hzIwMSL1MrHoxMV/7rQMuzoZDONUctA2\nbmLY7ogIzDFr48QZty39TyFxtZengvXmuMXvaFANz7XbtEnQK42X+RlsP6ulsJAf\nE9HWEZQFUIKM/P9hDKCwr3ohY3gDLMde/24jf8/6BpfoDwAX7s79AdDNZhBC4iPM\noSME+odIOTME5++y3HxOYeYxF4M19j/kWKXFAdWONyzcFuUt0z8iyGNVIglP4dvC\nzzpFvqzZu8bFUNsIbk98PuInp6OxQpexAt754kKg7bLaoE3truHL+HKXy19cVrNC\nzwIDAQAB\n-----END PUBLIC KEY-----\n"
+          "paymentMethodId": "pm_bkash"
         },
         "status": "unknown"
       },

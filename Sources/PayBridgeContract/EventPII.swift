@@ -1,8 +1,10 @@
 /// How much of a customer's account and wallet numbers outcome events carry (`PAYBRIDGE_EVENT_PII`, issue 11).
 ///
 /// `masked` (the default): every such number in `data.raw` and `data.statusRead` keeps only its last 4 characters
-/// (`185927571757184` → `***********7184`). `full`: the provider's bodies unchanged. Dead letters always keep the
-/// command's exact bytes, so a replay sends what was sent.
+/// (`185927571757184` → `***********7184`). `full`: the provider's bodies unmasked. Either way, signature material
+/// (``signatureKeys``: FirstPay's `hash` and `publicKey`) is left out of the bodies events carry: an event consumer
+/// must never hold what would let it replay a signed postback. Dead letters always keep the command's exact bytes,
+/// so a replay sends what was sent.
 public enum EventPII: String, Sendable, CaseIterable {
     case masked
     case full
@@ -15,36 +17,40 @@ public enum EventPII: String, Sendable, CaseIterable {
     ]
     /// Arrays of `{key, value}` whose every `value` is customer input (FirstPay's wallet numbers, F4).
     public static let fieldValueArrays: Set<String> = ["clientFieldsValues"]
+    /// Object members that are signature material (FirstPay F2 `hash` and the `publicKey` it is checked with; a
+    /// `signature`), removed at any depth in either setting.
+    public static let signatureKeys: Set<String> = ["hash", "publicKey", "signature"]
     /// Depth past which nothing is looked at (the parser's own limit is lower; this bounds the walk by itself).
     static let maximumDepth = 64
 
     /// `value` as an event may carry it under this setting.
     public func apply(_ value: JSONValue) -> JSONValue {
-        self == .full ? value : Self.masked(value, depth: 0)
+        Self.walk(value, mask: self == .masked, depth: 0)
     }
 
-    /// Masks the numbers in `value` (see ``numberKeys`` and ``fieldValueArrays``).
-    static func masked(_ value: JSONValue, depth: Int) -> JSONValue {
+    /// Removes ``signatureKeys`` from `value` and, when `mask`, masks the numbers (see ``numberKeys`` and
+    /// ``fieldValueArrays``).
+    static func walk(_ value: JSONValue, mask: Bool, depth: Int) -> JSONValue {
         guard depth < maximumDepth else { return .null }
         switch value {
         case .object(let object):
-            var out = object
-            for member in object.members {
-                if numberKeys.contains(member.key) {
+            var out: JSONObject = [:]
+            for member in object.members where !signatureKeys.contains(member.key) {
+                if mask, numberKeys.contains(member.key) {
                     out[member.key] = maskedLeaf(member.value)
-                } else if fieldValueArrays.contains(member.key), case .array(let items) = member.value {
+                } else if mask, fieldValueArrays.contains(member.key), case .array(let items) = member.value {
                     out[member.key] = .array(items.map { item in
-                        guard case .object(var field) = item else { return masked(item, depth: depth + 2) }
+                        guard case .object(var field) = item else { return walk(item, mask: mask, depth: depth + 2) }
                         if let inner = field["value"] { field["value"] = maskedLeaf(inner) }
                         return .object(field)
                     })
                 } else {
-                    out[member.key] = masked(member.value, depth: depth + 1)
+                    out[member.key] = walk(member.value, mask: mask, depth: depth + 1)
                 }
             }
             return .object(out)
         case .array(let items):
-            return .array(items.map { masked($0, depth: depth + 1) })
+            return .array(items.map { walk($0, mask: mask, depth: depth + 1) })
         default:
             return value
         }

@@ -29,6 +29,16 @@ import Testing
         #expect(masked["attachment"] == Self.postback["attachment"])
     }
 
+    @Test func signatureMaterialNeverReachesAnEventInEitherSetting() throws {
+        // A FirstPay postback's `hash` (and the `publicKey` it names) would let any event consumer replay it.
+        let signed = try JSONValue.parse(#"{"id":"3f6c","status":"SUCCESS","publicKey":"-----BEGIN PUBLIC KEY-----","#
+            + #""hash":"RGzlcPs9Co+Pmiz33pXe","nested":{"signature":"ab"}}"#)
+        for setting in EventPII.allCases {
+            let event = setting.apply(signed)
+            #expect(event == ["id": "3f6c", "status": "SUCCESS", "nested": [:]], "\(setting)")
+        }
+    }
+
     @Test func fullLeavesTheBodyAsTheProviderSentIt() {
         #expect(EventPII.full.apply(Self.success) == Self.success)
         #expect(EventPII.full.apply(Self.postback) == Self.postback)

@@ -232,6 +232,10 @@ import Testing
                 #expect(Self.mismatches(payments, projection, sandbox) == [])
                 #expect(projection.waitingCount == 0, "every SPECIFICATION event was placed")
                 for event in world.events.all { expectValid(event) }
+                let postbacks = world.events.all.filter { $0.data["raw"]?["hash"] != nil
+                    || $0.data["raw"]?["publicKey"] != nil || $0.data["statusRead"]?["hash"] != nil }
+                #expect(postbacks.isEmpty, "no event carries a signed postback's hash or key")
+                #expect(world.events.all.contains { $0.data["provider"] == "firstpay" && $0.data["raw"]?["id"] != nil })
                 return payments
             }
 
