@@ -23,6 +23,11 @@ public struct PaymentCommand: Sendable, Equatable {
     /// FirstPay; for FirstPay sms and status the optional `merchantPaymentId`).
     public var paymentId: String? { data[provider == .amanpay ? "paymentId" : "merchantPaymentId"]?.stringValue }
 
+    /// The command's `data.amount` (a decimal string) and `data.currency`, when it has them: what the provider's
+    /// answers are compared with (`data.amountMismatch`). FirstPay commands name no currency.
+    public var amount: String? { data["amount"]?.stringValue }
+    public var currency: String? { data["currency"]?.stringValue }
+
     /// The merchant account the command names in `data.account` (issue 13 part 3); ``MerchantAccount/default``
     /// when absent. `nil` when the field is not a valid account name (the schema's pattern already refuses that).
     public var account: MerchantAccount? {

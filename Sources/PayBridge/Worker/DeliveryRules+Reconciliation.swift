@@ -34,8 +34,8 @@ extension DeliveryRules {
             step: 1, openSince: openSince)
         var accountCheck = check
         accountCheck.account = command.account ?? .default
-        accountCheck.amount = command.data["amount"]?.stringValue
-        accountCheck.currency = command.data["currency"]?.stringValue
+        accountCheck.amount = command.amount
+        accountCheck.currency = command.currency
         return scheduled(accountCheck)
     }
 

@@ -196,7 +196,7 @@ struct DeliveryRules: Sendable {
     /// the event and logged, never silently accepted.
     static func amountMismatch(_ command: PaymentCommand, _ result: ProviderResult) -> PaymentOutcome.AmountMismatch? {
         PaymentOutcome.AmountMismatch.between(
-            expected: command.data["amount"]?.stringValue, expectedCurrency: command.data["currency"]?.stringValue,
+            expected: command.amount, expectedCurrency: command.currency,
             provider: result.amount?.text, providerCurrency: result.currency, expectedFrom: .command)
     }
 

@@ -37,7 +37,7 @@ enum OutcomeMapping {
         var outcome = PaymentOutcome(
             commandId: command.id, provider: command.provider, operation: command.operation,
             paymentId: command.paymentId, status: .unknown, final: false,
-            amount: command.data["amount"]?.stringValue, currency: command.data["currency"]?.stringValue,
+            amount: command.amount, currency: command.currency,
             error: OutcomeError(code: code, message: message, errorClass: errorClass), attempts: attempts,
             raw: pii.apply(raw.map(Self.raw) ?? .null))
         outcome.account = command.account
