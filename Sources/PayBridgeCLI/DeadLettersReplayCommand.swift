@@ -1,9 +1,11 @@
 import ArgumentParser
 import PayBridge
+import PayBridgeContract
 import PayBridgeTools
 
-/// `paybridge dead-letters replay`: republishes dead letters to `payments.commands` with their original routing
-/// key and a reset attempt counter, removing each from the dead-letter queue once the broker confirmed the copy.
+/// `paybridge dead-letters replay`: republishes dead letters to their command queue through `payments.internal`
+/// (PayBridge's own route: run it with the `paybridge` role) with their original routing key and a reset attempt
+/// counter, removing each from the dead-letter queue once the broker confirmed the copy.
 struct DeadLettersReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
@@ -39,7 +41,7 @@ struct DeadLettersReplayCommand: AsyncParsableCommand {
             let inspector = DeadLetterInspector(connection: connection, logger: logger)
             let report = try await inspector.replay(all ? .all : .ids(Set(ids)), limit: limit)
             for (deadLetter, routingKey) in report.replayed {
-                print("replayed \(deadLetter.id ?? "(no id)") → \(inspector.commandsExchange) key \(routingKey)")
+                print("replayed \(deadLetter.id ?? "(no id)") → \(Topology.commandQueue(for: routingKey) ?? routingKey) as \(routingKey)")
             }
             for (deadLetter, reason) in report.failed {
                 print("kept     \(deadLetter.id ?? "(no id)"): \(reason)")

@@ -22,6 +22,27 @@ public enum Topology {
     /// Fanout exchange that is ``outcomesExchange``'s alternate exchange: it receives every event no queue is
     /// bound for and routes it into ``unroutedQueue``.
     public static let unroutedExchange = "payments.unrouted"
+    /// Direct exchange of the messages PayBridge sends to itself: callback notifications, reconciliation checks,
+    /// retries, put-backs, deferrals and `paybridge dead-letters replay` copies. Each queue they go to (the command
+    /// queues, the retry and reconciliation delay queues) is bound to it with its own name as the key, so PayBridge
+    /// publishes here with routing key = queue name. Only the `paybridge` role may publish here (producers may
+    /// publish to ``commandsExchange`` alone, see ``BrokerRole``), and PayBridge honours its own `x-paybridge-*`
+    /// headers only on deliveries that came through this exchange or ``retryReturnExchange``
+    /// (``isInternalRoute(exchange:)``).
+    public static let internalExchange = "payments.internal"
+
+    /// Whether a delivery that arrived through `exchange` was sent by PayBridge itself: through
+    /// ``internalExchange``, or back from a delay queue through ``retryReturnExchange`` (delay queues are filled only
+    /// through ``internalExchange``). Anything else, ``commandsExchange`` above all, is a producer's message: its
+    /// routing key alone decides the command type, and any `x-paybridge-*` header on it is ignored.
+    public static func isInternalRoute(exchange: String) -> Bool {
+        exchange == internalExchange || exchange == retryReturnExchange
+    }
+
+    /// Whether an AMQP header name is one of PayBridge's own (`x-paybridge-…`, in any letter case).
+    public static func isPayBridgeHeader(_ name: String) -> Bool {
+        name.utf8.count >= 11 && name.prefix(11).lowercased() == "x-paybridge"
+    }
 
     // MARK: Queues
 
@@ -29,6 +50,13 @@ public enum Topology {
     /// - Parameter provider: the provider.
     /// - Returns: `payments.amanpay` or `payments.firstpay`.
     public static func commandQueue(_ provider: Provider) -> String { "payments.\(provider.rawValue)" }
+
+    /// The command queue a command routing key (`amanpay.purchase`) lands on: that of the provider its first segment
+    /// names; `nil` when it names none.
+    public static func commandQueue(for routingKey: String) -> String? {
+        routingKey.split(separator: ".", maxSplits: 1).first.flatMap { Provider(rawValue: String($0)) }
+            .map(commandQueue)
+    }
 
     /// The binding key of ``commandQueue(_:)`` on ``commandsExchange``: `amanpay.*` / `firstpay.*`.
     public static func commandBindingKey(_ provider: Provider) -> String { "\(provider.rawValue).*" }
@@ -57,7 +85,7 @@ public enum Topology {
     ///
     /// The queue has no consumers; its `x-message-ttl` is the stage's delay and it dead-letters expired messages
     /// to ``retryReturnExchange`` with routing key ``retryReturnRoutingKey(_:)``, which routes them back to
-    /// ``commandQueue(_:)``. The worker publishes a command to be retried to the default exchange (`""`) with
+    /// ``commandQueue(_:)``. The worker publishes a command to be retried to ``internalExchange`` with
     /// routing key = this queue name, headers ``Headers/attempt`` (incremented) and
     /// ``Headers/originalRoutingKey``.
     /// - Parameters:
@@ -79,7 +107,7 @@ public enum Topology {
     /// delay of `PAYBRIDGE_RECONCILE_SCHEDULE`. Like a retry delay queue it has no consumers: its `x-message-ttl` is
     /// the delay, and it dead-letters into ``retryReturnExchange`` with the provider's name, back to
     /// ``commandQueue(_:)``, where any worker of the provider runs the check. The worker publishes a check to the
-    /// default exchange with routing key = this queue name.
+    /// ``internalExchange`` with routing key = this queue name.
     public static func reconcileQueue(_ provider: Provider, delayMilliseconds: Int) -> String {
         "payments.reconcile.\(provider.rawValue).\(ReconcileSchedule.name(milliseconds: delayMilliseconds))"
     }

@@ -25,8 +25,8 @@ public struct DeadLetterInspector: Sendable {
 
     /// The result of ``replay(_:limit:)``.
     public struct ReplayReport: Sendable {
-        /// Republished to `payments.commands` (confirmed) and removed from the dead-letter queue, with the routing
-        /// key used.
+        /// Republished to the provider's command queue through `payments.internal` (confirmed) and removed from the
+        /// dead-letter queue, with the command's routing key (the type it runs as).
         public var replayed: [(deadLetter: DeadLetter, routingKey: String)]
         /// Selected but left in the dead-letter queue, with why.
         public var failed: [(deadLetter: DeadLetter, reason: String)]
@@ -38,8 +38,10 @@ public struct DeadLetterInspector: Sendable {
     public let connection: AMQPConnection
     /// The dead-letter queue; ``Topology/deadLetterQueue``.
     public var queue: String
-    /// Where replays are published; ``Topology/commandsExchange``.
-    public var commandsExchange: String
+    /// Where replays are published; ``Topology/internalExchange``: a replay is PayBridge's own message (it carries
+    /// ``Topology/Headers/replayed`` and the original routing key, which the worker honours only on that route), so
+    /// replaying takes the `paybridge` role's permissions, not a producer's.
+    public var replayExchange: String
     /// The longest time spent collecting the messages the queue reported as ready.
     public var collectTimeout: Duration
     let logger: Logger
@@ -52,7 +54,7 @@ public struct DeadLetterInspector: Sendable {
                 logger: Logger = Logger(label: "paybridge.tools.dead-letters")) {
         self.connection = connection
         self.queue = Topology.deadLetterQueue
-        self.commandsExchange = Topology.commandsExchange
+        self.replayExchange = Topology.internalExchange
         self.collectTimeout = collectTimeout
         self.logger = logger
     }
@@ -68,8 +70,8 @@ public struct DeadLetterInspector: Sendable {
         return deliveries.map(Self.deadLetter)
     }
 
-    /// Republishes dead letters to `payments.commands` with their original routing key
-    /// (``DeadLetter/replayRoutingKey``) and without the attempt and dead-letter headers
+    /// Republishes dead letters to their provider's command queue through `payments.internal`, with their original
+    /// routing key (``DeadLetter/replayRoutingKey``) in ``Topology/Headers/originalRoutingKey`` and without the attempt and dead-letter headers
     /// (``DeadLetter/replayHeaders``), marked replayed: a new first attempt with the same command id, status-first
     /// for creates.
     /// Each one is acknowledged (removed from the dead-letter queue) only after the broker confirmed its copy; the
@@ -102,16 +104,22 @@ public struct DeadLetterInspector: Sendable {
                 try await delivery.nack(requeue: true)
                 continue
             }
+            guard let queue = Topology.commandQueue(for: routingKey) else {
+                report.failed.append((deadLetter, "'\(routingKey)' names no provider PayBridge knows"))
+                try await delivery.nack(requeue: true)
+                continue
+            }
             var properties = deadLetter.properties
-            let headers = deadLetter.replayHeaders
-            properties.headers = headers.isEmpty ? nil : headers
+            var headers = deadLetter.replayHeaders
+            headers[Topology.Headers.originalRoutingKey] = .string(routingKey)
+            properties.headers = headers
             properties.persistent = true
             do {
-                try await connection.publish(deadLetter.body, exchange: commandsExchange, routingKey: routingKey,
+                try await connection.publish(deadLetter.body, exchange: replayExchange, routingKey: queue,
                                              mandatory: true, properties: properties)
             } catch {
                 let reason = (error as? AMQPError)?.code == .unroutable
-                    ? "no queue is bound to \(commandsExchange) for '\(routingKey)'" : "\(error)"
+                    ? "no queue is bound to \(replayExchange) for '\(queue)'" : "\(error)"
                 report.failed.append((deadLetter, reason))
                 try await delivery.nack(requeue: true)
                 continue

@@ -52,11 +52,13 @@ import Testing
         #expect(stored.account == Self.bd)
         #expect(stored.properties.headers?[Topology.Headers.account]?.stringValue == "bd")
         // What the worker reads back from the queue: the same account.
-        let delivery = CommandDelivery(body: stored.body, properties: stored.properties, routingKey: "payments.amanpay")
+        let delivery = CommandDelivery(body: stored.body, properties: stored.properties, routingKey: "payments.amanpay",
+                                       exchange: Topology.internalExchange)
         #expect(CallbackNotification(delivery: delivery, provider: .amanpay, now: Date()).account == Self.bd)
         var unreadable = stored.properties
         unreadable.headers?[Topology.Headers.account] = .string("NOT AN ACCOUNT")
-        let bad = CommandDelivery(body: stored.body, properties: unreadable, routingKey: "payments.amanpay")
+        let bad = CommandDelivery(body: stored.body, properties: unreadable, routingKey: "payments.amanpay",
+                                       exchange: Topology.internalExchange)
         #expect(CallbackNotification(delivery: bad, provider: .amanpay, now: Date()).account == nil)
     }
 }

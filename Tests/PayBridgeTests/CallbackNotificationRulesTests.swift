@@ -41,7 +41,8 @@ import Testing
         var properties = notification.properties
         if let attempt { properties.headers?[Topology.Headers.attempt] = .int32(Int32(attempt)) }
         return CommandDelivery(body: notification.body, properties: properties,
-                               routingKey: attempt == nil ? "payments.amanpay" : "amanpay", deliveryTag: 3)
+                               routingKey: attempt == nil ? "payments.amanpay" : "amanpay", deliveryTag: 3,
+                               exchange: attempt == nil ? Topology.internalExchange : Topology.retryReturnExchange)
     }
 
     func plan(_ notification: CallbackNotification, _ result: Result<CallbackConfirmation, ProviderError>,
@@ -220,7 +221,8 @@ import Testing
         var anonymous = delivery.properties
         anonymous.messageId = nil
         let fallback = CallbackNotification(
-            delivery: CommandDelivery(body: stored.body, properties: anonymous, routingKey: "payments.amanpay"),
+            delivery: CommandDelivery(body: stored.body, properties: anonymous, routingKey: "payments.amanpay",
+                                      exchange: Topology.internalExchange),
             provider: .amanpay, now: Date())
         #expect(fallback.id == "body-sha256:" + EventID.sha256Hex(stored.body))
     }
@@ -333,7 +335,7 @@ import Testing
         var notification = CallbackNotificationRulesTests.notification("n-7", signature: nil)
         notification.provider = .firstpay
         let delivery = CommandDelivery(body: notification.body, properties: notification.properties,
-                                       routingKey: "payments.firstpay")
+                                       routingKey: "payments.firstpay", exchange: Topology.internalExchange)
         let plan = rules.plan(notification: notification, delivery: delivery,
                               result: .success(.confirmed(claim: altered, read: read, operation: "pay_in")),
                               at: CommandDeliveryFixtures.time)

@@ -31,13 +31,15 @@ enum CommandDeliveryFixtures {
         var properties = AMQPProperties(contentType: "application/cloudevents+json", persistent: true,
                                         messageId: "cmd-1")
         var key = routingKey
+        var exchange = Topology.commandsExchange
         if let attempt {
+            exchange = Topology.retryReturnExchange
             properties.headers = [Topology.Headers.attempt: .int32(Int32(attempt)),
                                   Topology.Headers.originalRoutingKey: .string(routingKey)]
             key = Topology.retryReturnRoutingKey(.amanpay)
         }
         return CommandDelivery(body: body, properties: properties, routingKey: key, redelivered: redelivered,
-                               deliveryTag: 7)
+                               deliveryTag: 7, exchange: exchange)
     }
 
     static func purchase(attempt: Int? = nil, redelivered: Bool = false) -> CommandDelivery {

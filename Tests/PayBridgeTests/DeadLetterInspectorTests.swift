@@ -116,15 +116,15 @@ struct DeadLetterInspectorTests {
                 let replayed = try #require(try await ToolsTestBroker.receive(
                     connection, from: Topology.commandQueue(.amanpay)).first)
                 #expect(replayed.body == ToolsTestBroker.amanpayPurchase(id: "dl-worker"))
-                #expect(replayed.exchange == Topology.commandsExchange)
-                #expect(replayed.routingKey == "amanpay.purchase")
+                #expect(replayed.exchange == Topology.internalExchange, "a replay is PayBridge's own message")
+                #expect(replayed.routingKey == Topology.commandQueue(.amanpay))
                 #expect(replayed.properties.messageId == "dl-worker")
                 #expect(replayed.properties.persistent == true)
                 let headers = replayed.properties.headers ?? [:]
                 #expect(headers[Topology.Headers.attempt] == nil, "the attempt counter starts again")
                 #expect(headers[Topology.Headers.replayed] == .bool(true), "a replayed create goes status-first")
                 #expect(headers[Topology.Headers.deadLetterReason] == nil)
-                #expect(headers[Topology.Headers.originalRoutingKey] == nil)
+                #expect(headers[Topology.Headers.originalRoutingKey] == .string("amanpay.purchase"))
                 #expect(headers["traceparent"] != nil, "other headers are kept")
                 #expect(try await ToolsTestBroker.messageCount(connection, Topology.deadLetterQueue, becomes: 1) == 1)
 

@@ -40,7 +40,8 @@ import Testing
     @Test func unusableHeadersRejectTheCommandWithoutReadingItsBodyAndDeadLetterItAsAttemptOne() throws {
         let body = Fixtures.body(.amanpayPurchase, data: Fixtures.purchaseData)
         let received = AMQPProperties(headers: ["x-paybridge-attempt": .int32(0)])
-        let delivery = CommandDelivery(body: body, properties: received, routingKey: "amanpay.purchase")
+        let delivery = CommandDelivery(body: body, properties: received, routingKey: "amanpay.purchase",
+                                       exchange: Topology.internalExchange)
         let rejection = try rejectionOf(delivery)
         #expect(rejection.code == "INVALID_HEADER")
         #expect(rejection.commandId == nil, "the body was not parsed")
@@ -64,6 +65,45 @@ import Testing
             failedEventId: failed.event.id, body: body, properties: properties)
         #expect(plan == DeliveryPlan(events: [failed], republish: .deadLetter(deadLetter), disposition: .ack,
                                      verdict: .rejected(code: "INVALID_HEADER")))
+    }
+
+    // MARK: A producer may ask, never impersonate (issue 21)
+
+    @Test func aProducersPayBridgeHeadersAreIgnoredAndNeverForwarded() throws {
+        let body = Fixtures.body(.amanpayPurchase, data: Fixtures.purchaseData)
+        let forged = AMQPProperties(headers: [
+            Topology.Headers.attempt: .int32(99), Topology.Headers.originalRoutingKey: .string("amanpay.payout"),
+            Topology.Headers.replayed: .bool(true), Topology.Headers.notification: .string("reconcile"),
+            Topology.Headers.account: .string("other"), "X-PayBridge-Source-Queue": .string("any case"),
+            "traceparent": .string("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+        ])
+        let delivery = CommandDelivery(body: body, properties: forged, routingKey: "amanpay.purchase",
+                                       exchange: Topology.commandsExchange)
+        #expect(!delivery.isInternal)
+        #expect(delivery.attempt == 1 && delivery.originalRoutingKey == "amanpay.purchase" && !delivery.headers.replayed)
+        #expect(delivery.headers.problem == nil)
+        #expect(!ReconcileCheck.isCheck(delivery) && !CallbackNotification.isNotification(delivery))
+        #expect(Set(delivery.ignoredHeaders) == [
+            Topology.Headers.attempt, Topology.Headers.originalRoutingKey, Topology.Headers.replayed,
+            Topology.Headers.notification, Topology.Headers.account, "X-PayBridge-Source-Queue",
+        ])
+        #expect(delivery.properties.headers?.entries.map(\.key) == ["traceparent"], "the producer's own headers stay")
+        let forwarded = delivery.forwardedProperties(attempt: 2).headers ?? [:]
+        #expect(forwarded[Topology.Headers.notification] == nil && forwarded[Topology.Headers.replayed] == nil)
+        #expect(forwarded[Topology.Headers.originalRoutingKey] == .string("amanpay.purchase"))
+        #expect(try command(delivery).kind == .amanpayPurchase)
+        #expect(!rules.statusFirst(try command(delivery), delivery: delivery, seenBefore: false),
+                "a forged replayed header does not change how a create runs")
+
+        // The same headers through PayBridge's own route are honoured.
+        let own = CommandDelivery(body: body, properties: forged, routingKey: Topology.commandQueue(.amanpay),
+                                  exchange: Topology.internalExchange)
+        #expect(own.isInternal && own.ignoredHeaders.isEmpty && own.attempt == 99 && own.headers.replayed)
+        #expect(ReconcileCheck.isCheck(own))
+        // Through the default exchange (an administrator publishing straight to the queue) they are not.
+        let direct = CommandDelivery(body: body, properties: forged, routingKey: Topology.commandQueue(.amanpay),
+                                     exchange: "")
+        #expect(!direct.isInternal && direct.attempt == 1 && !ReconcileCheck.isCheck(direct))
     }
 
     // MARK: The provider answered
@@ -347,15 +387,17 @@ import Testing
         #expect(replayed.headers?[Topology.Headers.replayed] == .bool(true))
         #expect(replayed.headers?[Topology.Headers.attempt] == nil)
         #expect(replayed.headers?["traceparent"] != nil)
+        replayed.headers?[Topology.Headers.originalRoutingKey] = .string(try #require(deadLetter.replayRoutingKey))
         let delivery = CommandDelivery(body: deadLetter.body, properties: replayed,
-                                       routingKey: try #require(deadLetter.replayRoutingKey))
+                                       routingKey: Topology.commandQueue(.amanpay), exchange: Topology.internalExchange)
         #expect(delivery.attempt == 1)
         #expect(delivery.headers.replayed)
         #expect(rules.statusFirst(try command(delivery), delivery: delivery, seenBefore: false))
         let status = Fixtures.status()
         var replayedStatus = status.properties
         replayedStatus.headers = [Topology.Headers.replayed: .bool(true)]
-        let statusDelivery = CommandDelivery(body: status.body, properties: replayedStatus, routingKey: "amanpay.status")
+        let statusDelivery = CommandDelivery(body: status.body, properties: replayedStatus, routingKey: "amanpay.status",
+                                             exchange: Topology.internalExchange)
         #expect(!rules.statusFirst(try command(statusDelivery), delivery: statusDelivery, seenBefore: false),
                 "a status read creates nothing")
     }

@@ -33,18 +33,32 @@ let e2eLogger: Logger = {
 /// One end-to-end world: its own vhost (so the pinned queue names never collide with other tests), a provider
 /// sandbox, a PayBridge runtime, and a listener that records every outcome event, each validated against its
 /// JSON Schema.
+///
+/// Everyone in it runs under the broker role `deploy/rabbitmq-definitions.json` gives them (``BrokerRolesSupport``):
+/// PayBridge as `paybridge` (``amqpURL``), commands are published as `payments-producer` (``producer``), events
+/// recorded as `payments-consumer`. Only ``client``, the test's own operator connection (inspecting and breaking the
+/// broker), is an administrator.
 final class EndToEnd: Sendable {
     let vhost: String
     let sandbox: ProviderSandbox
+    /// PayBridge's broker URL: the `paybridge` role on this world's vhost.
     let amqpURL: String
+    /// The operator's connection (guest, administrator): for inspecting queues and breaking the topology.
     let client: AMQPConnection
+    /// A producer's connection (`payments-producer`): what ``send(_:id:data:)`` and ``sendRaw(_:routingKey:messageId:headers:)`` publish with.
+    let producer: AMQPConnection
+    /// A consumer's connection (`payments-consumer`): what ``events`` records with.
+    let consumer: AMQPConnection
     let events: EventRecorder
 
-    private init(vhost: String, sandbox: ProviderSandbox, amqpURL: String, client: AMQPConnection, events: EventRecorder) {
+    private init(vhost: String, sandbox: ProviderSandbox, amqpURL: String, client: AMQPConnection,
+                 producer: AMQPConnection, consumer: AMQPConnection, events: EventRecorder) {
         self.vhost = vhost
         self.sandbox = sandbox
         self.amqpURL = amqpURL
         self.client = client
+        self.producer = producer
+        self.consumer = consumer
         self.events = events
     }
 
@@ -62,8 +76,7 @@ final class EndToEnd: Sendable {
         _ body: @Sendable (EndToEnd) async throws -> R
     ) async throws -> R {
         let vhost = "paybridge-e2e-\(UUID().uuidString.prefix(8).lowercased())"
-        #expect(try await RabbitMQCtl.run("add_vhost", vhost) == 0, "rabbitmqctl add_vhost failed: is the broker local?")
-        try await RabbitMQCtl.run("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        try await BrokerRolesSupport.createVHost(vhost)
         var sandboxConfig = try ProviderSandboxConfiguration.testKeys(directory: providerTestdata)
         sandboxConfig.callbackRetryDelay = .milliseconds(20)
         sandboxConfig.callbackMaxRetryDelay = .milliseconds(200)
@@ -84,17 +97,35 @@ final class EndToEnd: Sendable {
         _ body: @Sendable (EndToEnd) async throws -> R
     ) async throws -> R {
         try await ProviderSandbox.withRunning(configuration: frozenConfig, logger: e2eLogger) { sandbox in
-            let url = "\(brokerBase())/\(vhost)"
-            let client = try await AMQPConnection.connect(url: url, logger: e2eLogger)
-            let world = EndToEnd(vhost: vhost, sandbox: sandbox, amqpURL: url, client: client, events: EventRecorder())
-            do {
-                try await BrokerSetup.declare(on: client)
-                if recordEvents { try await world.events.start(on: client) }
-                let result = try await body(world)
+            let client = try await AMQPConnection.connect(url: "\(brokerBase())/\(vhost)", logger: e2eLogger)
+            let paybridgeURL = BrokerRolesSupport.url(.paybridge, vhost: vhost)
+            let producer = try await AMQPConnection.connect(url: BrokerRolesSupport.url(.producer, vhost: vhost),
+                                                            logger: e2eLogger)
+            let consumer = try await AMQPConnection.connect(url: BrokerRolesSupport.url(.consumer, vhost: vhost),
+                                                            logger: e2eLogger)
+            let world = EndToEnd(vhost: vhost, sandbox: sandbox, amqpURL: paybridgeURL, client: client,
+                                 producer: producer, consumer: consumer, events: EventRecorder())
+            func closeAll() async {
+                await consumer.close()
+                await producer.close()
                 await client.close()
+            }
+            do {
+                // Declared as PayBridge declares it at start-up: under its role.
+                let setup = try await AMQPConnection.connect(url: paybridgeURL, logger: e2eLogger)
+                do {
+                    try await BrokerSetup.declare(on: setup)
+                } catch {
+                    await setup.close()
+                    throw error
+                }
+                await setup.close()
+                if recordEvents { try await world.events.start(on: consumer) }
+                let result = try await body(world)
+                await closeAll()
                 return result
             } catch {
-                await client.close()
+                await closeAll()
                 throw error
             }
         }
@@ -167,7 +198,7 @@ final class EndToEnd: Sendable {
     func sendRaw(_ body: [UInt8], routingKey: String, messageId: String? = nil, headers: AMQPTable? = nil)
         async throws
     {
-        try await client.publish(body, exchange: Topology.commandsExchange, routingKey: routingKey, mandatory: true,
+        try await producer.publish(body, exchange: Topology.commandsExchange, routingKey: routingKey, mandatory: true,
                                  properties: .init(contentType: "application/cloudevents+json", headers: headers,
                                                    persistent: true, messageId: messageId))
     }
@@ -189,7 +220,8 @@ final class EventRecorder: Sendable {
     private let state = Mutex<(events: [RecordedEvent], waiters: [UUID: (@Sendable ([RecordedEvent]) -> Bool, CheckedContinuation<Void, Never>)])>(([], [:]))
 
     func start(on connection: AMQPConnection) async throws {
-        let queue = "e2e.events.\(UUID().uuidString.prefix(8).lowercased())"
+        // A consumer's queue: `payments-consumer` may declare, bind and read only names starting `consumer.`.
+        let queue = "consumer.e2e-events.\(UUID().uuidString.prefix(8).lowercased())"
         try await connection.declare(AMQPQueue(queue, durable: false, exclusive: true, autoDelete: true))
         try await connection.bind(queue: queue, exchange: Topology.outcomesExchange, routingKey: "#")
         let consumer = try await connection.consume(queue: queue, prefetch: 1000)

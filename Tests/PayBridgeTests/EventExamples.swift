@@ -79,7 +79,8 @@ enum EventExamples {
     static func confirmed(_ rules: DeliveryRules, _ notification: CallbackNotification,
                           _ confirmation: CallbackConfirmation, at time: Date = time) -> [OutcomeMessage] {
         let delivery = CommandDelivery(body: notification.body, properties: notification.properties,
-                                       routingKey: Topology.commandQueue(notification.provider), deliveryTag: 1)
+                                       routingKey: Topology.commandQueue(notification.provider), deliveryTag: 1,
+                                       exchange: Topology.internalExchange)
         return rules.plan(notification: notification, delivery: delivery, result: .success(confirmation), at: time)
             .events
     }

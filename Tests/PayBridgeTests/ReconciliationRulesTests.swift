@@ -215,7 +215,8 @@ import Testing
         #expect(headers?["x-paybridge-notification"]?.stringValue == "reconcile")
         #expect(headers?["x-paybridge-original-routing-key"]?.stringValue == "amanpay.reconcile")
         #expect(check.properties.persistent == true)
-        let delivery = CommandDelivery(body: check.body, properties: check.properties, routingKey: "amanpay")
+        let delivery = CommandDelivery(body: check.body, properties: check.properties, routingKey: "amanpay",
+                                       exchange: Topology.retryReturnExchange)
         #expect(ReconcileCheck.isCheck(delivery) && !CallbackNotification.isNotification(delivery))
     }
 
@@ -231,7 +232,7 @@ import Testing
     func aMarkedMessageThatIsNotACheckIsDeadLetteredNotRun(_ body: String) throws {
         #expect(throws: ReconcileCheck.Invalid.self) { try ReconcileCheck(body: Array(body.utf8), provider: .amanpay) }
         let delivery = CommandDelivery(body: Array(body.utf8), properties: Self.check(step: 1).properties,
-                                       routingKey: "amanpay")
+                                       routingKey: "amanpay", exchange: Topology.retryReturnExchange)
         let plan = rules.plan(invalidCheck: .init(description: "x"), delivery: delivery, at: time)
         guard case .deadLetter(let deadLetter)? = plan.republish else {
             Issue.record("dead-lettered")

@@ -10,9 +10,9 @@ struct TopologyTests {
         let declarations = BrokerSetup.declarations()
         #expect(declarations.exchanges.map(\.name) == [
             Topology.commandsExchange, Topology.unroutedExchange, Topology.outcomesExchange,
-            Topology.retryReturnExchange, Topology.deadLetterExchange,
+            Topology.retryReturnExchange, Topology.deadLetterExchange, Topology.internalExchange,
         ])
-        #expect(declarations.exchanges.map(\.type) == [.topic, .fanout, .topic, .direct, .fanout])
+        #expect(declarations.exchanges.map(\.type) == [.topic, .fanout, .topic, .direct, .fanout, .direct])
         #expect(declarations.exchanges.allSatisfy { $0.durable && !$0.autoDelete })
         let outcomes = try #require(declarations.exchanges.first { $0.name == Topology.outcomesExchange })
         #expect(outcomes.arguments == ["alternate-exchange": .string(Topology.unroutedExchange)])
@@ -67,7 +67,15 @@ struct TopologyTests {
         #expect(history.declareArguments == ["x-queue-type": .string("stream"), "x-max-age": .string("7D")])
         #expect(declarations.bindings.contains(AMQPBinding(
             queue: Topology.historyStream, exchange: Topology.outcomesExchange, routingKey: "#")))
-        #expect(declarations.bindings.count == 7)
+        // Every queue PayBridge sends its own messages to is bound to payments.internal by its own name: 2 command
+        // queues, 10 retry and 12 reconciliation delay queues.
+        let internal = declarations.bindings.filter { $0.exchange == Topology.internalExchange }
+        #expect(internal.count == 24 && internal.allSatisfy { $0.routingKey == $0.queue })
+        #expect(Set(internal.map(\.queue)) == Set(declarations.queues.map(\.name).filter {
+            $0.hasPrefix("payments.retry.") || $0.hasPrefix("payments.reconcile.")
+                || Provider.allCases.map(Topology.commandQueue).contains($0)
+        }))
+        #expect(declarations.bindings.count == 7 + 24)
         #expect(BrokerSetup.declarations(reconcileSchedule: .off).queues.count == 15)
     }
 

@@ -5,7 +5,7 @@ import PayBridgeContract
 /// A verified callback or postback, stored by the callback endpoint on its provider's command queue for a worker to
 /// confirm with a status read ("store, then acknowledge", issue 11).
 ///
-/// On the queue it is the callback body byte for byte, published to the default exchange with routing key
+/// On the queue it is the callback body byte for byte, published to `payments.internal` with routing key
 /// `payments.<provider>`, persistent, `message_id` = ``id``, and PayBridge's headers: ``Topology/Headers/notification``
 /// = `callback`, the original routing key `<provider>.callback` (so retries and dead letters work as for commands),
 /// the time it was received and, for Amanpay, the `Authorization` header (the worker verifies the body again before

@@ -16,10 +16,13 @@ extension BrokerSetup {
     ///   - retryDelays: see ``declarations(retryDelays:reconcileSchedule:historyRetention:)``.
     ///   - reconcileSchedule: see ``declarations(retryDelays:reconcileSchedule:historyRetention:)``.
     ///   - historyRetention: see ``declarations(retryDelays:reconcileSchedule:historyRetention:)``.
+    ///   - roles: also grant the three ``BrokerRole``s their permissions on `vhost` (top-level `permissions`). The
+    ///     users must exist before such a file is imported (RabbitMQ refuses permissions of an unknown user); the
+    ///     file carries no users and no passwords. Default `true`.
     /// - Returns: JSON indented by two spaces, ending with a newline.
     public static func definitionsJSON(vhost: String = "/", retryDelays: [Duration] = Topology.retryDelays,
                                        reconcileSchedule: ReconcileSchedule = .default,
-                                       historyRetention: HistoryRetention = .default) -> String {
+                                       historyRetention: HistoryRetention = .default, roles: Bool = true) -> String {
         let declarations = declarations(retryDelays: retryDelays, reconcileSchedule: reconcileSchedule,
                                         historyRetention: historyRetention)
         func object(_ members: [(String, JSONValue)]) -> JSONValue {
@@ -45,9 +48,17 @@ extension BrokerSetup {
                 ("routing_key", .string(binding.routingKey)), ("arguments", JSONValue(binding.arguments)),
             ])
         }
-        let root = object([
-            ("exchanges", .array(exchanges)), ("queues", .array(queues)), ("bindings", .array(bindings)),
-        ])
+        var members: [(String, JSONValue)] = []
+        if roles {
+            members.append(("permissions", .array(BrokerRole.all.map { role in
+                object([
+                    ("user", .string(role.user)), ("vhost", .string(vhost)), ("configure", .string(role.configure)),
+                    ("write", .string(role.write)), ("read", .string(role.read)),
+                ])
+            })))
+        }
+        members += [("exchanges", .array(exchanges)), ("queues", .array(queues)), ("bindings", .array(bindings))]
+        let root = object(members)
         return root.prettyText + "\n"
     }
 }

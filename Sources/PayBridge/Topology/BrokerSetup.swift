@@ -15,10 +15,12 @@ public import PayBridgeContract
 /// - the worker and the tools, which only use the names.
 public enum BrokerSetup {
     /// The exchanges, queues and bindings, in declaration order (exchanges first, then queues, then bindings).
-    /// `exchanges`: `payments.commands`, `payments.outcomes`, `payments.retry.return`, `payments.dead-letter`;
+    /// `exchanges`: `payments.commands`, `payments.outcomes`, `payments.unrouted`, `payments.retry.return`,
+    /// `payments.dead-letter`, `payments.internal`;
     /// `queues`: the command queues, the retry and reconciliation delay queues (per provider, per stage or delay),
     /// the stream `payments.history`, `payments.dead` and `payments.unrouted`;
-    /// `bindings`: `<provider>.*` and `<provider>` bindings of the command queues, `payments.dead`'s and
+    /// `bindings`: `<provider>.*` and `<provider>` bindings of the command queues, each command and delay queue's
+    /// binding to `payments.internal` by its own name, `payments.dead`'s and
     /// `payments.unrouted`'s, and `payments.history`'s (`#` on `payments.outcomes`).
     public typealias Declarations = (exchanges: [AMQPExchange], queues: [AMQPQueue], bindings: [AMQPBinding])
 
@@ -45,6 +47,7 @@ public enum BrokerSetup {
             outcomesExchange,
             AMQPExchange(Topology.retryReturnExchange, type: .direct),
             AMQPExchange(Topology.deadLetterExchange, type: .fanout),
+            AMQPExchange(Topology.internalExchange, type: .direct),
         ]
         var queues: [AMQPQueue] = []
         var bindings: [AMQPBinding] = []
@@ -54,13 +57,16 @@ public enum BrokerSetup {
                                         routingKey: Topology.commandBindingKey(provider)))
             bindings.append(AMQPBinding(queue: Topology.commandQueue(provider), exchange: Topology.retryReturnExchange,
                                         routingKey: Topology.retryReturnRoutingKey(provider)))
+            bindings.append(internalBinding(Topology.commandQueue(provider)))
         }
         for provider in Provider.allCases {
             for (index, delay) in retryDelays.enumerated() {
                 queues.append(retryQueue(provider, stage: index + 1, delay: delay))
+                bindings.append(internalBinding(Topology.retryQueue(provider, stage: index + 1)))
             }
             for delay in reconcileSchedule.distinctDelaysMilliseconds {
                 queues.append(reconcileQueue(provider, delayMilliseconds: delay))
+                bindings.append(internalBinding(Topology.reconcileQueue(provider, delayMilliseconds: delay)))
             }
         }
         queues.append(historyStream(historyRetention))
@@ -74,6 +80,11 @@ public enum BrokerSetup {
         bindings.append(AMQPBinding(queue: Topology.historyStream, exchange: Topology.outcomesExchange,
                                     routingKey: Topology.historyBindingKey))
         return (exchanges: exchanges, queues: queues, bindings: bindings)
+    }
+
+    /// A queue PayBridge sends its own messages to, bound to ``Topology/internalExchange`` with its own name.
+    static func internalBinding(_ queue: String) -> AMQPBinding {
+        AMQPBinding(queue: queue, exchange: Topology.internalExchange, routingKey: queue)
     }
 
     /// `payments.outcomes`, whose alternate exchange keeps the events no queue is bound for.

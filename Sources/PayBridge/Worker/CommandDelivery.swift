@@ -3,11 +3,22 @@ import PayBridgeContract
 
 /// A command delivery as plain values: what ``DeliveryRules`` and ``CommandProcessor`` read from it. Unlike
 /// `AMQPDelivery`, it is not tied to a connection, so tests build one directly.
+///
+/// Who sent it decides what its headers may do (issue 21, "internal means internal"): a delivery that came through
+/// ``Topology/internalExchange`` or ``Topology/retryReturnExchange`` is PayBridge's own, and its `x-paybridge-*`
+/// headers (attempt, original routing key, notification, account, replayed, …) are honoured. Any other delivery is
+/// a producer's: its `x-paybridge-*` headers are removed on arrival (``ignoredHeaders`` names them), so they are
+/// neither read nor forwarded on a retry or dead letter, and its own routing key alone decides the command type.
 struct CommandDelivery: Equatable, Sendable {
     /// The message body, byte for byte.
     let body: [UInt8]
-    /// The AMQP basic properties, PayBridge's headers included.
+    /// The AMQP basic properties: as sent for PayBridge's own messages; a producer's without PayBridge's headers.
     let properties: AMQPProperties
+    /// The exchange it was published to (`payments.commands` for a producer's command).
+    let exchange: String
+    /// The `x-paybridge-*` header names a producer's delivery carried, removed from ``properties`` (empty for
+    /// PayBridge's own messages), for the log line that says they were ignored.
+    let ignoredHeaders: [String]
     /// The routing key of this delivery (for a retry, the retry queue's name: see ``headers``).
     let routingKey: String
     /// `true` when the broker delivered it before (its create may have reached the provider).
@@ -17,9 +28,23 @@ struct CommandDelivery: Equatable, Sendable {
     /// PayBridge's headers, validated once: attempt, original routing key, or why they are unusable.
     let headers: CommandHeaders
 
+    /// - Parameter exchange: where it was published; default ``Topology/commandsExchange`` (a producer's command).
     init(body: [UInt8], properties: AMQPProperties = AMQPProperties(), routingKey: String, redelivered: Bool = false,
-         deliveryTag: UInt64 = 0) {
+         deliveryTag: UInt64 = 0, exchange: String = Topology.commandsExchange) {
         self.body = body
+        self.exchange = exchange
+        var properties = properties
+        var ignored: [String] = []
+        if !Topology.isInternalRoute(exchange: exchange), let headers = properties.headers,
+            headers.entries.contains(where: { Topology.isPayBridgeHeader($0.key) })
+        {
+            var kept = AMQPTable()
+            for (key, value) in headers.entries {
+                if Topology.isPayBridgeHeader(key) { ignored.append(key) } else { kept[key] = value }
+            }
+            properties.headers = kept.entries.isEmpty ? nil : kept
+        }
+        ignoredHeaders = ignored
         self.properties = properties
         self.routingKey = routingKey
         self.redelivered = redelivered
@@ -29,7 +54,7 @@ struct CommandDelivery: Equatable, Sendable {
 
     init(_ delivery: AMQPDelivery) {
         self.init(body: delivery.body, properties: delivery.properties, routingKey: delivery.routingKey,
-                  redelivered: delivery.redelivered, deliveryTag: delivery.deliveryTag)
+                  redelivered: delivery.redelivered, deliveryTag: delivery.deliveryTag, exchange: delivery.exchange)
     }
 
     /// 1 for a first delivery; the broker-side attempt for retries (1 when the headers are unusable).
@@ -37,6 +62,9 @@ struct CommandDelivery: Equatable, Sendable {
 
     /// The routing key the command was first published with.
     var originalRoutingKey: String { headers.routingKey }
+
+    /// Whether PayBridge sent it to itself (``Topology/isInternalRoute(exchange:)``).
+    var isInternal: Bool { Topology.isInternalRoute(exchange: exchange) }
 }
 
 extension CommandDelivery {

@@ -84,10 +84,18 @@ final class CommandProcessor: Sendable {
     }
 
     func process(_ delivery: CommandDelivery) async -> DeliveryDisposition {
-        if delivery.headers.problem == nil, CallbackNotification.isNotification(delivery) {
+        if !delivery.ignoredHeaders.isEmpty {
+            // A producer may ask, never impersonate: PayBridge's headers count only on its own route.
+            logger.warning("a producer's message carried PayBridge's own headers; they were ignored", metadata: [
+                "paybridge.ignored_headers": "\(delivery.ignoredHeaders.prefix(8).joined(separator: ","))",
+                "paybridge.exchange": "\(delivery.exchange)",
+                "paybridge.routing_key": "\(delivery.routingKey)",
+            ])
+        }
+        if delivery.isInternal, delivery.headers.problem == nil, CallbackNotification.isNotification(delivery) {
             return await traced(delivery, operation: "callback") { _ in await processNotification(delivery) }
         }
-        if delivery.headers.problem == nil, ReconcileCheck.isCheck(delivery) {
+        if delivery.isInternal, delivery.headers.problem == nil, ReconcileCheck.isCheck(delivery) {
             return await traced(delivery, operation: "reconcile") { _ in await processCheck(delivery) }
         }
         let decoded = rules.decode(delivery)

@@ -1,10 +1,10 @@
 import AMQP
 import PayBridgeContract
 
-/// A broker-side retry: the command's body, unchanged, published through the default exchange into the delay
+/// A broker-side retry: the command's body, unchanged, published through `payments.internal` into the delay
 /// queue of its next attempt, with that attempt in `x-paybridge-attempt`.
 struct CommandRetry: Equatable, Sendable {
-    /// The delay queue (also the routing key on the default exchange).
+    /// The delay queue (also the routing key on `payments.internal`).
     var queue: String
     /// The attempt the command is redelivered as.
     var nextAttempt: Int

@@ -63,7 +63,7 @@ struct OutcomePublisher: OutcomeSink {
                                mandatory: true, properties: stamped(Self.properties(event), trace))
         }
         if let check {
-            batch.append(AMQPMessage(body: check.check.body, exchange: "", routingKey: check.queue, mandatory: true,
+            batch.append(AMQPMessage(body: check.check.body, exchange: Topology.internalExchange, routingKey: check.queue, mandatory: true,
                                      properties: stamped(check.check.properties, trace)))
         }
         for result in await connection.publish(batch: batch, confirmTimeout: confirmTimeout) {
@@ -72,31 +72,32 @@ struct OutcomePublisher: OutcomeSink {
     }
 
     /// Returns a command to the tail of its queue as it arrived (body, properties, attempt), for a pause. It goes
-    /// through the default exchange, so its original routing key travels in PayBridge's header, as for a retry.
+    /// through ``Topology/internalExchange``, so its original routing key travels in PayBridge's header, as for a
+    /// retry.
     /// Unlike a `nack` with requeue, the copy starts with a fresh delivery count, so pauses never push a command
     /// toward the queue's delivery limit. The caller acks the original afterwards.
     func putBack(_ delivery: CommandDelivery, queue: String) async throws {
-        try await connection.publish(delivery.body, exchange: "", routingKey: queue, mandatory: true,
+        try await connection.publish(delivery.body, exchange: Topology.internalExchange, routingKey: queue, mandatory: true,
                                      properties: stamped(delivery.putBackProperties()), confirmTimeout: confirmTimeout)
     }
 
-    /// Stores a verified callback on its provider's command queue (default exchange, mandatory: a missing queue
+    /// Stores a verified callback on its provider's command queue (``Topology/internalExchange``, mandatory: a missing queue
     /// makes this throw, and the endpoint answers 503 so the provider retries).
     func store(_ notification: CallbackNotification) async throws {
-        try await connection.publish(notification.body, exchange: "", routingKey: notification.queue, mandatory: true,
+        try await connection.publish(notification.body, exchange: Topology.internalExchange, routingKey: notification.queue, mandatory: true,
                                      properties: stamped(notification.properties), confirmTimeout: confirmTimeout)
     }
 
     /// Publishes a broker-side retry: the original body, unchanged, into the delay queue of the next attempt.
     func scheduleRetry(_ retry: CommandRetry) async throws {
-        try await connection.publish(retry.body, exchange: "", routingKey: retry.queue, mandatory: true,
+        try await connection.publish(retry.body, exchange: Topology.internalExchange, routingKey: retry.queue, mandatory: true,
                                      properties: stamped(retry.properties), confirmTimeout: confirmTimeout)
     }
 
-    /// Publishes a reconciliation check into its delay queue (default exchange, mandatory: a missing delay queue
+    /// Publishes a reconciliation check into its delay queue (``Topology/internalExchange``, mandatory: a missing delay queue
     /// makes this throw, and the command's outcome is retried rather than the chain lost).
     func scheduleCheck(_ scheduled: ScheduledCheck) async throws {
-        try await connection.publish(scheduled.check.body, exchange: "", routingKey: scheduled.queue, mandatory: true,
+        try await connection.publish(scheduled.check.body, exchange: Topology.internalExchange, routingKey: scheduled.queue, mandatory: true,
                                      properties: stamped(scheduled.check.properties), confirmTimeout: confirmTimeout)
     }
 

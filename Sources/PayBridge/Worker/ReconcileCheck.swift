@@ -144,6 +144,6 @@ extension ReconcileCheck {
 /// A check on its way to its delay queue.
 struct ScheduledCheck: Equatable, Sendable {
     var check: ReconcileCheck
-    /// The delay queue (also the routing key on the default exchange).
+    /// The delay queue (also the routing key on `payments.internal`).
     var queue: String
 }
