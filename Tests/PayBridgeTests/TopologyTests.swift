@@ -69,9 +69,9 @@ struct TopologyTests {
             queue: Topology.historyStream, exchange: Topology.outcomesExchange, routingKey: "#")))
         // Every queue PayBridge sends its own messages to is bound to payments.internal by its own name: 2 command
         // queues, 10 retry and 12 reconciliation delay queues.
-        let internal = declarations.bindings.filter { $0.exchange == Topology.internalExchange }
-        #expect(internal.count == 24 && internal.allSatisfy { $0.routingKey == $0.queue })
-        #expect(Set(internal.map(\.queue)) == Set(declarations.queues.map(\.name).filter {
+        let internalBindings = declarations.bindings.filter { $0.exchange == Topology.internalExchange }
+        #expect(internalBindings.count == 24 && internalBindings.allSatisfy { $0.routingKey == $0.queue })
+        #expect(Set(internalBindings.map(\.queue)) == Set(declarations.queues.map(\.name).filter {
             $0.hasPrefix("payments.retry.") || $0.hasPrefix("payments.reconcile.")
                 || Provider.allCases.map(Topology.commandQueue).contains($0)
         }))
