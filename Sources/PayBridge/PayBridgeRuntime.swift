@@ -156,6 +156,7 @@ public final class PayBridgeRuntime: Sendable {
                     badSignaturePauseThreshold: configuration.badSignaturePauseThreshold,
                     outcomeRetry: configuration.outcomeRetry, eventPII: configuration.eventPII,
                     reconcileSchedule: configuration.reconcileSchedule, accountPause: configuration.providerPause,
+                    notificationDedupWindow: configuration.callbackDedupWindow,
                     tracer: configuration.tracer,
                     logger: workerLogger)
                 workers.append(ProviderQueueWorker(

@@ -66,7 +66,11 @@ import Testing
 
     @Test func firstPayCorrectionsAreOrderedByTimeAndAReplayNeverUndoesOne() async throws {
         try await EndToEnd.run { world in
-            try await world.withPayBridge { _ in
+            // The replay below is read: identical notifications are read once only within
+            // PAYBRIDGE_CALLBACK_DEDUP_SECONDS, and a replay after the window must still never undo a correction.
+            var configuration = try world.configuration()
+            configuration.callbackDedupWindow = .zero
+            try await world.withPayBridge(configuration) { _ in
                 let paymentId = "fp-\(UUID().uuidString.prefix(8).lowercased())"
                 let payIn = try await world.send(.firstpayPayIn, data: firstpayPaymentData(paymentId))
                 _ = try await world.events.first(type: OutcomeEvents.responseType, commandId: payIn)
@@ -100,6 +104,38 @@ import Testing
                 let newest = Self.callbacks(world, paymentId: paymentId).max { ($0.event.time ?? "") < ($1.event.time ?? "") }
                 #expect(newest?.status == "failed")
                 for event in Self.callbacks(world, paymentId: paymentId) { expectValid(event) }
+            }
+        }
+    }
+
+    /// Issue 21, "replays cost little": the same signed callback posted again and again within
+    /// `PAYBRIDGE_CALLBACK_DEDUP_SECONDS` costs one status read and one event, however often it arrives.
+    @Test func identicalCallbacksArrivingTogetherAreReadOnce() async throws {
+        try await EndToEnd.run { world in
+            try await world.withPayBridge { runtime in
+                let paymentId = "replayed-\(UUID().uuidString.prefix(8).lowercased())"
+                let purchase = try await world.send(.amanpayPurchase, data: purchaseData(paymentId))
+                _ = try await world.events.first(type: OutcomeEvents.responseType, commandId: purchase)
+                func statusReads() -> Int {
+                    world.sandbox.receivedRequests().filter { $0.operation == "status" && $0.paymentId == paymentId }
+                        .count
+                }
+                let readsBefore = statusReads()
+                let body = #"{"transactionId":"6286","paymentID":"\#(paymentId)","status":"SUCCESS","amount":250.50,"#
+                    + #""currency":"BDT","paymentType":"purchase"}"#
+                let port = await runtime.httpPort()
+                for _ in 0..<5 {
+                    #expect(try await Self.post(port, provider: "amanpay", body,
+                                                authorization: AmanpayTestSigning.sign(body)) == 200)
+                }
+                let scraper = MetricsScraper(adminPort: await runtime.adminPort())
+                _ = try await scraper.scrape(until: "four duplicate callbacks counted") {
+                    ($0.value("paybridge_commands_total", ["provider": "amanpay", "outcome": "duplicate_callback"])
+                        ?? 0) >= 4
+                }
+                try await world.events.wait { !Self.callbacks($0, paymentId: paymentId).isEmpty }
+                #expect(statusReads() - readsBefore == 1, "one status read for five identical callbacks")
+                #expect(Self.callbacks(world, paymentId: paymentId).count == 1, "one event")
             }
         }
     }

@@ -55,6 +55,10 @@ public struct PayBridgeConfiguration: Sendable {
     /// `PAYBRIDGE_MAX_COMMAND_BYTES`: larger command bodies are dead-lettered unparsed (`COMMAND_TOO_LARGE`),
     /// default 256 KiB.
     public var maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes
+    /// `PAYBRIDGE_CALLBACK_DEDUP_SECONDS`: identical callback notifications (same provider, account, body and
+    /// signature) within this time of the one a worker read are acked without another status read or event;
+    /// default 30, 0 turns it off. Per worker process.
+    public var callbackDedupWindow: Duration = .seconds(30)
     /// How a command whose outcome the broker refused waits before publishing it again.
     var outcomeRetry = OutcomeRetry()
     /// How long a provider's queue is left alone after a configuration failure or an open circuit: the first
@@ -150,6 +154,9 @@ public struct PayBridgeConfiguration: Sendable {
         }
         if let seconds = try env.integer("PAYBRIDGE_PUBLISH_TIMEOUT_SECONDS", in: 1...600) {
             configuration.publishTimeout = .seconds(seconds)
+        }
+        if let seconds = try env.integer("PAYBRIDGE_CALLBACK_DEDUP_SECONDS", in: 0...3600) {
+            configuration.callbackDedupWindow = .seconds(seconds)
         }
         if let bytes = try env.integer("PAYBRIDGE_MAX_COMMAND_BYTES", in: 1024...(64 << 20)) {
             configuration.maxCommandBytes = bytes

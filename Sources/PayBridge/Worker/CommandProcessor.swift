@@ -36,6 +36,8 @@ final class CommandProcessor: Sendable {
     /// Each delivery's span is a child of the trace context its message carries (``MessageTracing``).
     let tracing: MessageTracing
     private let seenCommands = Mutex(RecentIDs(capacity: 100_000))
+    /// Callback notifications read recently, by content: an identical one within the window is not read again.
+    let recentNotifications: Mutex<RecentNotifications>
     private let flights = CommandSingleFlight<CommandExecution>(capacity: 10_000)
     private let badSignatures: Mutex<[MerchantAccount: BadSignatureStreak]>
     let badSignaturePauseThreshold: Int
@@ -46,13 +48,17 @@ final class CommandProcessor: Sendable {
     ///   - executor: the `default` account's executor, unless `accounts` is given.
     ///   - accounts: one executor per merchant account (all of one provider); `nil`: `[.default: executor]`.
     ///   - accountPause: an account's first and longest pause (``AccountPauses``).
+    ///   - notificationDedupWindow: identical callback notifications within it are read once
+    ///     (``RecentNotifications``); `.zero` (the default here; the service's is 30 s) reads every one.
     init(executor: any PaymentCommandExecutor, accounts: [MerchantAccount: any PaymentCommandExecutor]? = nil,
          sink: any OutcomeSink, gate: OutcomeGate, metrics: PayBridgeMetrics,
          maxAttempts: Int, maxCommandBytes: Int = CommandDecoder.defaultMaximumBytes,
          badSignaturePauseThreshold: Int = BadSignatureStreak.defaultThreshold,
          outcomeRetry: OutcomeRetry, eventPII: EventPII = .masked, reconcileSchedule: ReconcileSchedule = .off,
          accountPause: (initial: Duration, maximum: Duration) = (.seconds(5), .seconds(300)),
+         notificationDedupWindow: Duration = .zero,
          tracer: any Tracer = PayBridgeTracer(), logger: Logger) {
+        recentNotifications = Mutex(RecentNotifications(window: notificationDedupWindow))
         tracing = MessageTracing(tracer: tracer)
         let executors = accounts ?? [.default: executor]
         self.executors = executors
