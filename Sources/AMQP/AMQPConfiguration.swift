@@ -8,9 +8,17 @@ public struct AMQPConfiguration: Sendable {
         public var caCertificatePath: String?
         /// Verify the broker's certificate and host name. Default `true`.
         public var verifyPeer: Bool = true
-        public init(caCertificatePath: String? = nil, verifyPeer: Bool = true) {
+        /// PEM client certificate (chain) presented to a broker that asks for one, with its PEM private key
+        /// ``clientKeyPath``: both or neither (`amqp_ssl_socket_set_key`). Default `nil`: no client certificate.
+        public var clientCertificatePath: String?
+        /// The unencrypted PEM private key of ``clientCertificatePath``.
+        public var clientKeyPath: String?
+        public init(caCertificatePath: String? = nil, verifyPeer: Bool = true, clientCertificatePath: String? = nil,
+                    clientKeyPath: String? = nil) {
             self.caCertificatePath = caCertificatePath
             self.verifyPeer = verifyPeer
+            self.clientCertificatePath = clientCertificatePath
+            self.clientKeyPath = clientKeyPath
         }
     }
 
@@ -106,6 +114,20 @@ public struct AMQPConfiguration: Sendable {
     /// The URL without its password, safe to log; several nodes: each one's, comma-separated.
     public var redactedURL: String {
         nodes.map { $0.redactedURL(virtualHost: virtualHost) }.joined(separator: ",")
+    }
+
+    /// Applies `body` to the TLS settings of every `amqps://` node (the first and ``otherNodes``); `amqp://` nodes
+    /// are left as they are.
+    public mutating func updateTLS(_ body: (inout TLS) -> Void) {
+        if var tls = firstNode.tls {
+            body(&tls)
+            firstNode.tls = tls
+        }
+        for index in otherNodes.indices {
+            guard var tls = otherNodes[index].tls else { continue }
+            body(&tls)
+            otherNodes[index].tls = tls
+        }
     }
 
     /// This configuration on `nodes[index]` alone: what one connection attempt opens.

@@ -25,12 +25,18 @@ public final class TLSRelay: Sendable {
     ///   - certificateChainPath: PEM server certificate (chain) the relay presents.
     ///   - privateKeyPath: PEM private key of that certificate.
     ///   - brokerPort: the broker's plain AMQP port on 127.0.0.1.
-    public static func start(certificateChainPath: String, privateKeyPath: String, brokerPort: Int = 5672)
-        async throws -> TLSRelay
+    ///   - clientCAPath: when set, a client must present a certificate this PEM CA signed (mutual TLS), else the
+    ///     handshake fails.
+    public static func start(certificateChainPath: String, privateKeyPath: String, brokerPort: Int = 5672,
+                             clientCAPath: String? = nil) async throws -> TLSRelay
     {
-        let configuration = TLSConfiguration.makeServerConfiguration(
+        var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(certificateChainPath).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: privateKeyPath, format: .pem)))
+        if let clientCAPath {
+            configuration.certificateVerification = .noHostnameVerification
+            configuration.trustRoots = .file(clientCAPath)
+        }
         let context = try NIOSSLContext(configuration: configuration)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {

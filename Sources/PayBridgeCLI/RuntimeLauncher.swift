@@ -19,7 +19,8 @@ enum RuntimeLauncher {
             fail("configuration: PAYBRIDGE_LOG_LEVEL / --log-level: unknown level \"\(levelText)\"", code: 2)
         }
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            // Escapes what comes from outside (command ids, routing keys, …): no value can forge a log line.
+            var handler = PlainTextLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }

@@ -1,3 +1,4 @@
+import AMQP
 import Logging
 @testable import PayBridge
 import PayBridgeContract
@@ -97,5 +98,56 @@ import Testing
         #expect(await processor.process(Self.purchase("d-2", account: "default")) == .ack)
         #expect(executor.statusFirstCalls.count == 2)
         #expect(sink.events.allSatisfy { $0.event.data?["account"]?.stringValue == "default" })
+    }
+
+    // MARK: Metrics (issue 21 part 5): made-up account names add no series
+
+    /// A reconciliation check and a callback notification naming `account`, as the broker hands them back.
+    static func check(_ id: String, account: String) -> CommandDelivery {
+        let check = ReconcileCheck(
+            provider: .amanpay, account: MerchantAccount(account)!, commandId: id, operation: "purchase",
+            paymentId: "p-\(id)", providerPaymentId: "62861", status: .processing, providerStatus: "PENDING", step: 1,
+            openSince: "2026-11-18T11:00:00.000Z")
+        let properties = AMQPProperties(
+            contentType: "application/json",
+            headers: [Topology.Headers.notification: .string(ReconcileCheck.marker),
+                      Topology.Headers.originalRoutingKey: .string("amanpay.purchase")],
+            persistent: true, messageId: id)
+        return CommandDelivery(body: check.body, properties: properties, routingKey: "amanpay.purchase",
+                               redelivered: false, deliveryTag: 9)
+    }
+
+    static func notification(_ id: String, account: String) -> CommandDelivery {
+        let notification = CallbackNotification(
+            provider: .amanpay, account: MerchantAccount(account)!, body: Array(#"{"paymentID":"p"}"#.utf8),
+            signature: "sig", receivedAt: Fixtures.time, id: id)
+        return CommandDelivery(body: notification.body, properties: notification.properties,
+                               routingKey: notification.queue, redelivered: false, deliveryTag: 10)
+    }
+
+    @Test func commandsChecksAndCallbacksNamingUnconfiguredAccountsAreCountedUnderTheOneLabelUnknown() async throws {
+        let sink = RecordingOutcomeSink()
+        let good = ScriptedCommandExecutor { Self.answered }
+        let metrics = PayBridgeMetrics()
+        let processor = CommandProcessor(
+            executor: good, accounts: [Self.bd: good, Self.pk: good], sink: sink,
+            gate: OutcomeGate(readiness: Readiness()), metrics: metrics, maxAttempts: 3,
+            outcomeRetry: OutcomeRetry(initialDelay: .milliseconds(1), maximumDelay: .milliseconds(4)),
+            logger: Logger(label: "paybridge.test"))
+        for n in 0..<25 {
+            #expect(await processor.process(Self.purchase("c-\(n)", account: "made-up-\(n)")) == .ack)
+            #expect(await processor.process(Self.check("k-\(n)", account: "check-\(n)")) == .ack)
+            #expect(await processor.process(Self.notification("n-\(n)", account: "callback-\(n)")) == .ack)
+        }
+        #expect(await processor.process(Self.purchase("bd-1", account: "bd")) == .ack)
+        #expect(good.statusFirstCalls.count == 1, "only the configured account's command reached the provider")
+
+        let exposition = PrometheusExposition(metrics.exposition())
+        let labels = Set(exposition.samples.compactMap { $0.labels["account"] })
+        #expect(labels == ["bd", "pk", "unknown"], "one label for every account that is not configured")
+        #expect(exposition.value("paybridge_commands_total", ["account": "unknown", "outcome": "failed"]) == 25)
+        #expect(exposition.value("paybridge_dead_letters_total", ["account": "unknown"]) == 75,
+                "commands, checks and notifications naming no configured account are dead-lettered")
+        #expect(exposition.value("paybridge_commands_total", ["account": "bd", "outcome": "response"]) == 1)
     }
 }

@@ -1,3 +1,4 @@
+import AMQP
 import Foundation
 @testable import PayBridge
 import Testing
@@ -74,5 +75,116 @@ import Testing
         #expect(paths.status == "/api/payments/v2/status" && paths.sms == "/api/payments/v1/sms")
         env["FIRSTPAY_SMS_PATH"] = "api/sms?x=1"
         #expect(throws: ConfigurationError.self) { try PayBridgeConfiguration.fromEnvironment(env) }
+    }
+
+    // MARK: Issue 21 part 5: an invalid URL setting is never echoed with its credentials
+
+    static let malformedURLsWithCredentials = [
+        "https://user:s3cret@exa mple.com/api",  // a space: not a URL
+        "ftp://user:s3cret@example.com",  // not http(s)
+        "user:s3cret@example.com",  // no scheme://
+        "https://user:s3cr/et@host name",  // the password holds a / and the host a space
+        "https://us er:s3cret@exa@mple.com:port",
+    ]
+
+    @Test(arguments: ["AMANPAY_BASE_URL", "FIRSTPAY_BASE_URL", "AMANPAY_BD_BASE_URL", "PAYBRIDGE_AMQP_URL"])
+    func anInvalidURLSettingNamesTheSettingAndNeverShowsItsPassword(_ setting: String) {
+        for url in Self.malformedURLsWithCredentials {
+            var env = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s"]
+            if setting == "AMANPAY_BD_BASE_URL" {
+                env.merge(["AMANPAY_ACCOUNTS": "bd", "AMANPAY_BD_MERCHANT_ID": "2", "AMANPAY_BD_SECRET_KEY": "t"]) { $1 }
+            }
+            env[setting] = url
+            do {
+                _ = try PayBridgeConfiguration.fromEnvironment(env)
+                Issue.record("\(setting)=\(url) was accepted")
+            } catch {
+                #expect(error.setting.hasPrefix(setting), "\(error)")
+                for secret in ["s3cret", "s3cr/et", "us er"] {
+                    #expect(!error.description.contains(secret), "\(setting): \(error)")
+                }
+            }
+        }
+    }
+
+    @Test func aRedactedURLKeepsWhatTellsTheMistakeAndHidesTheUserInformation() {
+        #expect(EnvironmentSettings.redactedURLText("ftp://user:s3cret@example.com/x") == "ftp://***@example.com/x")
+        #expect(EnvironmentSettings.redactedURLText("https://exa mple.com/a") == "https://exa mple.com/a")
+        #expect(EnvironmentSettings.redactedURLText("user:pw@host") == "***@host")
+    }
+
+    // MARK: Issue 21 part 5: TLS files for amqps://
+
+    /// A directory of small files for one test, removed after it.
+    static func files(_ contents: [String: String], _ body: ([String: String]) throws -> Void) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var paths: [String: String] = [:]
+        for (name, content) in contents {
+            paths[name] = directory + "/" + name
+            try content.write(toFile: paths[name]!, atomically: true, encoding: .utf8)
+        }
+        try body(paths)
+    }
+
+    static let certificatePEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    static let keyPEM = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END PRIVATE KEY-----\n"
+
+    @Test func theTLSVariablesReachEveryAmqpsNodeAndNoPlainOne() throws {
+        try Self.files(["ca.pem": Self.certificatePEM, "client.pem": Self.certificatePEM, "client.key": Self.keyPEM]) {
+            paths in
+            let configuration = try EnvironmentSettings([
+                "PAYBRIDGE_AMQP_URL": "amqps://u:p@a:5671/vh,amqp://u:p@b:5672/vh,amqps://u:p@c:5671/vh",
+                "PAYBRIDGE_AMQP_CA_FILE": paths["ca.pem"]!, "PAYBRIDGE_AMQP_CERT_FILE": paths["client.pem"]!,
+                "PAYBRIDGE_AMQP_KEY_FILE": paths["client.key"]!,
+            ]).amqpConfiguration().configuration
+            let tls = AMQPConfiguration.TLS(caCertificatePath: paths["ca.pem"]!,
+                                            clientCertificatePath: paths["client.pem"]!,
+                                            clientKeyPath: paths["client.key"]!)
+            #expect(configuration.nodes.map(\.tls) == [tls, nil, tls])
+        }
+    }
+
+    @Test func withoutACAFileAmqpsVerifiesWithTheSystemCABundleWhenThereIsOne() throws {
+        let configuration = try EnvironmentSettings(["PAYBRIDGE_AMQP_URL": "amqps://u:p@a/vh"]).amqpConfiguration()
+            .configuration
+        let system = FileManager.default.isReadableFile(atPath: EnvironmentSettings.systemCAFile)
+        #expect(configuration.tls?.caCertificatePath == (system ? EnvironmentSettings.systemCAFile : nil))
+        #expect(configuration.tls?.verifyPeer == true)
+    }
+
+    @Test func aMissingUnreadableOrWrongTLSFileIsAConfigurationErrorNamingItsVariableAndNeverTheKey() throws {
+        try Self.files(["ca.pem": Self.certificatePEM, "client.pem": Self.certificatePEM, "client.key": Self.keyPEM,
+                        "notes.txt": "not a certificate"]) { paths in
+            let url = ["PAYBRIDGE_AMQP_URL": "amqps://u:p@a/vh"]
+            let cases: [(env: [String: String], setting: String)] = [
+                (["PAYBRIDGE_AMQP_CA_FILE": "/nonexistent/ca.pem"], "PAYBRIDGE_AMQP_CA_FILE"),
+                (["PAYBRIDGE_AMQP_CA_FILE": paths["notes.txt"]!], "PAYBRIDGE_AMQP_CA_FILE"),
+                (["PAYBRIDGE_AMQP_CA_FILE": paths["client.key"]!], "PAYBRIDGE_AMQP_CA_FILE"),
+                (["PAYBRIDGE_AMQP_CERT_FILE": paths["client.pem"]!], "PAYBRIDGE_AMQP_KEY_FILE"),
+                (["PAYBRIDGE_AMQP_KEY_FILE": paths["client.key"]!], "PAYBRIDGE_AMQP_CERT_FILE"),
+                (["PAYBRIDGE_AMQP_CERT_FILE": paths["client.pem"]!, "PAYBRIDGE_AMQP_KEY_FILE": "/nonexistent/k"],
+                 "PAYBRIDGE_AMQP_KEY_FILE"),
+                (["PAYBRIDGE_AMQP_CERT_FILE": paths["client.key"]!, "PAYBRIDGE_AMQP_KEY_FILE": paths["client.key"]!],
+                 "PAYBRIDGE_AMQP_CERT_FILE"),
+                (["PAYBRIDGE_AMQP_CERT_FILE": paths["client.pem"]!, "PAYBRIDGE_AMQP_KEY_FILE": paths["ca.pem"]!],
+                 "PAYBRIDGE_AMQP_KEY_FILE"),
+            ]
+            for (env, setting) in cases {
+                let all = url.merging(env) { $1 }
+                let error = #expect(throws: ConfigurationError.self, "\(env)") {
+                    try EnvironmentSettings(all).amqpConfiguration()
+                }
+                #expect(error?.setting == setting, "\(env): \(error.map { "\($0)" } ?? "-")")
+                #expect(error.map { "\($0)".contains("c2VjcmV0") } == false)
+                // The runtime's own reading stops at the same error.
+                #expect(throws: ConfigurationError.self) {
+                    try PayBridgeConfiguration.fromEnvironment(all.merging([
+                        "AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s",
+                    ]) { $1 })
+                }
+            }
+        }
     }
 }

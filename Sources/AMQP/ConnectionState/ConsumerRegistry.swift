@@ -30,8 +30,11 @@ struct ConsumerRegistry<Sink, Delivery> {
     enum DeliveryAction: Equatable, Sendable {
         /// Buffered for its consumer's next burst.
         case buffered
-        /// For a consumer we no longer have (delivered after we cancelled it): reject it with requeue.
-        case rejectForUnknownConsumer
+        /// For a consumer we no longer have (delivered after we cancelled it, before the broker saw the cancel):
+        /// return it to its queue untouched, with `basic.nack` and requeue (``requeueSettlement``). Never
+        /// `basic.reject`: PayBridge never rejects, and from RabbitMQ 4.3 a reject counts toward a quorum queue's
+        /// delivery limit while a nack does not, so a cancel must not use up a command's deliveries.
+        case requeueForUnknownConsumer
     }
 
     private var consumers: [String: Consumer] = [:]
@@ -52,7 +55,7 @@ struct ConsumerRegistry<Sink, Delivery> {
 
     /// `basic.deliver` for `tag`.
     mutating func delivered(_ delivery: Delivery, to tag: String) -> DeliveryAction {
-        guard consumers[tag] != nil else { return .rejectForUnknownConsumer }
+        guard consumers[tag] != nil else { return .requeueForUnknownConsumer }
         if consumers[tag]!.pending.isEmpty { tagsWithPending.append(tag) }
         consumers[tag]!.pending.append(delivery)
         return .buffered

@@ -19,9 +19,9 @@ extension AMQPIOThread {
             switch consumers.delivered(delivery, to: tag) {
             case .buffered:
                 return
-            case .rejectForUnknownConsumer:
+            case .requeueForUnknownConsumer:
                 // Delivered after we cancelled the consumer: hand it back to the queue.
-                try handle.settle(deliveryTag: deliveryTag, .reject(requeue: true))
+                try handle.settle(deliveryTag: deliveryTag, type(of: consumers).requeueSettlement)
             }
         case LibRabbitMQMethod.basicAck:
             let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
@@ -79,4 +79,10 @@ extension AMQPIOThread {
             return  // cancel-ok and other replies we do not wait for
         }
     }
+}
+
+extension ConsumerRegistry {
+    /// How a delivery for a consumer we no longer have goes back to its queue
+    /// (``DeliveryAction/requeueForUnknownConsumer``): `basic.nack` with requeue, never `basic.reject`.
+    static var requeueSettlement: LibRabbitMQHandle.Settlement { .nack(requeue: true) }
 }

@@ -73,6 +73,20 @@ final class LibRabbitMQHandle {
                                         libraryStatus: status, host: endpoint, operation: "tls")
                     }
                 }
+                switch (tls.clientCertificatePath, tls.clientKeyPath) {
+                case (let certificate?, let key?):
+                    let status = amqp_ssl_socket_set_key(socket, certificate, key)
+                    guard status == AMQP_STATUS_OK.rawValue else {
+                        throw AMQPError(.invalidConfiguration, "cannot use client certificate file \(certificate) "
+                                            + "with key file \(key) (unreadable, not PEM, or not a pair)",
+                                        libraryStatus: status, host: endpoint, operation: "tls")
+                    }
+                case (nil, nil):
+                    break
+                default:
+                    throw AMQPError(.invalidConfiguration, "a TLS client certificate needs both its certificate and "
+                                        + "its key file", host: endpoint, operation: "tls")
+                }
                 amqp_ssl_socket_set_verify_peer(socket, tls.verifyPeer ? 1 : 0)
                 amqp_ssl_socket_set_verify_hostname(socket, tls.verifyPeer ? 1 : 0)
             }

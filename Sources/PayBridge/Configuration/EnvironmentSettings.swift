@@ -39,12 +39,59 @@ public struct EnvironmentSettings: Sendable {
     /// The broker configuration from ``amqpURL()``, and where it came from (the URL file is read once). A node list
     /// is checked as ``AMQPConfiguration/init(url:)`` does: at most 16 URLs and 8 KiB, one vhost, no node twice.
     /// - Throws: ``ConfigurationError`` naming the variable (`PAYBRIDGE_AMQP_URL` or its `_FILE`), never a password.
+    ///
+    /// Every `amqps://` node gets the TLS files of ``amqpTLSFiles()``.
     public func amqpConfiguration() throws(ConfigurationError) -> (configuration: AMQPConfiguration, source: String) {
         let (url, source) = try amqpURL()
+        var configuration: AMQPConfiguration
         do {
-            return (try AMQPConfiguration(url: url), source)
+            configuration = try AMQPConfiguration(url: url)
         } catch {
             throw ConfigurationError(setting: source, problem: (error as? AMQPError)?.message ?? "invalid URL")
+        }
+        let files = try amqpTLSFiles()
+        configuration.updateTLS { tls in
+            tls.caCertificatePath = files.ca ?? tls.caCertificatePath
+            tls.clientCertificatePath = files.certificate
+            tls.clientKeyPath = files.key
+        }
+        return (configuration, source)
+    }
+
+    /// The PEM CA bundle `amqps://` nodes are verified with.
+    public static let amqpCAFileVariable = "PAYBRIDGE_AMQP_CA_FILE"
+    /// The PEM client certificate and its unencrypted PEM private key, for a broker that asks for one: both or neither.
+    public static let amqpCertificateFileVariable = "PAYBRIDGE_AMQP_CERT_FILE"
+    public static let amqpKeyFileVariable = "PAYBRIDGE_AMQP_KEY_FILE"
+    /// The CA bundle used when ``amqpCAFileVariable`` is not set (Debian's `ca-certificates`), if it exists:
+    /// librabbitmq loads no CAs of its own, so without one `amqps://` could verify no broker.
+    public static let systemCAFile = "/etc/ssl/certs/ca-certificates.crt"
+
+    /// `PAYBRIDGE_AMQP_CA_FILE`, `PAYBRIDGE_AMQP_CERT_FILE` and `PAYBRIDGE_AMQP_KEY_FILE`, each checked here (read,
+    /// PEM of the right kind) so a missing or unreadable file stops the start, naming the variable; the CA file
+    /// defaults to ``systemCAFile`` when that exists. They apply to `amqps://` nodes only.
+    /// - Throws: ``ConfigurationError`` naming the variable and the path (never a key's content).
+    public func amqpTLSFiles() throws(ConfigurationError) -> (ca: String?, certificate: String?, key: String?) {
+        func pem(_ name: String, _ label: String, _ kinds: [String]) throws(ConfigurationError) -> String? {
+            guard let content = try file(name), let path = value(name) else { return nil }
+            guard kinds.contains(where: { content.contains("-----BEGIN \($0)-----") }) else {
+                throw ConfigurationError(setting: name, problem: "file \(path) holds no PEM \(label)")
+            }
+            return path
+        }
+        var ca = try pem(Self.amqpCAFileVariable, "certificate", ["CERTIFICATE", "TRUSTED CERTIFICATE"])
+        if ca == nil, FileManager.default.isReadableFile(atPath: Self.systemCAFile) { ca = Self.systemCAFile }
+        let certificate = try pem(Self.amqpCertificateFileVariable, "certificate", ["CERTIFICATE"])
+        let key = try pem(Self.amqpKeyFileVariable, "private key", ["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"])
+        switch (certificate, key) {
+        case (.some, nil):
+            throw ConfigurationError(setting: Self.amqpKeyFileVariable,
+                                     problem: "required with \(Self.amqpCertificateFileVariable)")
+        case (nil, .some):
+            throw ConfigurationError(setting: Self.amqpCertificateFileVariable,
+                                     problem: "required with \(Self.amqpKeyFileVariable)")
+        default:
+            return (ca, certificate, key)
         }
     }
 
@@ -99,9 +146,23 @@ public struct EnvironmentSettings: Sendable {
         guard let text = value(name) else { return nil }
         guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
         else {
-            throw ConfigurationError(setting: name, problem: "must be an http(s) URL (got \"\(text)\")")
+            throw ConfigurationError(setting: name,
+                                     problem: "must be an http(s) URL (got \"\(Self.redactedURLText(text))\")")
         }
         return text
+    }
+
+    /// A URL setting's text as an error may show it: without its user information (`user:password@`), which is
+    /// replaced by `***@`, and at most 200 characters. Works on text that is not a valid URL too (that is when it is
+    /// shown): everything after `scheme://` (or from the start, without one) up to the last `@` is hidden, so a
+    /// password holding `/`, `?`, `#` or `@` does not show either.
+    public static func redactedURLText(_ text: String) -> String {
+        var shown = text
+        let start = shown.range(of: "://").map(\.upperBound) ?? shown.startIndex
+        if let at = shown[start...].lastIndex(of: "@") {
+            shown.replaceSubrange(start..<shown.index(after: at), with: "***@")
+        }
+        return shown.count <= 200 ? shown : String(shown.prefix(200)) + "…"
     }
 
     /// A secret from `NAME` or from the file named by `NAME_FILE` (file wins); never echoed in errors.

@@ -10,7 +10,8 @@ import ProviderCore
 /// `FIRSTPAY_PK_PUBLIC_KEY_FILE`, … The unprefixed variables keep configuring the account `default`.
 ///
 /// - A list has 1 to ``maximumAccounts`` comma-separated names (a-z, 0-9, `_`, `-`; at most 32 bytes), none twice,
-///   not `default` (that is the unprefixed variables' account), and no two that name the same variables (`a-b`,
+///   not `default` (that is the unprefixed variables' account), not `unknown` (the metrics' label of every account a
+///   delivery names that is not configured: ``PayBridgeMetrics/unknownAccount``), and no two that name the same variables (`a-b`,
 ///   `a_b`).
 /// - A named account's merchant id and secrets are its own: required, never taken from the `default` account. Its
 ///   base URL, Amanpay's signature field list and FirstPay's paths fall back to the unprefixed ones.
@@ -47,6 +48,12 @@ extension PayBridgeConfiguration {
                 throw ConfigurationError(
                     setting: setting,
                     problem: "do not list default: the unprefixed \(provider)_* variables configure it")
+            }
+            guard account != PayBridgeMetrics.unknownAccount else {
+                throw ConfigurationError(
+                    setting: setting,
+                    problem: "unknown is reserved: it is the metrics' account label of deliveries naming an account "
+                        + "that is not configured")
             }
             guard infixes.insert(account.environmentInfix).inserted else {
                 throw ConfigurationError(

@@ -5,7 +5,9 @@ import ProviderCore
 /// PayBridge's Prometheus metrics, on a registry of its own (no global bootstrap, so tests read their own).
 ///
 /// Per provider and merchant account (`account`: `default` or a name of `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS`;
-/// absent on the series of deliveries put back or requeued unread, whose account is not known):
+/// `unknown` for every account a delivery names that this deployment does not have, so commands and checks naming
+/// made-up accounts add no series (``unknownAccount``); absent on the series of deliveries put back or requeued
+/// unread, whose account is not known):
 /// - `paybridge_commands_total{provider,account,outcome}`: outcome = response | failed | retry | dead_letter |
 ///   put_back (returned to its queue by a pause) | deferred (its account is paused: into a delay queue, attempt
 ///   unchanged) | requeued (shutdown before its outcome was published)
@@ -40,6 +42,11 @@ public final class PayBridgeMetrics: Sendable {
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
     }
+
+    /// The one `account` label value of every account a delivery names that is not configured: the account names
+    /// come from outside (a command's `data.account`, a header), and a label value per name would make a new
+    /// series for each. Not allowed as a configured account's name (``PayBridgeConfiguration/accountNames``).
+    public static let unknownAccount = MerchantAccount("unknown")!
 
     /// Registers with zero the process-wide series whose labels are known at start: the outcome publish failures
     /// by reason and the unrouted-events gauge.
@@ -222,6 +229,8 @@ struct ProviderMetricHandles: Sendable {
 
     let metrics: PayBridgeMetrics
     let provider: String
+    /// The provider's configured accounts: any other is counted as ``PayBridgeMetrics/unknownAccount``.
+    private let configured: Set<MerchantAccount>
     private let outcomes: [Key: Counter]
     private let latency: [Key: DurationHistogram]
     private let retries: [MerchantAccount: Counter]
@@ -231,6 +240,7 @@ struct ProviderMetricHandles: Sendable {
     init(metrics: PayBridgeMetrics, provider: String, accounts: [MerchantAccount], operations: [String]) {
         self.metrics = metrics
         self.provider = provider
+        configured = Set(accounts)
         let registry = metrics.registry
         var outcomes: [Key: Counter] = [:]
         var latency: [Key: DurationHistogram] = [:]
@@ -279,8 +289,20 @@ struct ProviderMetricHandles: Sendable {
     /// What a worker counts in `paybridge_callbacks_total` for a callback notification it confirmed or not.
     static let callbackConfirmationResults = ["confirmed", "unknown_payment", "not_confirmed"]
 
+    /// The account's label: itself when configured, else ``PayBridgeMetrics/unknownAccount`` (never a new series
+    /// per name a delivery makes up).
+    func label(_ account: MerchantAccount) -> MerchantAccount {
+        configured.contains(account) ? account : PayBridgeMetrics.unknownAccount
+    }
+
+    func label(_ account: MerchantAccount?) -> MerchantAccount? {
+        guard let account else { return nil }
+        return label(account)
+    }
+
     /// Counts a delivery's outcome; `account` `nil` for one put back or requeued before it was read.
     func command(outcome: String, account: MerchantAccount? = nil) {
+        let account = label(account)
         if let counter = outcomes[Key(account: account, name: outcome)] {
             counter.increment()
         } else {
@@ -289,6 +311,7 @@ struct ProviderMetricHandles: Sendable {
     }
 
     func providerLatency(operation: String, account: MerchantAccount, _ duration: Duration) {
+        let account = label(account)
         if let histogram = latency[Key(account: account, name: operation)] {
             histogram.record(duration)
         } else {
@@ -297,6 +320,7 @@ struct ProviderMetricHandles: Sendable {
     }
 
     func retry(account: MerchantAccount) {
+        let account = label(account)
         if let counter = retries[account] {
             counter.increment()
         } else {
@@ -306,7 +330,14 @@ struct ProviderMetricHandles: Sendable {
     }
     func outcomePublishFailure(reason: String) { metrics.outcomePublishFailure(reason: reason) }
     func deadLetter(reason: String, account: MerchantAccount?) {
-        metrics.deadLetter(provider: provider, account: account, reason: reason)
+        metrics.deadLetter(provider: provider, account: label(account), reason: reason)
+    }
+    /// A callback notification the worker handled; `account` `nil` when it named none that could be read.
+    func callback(result: String, account: MerchantAccount?) {
+        metrics.callback(provider: provider, account: label(account), result: result)
+    }
+    func reconcileCheck(result: String, account: MerchantAccount) {
+        metrics.reconcileCheck(provider: provider, account: label(account), result: result)
     }
     func inFlight(delta: Double) { inFlight.increment(by: delta) }
     func providerError(_ error: ProviderError) { errors[error.errorClass]?.increment() }

@@ -19,7 +19,7 @@ extension CommandProcessor {
                                       at: Date())
                 report(plan, log)
                 try await carryOut(plan, log)
-                count(plan, account: nil)
+                count(plan, account: notification.account)  // not configured: counted as `unknown`
                 return plan.disposition
             }
             if let stage = pauses.withLock({ $0.deferral(of: account, now: .now) }) {

@@ -364,6 +364,7 @@ final class CommandProcessor: Sendable {
     }
 
     /// Counts a plan once it has been carried out; `account` `nil` when the delivery named none that could be read.
+    /// An account this processor does not have is counted as `unknown` (``ProviderMetricHandles/label(_:)``).
     func count(_ plan: DeliveryPlan, account: MerchantAccount?) {
         let labelled = account ?? .default
         switch plan.verdict {
@@ -376,13 +377,12 @@ final class CommandProcessor: Sendable {
         case .pausedForConfiguration, .pausedForOpenCircuit: break
         case .deferred: metrics.command(outcome: "deferred", account: account)
         case .callbackPublished:
-            metrics.metrics.callback(provider: provider.rawValue, account: labelled, result: "confirmed")
+            metrics.callback(result: "confirmed", account: labelled)
         case .callbackNotPublished(let code, _):
-            metrics.metrics.callback(
-                provider: provider.rawValue, account: account,
-                result: code == "CALLBACK_PAYMENT_UNKNOWN" ? "unknown_payment" : "not_confirmed")
+            metrics.callback(result: code == "CALLBACK_PAYMENT_UNKNOWN" ? "unknown_payment" : "not_confirmed",
+                             account: account)
         case .reconciled(let result):
-            metrics.metrics.reconcileCheck(provider: provider.rawValue, account: labelled, result: result.rawValue)
+            metrics.reconcileCheck(result: result.rawValue, account: labelled)
         }
         if case .deadLetter(let deadLetter) = plan.republish {
             metrics.deadLetter(reason: deadLetter.reason.rawValue, account: account)
