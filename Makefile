@@ -55,7 +55,7 @@ cluster-stop:
 # contract, the provider clients against in-process HTTP servers, the worker's pure rules. ~30 s after the build.
 # PayBridgeTests also holds broker-free suites that share test doubles with the end-to-end ones (UNIT_SUITES).
 UNIT_TARGETS := AMQPUnitTests|ContractTests|ProviderTests|PayBridgeUnitTests
-UNIT_SUITES  := DeliveryRulesTests|HistoryOptionsTests|ReconciliationRulesTests|CallbackNotificationRulesTests|EventPIIRulesTests|AmountMismatchRulesTests|FirstPayNestedFieldsRulesTests|CommandProcessorTests|AdminHTTPServerTests|CallbackHTTPServerTests|AccountRoutingTests|CallbackAccountRoutesTests|EventExamplesTests|PlainTextLogTests
+UNIT_SUITES  := DeliveryRulesTests|HistoryOptionsTests|ReconciliationRulesTests|CallbackNotificationRulesTests|EventPIIRulesTests|AmountMismatchRulesTests|FirstPayNestedFieldsRulesTests|CommandProcessorTests|AdminHTTPServerTests|CallbackHTTPServerTests|AccountRoutingTests|CallbackAccountRoutesTests|EventExamplesTests|PlainTextLogTests|CallbackEdgeLimitsTests
 test-unit: deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build --filter '^($(UNIT_TARGETS))\.|^PayBridgeTests\.($(UNIT_SUITES))/' $(SWIFT_FLAGS)

@@ -168,7 +168,9 @@ public final class PayBridgeRuntime: Sendable {
             }
         }
         let limits = HTTPListenerLimits(
-            maximumConnections: configuration.httpMaxConnections, requestReadTimeout: configuration.httpIdleTimeout,
+            maximumConnections: configuration.httpMaxConnections,
+            maximumConnectionsPerClient: configuration.httpMaxConnectionsPerClient,
+            requestReadTimeout: configuration.httpIdleTimeout,
             maximumRequestBodyBytes: CallbackHTTPServer.maximumCallbackBytes)
         if role != .worker {
             metrics.registerCallbackEndpoint(
@@ -178,6 +180,7 @@ public final class PayBridgeRuntime: Sendable {
             ? nil
             : CallbackHTTPServer(
                 host: configuration.httpHost, port: configuration.httpPort, limits: limits,
+                rateLimit: configuration.callbackRateLimit,
                 callbacks: {
                     var handler = CallbackHandler(amanpay: amanpay, firstpay: firstpay, publisher: publisher,
                                                   metrics: metrics, logger: logger)

@@ -155,6 +155,9 @@ final class EndToEnd: Sendable {
         configuration.maxAttempts = maxAttempts
         configuration.prefetch = prefetch
         configuration.shutdownTimeout = .seconds(20)
+        // The sandbox is one client delivering every payment's callbacks at machine speed; the callback rate limit
+        // has its own tests (HTTPListenerTests), which turn it on.
+        configuration.callbackRateLimit = CallbackRateLimit(perSecond: 0, burst: 1)
         return configuration
     }
 

@@ -9,14 +9,19 @@ import Testing
 /// The two HTTP listeners (callbacks, admin) and their limits, against a real runtime over real TCP sockets.
 @Suite(.timeLimit(.minutes(3))) struct HTTPListenerTests {
     /// Runs a PayBridge with the given listener limits in a fresh end-to-end world.
+    /// Every test client is 127.0.0.1 unless it binds another loopback address, so the per-client connection cap
+    /// defaults to the listener's here; the callback rate limit is off unless given.
     func withListeners(
         role: PayBridgeRuntime.Role = .callbacks, idleTimeout: Duration = .seconds(30), maxConnections: Int = 512,
+        maxConnectionsPerClient: Int = 512, rateLimit: CallbackRateLimit? = nil,
         _ body: @escaping @Sendable (PayBridgeRuntime, _ callbacksPort: Int) async throws -> Void
     ) async throws {
         try await EndToEnd.run { world in
             var configuration = try world.configuration()
             configuration.httpIdleTimeout = idleTimeout
             configuration.httpMaxConnections = maxConnections
+            configuration.httpMaxConnectionsPerClient = maxConnectionsPerClient
+            if let rateLimit { configuration.callbackRateLimit = rateLimit }
             try await world.withPayBridge(configuration, role: role) { runtime in
                 try await body(runtime, await runtime.httpPort())
             }
@@ -55,6 +60,39 @@ import Testing
             #expect(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) is [String: String])
             // Not drained for as long as the client cares to send: the connection ends.
             _ = try await connection.untilClosed(timeout: .seconds(5))
+        }
+    }
+
+    @Test func requestsPipelinedAfterA413CannotKeepTheConnectionOpenPastTheReadDeadline() async throws {
+        let timeout = Duration.milliseconds(1500)
+        try await withListeners(idleTimeout: timeout) { runtime, port in
+            // A client that ignores the server's close: its side stays open after PayBridge shuts its own.
+            let connection = try await RawHTTPConnection.connect(port: port, allowHalfClosure: true)
+            let started = ContinuousClock.now
+            let oversized = String(repeating: "x", count: CallbackHTTPServer.maximumCallbackBytes + 1)
+            // An oversized request sent whole, a complete request pipelined behind it, and the start of a third.
+            try await connection.send(Self.callbackHead + "Content-Length: \(oversized.utf8.count)\r\n\r\n" + oversized
+                + "GET /callbacks/unknown HTTP/1.1\r\nHost: paybridge\r\n\r\n"
+                + Self.callbackHead + "Content-Length: 1000\r\n\r\n")
+            #expect(try await connection.nextResponse(timeout: .seconds(5)).status == 413)
+            // Then a slowloris: a byte every 200 ms, each well inside the timeout. A send after the server's full
+            // close is reset, which is what ends the client's side.
+            let trickle = Task { () -> Int in
+                var sent = 0
+                // The client's pace (not a wait for the server); stops when cancelled or the connection is gone.
+                while sent < 1000, (try? await Task.sleep(for: .milliseconds(200))) != nil,
+                      (try? await connection.send("x")) != nil {
+                    sent += 1
+                }
+                return sent
+            }
+            defer { trickle.cancel() }
+            _ = try await connection.untilClosed(timeout: .seconds(8))
+            #expect(ContinuousClock.now - started < timeout + .seconds(2), "closed at the read deadline")
+            trickle.cancel()
+            #expect(await trickle.value >= 3, "closed while the client was still trickling")
+            #expect(runtime.metrics.exposition()
+                .contains("paybridge_http_request_read_timeouts_total{listener=\"callbacks\"} 1"))
         }
     }
 
@@ -135,7 +173,7 @@ import Testing
                 #expect(try await connection.nextResponse().status == 404, "the admitted ones keep working")
             }
             #expect(runtime.metrics.exposition()
-                .contains("paybridge_http_rejected_connections_total{listener=\"callbacks\"} 1"))
+                .contains("paybridge_http_rejected_connections_total{listener=\"callbacks\",reason=\"listener_cap\"} 1"))
 
             // A closed connection frees its place.
             await admitted.removeFirst().close()
@@ -150,6 +188,87 @@ import Testing
             }
             #expect(servedAfterClose)
             for connection in admitted { await connection.close() }
+        }
+    }
+
+    @Test func oneClientOverItsConnectionCapIsClosedOnArrivalWhileAnotherClientIsServed() async throws {
+        try await withListeners(maxConnections: 10, maxConnectionsPerClient: 3) { runtime, port in
+            let request = "GET /callbacks/unknown HTTP/1.1\r\nHost: paybridge\r\n\r\n"
+            var admitted: [RawHTTPConnection] = []
+            for _ in 0..<3 {
+                let connection = try await RawHTTPConnection.connect(port: port, from: "127.0.0.1")
+                try await connection.send(request)
+                #expect(try await connection.nextResponse().status == 404)  // served: it holds a place
+                admitted.append(connection)
+            }
+            let overClientCap = try await RawHTTPConnection.connect(port: port, from: "127.0.0.1")
+            #expect(try await overClientCap.untilClosed(timeout: .seconds(5)).isEmpty, "closed on arrival, no answer")
+
+            // Another address is another client: served, the listener being far from its own cap.
+            let otherClient = try await RawHTTPConnection.connect(port: port, from: "127.0.0.2")
+            try await otherClient.send(request)
+            #expect(try await otherClient.nextResponse().status == 404)
+            let listener = try #require(runtime.callbackServer?.listener)
+            #expect(listener.openConnections == 4, "3 + 1 of 10")
+            for connection in admitted {
+                try await connection.send(request)
+                #expect(try await connection.nextResponse().status == 404, "the admitted ones keep working")
+            }
+            let exposition = runtime.metrics.exposition()
+            #expect(exposition.contains(
+                "paybridge_http_rejected_connections_total{listener=\"callbacks\",reason=\"client_cap\"} 1"))
+            #expect(exposition.contains(
+                "paybridge_http_rejected_connections_total{listener=\"callbacks\",reason=\"listener_cap\"} 0"))
+            for connection in admitted + [otherClient] { await connection.close() }
+        }
+    }
+
+    // MARK: callback rate limit
+
+    static func signedCallback(_ path: String = "/callbacks/amanpay", id: String) -> String {
+        let body = #"{"transactionId":"\#(id)","paymentID":"p-\#(id)","status":"SUCCESS","amount":10.00,"currency":"BDT","paymentType":"purchase"}"#
+        return "POST \(path) HTTP/1.1\r\nHost: paybridge\r\nContent-Type: application/json\r\n"
+            + "Authorization: \(AmanpayTestSigning.sign(body))\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+    }
+
+    @Test func callbacksOverTheLimitOfTheirClientAndAccountAre429WithRetryAfterAndCounted() async throws {
+        // One token every 100 s: nothing refills during the test, so each bucket serves exactly its burst.
+        try await withListeners(rateLimit: CallbackRateLimit(perSecond: 0.01, burst: 3)) { runtime, port in
+            let replay = Self.signedCallback(id: "replayed-1")
+            let client = try await RawHTTPConnection.connect(port: port, from: "127.0.0.1")
+            for _ in 0..<3 {
+                try await client.send(replay)
+                #expect(try await client.nextResponse().status == 200)
+            }
+            for _ in 0..<2 {
+                try await client.send(replay)
+                let refused = try await client.nextResponse()
+                #expect(refused.status == 429)
+                let retryAfter = try #require(refused.headers["retry-after"].flatMap { Int($0) })
+                #expect((1...100).contains(retryAfter), "seconds until the bucket has a token: \(retryAfter)")
+                let error = try JSONSerialization.jsonObject(with: Data(refused.body.utf8)) as? [String: String]
+                #expect(error?["error"] == "too many callbacks from this client for this account")
+            }
+            // Another client address has a bucket of its own for the same account.
+            let otherClient = try await RawHTTPConnection.connect(port: port, from: "127.0.0.2")
+            try await otherClient.send(replay)
+            #expect(try await otherClient.nextResponse().status == 200)
+            // Paths naming no configured account share one bucket per client, apart from the account's: made-up
+            // names cannot mint buckets.
+            for index in 0..<4 {
+                try await client.send(Self.signedCallback("/callbacks/amanpay/made-up-\(index)", id: "x"))
+                #expect(try await client.nextResponse().status == (index < 3 ? 404 : 429))
+            }
+            let exposition = runtime.metrics.exposition()
+            #expect(exposition.contains(
+                "paybridge_callbacks_rate_limited_total{provider=\"amanpay\",reason=\"account\"} 2"))
+            #expect(exposition.contains(
+                "paybridge_callbacks_rate_limited_total{provider=\"amanpay\",reason=\"unknown_account\"} 1"))
+            #expect(exposition.contains(
+                "paybridge_callbacks_total{provider=\"amanpay\",account=\"default\",result=\"accepted\"} 4"),
+                    "refused callbacks are never stored")
+            await client.close()
+            await otherClient.close()
         }
     }
 
@@ -295,18 +414,29 @@ import Testing
         #expect(defaults.adminHost == "127.0.0.1" && defaults.adminPort == 9090)
         #expect(defaults.httpIdleTimeout == .seconds(30))
         #expect(defaults.httpMaxConnections == 512)
+        #expect(defaults.httpMaxConnectionsPerClient == 64)
+        #expect(defaults.callbackRateLimit == CallbackRateLimit(perSecond: 20, burst: 40))
 
         let set = try PayBridgeConfiguration.fromEnvironment(provider.merging([
             "PAYBRIDGE_ADMIN_HOST": "0.0.0.0", "PAYBRIDGE_ADMIN_PORT": "9100",
             "PAYBRIDGE_HTTP_IDLE_TIMEOUT_SECONDS": "5", "PAYBRIDGE_HTTP_MAX_CONNECTIONS": "64",
+            "PAYBRIDGE_HTTP_MAX_CONNECTIONS_PER_CLIENT": "8", "PAYBRIDGE_CALLBACK_RATE_LIMIT": "5",
         ]) { $1 })
         #expect(set.adminHost == "0.0.0.0" && set.adminPort == 9100)
         #expect(set.httpIdleTimeout == .seconds(5) && set.httpMaxConnections == 64)
+        #expect(set.httpMaxConnectionsPerClient == 8)
+        #expect(set.callbackRateLimit == CallbackRateLimit(perSecond: 5, burst: 10), "burst: twice the limit")
+        let burst = try PayBridgeConfiguration.fromEnvironment(provider.merging([
+            "PAYBRIDGE_CALLBACK_RATE_LIMIT": "0", "PAYBRIDGE_CALLBACK_RATE_BURST": "7",
+        ]) { $1 })
+        #expect(burst.callbackRateLimit == CallbackRateLimit(perSecond: 0, burst: 7) && !burst.callbackRateLimit.isOn)
 
         for (name, value) in [
             ("PAYBRIDGE_ADMIN_PORT", "65536"), ("PAYBRIDGE_ADMIN_PORT", "8080"),
             ("PAYBRIDGE_HTTP_IDLE_TIMEOUT_SECONDS", "0"), ("PAYBRIDGE_HTTP_IDLE_TIMEOUT_SECONDS", "1.5"),
             ("PAYBRIDGE_HTTP_MAX_CONNECTIONS", "0"), ("PAYBRIDGE_HTTP_MAX_CONNECTIONS", "many"),
+            ("PAYBRIDGE_HTTP_MAX_CONNECTIONS_PER_CLIENT", "0"), ("PAYBRIDGE_CALLBACK_RATE_LIMIT", "-1"),
+            ("PAYBRIDGE_CALLBACK_RATE_LIMIT", "2.5"), ("PAYBRIDGE_CALLBACK_RATE_BURST", "0"),
         ] {
             do {
                 _ = try PayBridgeConfiguration.fromEnvironment(provider.merging([name: value]) { $1 })

@@ -15,10 +15,20 @@ final class RawHTTPConnection: Sendable {
         self.collector = collector
     }
 
-    static func connect(port: Int, host: String = "127.0.0.1") async throws -> RawHTTPConnection {
+    /// - Parameters:
+    ///   - source: the local address to connect from (any of 127.0.0.0/8 on Linux: "another client" of a listener
+    ///     on 127.0.0.1); the system's choice when `nil`.
+    ///   - allowHalfClosure: keep the connection open for sending after the server shuts its side, as a client
+    ///     that ignores the server's close does; ``untilClosed(timeout:)`` then waits for the full close (a reset
+    ///     on the next send).
+    static func connect(port: Int, host: String = "127.0.0.1", from source: String? = nil,
+                        allowHalfClosure: Bool = false) async throws -> RawHTTPConnection {
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.allowRemoteHalfClosure, value: allowHalfClosure)
+        if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
         // The collector is handed back by the initializer: a server at its connection cap may close the connection
         // before a later lookup in the pipeline could find it.
-        let (channel, collector) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let (channel, collector) = try await bootstrap
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let collector = ResponseCollector()

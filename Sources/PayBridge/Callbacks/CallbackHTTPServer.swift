@@ -14,14 +14,17 @@ final class CallbackHTTPServer: Service, Sendable {
 
     let listener: HTTPListener
     let callbacks: CallbackHandler
+    /// `nil` when `PAYBRIDGE_CALLBACK_RATE_LIMIT` is 0.
+    let rateLimiter: CallbackRateLimiter?
 
-    init(host: String, port: Int, limits: HTTPListenerLimits, callbacks: CallbackHandler, metrics: PayBridgeMetrics,
-         logger: Logger) {
+    init(host: String, port: Int, limits: HTTPListenerLimits, rateLimit: CallbackRateLimit = .default,
+         callbacks: CallbackHandler, metrics: PayBridgeMetrics, logger: Logger) {
         var limits = limits
         limits.maximumRequestBodyBytes = Self.maximumCallbackBytes
         listener = HTTPListener(name: "callbacks", host: host, port: port, limits: limits, metrics: metrics,
                                 logger: logger)
         self.callbacks = callbacks
+        rateLimiter = rateLimit.isOn ? CallbackRateLimiter(limit: rateLimit, metrics: metrics) : nil
     }
 
     /// The bound port once the server runs (useful with port 0); 0 when it stopped without listening.
@@ -30,18 +33,27 @@ final class CallbackHTTPServer: Service, Sendable {
     }
 
     func run() async throws {
-        try await listener.run(router: Self.makeRouter(callbacks: callbacks))
+        try await listener.run(router: Self.makeRouter(callbacks: callbacks, rateLimiter: rateLimiter))
     }
 
     /// The callback routes, answered by `callbacks`: `POST /callbacks/<provider>/<account>` per provider (issue 13
     /// part 3: verified with that merchant account's key) and `POST /callbacks/<provider>`, the account `default`.
+    /// With a `rateLimiter`, a request over its client's limit is answered 429 before its body is read.
     /// What the server runs, and what the tests drive with Hummingbird's test client.
-    static func makeRouter(callbacks: CallbackHandler) -> Router<BasicRequestContext> {
-        let router = Router()
+    static func makeRouter(callbacks: CallbackHandler, rateLimiter: CallbackRateLimiter? = nil)
+        -> Router<CallbackRequestContext>
+    {
+        let router = Router(context: CallbackRequestContext.self)
         for provider in Provider.allCases {
-            let route: @Sendable (Request, BasicRequestContext) async throws -> Response = {
-                [callbacks] request, context in
+            let route: @Sendable (Request, CallbackRequestContext) async throws -> Response = {
+                [callbacks, rateLimiter] request, context in
                 let account = context.parameters.get("account") ?? MerchantAccount.default.name
+                if let rateLimiter, case .refused(let retryAfter) = rateLimiter.take(.init(
+                    client: ClientAddress(context.remoteAddress), provider: provider,
+                    account: callbacks.configuredAccount(provider: provider, name: account)))
+                {
+                    return Self.tooManyRequests(retryAfterSeconds: retryAfter)
+                }
                 var request = request
                 let buffer: ByteBuffer
                 do {
@@ -72,6 +84,15 @@ final class CallbackHTTPServer: Service, Sendable {
         var error: String?
     }
 
+    /// 429 with `Retry-After`: the client's bucket for this provider and account is empty. The body, if any, is
+    /// never read (Hummingbird discards it before the next request).
+    static func tooManyRequests(retryAfterSeconds: Int) -> Response {
+        var response = JSONResponseBody.response(
+            status: .tooManyRequests, AnswerBody(error: "too many callbacks from this client for this account"))
+        response.headers[.retryAfter] = "\(retryAfterSeconds)"
+        return response
+    }
+
     static func response(_ answer: CallbackHandler.Answer) -> Response {
         switch answer {
         case .accepted(let id): JSONResponseBody.response(status: .ok, AnswerBody(notificationId: id))
@@ -81,6 +102,30 @@ final class CallbackHTTPServer: Service, Sendable {
             JSONResponseBody.response(status: .serviceUnavailable, AnswerBody(error: reason))
         case .unknownAccount(let reason): JSONResponseBody.response(status: .notFound, AnswerBody(error: reason))
         }
+    }
+}
+
+/// The callback routes' request context: Hummingbird's basics and the client's address, which the rate limit is
+/// keyed by (`nil` in Hummingbird's router tests, which have no socket).
+struct CallbackRequestContext: RequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = CoreRequestContextStorage(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+extension CallbackHandler {
+    /// The account `name` names when it is one of `provider`'s configured accounts, else `nil`.
+    func configuredAccount(provider: Provider, name: String) -> MerchantAccount? {
+        guard let account = MerchantAccount(name) else { return nil }
+        let configured = switch provider {
+        case .amanpay: amanpay[account] != nil
+        case .firstpay: firstpay[account] != nil
+        }
+        return configured ? account : nil
     }
 }
 

@@ -32,6 +32,13 @@ public struct PayBridgeConfiguration: Sendable {
     /// `PAYBRIDGE_HTTP_MAX_CONNECTIONS`, default 512: connections open at once per listener; more are closed on
     /// arrival.
     public var httpMaxConnections: Int = 512
+    /// `PAYBRIDGE_HTTP_MAX_CONNECTIONS_PER_CLIENT`, default 64: connections open at once per listener from one
+    /// client address (an IPv4 address, an IPv6 /64); more from it are closed on arrival.
+    public var httpMaxConnectionsPerClient: Int = 64
+    /// `PAYBRIDGE_CALLBACK_RATE_LIMIT` / `PAYBRIDGE_CALLBACK_RATE_BURST`, default 20 per second and a burst of twice
+    /// that: callbacks accepted per (client address, provider, account) before 429; a limit of 0 turns it off.
+    /// See ``CallbackRateLimit``.
+    public var callbackRateLimit: CallbackRateLimit = .default
     /// `PAYBRIDGE_EVENT_PII`: `masked` (default; account and wallet numbers in events keep their last 4
     /// characters) or `full`.
     public var eventPII: EventPII = .masked
@@ -136,6 +143,10 @@ public struct PayBridgeConfiguration: Sendable {
         if let connections = try env.integer("PAYBRIDGE_HTTP_MAX_CONNECTIONS", in: 1...1_000_000) {
             configuration.httpMaxConnections = connections
         }
+        if let connections = try env.integer("PAYBRIDGE_HTTP_MAX_CONNECTIONS_PER_CLIENT", in: 1...1_000_000) {
+            configuration.httpMaxConnectionsPerClient = connections
+        }
+        configuration.callbackRateLimit = try env.callbackRateLimit()
         if configuration.adminPort != 0, configuration.adminPort == configuration.httpPort {
             throw ConfigurationError(setting: "PAYBRIDGE_ADMIN_PORT",
                                      problem: "must differ from PAYBRIDGE_HTTP_PORT (\(configuration.httpPort))")

@@ -1,8 +1,9 @@
 import NIOCore
 import NIOHTTPTypes
 
-/// Closes a new connection at once when its listener already has ``HTTPConnectionGuard/maximumConnections`` open;
-/// the admitted ones are not affected. One instance per connection.
+/// Closes a new connection at once when its listener already has ``HTTPConnectionGuard/maximumConnections`` open,
+/// or its client (``ClientAddress``) ``HTTPConnectionGuard/maximumConnectionsPerClient``; the admitted ones are not
+/// affected. One instance per connection.
 final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -11,6 +12,8 @@ final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler
     private let counters: HTTPListenerCounters
     private var decided = false
     private var admitted = false
+    /// Where the connection comes from, known once decided.
+    private var client = ClientAddress.unknown
 
     init(connectionGuard: HTTPConnectionGuard, counters: HTTPListenerCounters) {
         self.connectionGuard = connectionGuard
@@ -39,9 +42,11 @@ final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler
     private func admitOrClose(context: ChannelHandlerContext) -> Bool {
         if decided { return admitted }
         decided = true
-        admitted = connectionGuard.admit()
+        client = ClientAddress(context.channel.remoteAddress)
+        let admission = connectionGuard.admit(from: client)
+        admitted = admission == .admitted
         if !admitted {
-            counters.connectionRejected()
+            counters.connectionRejected(admission)
             context.close(promise: nil)
         }
         return admitted
@@ -50,6 +55,6 @@ final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler
     private func releaseIfAdmitted() {
         guard admitted else { return }
         admitted = false
-        connectionGuard.release()
+        connectionGuard.release(from: client)
     }
 }

@@ -28,7 +28,8 @@ final class HTTPListener: Sendable {
         self.port = port
         self.limits = limits
         self.logger = logger
-        connectionGuard = HTTPConnectionGuard(maximumConnections: limits.maximumConnections)
+        connectionGuard = HTTPConnectionGuard(maximumConnections: limits.maximumConnections,
+                                              maximumConnectionsPerClient: limits.maximumConnectionsPerClient)
         counters = HTTPListenerCounters(metrics: metrics, listener: name)
     }
 
@@ -47,7 +48,8 @@ final class HTTPListener: Sendable {
     }
 
     /// Serves `router` until the service group shuts down gracefully.
-    func run(router: Router<BasicRequestContext>) async throws {
+    func run<Context: RequestContext>(router: Router<Context>) async throws
+    where Context.Source == ApplicationRequestContextSource {
         let app = Application(
             router: router, server: .http1(configuration: .init(additionalChannelHandlers: self.connectionHandlers())),
             configuration: .init(address: .hostname(host, port: port)),
@@ -79,6 +81,7 @@ final class HTTPListener: Sendable {
             logger.info("HTTP listening", metadata: [
                 "http.listener": "\(name)", "http.host": "\(host)", "http.port": "\(port)",
                 "http.max_connections": "\(limits.maximumConnections)",
+                "http.max_connections_per_client": "\(limits.maximumConnectionsPerClient)",
                 "http.request_read_timeout": "\(limits.requestReadTimeout)",
             ])
         }

@@ -23,7 +23,10 @@ import ProviderCore
 /// - `paybridge_outcome_publish_failures_total{reason}`: a command's outcome (event, retry, dead letter) refused by
 ///   the broker and retried (reasons: ``OutcomeRetry/reasons``)
 /// - `paybridge_unrouted_events`: messages waiting in `payments.unrouted` (events no queue was bound for)
-/// - `paybridge_http_rejected_connections_total{listener}`: closed on arrival, the listener at its connection cap
+/// - `paybridge_http_rejected_connections_total{listener,reason}`: closed on arrival, the listener at its
+///   connection cap (reason = listener_cap) or the client at its own (client_cap)
+/// - `paybridge_callbacks_rate_limited_total{provider,reason}`: callbacks answered 429 by ``CallbackRateLimiter``
+///   (reason = account | unknown_account)
 /// - `paybridge_http_request_read_timeouts_total{listener}`: closed, a request not received within the timeout
 ///   (listener = callbacks | admin)
 /// - `paybridge_provider_errors_total{provider,class}`: provider calls (commands, callback confirmations,
@@ -161,7 +164,14 @@ public final class PayBridgeMetrics: Sendable {
     static var httpRejectedConnections: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "paybridge", metricName: "http_rejected_connections", unitName: "total",
-            helpText: "Connections closed on arrival because the listener had PAYBRIDGE_HTTP_MAX_CONNECTIONS open.")
+            helpText: "Connections closed on arrival because the listener had PAYBRIDGE_HTTP_MAX_CONNECTIONS open "
+                + "(reason listener_cap) or the client PAYBRIDGE_HTTP_MAX_CONNECTIONS_PER_CLIENT (client_cap).")
+    }
+    static var callbacksRateLimited: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "paybridge", metricName: "callbacks_rate_limited", unitName: "total",
+            helpText: "Callbacks answered 429: their client had used PAYBRIDGE_CALLBACK_RATE_LIMIT for the provider "
+                + "and account (reason account) or for paths naming no configured account (unknown_account).")
     }
     static var httpRequestReadTimeouts: MetricNameDescriptor {
         MetricNameDescriptor(
