@@ -162,7 +162,7 @@ public struct CommandSender: Sendable {
             throw PayBridgeToolError("the command has no readable id, so its events cannot be recognised; "
                 + "send it without waiting")
         }
-        let queueName = "paybridge.send.\(UUID().uuidString.lowercased())"
+        let queueName = "consumer.paybridge-send.\(UUID().uuidString.lowercased())"
         do {
             try await connection.declare(AMQPQueue(queueName, kind: .classic, durable: false, exclusive: true,
                                                    autoDelete: true))
