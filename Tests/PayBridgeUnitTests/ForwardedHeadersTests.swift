@@ -1,6 +1,7 @@
 import AMQP
 @testable import PayBridge
 import PayBridgeContract
+import PayBridgeTracing
 import Testing
 
 /// What PayBridge forwards of a command's headers when it publishes it again (issue 21 part 3): bounded by UTF-8
@@ -21,6 +22,13 @@ import Testing
     }
 
     private func forwardedHeaders(_ headers: AMQPTable) -> AMQPTable { Self.forwarded(headers) }
+
+    /// PayBridge's own headers are counted first, but what is kept is forwarded in the order it arrived.
+    @Test func keptHeadersKeepTheirReceivedOrder() {
+        let received: AMQPTable = ["x-tenant": .string("acme"), PayBridgeTracer.traceparentKey: .string("00-x"),
+                                   "x-count": .int32(3)]
+        #expect(ForwardedHeaders(received).kept == received)
+    }
 
     /// Keys are measured in UTF-8 bytes: "a" and 127 combining marks is one character and 255 bytes.
     @Test func aKeyOverTheLimitInBytesIsDroppedHoweverFewCharactersItHas() {

@@ -11,7 +11,7 @@ import PayBridgeTracing
 /// ``Topology/Headers/droppedHeaders``. Sizes are UTF-8 bytes as AMQP encodes them, never characters: one character
 /// can be a base followed by thousands of combining marks.
 struct ForwardedHeaders: Equatable, Sendable {
-    /// The headers to forward, in their received order within each group.
+    /// The headers to forward, in their received order.
     var kept: AMQPTable
     /// Keys of the headers dropped, in received order.
     var droppedKeys: [String]
@@ -20,26 +20,26 @@ struct ForwardedHeaders: Equatable, Sendable {
 }
 
 extension ForwardedHeaders {
-    /// `received` bounded as described above.
+    /// `received` bounded as described above; what is kept stays in the received order.
     init(_ received: AMQPTable) {
-        var keptEntries: [(String, AMQPFieldValue)] = []
-        droppedKeys = []
-        droppedBytes = 0
-        var total = 0
         let entries = received.entries
-        for entry in entries.filter({ Self.isPayBridges($0.key) }) + entries.filter({ !Self.isPayBridges($0.key) }) {
-            let bytes = AMQPTable.encodedByteCount(key: entry.key, value: entry.value)
-            if entry.key.utf8.count <= Topology.Headers.maximumForwardedKeyBytes,
+        let ours = entries.indices.filter { Self.isPayBridges(entries[$0].key) }
+        let producers = entries.indices.filter { !Self.isPayBridges(entries[$0].key) }
+        var keep = [Bool](repeating: false, count: entries.count)
+        var total = 0
+        for index in ours + producers {
+            let bytes = AMQPTable.encodedByteCount(key: entries[index].key, value: entries[index].value)
+            if entries[index].key.utf8.count <= Topology.Headers.maximumForwardedKeyBytes,
                total + bytes <= Topology.Headers.maximumForwardedHeaderBytes
             {
-                keptEntries.append((entry.key, entry.value))
+                keep[index] = true
                 total += bytes
-            } else {
-                droppedKeys.append(entry.key)
-                droppedBytes += bytes
             }
         }
-        kept = AMQPTable(keptEntries)
+        kept = AMQPTable(entries.indices.filter { keep[$0] }.map { (entries[$0].key, entries[$0].value) })
+        let dropped = entries.indices.filter { !keep[$0] }
+        droppedKeys = dropped.map { entries[$0].key }
+        droppedBytes = dropped.reduce(0) { $0 + AMQPTable.encodedByteCount(key: entries[$1].key, value: entries[$1].value) }
     }
 
     /// Headers PayBridge writes itself (and reads back): forwarded before any of the producer's.
