@@ -7,7 +7,7 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible, CustomDebugSt
         enum Base: String, Sendable {
             case connectionFailed, authenticationFailed, connectionClosed, channelClosed, heartbeatTimeout
             case timeout, protocolViolation, invalidConfiguration, alreadyClosed, unroutable, publishNacked
-            case consumerCancelled, staleDelivery, libraryError
+            case consumerCancelled, staleDelivery, libraryError, propertiesTooLarge
         }
         let base: Base
         /// TCP/TLS connect failed (host unreachable, port closed, TLS handshake failed).
@@ -36,6 +36,11 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible, CustomDebugSt
         public static let consumerCancelled = Code(base: .consumerCancelled)
         /// An ack/nack/reject for a delivery of a connection that has since been replaced; it was not sent.
         public static let staleDelivery = Code(base: .staleDelivery)
+        /// A publish whose properties can never be sent as they are: together (headers included) they do not fit
+        /// one content-header frame of the negotiated `frame_max`, or one of them (a header key, `message_id`, …) is
+        /// longer than the 255 bytes of an AMQP short string. Nothing was sent and the connection is unaffected;
+        /// publishing the same properties again fails the same way (``AMQPError/isRetryable`` is `false`).
+        public static let propertiesTooLarge = Code(base: .propertiesTooLarge)
         /// librabbitmq reported a status not covered above.
         public static let libraryError = Code(base: .libraryError)
         public var description: String { base.rawValue }

@@ -201,19 +201,37 @@ public enum Topology {
         /// (`/callbacks/<provider>/<account>`; absent = `default`), so the worker verifies and reads with that
         /// account's keys (issue 13 part 3).
         public static let account = "x-paybridge-account"
-        /// Maximum length of ``deadLetterDetail``, in UTF-8 bytes.
+        /// Retries, dead letters and put-back commands: the received headers PayBridge did not forward, as text:
+        /// how many, their encoded size, and their keys (`3 headers, 131002 bytes: x-a, x-b, x-c`), at most
+        /// ``maximumDetailLength`` UTF-8 bytes. A header is forwarded only when its key is at most
+        /// ``maximumForwardedKeyBytes`` and, in the order received (PayBridge's own first), the forwarded ones
+        /// together take at most ``maximumForwardedHeaderBytes``: what PayBridge re-publishes always fits a frame,
+        /// whatever a producer sent. Absent when nothing was dropped.
+        public static let droppedHeaders = "x-paybridge-dropped-headers"
+        /// The longest header key PayBridge forwards, in UTF-8 bytes (AMQP allows 255).
+        public static let maximumForwardedKeyBytes = 128
+        /// The most the received headers PayBridge forwards may take together, encoded as AMQP field-table entries
+        /// (key, type and value), in bytes. PayBridge's own headers come on top (a few kilobytes at most).
+        public static let maximumForwardedHeaderBytes = 16 * 1024
+        /// Maximum length of ``deadLetterDetail`` (and of ``deadLetterCode`` and ``droppedHeaders``), in UTF-8
+        /// bytes.
         public static let maximumDetailLength = 1024
 
         /// `detail` clipped to at most ``maximumDetailLength`` UTF-8 bytes, at a Unicode scalar boundary. By
         /// bytes, not characters: one character can be a base followed by thousands of combining marks, and what
         /// has to fit is the AMQP frame.
         public static func clippedDetail(_ detail: String) -> String {
-            guard detail.utf8.count > maximumDetailLength else { return detail }
+            clipped(detail, toUTF8Bytes: maximumDetailLength)
+        }
+
+        /// `text` clipped to at most `limit` UTF-8 bytes, at a Unicode scalar boundary (see ``clippedDetail(_:)``).
+        public static func clipped(_ text: String, toUTF8Bytes limit: Int) -> String {
+            guard text.utf8.count > limit else { return text }
             var bytes = 0
             var scalars = String.UnicodeScalarView()
-            for scalar in detail.unicodeScalars {
+            for scalar in text.unicodeScalars {
                 let length = UTF8.width(scalar)
-                guard bytes + length <= maximumDetailLength else { break }
+                guard bytes + length <= limit else { break }
                 bytes += length
                 scalars.append(scalar)
             }
@@ -227,7 +245,7 @@ extension Topology {
     /// ``Headers/attempt`` (add that yourself as an integer when known).
     /// - Parameters:
     ///   - reason: the error class (`invalid_command`, `retries_exhausted`, …).
-    ///   - code: the error code (`SCHEMA_VIOLATION`, …).
+    ///   - code: the error code (`SCHEMA_VIOLATION`, a provider's code, …); clipped like `detail`.
     ///   - detail: human-readable detail; clipped to ``Headers/maximumDetailLength`` UTF-8 bytes
     ///     (``Headers/clippedDetail(_:)``).
     ///   - sourceQueue: the queue the command was consumed from.
@@ -242,7 +260,7 @@ extension Topology {
     ) -> [String: String] {
         var headers = [
             Headers.deadLetterReason: reason.rawValue,
-            Headers.deadLetterCode: code,
+            Headers.deadLetterCode: Headers.clippedDetail(code),
             Headers.deadLetterDetail: Headers.clippedDetail(detail),
             Headers.deadLetteredAt: RFC3339.string(from: at),
             Headers.sourceQueue: sourceQueue,

@@ -166,4 +166,44 @@ import Testing
             try await connection.deleteExchange(exchange)
         }
     }
+
+    /// Properties that cannot fit one frame (issue 21 part 3): librabbitmq would send the method frame, then fail to
+    /// encode the header ("table too large for buffer") and the connection would be torn down. The publish fails
+    /// with `.propertiesTooLarge` before anything is sent, and the connection carries on: a delivery taken before
+    /// can still be acked (a reconnect would make it stale), and the next publish goes through.
+    @Test func propertiesTooLargeForAFrameFailThatPublishAndKeepTheConnection() async throws {
+        try await BrokerTestSupport.withConnection { connection in
+            let queue = BrokerTestSupport.uniqueName("too-large")
+            try await connection.declare(AMQPQueue(queue, durable: false, autoDelete: false))
+            try await connection.publish("before", exchange: "", routingKey: queue)
+            let consumer = try await connection.consume(queue: queue, prefetch: 1)
+            var deliveries = consumer.makeAsyncIterator()
+            let before = try #require(try await deliveries.next())
+
+            let headers: AMQPTable = ["filler": .string(String(repeating: "f", count: 131_072))]
+            do {
+                try await connection.publish("too large", exchange: "", routingKey: queue,
+                                             properties: AMQPProperties(headers: headers))
+                Issue.record("a publish whose headers exceed the frame succeeded")
+            } catch let error as AMQPError {
+                #expect(error.code == .propertiesTooLarge, "\(error)")
+                #expect(!error.isRetryable)
+            }
+            let batch = await connection.publish(batch: [
+                AMQPMessage(body: Array("too large".utf8), exchange: "", routingKey: queue,
+                            properties: AMQPProperties(headers: headers)),
+                AMQPMessage(body: Array("after".utf8), exchange: "", routingKey: queue),
+            ])
+            #expect((try? batch[0].get()) == nil)
+            if case .failure(let error) = batch[0] { #expect(error.code == .propertiesTooLarge) }
+            #expect((try? batch[1].get()) != nil, "the next message of the batch is published")
+
+            try await before.ack()  // .staleDelivery if the connection had been replaced
+            let after = try #require(try await deliveries.next())
+            #expect(after.bodyString == "after")
+            try await after.ack()
+            await consumer.cancel()
+            #expect(try await connection.deleteQueue(queue) == 0)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import AMQP
 import Logging
 @testable import PayBridge
 import PayBridgeContract
@@ -170,6 +171,69 @@ import Testing
         #expect(sink.events.map(\.event.type) == ["paybridge.payment.response.v1"])
         #expect(executor.statusFirstCalls.count == 1, "the provider is called once")
         #expect(readiness.check().ready, "the gate opened again once the publish was confirmed")
+    }
+
+    /// A re-publication the connection refuses as too large for a frame (issue 21 part 3) is not retried forever
+    /// with the outcome gate closed: it goes once more without the producer's headers, with PayBridge's reason and a
+    /// record of what was dropped.
+    @Test(.timeLimit(.minutes(1)))
+    func aDeadLetterThatCannotBeEncodedGoesWithoutTheProducersHeaders() async {
+        let sink = RecordingOutcomeSink(tooLarge: { published in
+            guard case .deadLetter(let letter) = published else { return false }
+            return letter.properties.headers?["x-producer"] != nil
+        })
+        let readiness = Readiness()
+        var delivery = Fixtures.delivery(Array("{".utf8))
+        var properties = delivery.properties
+        properties.headers = ["x-producer": .string("p"), "x-other": .int32(1)]
+        delivery = CommandDelivery(body: delivery.body, properties: properties, routingKey: delivery.routingKey)
+        let disposition = await processor(ScriptedCommandExecutor { Self.pending }, sink: sink, readiness: readiness)
+            .process(delivery)
+        #expect(disposition == .ack)
+        #expect(sink.refusals == 1, "refused once, not retried")
+        guard case .deadLetter(let letter)? = sink.published.last else {
+            Issue.record("expected a dead letter, got \(sink.published)")
+            return
+        }
+        let headers = letter.properties.headers ?? [:]
+        #expect(headers["x-producer"] == nil && headers["x-other"] == nil)
+        #expect(headers[Topology.Headers.deadLetterReason]?.stringValue == "invalid_command")
+        #expect(headers[Topology.Headers.deadLetterCode]?.stringValue == "BAD_JSON")
+        #expect(headers[Topology.Headers.attempt] == .int32(1))
+        let record = headers[Topology.Headers.droppedHeaders]?.stringValue ?? ""
+        #expect(record.hasPrefix("2 headers, "), "\(record)")
+        #expect(record.contains("x-producer") && record.contains("could not be encoded"), "\(record)")
+        #expect(letter.properties.messageId == "cmd-1", "the other properties stay")
+        #expect(letter.body == delivery.body)
+        #expect(readiness.check().ready, "the outcome gate never closed: the broker is fine")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aRetryThatCannotBeEncodedGoesWithoutTheProducersHeaders() async {
+        let sink = RecordingOutcomeSink(tooLarge: { published in
+            guard case .retry(let retry) = published else { return false }
+            return retry.properties.headers?["x-producer"] != nil
+        })
+        let executor = ScriptedCommandExecutor {
+            throw ProviderError(provider: .amanpay, operation: "purchase", errorClass: .transient, code: "TIMEOUT",
+                                message: "slow")
+        }
+        let purchase = Fixtures.purchase()
+        var properties = purchase.properties
+        properties.headers = ["x-producer": .string("p")]
+        let delivery = CommandDelivery(body: purchase.body, properties: properties, routingKey: purchase.routingKey)
+        let disposition = await processor(executor, sink: sink).process(delivery)
+        #expect(disposition == .ack)
+        #expect(sink.refusals == 1)
+        guard case .retry(let retry)? = sink.published.last else {
+            Issue.record("expected a retry, got \(sink.published)")
+            return
+        }
+        let headers = retry.properties.headers ?? [:]
+        #expect(headers["x-producer"] == nil)
+        #expect(headers[Topology.Headers.attempt] == .int32(2))
+        #expect(headers[Topology.Headers.originalRoutingKey]?.stringValue == "amanpay.purchase")
+        #expect(headers[Topology.Headers.droppedHeaders]?.stringValue?.hasPrefix("1 header, ") == true)
     }
 
     @Test func aCommandIdSeenBeforeGoesStatusFirst() async {

@@ -145,4 +145,85 @@ import Testing
             #expect(worker.terminationStatus == 0)
         }
     }
+
+    // MARK: - Nothing PayBridge forwards can jam it (issue 21 part 3)
+
+    /// Headers under `keys` whose values take what is left of one 128 KiB frame once the properties `sendRaw`
+    /// publishes with (and `slack` bytes) are counted: the broker delivers them, and anything PayBridge added to them
+    /// would no longer fit.
+    static func nearlyFillingTheFrame(keys: [String], messageId: String, slack: Int = 64) -> AMQPTable {
+        var properties = AMQPProperties(contentType: "application/cloudevents+json",
+                                        headers: AMQPTable(keys.map { ($0, AMQPFieldValue.string("")) }),
+                                        persistent: true, messageId: messageId)
+        let room = AMQPProperties.maximumEncodedBytes(frameMax: 131_072) - slack - properties.encodedByteCount
+        properties.headers = AMQPTable(keys.enumerated().map { index, key in
+            let share = room / keys.count + (index == 0 ? room % keys.count : 0)
+            return (key, AMQPFieldValue.string(String(repeating: "h", count: share)))
+        })
+        precondition(properties.encodedByteCount == AMQPProperties.maximumEncodedBytes(frameMax: 131_072) - slack)
+        return properties.headers!
+    }
+
+    /// Publishes a valid purchase and waits for its `payment.response`: the outcome gate is open.
+    static func aValidCommandIsAnswered(_ world: EndToEnd, _ name: String) async throws {
+        let id = "\(name)-\(UUID().uuidString.prefix(6))"
+        try await world.sendRaw(Array(envelope(id: id, data: purchase("pay-\(id)")).utf8), routingKey: "amanpay.purchase",
+                                messageId: id)
+        _ = try await world.events.first(type: OutcomeEvents.responseType, commandId: id, timeout: .seconds(30))
+    }
+
+    /// The report: an invalid command whose own headers nearly fill the frame was delivered; PayBridge added its
+    /// dead-letter headers, librabbitmq refused them after the method frame was sent, and the publish connection
+    /// was torn down and the dead letter retried forever, with the outcome gate closed. Now the producer's headers
+    /// over the limits are dropped (and named), the dead letter goes, and the next command is answered.
+    @Test func anInvalidCommandWhoseHeadersNearlyFillTheFrameIsDeadLetteredAndJamsNothing() async throws {
+        try await EndToEnd.run { world in
+            try await world.withPayBridge { _ in
+                let headers = Self.nearlyFillingTheFrame(keys: ["x-filler"], messageId: "frame-filler")
+                let body = Array("{not json".utf8)
+                try await world.sendRaw(body, routingKey: "amanpay.purchase", messageId: "frame-filler",
+                                        headers: headers)
+                try await Self.aValidCommandIsAnswered(world, "after-frame-filler")
+                let dead = try #require(try await deadLetters(world, count: 1).first)
+                #expect(dead.properties.messageId == "frame-filler")
+                #expect(dead.body == body)
+                let deadHeaders = dead.properties.headers ?? [:]
+                #expect(deadHeaders[Topology.Headers.deadLetterReason]?.stringValue == "invalid_command")
+                #expect(deadHeaders[Topology.Headers.deadLetterCode]?.stringValue == "BAD_JSON")
+                #expect(deadHeaders["x-filler"] == nil, "the producer's oversized header is not forwarded")
+                let record = deadHeaders[Topology.Headers.droppedHeaders]?.stringValue ?? ""
+                #expect(record.hasPrefix("1 header, ") && record.hasSuffix(": x-filler"), "\(record)")
+            }
+        }
+    }
+
+    /// The report's second case: an ordinary command with two long keys of combining marks ("a" and 127 U+0301: one
+    /// character, 255 bytes, the most an AMQP key holds) whose values nearly fill the frame. Its create fails at the
+    /// provider and, with no attempt left, it is dead-lettered; the keys are over PayBridge's key limit in bytes
+    /// whatever their length in characters, so both are dropped and named, and the next command is answered.
+    @Test func anOrdinaryCommandWithLongCombiningMarkKeysIsDeadLetteredAndJamsNothing() async throws {
+        try await EndToEnd.run { world in
+            try await world.withPayBridge(try world.configuration(maxAttempts: 1)) { _ in
+                let keys = ["a", "b"].map { $0 + String(repeating: "\u{0301}", count: 127) }
+                #expect(keys.allSatisfy { $0.count == 1 && $0.utf8.count == 255 })
+                let id = "combining-\(UUID().uuidString.prefix(6))"
+                world.sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", paymentId: "pay-\(id)",
+                                                    httpStatus: 503))
+                let body = Array(Self.envelope(id: id, data: Self.purchase("pay-\(id)")).utf8)
+                try await world.sendRaw(body, routingKey: "amanpay.purchase", messageId: id,
+                                        headers: Self.nearlyFillingTheFrame(keys: keys, messageId: id))
+                _ = try await world.events.first(type: OutcomeEvents.commandFailedType, commandId: id,
+                                                 timeout: .seconds(30))
+                try await Self.aValidCommandIsAnswered(world, "after-combining")
+                let dead = try #require(try await deadLetters(world, count: 1).first)
+                #expect(dead.properties.messageId == id)
+                #expect(dead.body == body)
+                let deadHeaders = dead.properties.headers ?? [:]
+                #expect(deadHeaders[Topology.Headers.deadLetterReason]?.stringValue == "retries_exhausted")
+                #expect(keys.allSatisfy { deadHeaders[$0] == nil })
+                let record = deadHeaders[Topology.Headers.droppedHeaders]?.stringValue ?? ""
+                #expect(record.hasPrefix("2 headers, ") && keys.allSatisfy(record.contains), "\(record)")
+            }
+        }
+    }
 }

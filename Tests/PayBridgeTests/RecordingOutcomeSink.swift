@@ -1,3 +1,4 @@
+import AMQP
 @testable import PayBridge
 import PayBridgeContract
 import Synchronization
@@ -23,10 +24,16 @@ final class RecordingOutcomeSink: OutcomeSink {
         var refusals = 0
     }
     private let state: Mutex<State>
+    /// Publishes refused as a connection refuses properties too large for its frame (`.propertiesTooLarge`), every
+    /// time they are tried.
+    private let tooLarge: @Sendable (Published) -> Bool
 
-    /// - Parameter refusing: how many publishes to refuse before accepting (`Int.max`: refuse every one).
-    init(refusing: Int = 0) {
+    /// - Parameters:
+    ///   - refusing: how many publishes to refuse before accepting (`Int.max`: refuse every one).
+    ///   - tooLarge: which publishes can never be encoded (counted as refusals, never accepted).
+    init(refusing: Int = 0, tooLarge: @escaping @Sendable (Published) -> Bool = { _ in false }) {
         state = Mutex(State(refusalsLeft: refusing))
+        self.tooLarge = tooLarge
     }
 
     /// What was accepted, in order.
@@ -57,6 +64,10 @@ final class RecordingOutcomeSink: OutcomeSink {
     }
 
     private func record(_ published: Published) throws {
+        if tooLarge(published) {
+            state.withLock { $0.refusals += 1 }
+            throw AMQPError(.propertiesTooLarge, "cannot publish: the message properties do not fit a frame")
+        }
         let accepted = state.withLock { state -> Bool in
             if state.refusalsLeft > 0 {
                 state.refusalsLeft -= 1

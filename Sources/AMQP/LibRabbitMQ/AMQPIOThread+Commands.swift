@@ -48,7 +48,7 @@ extension AMQPIOThread {
             } catch {
                 request.continuation.resume(throwing: error)
                 // A message that cannot be encoded was never sent: the connection is fine.
-                if error.code != .invalidConfiguration { connectionLost(error) }
+                if !error.leftConnectionIntact { connectionLost(error) }
             }
             return true
         case .publishBatch(let messages, let deadline, let continuation):
@@ -66,7 +66,7 @@ extension AMQPIOThread {
                              message.body, deadline: deadline, waiter: .batch(batch, index), on: handle)
                 } catch {
                     batch.complete(index, .failure(error))
-                    if error.code != .invalidConfiguration { connectionLost(error) }
+                    if !error.leftConnectionIntact { connectionLost(error) }
                 }
             }
             return true
@@ -93,7 +93,8 @@ extension AMQPIOThread {
         }
     }
 
-    /// Sends one message and records it in the ledger until its confirm.
+    /// Sends one message and records it in the ledger until its confirm. Throws before sending anything when the
+    /// message cannot be encoded (``AMQPError/leftConnectionIntact``).
     private func send(_ exchange: String, _ routingKey: String, _ mandatory: Bool, _ properties: AMQPProperties,
                       _ body: [UInt8], deadline: ContinuousClock.Instant?, waiter: PublishWaiter,
                       on handle: LibRabbitMQHandle) throws(AMQPError) {
@@ -126,4 +127,10 @@ extension AMQPIOThread {
             return nil
         }
     }
+}
+
+extension AMQPError {
+    /// A publish refused before anything was sent (``Code/propertiesTooLarge``, or an exchange name or routing key
+    /// over 255 bytes): the connection is as it was, so it is not torn down and reconnected for it.
+    var leftConnectionIntact: Bool { code == .propertiesTooLarge || code == .invalidConfiguration }
 }

@@ -206,3 +206,17 @@ enum LibRabbitMQDecoding {
         return result
     }
 }
+
+extension LibRabbitMQArena {
+    /// librabbitmq's own encoding of `properties` (`amqp_encode_properties`, what `basic.publish` puts in the
+    /// content-header frame) into a buffer of `capacity` bytes: the encoded length, or librabbitmq's negative status
+    /// when it does not fit. For tests that hold ``AMQPProperties/encodedByteCount`` to librabbitmq's encoder.
+    static func librabbitmqEncodedByteCount(of properties: AMQPProperties, capacity: Int) -> Int {
+        let arena = LibRabbitMQArena()
+        var props = arena.properties(properties)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 8)
+        defer { buffer.deallocate() }
+        return Int(amqp_encode_properties(UInt16(AMQP_BASIC_CLASS), &props,
+                                          amqp_bytes_t(len: capacity, bytes: buffer)))
+    }
+}

@@ -110,6 +110,10 @@ extension LibRabbitMQHandle {
     func publish(exchange: String, routingKey: String, mandatory: Bool, properties: AMQPProperties,
                  body: [UInt8]) throws(AMQPError) {
         try withRaw("basic.publish(\(exchange) '\(routingKey)')") { state throws(AMQPError) in
+            // Everything is checked before anything is sent: librabbitmq sends the method frame before it encodes
+            // the properties, so a failure there would leave the channel half-way through a message.
+            try Self.checkEncodable(properties, frameMax: Int(amqp_get_frame_max(state)),
+                                    operation: "basic.publish(\(exchange.prefix(255)))")
             let arena = LibRabbitMQArena()
             var props = arena.properties(properties)
             let exchangeBytes = arena.shortString(exchange, what: "the exchange name")
@@ -126,6 +130,24 @@ extension LibRabbitMQHandle {
             guard status == AMQP_STATUS_OK.rawValue else {
                 throw Self.error(status: status, host: endpoint, operation: "basic.publish(\(exchange) '\(routingKey)')")
             }
+        }
+    }
+
+    /// Refuses, with ``AMQPError/Code/propertiesTooLarge``, properties that cannot be sent on a connection whose
+    /// negotiated `frame_max` is `frameMax`: a short string of more than 255 bytes among them (a header key at any
+    /// depth included), or more encoded bytes than one content-header frame carries
+    /// (``AMQPProperties/maximumEncodedBytes(frameMax:)``).
+    static func checkEncodable(_ properties: AMQPProperties, frameMax: Int, operation: String) throws(AMQPError) {
+        if let problem = properties.oversizedShortString {
+            throw AMQPError(.propertiesTooLarge, "cannot publish: \(problem)", operation: operation)
+        }
+        guard frameMax > 0 else { return }  // not negotiated: librabbitmq's own buffer decides
+        let bytes = properties.encodedByteCount
+        let limit = AMQPProperties.maximumEncodedBytes(frameMax: frameMax)
+        guard bytes <= limit else {
+            throw AMQPError(.propertiesTooLarge, "cannot publish: the message properties (headers included) take "
+                            + "\(bytes) bytes; one frame of frame_max \(frameMax) carries \(limit)",
+                            operation: operation)
         }
     }
 

@@ -1,5 +1,6 @@
 import AMQP
 import PayBridgeContract
+import PayBridgeTracing
 
 /// A command delivery as plain values: what ``DeliveryRules`` and ``CommandProcessor`` read from it. Unlike
 /// `AMQPDelivery`, it is not tied to a connection, so tests build one directly.
@@ -86,7 +87,9 @@ extension CommandDelivery {
     /// PayBridge's headers.
     /// A delivery whose metadata could not be decoded exactly (``AMQPDecodingProblems``) is forwarded without the
     /// producer's headers (too deep) or without any of the producer's properties (not UTF-8): re-sent as read they
-    /// would differ from what arrived or not fit AMQP's short strings. The body is always forwarded byte for byte.
+    /// would differ from what arrived or not fit AMQP's short strings. The received headers are bounded
+    /// (``ForwardedHeaders``): those over the limits are dropped and named in ``Topology/Headers/droppedHeaders``.
+    /// The body is always forwarded byte for byte.
     static func forwardedProperties(_ received: AMQPProperties, attempt: Int, originalRoutingKey: String)
         -> AMQPProperties
     {
@@ -96,11 +99,54 @@ extension CommandDelivery {
         } else if received.decodingProblems.contains(.headersTooDeep) {
             properties.headers = nil  // the other properties were decoded exactly
         }
-        var headers = properties.headers ?? AMQPTable()
+        let forwarded = ForwardedHeaders(properties.headers ?? AMQPTable())
+        var headers = forwarded.kept
+        if let record = forwarded.droppedRecord { headers[Topology.Headers.droppedHeaders] = .string(record) }
         headers[Topology.Headers.attempt] = .int32(Int32(clamping: attempt))
         headers[Topology.Headers.originalRoutingKey] = .string(originalRoutingKey)
         properties.headers = headers
         properties.persistent = true
         return properties
     }
+}
+
+extension CommandDelivery {
+    /// `properties` of a re-publication the broker connection refused as impossible to encode
+    /// (`AMQPError.Code.propertiesTooLarge`), without any of the producer's headers: only PayBridge's own (the
+    /// dead-letter reason and the attempt among them) and, in ``Topology/Headers/droppedHeaders``, how many were
+    /// dropped and why. Short-string properties of more than 255 bytes are left out too. Always encodable.
+    static func withoutProducerHeaders(_ properties: AMQPProperties, because reason: String) -> AMQPProperties {
+        let limit = AMQPProperties.maximumShortStringBytes
+        func short(_ text: String?) -> String? { text.flatMap { $0.utf8.count <= limit ? $0 : nil } }
+        var stripped = properties
+        for keyPath in [\AMQPProperties.contentType, \.contentEncoding, \.correlationId, \.replyTo, \.expiration,
+                        \.messageId, \.type, \.userId, \.appId] {
+            stripped[keyPath: keyPath] = short(stripped[keyPath: keyPath])
+        }
+        let all = properties.headers ?? AMQPTable()
+        func keeps(_ key: String, _ value: AMQPFieldValue) -> Bool {
+            // A header PayBridge keeps is as small as PayBridge writes it, unless a producer set it: bounded too.
+            Self.keptWithoutProducerHeaders.contains(key)
+                && value.encodedByteCount <= Topology.Headers.maximumDetailLength + 5
+        }
+        let kept = all.filter { keeps($0.key, $0.value) }
+        let dropped = all.filter { !keeps($0.key, $0.value) }
+        var headers = AMQPTable(kept.map { ($0.key, $0.value) })
+        headers[Topology.Headers.droppedHeaders] = .string(ForwardedHeaders.record(
+            count: dropped.count,
+            bytes: dropped.reduce(0) { $0 + AMQPTable.encodedByteCount(key: $1.key, value: $1.value) },
+            keys: dropped.map(\.key), why: reason))
+        stripped.headers = headers
+        return stripped
+    }
+
+    /// The headers a re-publication without the producer's headers keeps: those PayBridge writes on it (attempt,
+    /// routing key, dead-letter reason) or reads back (replayed, account, trace context).
+    static let keptWithoutProducerHeaders: Set<String> = [
+        Topology.Headers.attempt, Topology.Headers.originalRoutingKey, Topology.Headers.replayed,
+        Topology.Headers.deadLetterReason, Topology.Headers.deadLetterCode, Topology.Headers.deadLetterDetail,
+        Topology.Headers.deadLetteredAt, Topology.Headers.sourceQueue, Topology.Headers.failedEventId,
+        Topology.Headers.account, Topology.Headers.notification, PayBridgeTracer.traceparentKey,
+        PayBridgeTracer.tracestateKey,
+    ]
 }

@@ -261,9 +261,17 @@ final class CommandProcessor: Sendable {
         }
         switch plan.republish {
         case .retry(let retry):
-            try await persistently(log) { try await sink.scheduleRetry(retry) }
+            try await persistently(log) { try await sink.scheduleRetry(retry) } unencodable: { reason in
+                var stripped = retry
+                stripped.properties = CommandDelivery.withoutProducerHeaders(retry.properties, because: reason)
+                try await self.persistently(log) { try await self.sink.scheduleRetry(stripped) }
+            }
         case .deadLetter(let deadLetter):
-            try await persistently(log) { try await sink.deadLetter(deadLetter) }
+            try await persistently(log) { try await sink.deadLetter(deadLetter) } unencodable: { reason in
+                var stripped = deadLetter
+                stripped.properties = CommandDelivery.withoutProducerHeaders(deadLetter.properties, because: reason)
+                try await self.persistently(log) { try await self.sink.deadLetter(stripped) }
+            }
         case nil:
             break
         }
@@ -271,7 +279,12 @@ final class CommandProcessor: Sendable {
 
     /// Runs a publish until the broker confirms it: on failure the ``OutcomeGate`` closes and the publish (never
     /// the provider call) is retried with backoff. Throws only `CancellationError`.
-    private func persistently(_ log: CommandLog, _ publish: () async throws -> Void) async throws {
+    ///
+    /// A publish the connection refuses as impossible to encode (``OutcomeRetry/isUnencodable(_:)``: its
+    /// properties do not fit a frame) would fail the same way forever, and the broker is fine: the gate stays as
+    /// it is and `unencodable`, when given, publishes instead (the command without the producer's headers), once.
+    private func persistently(_ log: CommandLog, _ publish: () async throws -> Void,
+                              unencodable: ((String) async throws -> Void)? = nil) async throws {
         var failures = 0
         while true {
             do {
@@ -281,6 +294,13 @@ final class CommandProcessor: Sendable {
                 return
             } catch {
                 try Task.checkCancellation()
+                if let unencodable, OutcomeRetry.isUnencodable(error) {
+                    log.error("the command cannot be published again with its properties; publishing it without the producer's headers",
+                              ["error": "\(error)"])
+                    let message = (error as? AMQPError)?.message ?? "\(error)"
+                    try await unencodable("its properties could not be encoded: \(message)")
+                    return
+                }
                 let reason = OutcomeRetry.reason(error)
                 gate.publishFailed(reason: reason)
                 metrics.outcomePublishFailure(reason: reason)

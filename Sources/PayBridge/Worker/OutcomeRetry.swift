@@ -31,6 +31,12 @@ struct OutcomeRetry: Sendable {
         }
     }
 
+    /// Whether the publish can never succeed as it is: the connection refused its properties as too large for a
+    /// frame (`AMQPError.Code.propertiesTooLarge`), sending nothing. Retrying the same message would loop forever.
+    static func isUnencodable(_ error: any Error) -> Bool {
+        (error as? AMQPError)?.code == .propertiesTooLarge
+    }
+
     /// Every label ``reason(_:)`` returns.
     static let reasons = ["unroutable", "nacked", "timeout", "not_found", "access_refused", "channel_closed",
                           "connection", "other"]
