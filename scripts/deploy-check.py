@@ -171,6 +171,8 @@ class Topology:
         self.exchanges = {e["name"]: e for e in definitions["exchanges"]}
         self.bindings = definitions["bindings"]
         self.vhosts = {x["vhost"] for k in ("queues", "exchanges", "bindings") for x in definitions[k]}
+        # The three broker roles' permissions (issue 21): no role may have `.*`.
+        self.permissions = definitions.get("permissions", [])
         self.command_queues = {b["destination"] for b in self.bindings if b["source"] == COMMANDS_EXCHANGE}
         # Every name starts with the same label ("payments."): strings in the manifests that start with it are
         # taken for broker names.
@@ -402,7 +404,9 @@ def check_amqp_url(label, url, access, topology, report):
     if access is None:
         return
     user = next((u for u in access["users"] if u["name"] == parts.username), None)
-    allowed = any(p["user"] == parts.username and p["vhost"] == vhost for p in access["permissions"])
+    # Permissions come from the access file (compose-only users) or from rabbitmq-definitions.json (the roles).
+    allowed = any(p["user"] == parts.username and p["vhost"] == vhost
+                  for p in access["permissions"] + topology.permissions)
     report.check(user is not None and user.get("password") == parts.password and allowed,
                  f"{label}: broker user {parts.username} exists with access to {vhost!r}",
                  f"{label}: broker user {parts.username!r} (with this password and access to {vhost!r}) is not in "
@@ -759,6 +763,12 @@ def main():
                  f"{len(topology.queues)} queues, {len(topology.exchanges)} exchanges; command queues "
                  f"{', '.join(sorted(topology.command_queues))}",
                  f"the topology has no exchange {COMMANDS_EXCHANGE}: update COMMANDS_EXCHANGE in this script")
+    roles = {p["user"]: p for p in topology.permissions}
+    report.check(set(roles) == {"paybridge", "payments-producer", "payments-consumer"}
+                 and not any(p[k] in (".*", "^.*", "^.*$") for p in roles.values() for k in ("configure", "write", "read")),
+                 f"broker roles {', '.join(sorted(roles))}, none with .*",
+                 f"the definitions must grant exactly paybridge, payments-producer and payments-consumer, none `.*` "
+                 f"(got {sorted(roles)})")
     report.check(code["subcommands"] and code["paybridge_env"] and code["sandbox_env"] and None not in code["ports"].values(),
                  f"subcommands {', '.join(sorted(code['subcommands']))}; {len(code['paybridge_env'])} paybridge and "
                  f"{len(code['sandbox_env'])} sandbox variables",
