@@ -113,8 +113,8 @@ import Testing
             headers: [Topology.Headers.notification: .string(ReconcileCheck.marker),
                       Topology.Headers.originalRoutingKey: .string("amanpay.purchase")],
             persistent: true, messageId: id)
-        return CommandDelivery(body: check.body, properties: properties, routingKey: "amanpay.purchase",
-                               redelivered: false, deliveryTag: 9)
+        return CommandDelivery(body: check.body, properties: properties, routingKey: "amanpay",
+                               redelivered: false, deliveryTag: 9, exchange: Topology.retryReturnExchange)
     }
 
     static func notification(_ id: String, account: String) -> CommandDelivery {
@@ -122,7 +122,8 @@ import Testing
             provider: .amanpay, account: MerchantAccount(account)!, body: Array(#"{"paymentID":"p"}"#.utf8),
             signature: "sig", receivedAt: Fixtures.time, id: id)
         return CommandDelivery(body: notification.body, properties: notification.properties,
-                               routingKey: notification.queue, redelivered: false, deliveryTag: 10)
+                               routingKey: notification.queue, redelivered: false, deliveryTag: 10,
+                               exchange: Topology.internalExchange)
     }
 
     @Test func commandsChecksAndCallbacksNamingUnconfiguredAccountsAreCountedUnderTheOneLabelUnknown() async throws {

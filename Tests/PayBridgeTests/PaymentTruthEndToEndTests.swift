@@ -68,11 +68,18 @@ import Testing
                 let paymentId = "replay-\(UUID().uuidString.prefix(8))"
                 let first = try await world.send(.amanpayPurchase, data: purchaseData(paymentId))
                 _ = try await world.events.first(type: OutcomeEvents.responseType, commandId: first)
-                // What `dead-letters replay` publishes: a command this worker has not seen, marked replayed.
+                // What `dead-letters replay` publishes (as the `paybridge` user, through payments.internal): a
+                // command this worker has not seen, marked replayed.
                 let replayed = "cmd-replayed-\(UUID().uuidString.prefix(8))"
-                try await world.sendRaw(Self.envelope(.amanpayPurchase, id: replayed, data: purchaseData(paymentId)),
-                                        routingKey: "amanpay.purchase", messageId: replayed,
-                                        headers: [Topology.Headers.replayed: .bool(true)])
+                let tool = try await AMQPConnection.connect(url: world.amqpURL, logger: e2eLogger)
+                try await tool.publish(
+                    Self.envelope(.amanpayPurchase, id: replayed, data: purchaseData(paymentId)),
+                    exchange: Topology.internalExchange, routingKey: Topology.commandQueue(.amanpay), mandatory: true,
+                    properties: .init(contentType: "application/cloudevents+json",
+                                      headers: [Topology.Headers.replayed: .bool(true),
+                                                Topology.Headers.originalRoutingKey: .string("amanpay.purchase")],
+                                      persistent: true, messageId: replayed))
+                await tool.close()
                 let response = try await world.events.first(type: OutcomeEvents.responseType, commandId: replayed)
                 expectValid(response)
                 let requests = world.sandbox.receivedRequests().filter { $0.paymentId == paymentId }

@@ -101,6 +101,9 @@ import Testing
             configuration.reconcileSchedule = try ReconcileSchedule(parsing: "2s,3s")
             // The status reads that keep failing (step 2) must not open the circuit and pause Amanpay for 30 s.
             configuration.amanpay?.circuitBreaker = CircuitBreakerConfiguration(failureThreshold: 1000)
+            // The replayed callbacks below must be read: identical ones are read once only within
+            // PAYBRIDGE_CALLBACK_DEDUP_SECONDS, and a replay after the window must still leave the projection right.
+            configuration.callbackDedupWindow = .zero
             let payments = try await world.withPayBridge(configuration) { _ -> [Payment] in
                 let sandbox = world.sandbox
                 var payments: [Payment] = []
