@@ -49,6 +49,17 @@ struct ClusterFailoverEndToEndTests {
         let first = Self.nodes[0].name
         try #require(try await Self.ctl(first, "add_vhost", vhost).status == 0, "add_vhost on \(first) failed")
         try #require(try await Self.ctl(first, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*").status == 0)
+        // The workers run as `paybridge`, with the permissions deploy/rabbitmq-definitions.json gives it (issue 21);
+        // the test's own connection is the operator (guest).
+        let role = try #require(try BrokerRolesSupport.permissions(vhost: vhost).first { $0["user"] as? String == "paybridge" })
+        let password = BrokerRolesSupport.password
+        if try await Self.ctl(first, "add_user", "paybridge", password).status != 0 {
+            try #require(try await Self.ctl(first, "change_password", "paybridge", password).status == 0)
+        }
+        try #require(try await Self.ctl(first, "set_permissions", "-p", vhost, "paybridge", "\(role["configure"]!)",
+                                        "\(role["write"]!)", "\(role["read"]!)").status == 0)
+        let workerURLs = Self.nodes.map { "amqp://paybridge:\(password)@127.0.0.1:\($0.port)/\(vhost)" }
+            .joined(separator: ",")
         let urls = Self.nodes.map { "amqp://guest:guest@127.0.0.1:\($0.port)/\(vhost)" }.joined(separator: ",")
 
         var amqp = try AMQPConfiguration(url: urls)
@@ -56,7 +67,7 @@ struct ClusterFailoverEndToEndTests {
         amqp.reconnect = AMQPReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(500))
         let client = try await AMQPConnection.connect(amqp, logger: e2eLogger)
         do {
-            try await run(client: client, urls: urls, vhost: vhost, paybridge: paybridge)
+            try await run(client: client, urls: workerURLs, vhost: vhost, paybridge: paybridge)
             _ = try? await Self.bounded(.seconds(10), "closing the test's connection") { await client.close() }
         } catch {
             _ = try? await Self.bounded(.seconds(10), "closing the test's connection") { await client.close() }
