@@ -77,15 +77,7 @@ import Testing
             #expect(try await connection.nextResponse(timeout: .seconds(5)).status == 413)
             // Then a slowloris: a byte every 200 ms, each well inside the timeout. A send after the server's full
             // close is reset, which is what ends the client's side.
-            let trickle = Task { () -> Int in
-                var sent = 0
-                // The client's pace (not a wait for the server); stops when cancelled or the connection is gone.
-                while sent < 1000, (try? await Task.sleep(for: .milliseconds(200))) != nil,
-                      (try? await connection.send("x")) != nil {
-                    sent += 1
-                }
-                return sent
-            }
+            let trickle = Self.slowloris(connection)
             defer { trickle.cancel() }
             _ = try await connection.untilClosed(timeout: .seconds(8))
             #expect(ContinuousClock.now - started < timeout + .seconds(2), "closed at the read deadline")
@@ -135,15 +127,7 @@ import Testing
             let started = ContinuousClock.now
             try await connection.send(Self.callbackHead + "Content-Length: 1000\r\n\r\n")
             // Slowloris: one byte every 200 ms, always well inside the timeout, never finishing the body.
-            let trickle = Task { () -> Int in
-                var sent = 0
-                // The client's pace (not a wait for the server); stops when cancelled or the connection is gone.
-                while sent < 1000, (try? await Task.sleep(for: .milliseconds(200))) != nil,
-                      (try? await connection.send("x")) != nil {
-                    sent += 1
-                }
-                return sent
-            }
+            let trickle = Self.slowloris(connection)
             defer { trickle.cancel() }
             _ = try await connection.untilClosed(timeout: .seconds(8))
             let elapsed = ContinuousClock.now - started
@@ -444,6 +428,21 @@ import Testing
             } catch {
                 #expect(error.setting == name, "\(name)=\(value): \(error)")
             }
+        }
+    }
+}
+
+extension HTTPListenerTests {
+    /// A slowloris on `connection`: one byte every 200 ms (the client's pace, not a wait for the server), up to
+    /// 1,000, until cancelled or the connection is gone; returns how many were sent.
+    static func slowloris(_ connection: RawHTTPConnection) -> Task<Int, Never> {
+        Task {
+            var sent = 0
+            while sent < 1000, (try? await Task.sleep(for: .milliseconds(200))) != nil,
+                  (try? await connection.send("x")) != nil {
+                sent += 1
+            }
+            return sent
         }
     }
 }
