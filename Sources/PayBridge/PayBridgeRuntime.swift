@@ -157,6 +157,7 @@ public final class PayBridgeRuntime: Sendable {
                     outcomeRetry: configuration.outcomeRetry, eventPII: configuration.eventPII,
                     reconcileSchedule: configuration.reconcileSchedule, accountPause: configuration.providerPause,
                     notificationDedupWindow: configuration.callbackDedupWindow,
+                    trustDefaultExchange: configuration.trustDefaultExchange,
                     tracer: configuration.tracer,
                     logger: workerLogger)
                 workers.append(ProviderQueueWorker(

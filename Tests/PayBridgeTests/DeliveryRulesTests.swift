@@ -104,6 +104,14 @@ import Testing
         let direct = CommandDelivery(body: body, properties: forged, routingKey: Topology.commandQueue(.amanpay),
                                      exchange: "")
         #expect(!direct.isInternal && direct.attempt == 1 && !ReconcileCheck.isCheck(direct))
+        // … unless the worker is upgrading from a version that sent its own messages that way
+        // (PAYBRIDGE_TRUST_DEFAULT_EXCHANGE).
+        let legacy = CommandDelivery(body: body, properties: forged, routingKey: Topology.commandQueue(.amanpay),
+                                     exchange: "", trustDefaultExchange: true)
+        #expect(legacy.isInternal && legacy.attempt == 99 && ReconcileCheck.isCheck(legacy))
+        let stillProducer = CommandDelivery(body: body, properties: forged, routingKey: "amanpay.purchase",
+                                            exchange: Topology.commandsExchange, trustDefaultExchange: true)
+        #expect(!stillProducer.isInternal && stillProducer.attempt == 1, "never on payments.commands")
     }
 
     // MARK: The provider answered

@@ -53,6 +53,23 @@ import Testing
         }
     }
 
+    @Test func callbackDedupAndDefaultExchangeTrustAreSettingsWithSafeDefaults() throws {
+        let base = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s"]
+        let defaults = try PayBridgeConfiguration.fromEnvironment(base)
+        #expect(defaults.callbackDedupWindow == .seconds(30))
+        #expect(!defaults.trustDefaultExchange, "PayBridge's headers count only on its own route unless asked")
+        let set = try PayBridgeConfiguration.fromEnvironment(base.merging([
+            "PAYBRIDGE_CALLBACK_DEDUP_SECONDS": "0", "PAYBRIDGE_TRUST_DEFAULT_EXCHANGE": "true",
+        ]) { $1 })
+        #expect(set.callbackDedupWindow == .zero && set.trustDefaultExchange)
+        for (name, value) in [("PAYBRIDGE_TRUST_DEFAULT_EXCHANGE", "yes"), ("PAYBRIDGE_CALLBACK_DEDUP_SECONDS", "-1"),
+                              ("PAYBRIDGE_CALLBACK_DEDUP_SECONDS", "3601")] {
+            #expect(throws: ConfigurationError.self, "\(name)=\(value)") {
+                try PayBridgeConfiguration.fromEnvironment(base.merging([name: value]) { $1 })
+            }
+        }
+    }
+
     @Test func theA2FieldListAndTheF3PathsAreSettingsOfTheService() throws {
         let keys = "Tests/Fixtures/provider-testdata"
         var env = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s",

@@ -66,6 +66,11 @@ public struct PayBridgeConfiguration: Sendable {
     /// signature) within this time of the one a worker read are acked without another status read or event;
     /// default 30, 0 turns it off. Per worker process.
     public var callbackDedupWindow: Duration = .seconds(30)
+    /// `PAYBRIDGE_TRUST_DEFAULT_EXCHANGE` (`true`/`false`, default `false`): also honour PayBridge's `x-paybridge-*`
+    /// headers on deliveries that came through the default exchange, as versions before `payments.internal` sent
+    /// their callback notifications and put-backs. Only for the upgrade window (README, "Upgrading"): the documented
+    /// roles give nobody the default exchange, but a broker with wider grants would let a producer impersonate.
+    public var trustDefaultExchange = false
     /// How a command whose outcome the broker refused waits before publishing it again.
     var outcomeRetry = OutcomeRetry()
     /// How long a provider's queue is left alone after a configuration failure or an open circuit: the first
@@ -165,6 +170,12 @@ public struct PayBridgeConfiguration: Sendable {
         }
         if let seconds = try env.integer("PAYBRIDGE_PUBLISH_TIMEOUT_SECONDS", in: 1...600) {
             configuration.publishTimeout = .seconds(seconds)
+        }
+        if let text = env.value("PAYBRIDGE_TRUST_DEFAULT_EXCHANGE") {
+            guard let trust = Bool(text) else {
+                throw ConfigurationError(setting: "PAYBRIDGE_TRUST_DEFAULT_EXCHANGE", problem: "must be true or false")
+            }
+            configuration.trustDefaultExchange = trust
         }
         if let seconds = try env.integer("PAYBRIDGE_CALLBACK_DEDUP_SECONDS", in: 0...3600) {
             configuration.callbackDedupWindow = .seconds(seconds)

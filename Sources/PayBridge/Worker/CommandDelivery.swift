@@ -17,6 +17,9 @@ struct CommandDelivery: Equatable, Sendable {
     let properties: AMQPProperties
     /// The exchange it was published to (`payments.commands` for a producer's command).
     let exchange: String
+    /// Whether PayBridge sent it to itself (``Topology/isInternalRoute(exchange:)``), so its `x-paybridge-*`
+    /// headers count.
+    let isInternal: Bool
     /// The `x-paybridge-*` header names a producer's delivery carried, removed from ``properties`` (empty for
     /// PayBridge's own messages), for the log line that says they were ignored.
     let ignoredHeaders: [String]
@@ -29,14 +32,20 @@ struct CommandDelivery: Equatable, Sendable {
     /// PayBridge's headers, validated once: attempt, original routing key, or why they are unusable.
     let headers: CommandHeaders
 
-    /// - Parameter exchange: where it was published; default ``Topology/commandsExchange`` (a producer's command).
+    /// - Parameters:
+    ///   - exchange: where it was published; default ``Topology/commandsExchange`` (a producer's command).
+    ///   - trustDefaultExchange: also honour PayBridge's headers on deliveries through the default exchange (`""`),
+    ///     where PayBridge before `payments.internal` sent its own messages: only while upgrading
+    ///     (`PAYBRIDGE_TRUST_DEFAULT_EXCHANGE`), so the notifications and put-backs older processes left in the
+    ///     queues are still read as what they are. Default `false`.
     init(body: [UInt8], properties: AMQPProperties = AMQPProperties(), routingKey: String, redelivered: Bool = false,
-         deliveryTag: UInt64 = 0, exchange: String = Topology.commandsExchange) {
+         deliveryTag: UInt64 = 0, exchange: String = Topology.commandsExchange, trustDefaultExchange: Bool = false) {
         self.body = body
         self.exchange = exchange
+        isInternal = Topology.isInternalRoute(exchange: exchange) || (trustDefaultExchange && exchange.isEmpty)
         var properties = properties
         var ignored: [String] = []
-        if !Topology.isInternalRoute(exchange: exchange), let headers = properties.headers,
+        if !isInternal, let headers = properties.headers,
             headers.entries.contains(where: { Topology.isPayBridgeHeader($0.key) })
         {
             var kept = AMQPTable()
@@ -53,9 +62,10 @@ struct CommandDelivery: Equatable, Sendable {
         headers = CommandHeaders(properties: properties, deliveryRoutingKey: routingKey)
     }
 
-    init(_ delivery: AMQPDelivery) {
+    init(_ delivery: AMQPDelivery, trustDefaultExchange: Bool = false) {
         self.init(body: delivery.body, properties: delivery.properties, routingKey: delivery.routingKey,
-                  redelivered: delivery.redelivered, deliveryTag: delivery.deliveryTag, exchange: delivery.exchange)
+                  redelivered: delivery.redelivered, deliveryTag: delivery.deliveryTag, exchange: delivery.exchange,
+                  trustDefaultExchange: trustDefaultExchange)
     }
 
     /// 1 for a first delivery; the broker-side attempt for retries (1 when the headers are unusable).
@@ -64,8 +74,7 @@ struct CommandDelivery: Equatable, Sendable {
     /// The routing key the command was first published with.
     var originalRoutingKey: String { headers.routingKey }
 
-    /// Whether PayBridge sent it to itself (``Topology/isInternalRoute(exchange:)``).
-    var isInternal: Bool { Topology.isInternalRoute(exchange: exchange) }
+
 }
 
 extension CommandDelivery {

@@ -36,6 +36,9 @@ final class CommandProcessor: Sendable {
     /// Each delivery's span is a child of the trace context its message carries (``MessageTracing``).
     let tracing: MessageTracing
     private let seenCommands = Mutex(RecentIDs(capacity: 100_000))
+    /// `PAYBRIDGE_TRUST_DEFAULT_EXCHANGE`: PayBridge's headers also count on deliveries through the default
+    /// exchange (only while upgrading from a version without `payments.internal`).
+    let trustsDefaultExchange: Bool
     /// Callback notifications read recently, by content: an identical one within the window is not read again.
     let recentNotifications: Mutex<RecentNotifications>
     private let flights = CommandSingleFlight<CommandExecution>(capacity: 10_000)
@@ -56,8 +59,9 @@ final class CommandProcessor: Sendable {
          badSignaturePauseThreshold: Int = BadSignatureStreak.defaultThreshold,
          outcomeRetry: OutcomeRetry, eventPII: EventPII = .masked, reconcileSchedule: ReconcileSchedule = .off,
          accountPause: (initial: Duration, maximum: Duration) = (.seconds(5), .seconds(300)),
-         notificationDedupWindow: Duration = .zero,
+         notificationDedupWindow: Duration = .zero, trustDefaultExchange: Bool = false,
          tracer: any Tracer = PayBridgeTracer(), logger: Logger) {
+        trustsDefaultExchange = trustDefaultExchange
         recentNotifications = Mutex(RecentNotifications(window: notificationDedupWindow))
         tracing = MessageTracing(tracer: tracer)
         let executors = accounts ?? [.default: executor]
@@ -86,7 +90,7 @@ final class CommandProcessor: Sendable {
     var queue: String { rules.queue }
 
     func process(_ delivery: AMQPDelivery) async -> DeliveryDisposition {
-        await process(CommandDelivery(delivery))
+        await process(CommandDelivery(delivery, trustDefaultExchange: trustsDefaultExchange))
     }
 
     func process(_ delivery: CommandDelivery) async -> DeliveryDisposition {

@@ -144,7 +144,8 @@ final class ProviderQueueWorker: Service, Sendable {
     /// ``OutcomeSink/putBack(_:queue:)``); if the broker refuses the copy, falls back to a `nack` with requeue.
     private func putBack(_ delivery: AMQPDelivery) async {
         do {
-            try await processor.sink.putBack(CommandDelivery(delivery), queue: processor.queue)
+            try await processor.sink.putBack(
+                CommandDelivery(delivery, trustDefaultExchange: processor.trustsDefaultExchange), queue: processor.queue)
             try? await delivery.ack()
             processor.metrics.command(outcome: "put_back")
         } catch {
