@@ -41,8 +41,18 @@ public enum Topology {
 
     /// Whether an AMQP header name is one of PayBridge's own (`x-paybridge-…`, in any letter case).
     public static func isPayBridgeHeader(_ name: String) -> Bool {
-        name.utf8.count >= 11 && name.prefix(11).lowercased() == "x-paybridge"
+        // Byte by byte, ASCII letters folded: called for every header of every delivery, so nothing is allocated.
+        var bytes = name.utf8.makeIterator()
+        for expected in payBridgeHeaderPrefix {
+            guard let byte = bytes.next(), byte | 0x20 == expected | 0x20,
+                byte == expected || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(expected)
+            else { return false }
+        }
+        return true
     }
+
+    /// `x-paybridge`, the prefix of PayBridge's header names, as ASCII bytes.
+    private static let payBridgeHeaderPrefix = Array("x-paybridge".utf8)
 
     // MARK: Queues
 

@@ -4,6 +4,24 @@ import Testing
 @testable import PayBridgeContract
 
 @Suite struct TopologyTests {
+    @Test func payBridgeHeadersAreTheXPayBridgePrefixInAnyLetterCaseAndInternalRoutesArePayBridgesOwn() {
+        for name in ["x-paybridge-attempt", "X-PayBridge-Notification", "X-PAYBRIDGE", "x-paybridgeX"] {
+            #expect(Topology.isPayBridgeHeader(name), "\(name)")
+        }
+        for name in ["x-paybridg", "x_paybridge-attempt", "x\rpaybridge-a", "traceparent", "", "y-paybridge-a",
+                     "x-payb\u{0130}idge", "xx-paybridge"] {
+            #expect(!Topology.isPayBridgeHeader(name), "\(name)")
+        }
+        #expect(Topology.isInternalRoute(exchange: Topology.internalExchange))
+        #expect(Topology.isInternalRoute(exchange: Topology.retryReturnExchange))
+        for exchange in [Topology.commandsExchange, "", "amq.direct", Topology.outcomesExchange] {
+            #expect(!Topology.isInternalRoute(exchange: exchange), "\(exchange)")
+        }
+        #expect(Topology.commandQueue(for: "amanpay.purchase") == "payments.amanpay")
+        #expect(Topology.commandQueue(for: "firstpay") == "payments.firstpay")
+        #expect(Topology.commandQueue(for: "payments.amanpay") == nil)
+    }
+
     @Test func pinnedNames() {
         #expect(Topology.commandsExchange == "payments.commands")
         #expect(Topology.outcomesExchange == "payments.outcomes")

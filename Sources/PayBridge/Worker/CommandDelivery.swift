@@ -45,11 +45,9 @@ struct CommandDelivery: Equatable, Sendable {
         isInternal = Topology.isInternalRoute(exchange: exchange) || (trustDefaultExchange && exchange.isEmpty)
         var properties = properties
         var ignored: [String] = []
-        if !isInternal, let headers = properties.headers,
-            headers.entries.contains(where: { Topology.isPayBridgeHeader($0.key) })
-        {
+        if !isInternal, let headers = properties.headers, headers.contains(where: { Topology.isPayBridgeHeader($0.key) }) {
             var kept = AMQPTable()
-            for (key, value) in headers.entries {
+            for (key, value) in headers {
                 if Topology.isPayBridgeHeader(key) { ignored.append(key) } else { kept[key] = value }
             }
             properties.headers = kept.entries.isEmpty ? nil : kept
