@@ -386,15 +386,3 @@ public final class AmanpayClient: Sendable {
         return text
     }
 }
-
-extension AmanpayClient {
-    /// A7 / amanpay.md §4: a final status never changes, so a callback for a payment whose recorded status is
-    /// already final is stale: answer 2xx and apply nothing. A repeated final callback is stale too.
-    /// - Parameters:
-    ///   - incoming: the verified callback.
-    ///   - recordedProviderStatus: the Amanpay status recorded for this payment, if any.
-    public static func isStaleCallback(_ incoming: ProviderResult, recordedProviderStatus: String?) -> Bool {
-        guard let recorded = recordedProviderStatus else { return false }
-        return AmanpayStatus(rawValue: recorded).unified.isFinal
-    }
-}

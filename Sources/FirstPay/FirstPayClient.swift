@@ -312,13 +312,4 @@ extension FirstPayClient {
     public static func isPaymentNotFound(_ error: ProviderError) -> Bool {
         error.errorClass == .notFound && error.code == notFound && error.httpStatus == 404
     }
-
-    /// F7: a postback whose `id` and `status` equal the recorded state is a duplicate (answer 200, publish
-    /// nothing). Anything else, including SUCCESS ↔ FAILED after a final status, is a new fact (firstpay.md §6).
-    public static func isDuplicatePostback(
-        _ incoming: ProviderResult, recordedProviderPaymentId: String?, recordedProviderStatus: String?
-    ) -> Bool {
-        incoming.providerPaymentId == recordedProviderPaymentId && incoming.providerStatus == recordedProviderStatus
-            && recordedProviderStatus != nil
-    }
 }

@@ -24,13 +24,6 @@ public struct FirstPayStatus: Sendable, Hashable, RawRepresentable, CustomString
     public var description: String { rawValue }
 }
 
-/// `failedCode` values (firstpay.md §4); unknown values are kept raw wherever they appear.
-public enum FirstPayFailedCode {
-    public static let known: Set<String> = [
-        "INCORRECT_AMOUNT", "NO_AMOUNT", "INCORRECT_FIELDS", "RECIPIENT_LIMIT", "ANOTHER_REASON",
-    ]
-}
-
 /// The Payment object with FirstPay's field names (firstpay.md §4). Decoding never fails on unknown values.
 public struct FirstPayPayment: Sendable, Hashable {
     /// FirstPay's payment id; a string, or a number in the older format (F6).

@@ -34,36 +34,23 @@ public final class PayBridgeRuntime: Sendable {
     public let metrics: PayBridgeMetrics
     public let readiness: Readiness
     let logger: Logger
-    let publishConnection: AMQPConnection
-    let consumeConnection: AMQPConnection?
-    /// Amanpay's client per merchant account (empty when Amanpay is not configured).
-    let amanpay: [MerchantAccount: AmanpayClient]
-    /// FirstPay's client per merchant account.
-    let firstpay: [MerchantAccount: FirstPayClient]
+    /// The callbacks listener; `nil` for the worker role.
     let callbackServer: CallbackHTTPServer?
     let adminServer: AdminHTTPServer
-    let workers: [ProviderQueueWorker]
+    /// Runs every service (connections, workers, listeners, the HTTP client) and stops them in order.
     let serviceGroup: ServiceGroup
 
     private init(
         configuration: PayBridgeConfiguration, role: Role, metrics: PayBridgeMetrics, readiness: Readiness,
-        logger: Logger, publishConnection: AMQPConnection, consumeConnection: AMQPConnection?,
-        amanpay: [MerchantAccount: AmanpayClient], firstpay: [MerchantAccount: FirstPayClient], callbackServer: CallbackHTTPServer?, adminServer: AdminHTTPServer,
-        workers: [ProviderQueueWorker],
-        serviceGroup: ServiceGroup
+        logger: Logger, callbackServer: CallbackHTTPServer?, adminServer: AdminHTTPServer, serviceGroup: ServiceGroup
     ) {
         self.configuration = configuration
         self.role = role
         self.metrics = metrics
         self.readiness = readiness
         self.logger = logger
-        self.publishConnection = publishConnection
-        self.consumeConnection = consumeConnection
-        self.amanpay = amanpay
-        self.firstpay = firstpay
         self.callbackServer = callbackServer
         self.adminServer = adminServer
-        self.workers = workers
         self.serviceGroup = serviceGroup
     }
 
@@ -175,7 +162,7 @@ public final class PayBridgeRuntime: Sendable {
             maximumRequestBodyBytes: CallbackHTTPServer.maximumCallbackBytes)
         if role != .worker {
             metrics.registerCallbackEndpoint(
-                providers: [amanpay == nil ? nil : "amanpay", firstpay == nil ? nil : "firstpay"].compactMap { $0 })
+                providers: [amanpay.isEmpty ? nil : "amanpay", firstpay.isEmpty ? nil : "firstpay"].compactMap { $0 })
         }
         let callbackServer = role == .worker
             ? nil
@@ -227,9 +214,7 @@ public final class PayBridgeRuntime: Sendable {
         ]) { $1 })
         return PayBridgeRuntime(
             configuration: configuration, role: role, metrics: metrics, readiness: readiness, logger: logger,
-            publishConnection: publishConnection, consumeConnection: consumeConnection, amanpay: amanpay,
-            firstpay: firstpay, callbackServer: callbackServer, adminServer: adminServer, workers: workers,
-            serviceGroup: group)
+            callbackServer: callbackServer, adminServer: adminServer, serviceGroup: group)
     }
 
     /// Serves until a graceful shutdown; the group closes the connections and the HTTP client as it stops.

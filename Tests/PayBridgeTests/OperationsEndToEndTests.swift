@@ -35,6 +35,20 @@ func expectValid(_ event: RecordedEvent, sourceLocation: SourceLocation = #_sour
 }
 
 @Suite(.timeLimit(.minutes(3))) struct OperationsEndToEndTests {
+    /// The callbacks endpoint registers its zero-valued series only for the providers that are configured (it
+    /// compared non-optional client tables with `nil` and registered both).
+    @Test func callbackSeriesExistOnlyForConfiguredProviders() async throws {
+        try await EndToEnd.run(recordEvents: false) { world in
+            var configuration = try world.configuration()
+            configuration.firstpay = nil
+            try await world.withPayBridge(configuration) { runtime in
+                let exposition = try await MetricsScraper(adminPort: await runtime.adminPort()).scrape()
+                #expect(exposition.value("paybridge_callbacks_total", ["provider": "amanpay"]) == 0)
+                #expect(exposition.value("paybridge_callbacks_total", ["provider": "firstpay"]) == nil)
+            }
+        }
+    }
+
     @Test func amanpayPurchaseRedirectsThenCallbackSucceeds() async throws {
         try await EndToEnd.run { world in
             try await world.withPayBridge { _ in

@@ -134,18 +134,3 @@ struct ErrorClassTests {
         }
     }
 }
-
-@Suite("Callback ordering helpers (A7, F7)")
-struct CallbackOrderingTests {
-    @Test func staleAmanpayCallbacksAndDuplicateFirstPayPostbacks() {
-        let pending = ProviderResult(provider: .amanpay, operation: "callback", status: .processing, providerStatus: "PENDING")
-        #expect(AmanpayClient.isStaleCallback(pending, recordedProviderStatus: "SUCCESS"))
-        #expect(!AmanpayClient.isStaleCallback(pending, recordedProviderStatus: "REDIRECT"))
-        #expect(!AmanpayClient.isStaleCallback(pending, recordedProviderStatus: nil))
-        let failed = ProviderResult(
-            provider: .firstpay, operation: "postback", status: .failed, providerStatus: "FAILED", providerPaymentId: "p1")
-        #expect(FirstPayClient.isDuplicatePostback(failed, recordedProviderPaymentId: "p1", recordedProviderStatus: "FAILED"))
-        #expect(!FirstPayClient.isDuplicatePostback(failed, recordedProviderPaymentId: "p1", recordedProviderStatus: "SUCCESS"))
-        #expect(!FirstPayClient.isDuplicatePostback(failed, recordedProviderPaymentId: nil, recordedProviderStatus: nil))
-    }
-}

@@ -7,10 +7,3 @@ struct AMQPHeadersExtractor: Extractor {
         carrier[key]?.stringValue
     }
 }
-
-/// Writes W3C trace headers into a message's AMQP headers.
-struct AMQPHeadersInjector: Injector {
-    func inject(_ value: String, forKey key: String, into carrier: inout AMQPTable) {
-        carrier[key] = .string(value)
-    }
-}
