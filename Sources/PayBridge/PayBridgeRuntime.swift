@@ -160,9 +160,9 @@ public final class PayBridgeRuntime: Sendable {
             maximumConnectionsPerClient: configuration.httpMaxConnectionsPerClient,
             requestReadTimeout: configuration.httpIdleTimeout,
             maximumRequestBodyBytes: CallbackHTTPServer.maximumCallbackBytes)
+        let providerNames = [amanpay.isEmpty ? nil : "amanpay", firstpay.isEmpty ? nil : "firstpay"].compactMap { $0 }
         if role != .worker {
-            metrics.registerCallbackEndpoint(
-                providers: [amanpay.isEmpty ? nil : "amanpay", firstpay.isEmpty ? nil : "firstpay"].compactMap { $0 })
+            metrics.registerCallbackEndpoint(providers: providerNames)
         }
         let callbackServer = role == .worker
             ? nil
@@ -207,7 +207,7 @@ public final class PayBridgeRuntime: Sendable {
         }
         logger.info("PayBridge started", metadata: brokerNodes.merging([
             "paybridge.role": "\(role.rawValue)", "amqp.url": "\(configuration.amqp.redactedURL)",
-            "paybridge.providers": "\([amanpay.isEmpty ? nil : "amanpay", firstpay.isEmpty ? nil : "firstpay"].compactMap { $0 })",
+            "paybridge.providers": "\(providerNames)",
             "paybridge.accounts": "\(amanpay.keys.sorted().map { "amanpay/\($0)" } + firstpay.keys.sorted().map { "firstpay/\($0)" })",
             "paybridge.reconcile_schedule": "\(configuration.reconcileSchedule)",
             "paybridge.history_retention": "\(configuration.historyRetention)",
