@@ -258,7 +258,8 @@ for index in 0..<workerCount {
     worker.executableURL = URL(fileURLWithPath: args[separator + 1])
     worker.arguments = Array(args[(separator + 2)...])
     let log = workerCount == 1 || workerLogPath == "/dev/null" ? workerLogPath : "\(workerLogPath).\(index + 1)"
-    FileManager.default.createFile(atPath: log, contents: nil)
+    // If it cannot be created, the handle below is nil and the worker writes to the bench's own output instead.
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
     // One handle for both streams: two handles would each write from offset 0 and overwrite each other's lines.
     let handle = FileHandle(forWritingAtPath: log)
     worker.standardOutput = handle

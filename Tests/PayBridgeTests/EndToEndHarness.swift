@@ -84,10 +84,10 @@ final class EndToEnd: Sendable {
         let frozenConfig = sandboxConfig
         do {
             let result = try await inSandbox(vhost: vhost, frozenConfig, recordEvents: recordEvents, body)
-            try? await RabbitMQCtl.run("delete_vhost", vhost)
+            _ = try? await RabbitMQCtl.run("delete_vhost", vhost)
             return result
         } catch {
-            try? await RabbitMQCtl.run("delete_vhost", vhost)
+            _ = try? await RabbitMQCtl.run("delete_vhost", vhost)
             throw error
         }
     }

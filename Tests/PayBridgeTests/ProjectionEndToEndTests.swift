@@ -71,7 +71,7 @@ import Testing
         let output = directory.appendingPathComponent("history-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: input); try? FileManager.default.removeItem(at: output) }
         try Data(bodies.flatMap { $0 + [UInt8(ascii: "\n")] }).write(to: input)
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        try #require(FileManager.default.createFile(atPath: output.path, contents: nil))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["jq", "-s", program, input.path]
