@@ -119,7 +119,7 @@ let package = Package(
         .target(
             name: "PayBridge",
             dependencies: [
-                "AMQP", "ProviderCore", "Amanpay", "FirstPay", "PayBridgeContract", "PayBridgeTracing",
+                "AMQP", "ProviderCore", "Amanpay", "FirstPay", "PayBridgeContract", "PayBridgeTracing", "PayBridgeTopology",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -132,18 +132,27 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
+        // The broker topology (`BrokerSetup`: declare it, print it as a definitions file; the history stream's
+        // retention) and the tools' error type: shared by the service, the CLI, the tools and the bench.
+        .target(
+            name: "PayBridgeTopology",
+            dependencies: [
+                "AMQP", "PayBridgeContract",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Operator tools (`send`, dead-letter inspection and replay, event printing): outside the worker module.
         .target(
             name: "PayBridgeTools",
             dependencies: [
-                "AMQP", "PayBridge", "PayBridgeContract", "PayBridgeTracing",
+                "AMQP", "PayBridgeTopology", "PayBridgeContract", "PayBridgeTracing",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "PayBridgeCLI",
             dependencies: [
-                "PayBridge", "PayBridgeTools", "AMQP",
+                "PayBridge", "PayBridgeTools", "PayBridgeTopology", "PayBridgeContract", "AMQP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -154,7 +163,8 @@ let package = Package(
         .executableTarget(
             name: "PayBridgeBench",
             dependencies: [
-                "AMQP", "PayBridge", "PayBridgeContract", "ProviderCore", .product(name: "Logging", package: "swift-log"),
+                "AMQP", "PayBridge", "PayBridgeContract", "PayBridgeTopology", "ProviderCore",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -191,12 +201,13 @@ let package = Package(
         .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract"]),
         // Broker-free: the worker's rules, gates and settings as plain values (`make test-unit`).
         .testTarget(name: "PayBridgeUnitTests",
-                    dependencies: ["PayBridge", "PayBridgeContract", "AMQP", "PayBridgeTracing",
+                    dependencies: ["PayBridge", "PayBridgeContract", "PayBridgeTopology", "AMQP", "PayBridgeTracing",
                                    .product(name: "Tracing", package: "swift-distributed-tracing")]),
         .testTarget(
             name: "PayBridgeTests",
             dependencies: [
-                "PayBridge", "PayBridgeTools", "ProviderSandbox", "AMQP", "PayBridgeContract", "BrokerTestKit",
+                "PayBridge", "PayBridgeTools", "PayBridgeTopology", "ProviderSandbox", "AMQP", "PayBridgeContract",
+                "BrokerTestKit",
                 "PayBridgeTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
                 // Raw TCP clients for the HTTP listener tests.
                 .product(name: "NIOCore", package: "swift-nio"),

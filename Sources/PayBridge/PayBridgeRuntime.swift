@@ -7,6 +7,7 @@ import PayBridgeContract
 import ProviderCore
 import ServiceLifecycle
 import UnixSignals
+import PayBridgeTopology
 
 /// A running PayBridge: worker, callback endpoint, or both (`paybridge worker | callbacks | run`).
 ///

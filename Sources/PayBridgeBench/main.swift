@@ -23,6 +23,7 @@ import PayBridge
 import PayBridgeContract
 import ProviderCore
 import Synchronization
+import PayBridgeTopology
 
 func kilobytes(_ field: String, pid: String) -> Int {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return -1 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PayBridge
 import PayBridgeTools
+import PayBridgeTopology
 
 /// `paybridge send`: publishes one command (a CloudEvent JSON file, or standard input) to `payments.commands`
 /// and optionally waits for its outcome events.

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PayBridge
+import PayBridgeTopology
 
 /// What the operator tools (`topology`, `send`, `dead-letters`) share: the broker URL (or comma-separated node
 /// list) from the environment, a connection with errors an operator can act on, and error printing without stack

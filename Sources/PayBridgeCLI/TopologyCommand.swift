@@ -1,6 +1,7 @@
 import ArgumentParser
 import PayBridge
 import PayBridgeContract
+import PayBridgeTopology
 
 /// `paybridge topology`: declares every exchange, queue and binding PayBridge uses (idempotent), or prints them as
 /// a RabbitMQ definitions file.

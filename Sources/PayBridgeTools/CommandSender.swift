@@ -1,9 +1,9 @@
 public import AMQP
 import Foundation
-import PayBridge
 public import Logging
 import PayBridgeContract
 import PayBridgeTracing
+import PayBridgeTopology
 
 /// Publishes payment commands to `payments.commands` the way a producer should, and optionally waits for the
 /// outcome events PayBridge publishes for them (`paybridge send`).

@@ -1,8 +1,8 @@
 public import AMQP
 import Foundation
-import PayBridge
 public import Logging
 import PayBridgeContract
+import PayBridgeTopology
 
 /// Reads and re-drives the dead-letter queue `payments.dead` (`paybridge dead-letters list|replay`).
 ///

@@ -1,9 +1,9 @@
 public import AMQP
 public import Foundation
 public import Logging
-import PayBridge
 public import PayBridgeContract
 import Synchronization
+import PayBridgeTopology
 
 /// Reads outcome events back from the event history stream `payments.history` (``Topology/historyStream``):
 /// `paybridge events replay`, and any code that needs the events of a period (tests, a projection rebuilt after a

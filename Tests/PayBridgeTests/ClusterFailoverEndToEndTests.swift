@@ -10,6 +10,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import PayBridgeTopology
 #endif
 
 /// Issue 12, part 2: a real 3-node RabbitMQ cluster (scripts/cluster.sh, beside the default broker). Two

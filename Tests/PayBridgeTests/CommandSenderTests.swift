@@ -5,6 +5,7 @@ import PayBridgeTools
 import PayBridgeContract
 import Synchronization
 import Testing
+import PayBridgeTopology
 
 @Suite(.timeLimit(.minutes(2)))
 struct CommandSenderTests {

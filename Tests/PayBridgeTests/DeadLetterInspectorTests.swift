@@ -4,6 +4,7 @@ import PayBridge
 import PayBridgeTools
 import PayBridgeContract
 import Testing
+import PayBridgeTopology
 
 @Suite(.timeLimit(.minutes(2)))
 struct DeadLetterInspectorTests {

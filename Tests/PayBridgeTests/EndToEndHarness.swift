@@ -10,6 +10,7 @@ import ProviderCore
 import ProviderSandbox
 import Synchronization
 import Testing
+import PayBridgeTopology
 
 /// `shared/providers/testdata` (CI clones `shared/` beside the repository).
 let providerTestdata: String = {

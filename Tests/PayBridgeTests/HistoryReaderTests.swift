@@ -5,6 +5,7 @@ import Foundation
 import PayBridgeContract
 import PayBridgeTools
 import Testing
+import PayBridgeTopology
 
 /// Reading `payments.history` back (`HistoryReader`, `paybridge events replay`) on a real broker.
 @Suite(.timeLimit(.minutes(3)))

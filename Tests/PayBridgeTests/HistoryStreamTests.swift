@@ -6,6 +6,7 @@ import PayBridge
 import PayBridgeContract
 import Synchronization
 import Testing
+import PayBridgeTopology
 
 /// The event history stream `payments.history` on a real broker: declared by the topology with its retention,
 /// bound to every event, and kept as it is (with a warning) when the retention setting changed after it was created.

@@ -4,6 +4,7 @@ import Foundation
 import PayBridge
 import PayBridgeContract
 import Testing
+import PayBridgeTopology
 
 /// Broker access for the tools' tests. Every test runs in its own throwaway virtual host, so it can use the real
 /// pinned names (`payments.*`) without touching the queues the worker's end-to-end tests use in `/`, and without

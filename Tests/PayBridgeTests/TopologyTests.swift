@@ -3,6 +3,7 @@ import Foundation
 import PayBridge
 import PayBridgeContract
 import Testing
+import PayBridgeTopology
 
 @Suite(.timeLimit(.minutes(2)))
 struct TopologyTests {

@@ -3,6 +3,7 @@ import Foundation
 @testable import PayBridge
 import PayBridgeContract
 import Testing
+import PayBridgeTopology
 
 /// `PAYBRIDGE_HISTORY_MAX_AGE` / `PAYBRIDGE_HISTORY_MAX_BYTES`: the retention of the event history stream.
 @Suite struct HistoryRetentionSettingsTests {

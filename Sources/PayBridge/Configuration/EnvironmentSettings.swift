@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import PayBridgeContract
+import PayBridgeTopology
 
 /// PayBridge's one reader of settings from the environment, shared by the runtime (``PayBridgeConfiguration``)
 /// and the operator tools: trimmed values, bounded integers, http(s) URLs, secrets from `NAME` or `NAME_FILE`, and

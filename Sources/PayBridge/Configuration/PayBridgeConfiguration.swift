@@ -6,6 +6,7 @@ import PayBridgeContract
 import PayBridgeTracing
 import ProviderCore
 import Tracing
+import PayBridgeTopology
 
 /// PayBridge's settings, read from the environment by ``fromEnvironment(_:)``: one function shared by the
 /// executable and the tests. Secrets can come from files (`…_FILE`).
