@@ -25,7 +25,7 @@ say "fresh vhost $VHOST on the local broker"
 timeout 60 rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 || true
 timeout 60 rabbitmqctl -q add_vhost "$VHOST"
 timeout 60 rabbitmqctl -q set_permissions -p "$VHOST" guest ".*" ".*" ".*"
-$BIN/paybridge topology | head -3
+$BIN/paybridge topology | sed -n 1,3p  # sed reads it all: head would close the pipe early (SIGPIPE under pipefail)
 
 say "provider sandbox on $SANDBOX (Amanpay + FirstPay, test keys); payments complete by themselves after 1 s"
 PAYBRIDGE_SANDBOX_PORT=$SANDBOX_PORT PAYBRIDGE_SANDBOX_KEYS_DIR=$KEYS LOG_LEVEL=warning \
