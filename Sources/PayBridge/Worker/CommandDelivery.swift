@@ -5,7 +5,7 @@ import PayBridgeTracing
 /// A command delivery as plain values: what ``DeliveryRules`` and ``CommandProcessor`` read from it. Unlike
 /// `AMQPDelivery`, it is not tied to a connection, so tests build one directly.
 ///
-/// Who sent it decides what its headers may do (issue 21, "internal means internal"): a delivery that came through
+/// Who sent it decides what its headers may do: a delivery that came through
 /// ``Topology/internalExchange`` or ``Topology/retryReturnExchange`` is PayBridge's own, and its `x-paybridge-*`
 /// headers (attempt, original routing key, notification, account, replayed, …) are honoured. Any other delivery is
 /// a producer's: its `x-paybridge-*` headers are removed on arrival (``ignoredHeaders`` names them), so they are
@@ -50,7 +50,7 @@ struct CommandDelivery: Equatable, Sendable {
             for (key, value) in headers {
                 if Topology.isPayBridgeHeader(key) { ignored.append(key) } else { kept[key] = value }
             }
-            properties.headers = kept.entries.isEmpty ? nil : kept
+            properties.headers = kept.isEmpty ? nil : kept
         }
         ignoredHeaders = ignored
         self.properties = properties
@@ -71,8 +71,6 @@ struct CommandDelivery: Equatable, Sendable {
 
     /// The routing key the command was first published with.
     var originalRoutingKey: String { headers.routingKey }
-
-
 }
 
 extension CommandDelivery {

@@ -29,20 +29,21 @@ extension CommandProcessor {
                 count(plan, account: account)
                 return plan.disposition
             }
-            let key = RecentNotifications.key(provider: provider.rawValue, account: account.name,
-                                              bodyDigest: EventID.sha256Hex(notification.body),
-                                              signature: notification.signature)
             // Only a first delivery can be a replay: a retry of a notification whose read failed, or one the
-            // broker delivers again, must be read even within the window.
-            let firstDelivery = delivery.attempt == 1 && !delivery.redelivered
-            guard !firstDelivery || recentNotifications.withLock({ $0.shouldRead(key, now: .now) }) else {
-                // A replay, or the provider sending again while the first was being confirmed: the first one's
-                // read (and its retries, if it failed) speaks for this one.
-                log.info("an identical callback was read moments ago; not reading it again", [
-                    "paybridge.notification_id": "\(notification.id)",
-                ])
-                metrics.command(outcome: "duplicate_callback", account: account)
-                return .ack
+            // broker delivers again, must be read even within the window (and costs no digest).
+            if delivery.attempt == 1, !delivery.redelivered {
+                let key = RecentNotifications.key(provider: provider.rawValue, account: account.name,
+                                                  bodyDigest: EventID.sha256Hex(notification.body),
+                                                  signature: notification.signature)
+                guard recentNotifications.withLock({ $0.shouldRead(key, now: .now) }) else {
+                    // A replay, or the provider sending again while the first was being confirmed: the first
+                    // one's read (and its retries, if it failed) speaks for this one.
+                    log.info("an identical callback was read moments ago; not reading it again", [
+                        "paybridge.notification_id": "\(notification.id)",
+                    ])
+                    metrics.command(outcome: "duplicate_callback", account: account)
+                    return .ack
+                }
             }
             let result: Result<CallbackConfirmation, ProviderError>
             do {

@@ -102,10 +102,12 @@ final class CommandProcessor: Sendable {
                 "paybridge.routing_key": "\(delivery.routingKey)",
             ])
         }
-        if delivery.isInternal, delivery.headers.problem == nil, CallbackNotification.isNotification(delivery) {
+        // A producer's delivery carries none of PayBridge's headers by now (CommandDelivery removed them), so only
+        // PayBridge's own messages can be notifications or checks.
+        if delivery.headers.problem == nil, CallbackNotification.isNotification(delivery) {
             return await traced(delivery, operation: "callback") { _ in await processNotification(delivery) }
         }
-        if delivery.isInternal, delivery.headers.problem == nil, ReconcileCheck.isCheck(delivery) {
+        if delivery.headers.problem == nil, ReconcileCheck.isCheck(delivery) {
             return await traced(delivery, operation: "reconcile") { _ in await processCheck(delivery) }
         }
         let decoded = rules.decode(delivery)
