@@ -43,11 +43,13 @@ let package = Package(
         ),
         .target(name: "CRabbitMQShims", dependencies: ["CRabbitMQ"]),
 
-        // --- AMQP client over librabbitmq (issue 2).
+        // --- AMQP messages as plain values (properties, field tables, errors, encoded sizes): no C, no connection.
+        .target(name: "AMQPValues"),
+        // --- AMQP client over librabbitmq.
         .target(
             name: "AMQP",
             dependencies: [
-                "CRabbitMQ", "CRabbitMQShims",
+                "CRabbitMQ", "CRabbitMQShims", "AMQPValues",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -55,13 +57,13 @@ let package = Package(
         // --- The words both sides share: payment status, JSON bounds (no dependencies).
         .target(name: "PaymentVocabulary"),
 
-        // --- W3C trace context and spans (issue 13): PayBridge's own tracer, used when no exporter is configured.
+        // --- W3C trace context and spans: PayBridge's own tracer, used when no exporter is configured.
         .target(
             name: "PayBridgeTracing",
             dependencies: [.product(name: "Tracing", package: "swift-distributed-tracing")]
         ),
 
-        // --- Payment providers (issue 3).
+        // --- Payment providers.
         .target(
             name: "ProviderCore",
             dependencies: [
@@ -111,7 +113,7 @@ let package = Package(
             ]
         ),
 
-        // --- The adapter (issue 4).
+        // --- The adapter.
         .target(
             name: "PayBridgeContract",
             dependencies: ["PaymentVocabulary", .product(name: "Crypto", package: "swift-crypto")]
@@ -119,7 +121,8 @@ let package = Package(
         .target(
             name: "PayBridge",
             dependencies: [
-                "AMQP", "ProviderCore", "Amanpay", "FirstPay", "PayBridgeContract", "PayBridgeTracing", "PayBridgeTopology",
+                "AMQP", "ProviderCore", "Amanpay", "FirstPay", "PayBridgeContract", "PayBridgeRules", "PayBridgeTracing",
+                "PayBridgeTopology",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -131,6 +134,13 @@ let package = Package(
                 // The HTTP request/response parts Hummingbird's channel pipeline carries (HTTP listener limits).
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
+        ),
+        // The worker's decisions, as values: the message formats (commands, notifications, checks, retries, dead
+        // letters, headers), the rules that turn a delivery and what happened into a plan, and the state the worker
+        // keeps between deliveries. No connection, HTTP, logger or metrics in reach; the time is an argument.
+        .target(
+            name: "PayBridgeRules",
+            dependencies: ["AMQPValues", "PaymentVocabulary", "PayBridgeContract"]
         ),
         // The broker topology (`BrokerSetup`: declare it, print it as a definitions file; the history stream's
         // retention) and the tools' error type: shared by the service, the CLI, the tools and the bench.
@@ -183,6 +193,12 @@ let package = Package(
             ]
         ),
 
+        // Test support without a broker: command deliveries as a worker receives them, a Prometheus text parser.
+        .target(
+            name: "PayBridgeTestKit",
+            dependencies: ["PayBridgeRules", "PayBridgeContract", "PaymentVocabulary", "AMQPValues"]
+        ),
+
         // --- Tests. Integration tests need the broker that `make test` starts; they never skip.
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "BrokerTestKit"]),
         // Broker-free: the connection's state machines, confirm ledger and consumer bookkeeping as plain values.
@@ -199,15 +215,31 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract"]),
-        // Broker-free: the worker's rules, gates and settings as plain values (`make test-unit`).
-        .testTarget(name: "PayBridgeUnitTests",
-                    dependencies: ["PayBridge", "PayBridgeContract", "PayBridgeTopology", "AMQP", "PayBridgeTracing",
-                                   .product(name: "Tracing", package: "swift-distributed-tracing")]),
+        // Broker-free: the worker's rules and the state it keeps between deliveries, as plain values.
+        .testTarget(
+            name: "PayBridgeRulesTests",
+            dependencies: ["PayBridgeRules", "PayBridgeContract", "PaymentVocabulary", "AMQPValues", "PayBridgeTestKit",
+                           "PayBridgeTools"]
+        ),
+        // Broker-free: the service around the rules (command processor with test doubles, callback and admin
+        // routers, settings, logs, metrics) and the tools' options.
+        .testTarget(
+            name: "PayBridgeUnitTests",
+            dependencies: [
+                "PayBridge", "PayBridgeRules", "PayBridgeContract", "PayBridgeTopology", "PayBridgeTools", "AMQP",
+                "PayBridgeTracing", "PayBridgeTestKit", "ProviderCore", "Amanpay",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "PayBridgeTests",
             dependencies: [
-                "PayBridge", "PayBridgeTools", "PayBridgeTopology", "ProviderSandbox", "AMQP", "PayBridgeContract",
-                "BrokerTestKit",
+                "PayBridge", "PayBridgeRules", "PayBridgeTools", "PayBridgeTopology", "ProviderSandbox", "AMQP",
+                "PayBridgeContract", "BrokerTestKit", "PayBridgeTestKit",
                 "PayBridgeTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
                 // Raw TCP clients for the HTTP listener tests.
                 .product(name: "NIOCore", package: "swift-nio"),

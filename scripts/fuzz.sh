@@ -34,7 +34,7 @@ target_modules() {
     provider-json) echo PaymentVocabulary ProviderCore ;;
     amanpay-callback) echo PaymentVocabulary ProviderCore Amanpay ;;
     firstpay-postback) echo PaymentVocabulary ProviderCore FirstPay ;;
-    amqp-field-table) echo AMQP ;;
+    amqp-field-table) echo AMQPValues AMQP ;;
     trace-context) echo PayBridgeTracing ;;
     *) echo "unknown fuzz target: $1" >&2; return 1 ;;
     esac
@@ -46,12 +46,12 @@ module_sources() {
     case "$1" in
     PaymentVocabulary) ls Sources/PaymentVocabulary/*.swift ;;
     PayBridgeContract) ls Sources/PayBridgeContract/*.swift ;;
-    ProviderCore) printf 'Sources/ProviderCore/%s.swift\n' PaymentVocabulary+Export \
-        ProviderError ProviderResult Masking ;;
+    ProviderCore) printf 'Sources/ProviderCore/%s.swift\n' PaymentVocabulary+Export Masking ;;
     Amanpay) printf 'Sources/Amanpay/%s.swift\n' AmanpaySignature AmanpayModels AmanpayCallback ;;
     FirstPay) printf 'Sources/FirstPay/%s.swift\n' FirstPayCanonicalizer FirstPaySigner FirstPayModels FirstPayPostback ;;
     # The field-table conversion and the values it builds; librabbitmq itself is linked as installed.
-    AMQP) printf 'Sources/AMQP/%s.swift\n' AMQPFieldValue AMQPProperties LibRabbitMQ/LibRabbitMQArena ;;
+    AMQPValues) ls Sources/AMQPValues/*.swift ;;
+    AMQP) printf 'Sources/AMQP/%s.swift\n' AMQPValues+Export LibRabbitMQ/LibRabbitMQArena ;;
     # Only the W3C parser: it imports nothing (the tracer and spans need swift-distributed-tracing).
     PayBridgeTracing) echo Sources/PayBridgeTracing/TraceContext.swift ;;
     esac
@@ -67,7 +67,7 @@ fuzz_options() {
     echo "-max_len=$max_len -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"
 }
 
-SWIFT_FLAGS=(-swift-version 6 -enable-upcoming-feature ExistentialAny -parse-as-library -O -g
+SWIFT_FLAGS=(-swift-version 6 -package-name PayBridge -enable-upcoming-feature ExistentialAny -parse-as-library -O -g
     "-sanitize=$FUZZ_SANITIZERS" -module-cache-path "$OUT/module-cache" -I "$ROOT/Sources/CRabbitMQ")
 
 crypto() {

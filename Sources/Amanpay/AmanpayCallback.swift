@@ -15,18 +15,18 @@ public enum AmanpayCallback {
     {
         guard let json = try? JSONValue.parse(body), json.objectMembers != nil else {
             throw ProviderError(
-                provider: .amanpay, operation: "callback", errorClass: .invalidCommand, code: "MALFORMED_CALLBACK",
+                provider: .amanpay, operation: "callback", errorClass: .invalidCommand, code: .malformedCallback,
                 message: "callback body is not a JSON object")
         }
         guard AmanpaySignature.verifyResponse(json, authorization: authorization, fields: fields, secret: secret) else {
             throw ProviderError(
                 provider: .amanpay, operation: "callback", errorClass: .invalidCommand,
-                code: "INVALID_CALLBACK_SIGNATURE", message: "callback signature does not verify (A2)")
+                code: .invalidCallbackSignature, message: "callback signature does not verify (A2)")
         }
         let object = AmanpayPaymentObject(json: json)
         guard object.identifiesPayment, object.status != nil else {
             throw ProviderError(
-                provider: .amanpay, operation: "callback", errorClass: .invalidCommand, code: "MALFORMED_CALLBACK",
+                provider: .amanpay, operation: "callback", errorClass: .invalidCommand, code: .malformedCallback,
                 message: "callback names no payment or status")
         }
         return object.result(operation: "callback", httpStatus: nil, rawBody: String(decoding: body, as: UTF8.self))

@@ -181,10 +181,11 @@ public final class AmanpayClient: Sendable {
             }
             let resultCode = json["result_code"]?.stringValue
             if resultCode != "OK" {
-                let code = resultCode ?? json["errorCode"]?.stringValue ?? "HTTP_\(response.status)"
+                let code = resultCode ?? json["errorCode"]?.stringValue ?? ProviderError.Code.http(response.status).rawValue
                 let message = json["result_message"]?.stringValue ?? json["errorMessage"]?.stringValue ?? ""
                 throw ProviderError(
-                    provider: .amanpay, operation: "balance", errorClass: codeClass(code), code: code,
+                    provider: .amanpay, operation: "balance", errorClass: codeClass(code),
+                    code: ProviderError.Code(rawValue: code),
                     message: message, httpStatus: response.status, rawBody: response.bodyText)
             }
             let entries: [AmanpayBalance.Entry] = (json["balance"]?.arrayElements ?? []).compactMap { e in
@@ -223,7 +224,7 @@ public final class AmanpayClient: Sendable {
                 ProviderResult(
                     provider: .amanpay, operation: operation, status: .unknown, merchantPaymentId: paymentId,
                     amount: amount, currency: currency,
-                    error: OutcomeError(code: error.code, message: error.message, errorClass: .unknown))
+                    error: OutcomeError(code: error.code.rawValue, message: error.message, errorClass: .unknown))
             },
             send: { _ in
                 let response = try await post(operation: operation, path: path, body: body, signature: signature)
@@ -290,7 +291,7 @@ public final class AmanpayClient: Sendable {
         // A4: 5xx and 429 are transient; 429 was refused before processing.
         if response.status >= 500 || response.status == 429 {
             throw ProviderError(
-                provider: .amanpay, operation: operation, errorClass: .transient, code: "HTTP_\(response.status)",
+                provider: .amanpay, operation: operation, errorClass: .transient, code: .http(response.status),
                 message: "provider answered HTTP \(response.status)", httpStatus: response.status,
                 retryAfter: response.retryAfter, mayHaveReachedProvider: response.status != 429,
                 rawBody: response.bodyText)
@@ -319,7 +320,7 @@ public final class AmanpayClient: Sendable {
                 // commands pauses the provider (the worker's BadSignatureStreak).
                 throw ProviderError(
                     provider: .amanpay, operation: operation, errorClass: .providerError,
-                    code: "INVALID_RESPONSE_SIGNATURE",
+                    code: .invalidResponseSignature,
                     message: "response signature does not verify (A2): wrong secret, field list or a tampered body",
                     httpStatus: response.status, mayHaveReachedProvider: true, rawBody: raw)
             }
@@ -334,7 +335,7 @@ public final class AmanpayClient: Sendable {
                 || (cls == .transient && (!object.identifiesPayment || operation == "specify"))
             {
                 throw ProviderError(
-                    provider: .amanpay, operation: operation, errorClass: cls, code: code,
+                    provider: .amanpay, operation: operation, errorClass: cls, code: ProviderError.Code(rawValue: code),
                     message: object.errorMessage ?? "", httpStatus: response.status,
                     mayHaveReachedProvider: cls == .transient, rawBody: raw)
             }
@@ -354,7 +355,7 @@ public final class AmanpayClient: Sendable {
         }
         if response.status >= 400 {
             throw ProviderError(
-                provider: .amanpay, operation: operation, errorClass: .invalidCommand, code: "HTTP_\(response.status)",
+                provider: .amanpay, operation: operation, errorClass: .invalidCommand, code: .http(response.status),
                 message: "provider answered HTTP \(response.status)", httpStatus: response.status, rawBody: raw)
         }
         return object.result(operation: operation, httpStatus: response.status, rawBody: raw)
@@ -367,14 +368,14 @@ public final class AmanpayClient: Sendable {
     private func malformed(_ operation: String, _ response: TransportResponse) -> ProviderError {
         // A body we cannot use after the request was sent: transient, and creates are reconciled by status.
         ProviderError(
-            provider: .amanpay, operation: operation, errorClass: .transient, code: "MALFORMED_RESPONSE",
+            provider: .amanpay, operation: operation, errorClass: .transient, code: .malformedResponse,
             message: "unusable response body (HTTP \(response.status))", httpStatus: response.status,
             mayHaveReachedProvider: true, rawBody: response.bodyText)
     }
 
     private func invalid(_ operation: String, _ message: String) -> ProviderError {
         ProviderError(
-            provider: .amanpay, operation: operation, errorClass: .invalidCommand, code: "INVALID_REQUEST",
+            provider: .amanpay, operation: operation, errorClass: .invalidCommand, code: .invalidRequest,
             message: message)
     }
 

@@ -37,11 +37,11 @@ public enum AmanpayErrorCode {
         "PAYMENT_CANCELLED_BY_CUSTOMER", "PAYMENT_NOT_COMPLETED_BY_CUSTOMER",
     ]
     /// lookup codes.
-    public static let lookups: Set<String> = [transactionNotFound, transferAlreadyCompleted]
+    public static let lookups: Set<String> = [transactionNotFound.rawValue, transferAlreadyCompleted.rawValue]
     /// The one code that says a payment does not exist (A6): the only answer after which A5 re-sends a create.
-    public static let transactionNotFound = "TRANSACTION_NOT_FOUND"
+    public static let transactionNotFound = ProviderError.Code.transactionNotFound
     /// "Already processed successfully": re-read the status and adopt it; never a failure (§5 lookup).
-    public static let transferAlreadyCompleted = "TRANSFER_ALREADY_COMPLETED"
+    public static let transferAlreadyCompleted = ProviderError.Code(rawValue: "TRANSFER_ALREADY_COMPLETED")
     /// configuration codes.
     public static let configuration: Set<String> = ["INVALID_API_KEY"]
     /// transient codes.

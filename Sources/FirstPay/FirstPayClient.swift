@@ -160,7 +160,7 @@ public final class FirstPayClient: Sendable {
                 ProviderResult(
                     provider: .firstpay, operation: operation, status: .unknown, merchantPaymentId: merchantPaymentId,
                     amount: request.amount,
-                    error: OutcomeError(code: error.code, message: error.message, errorClass: .unknown))
+                    error: OutcomeError(code: error.code.rawValue, message: error.message, errorClass: .unknown))
             },
             send: { _ in
                 let response = try await post(operation: operation, path: path, body: body)
@@ -195,7 +195,7 @@ public final class FirstPayClient: Sendable {
             throw error
         } catch {
             throw ProviderError(
-                provider: .firstpay, operation: "sign", errorClass: .configuration, code: "SIGNING_FAILED",
+                provider: .firstpay, operation: "sign", errorClass: .configuration, code: .signingFailed,
                 message: "could not sign the request with the merchant key")
         }
     }
@@ -214,32 +214,32 @@ public final class FirstPayClient: Sendable {
             return json
         }
         let errorText = (try? JSONValue.parse(response.body))?["error"]?.stringValue
-        let code: String
+        let code: ProviderError.Code
         let cls: ErrorClass
         switch response.status {
         case 401:
             // NO_LOGIN, NO_TOKEN, NO_KEY, UNAUTHORIZED: every command would fail.
-            code = errorText ?? "UNAUTHORIZED"
+            code = errorText.map(ProviderError.Code.init(rawValue:)) ?? .unauthorized
             cls = .configuration
-        case 404 where errorText == Self.notFound:
-            code = Self.notFound
+        case 404 where errorText == ProviderError.Code.notFound.rawValue:
+            code = .notFound
             cls = .notFound
         case 404:
             // Not the documented NOT_FOUND (a wrong F3 path, a proxy's page): it says nothing about the payment,
             // so it must never let F8 re-send a create.
-            code = "HTTP_404"
+            code = .http(404)
             cls = .providerError
         case 429, 500...599:
-            code = "HTTP_\(response.status)"
+            code = .http(response.status)
             cls = .transient
         case 400:
-            code = errorText == "SMS_NOT_REQUIRED" ? "SMS_NOT_REQUIRED" : "BAD_REQUEST"
+            code = errorText == ProviderError.Code.smsNotRequired.rawValue ? .smsNotRequired : .badRequest
             cls = .invalidCommand
         case 403:
-            code = errorText ?? "ACCESS_DENIED"
+            code = errorText.map(ProviderError.Code.init(rawValue:)) ?? .accessDenied
             cls = .invalidCommand
         default:
-            code = "HTTP_\(response.status)"
+            code = .http(response.status)
             cls = .invalidCommand
         }
         throw ProviderError(
@@ -259,7 +259,7 @@ public final class FirstPayClient: Sendable {
                 // A per-command provider_error; only a run of them across commands pauses the provider.
                 throw ProviderError(
                     provider: .firstpay, operation: operation, errorClass: .providerError,
-                    code: "INVALID_RESPONSE_SIGNATURE", message: "response hash does not verify (F2)",
+                    code: .invalidResponseSignature, message: "response hash does not verify (F2)",
                     httpStatus: response.status, mayHaveReachedProvider: true, rawBody: response.bodyText)
             }
         }
@@ -270,14 +270,14 @@ public final class FirstPayClient: Sendable {
 
     private func malformed(_ operation: String, _ response: TransportResponse) -> ProviderError {
         ProviderError(
-            provider: .firstpay, operation: operation, errorClass: .transient, code: "MALFORMED_RESPONSE",
+            provider: .firstpay, operation: operation, errorClass: .transient, code: .malformedResponse,
             message: "unusable response body (HTTP \(response.status))", httpStatus: response.status,
             mayHaveReachedProvider: true, rawBody: response.bodyText)
     }
 
     private func invalid(_ operation: String, _ message: String) -> ProviderError {
         ProviderError(
-            provider: .firstpay, operation: operation, errorClass: .invalidCommand, code: "INVALID_REQUEST",
+            provider: .firstpay, operation: operation, errorClass: .invalidCommand, code: .invalidRequest,
             message: message)
     }
 
@@ -305,11 +305,9 @@ public final class FirstPayClient: Sendable {
 
 extension FirstPayClient {
     /// firstpay.md §5: the `error` of a 404 for a payment that does not exist.
-    public static let notFound = "NOT_FOUND"
-
     /// Whether a status read's error says the payment does not exist, so a re-send is safe (F8): only HTTP 404
     /// with `{"error": "NOT_FOUND"}`. Any other failure of the read leaves the create's outcome open.
     public static func isPaymentNotFound(_ error: ProviderError) -> Bool {
-        error.errorClass == .notFound && error.code == notFound && error.httpStatus == 404
+        error.errorClass == .notFound && error.code == .notFound && error.httpStatus == 404
     }
 }

@@ -12,18 +12,18 @@ public enum FirstPayPostback {
     public static func verify(body: [UInt8], verifier: FirstPayVerifier) throws -> ProviderResult {
         guard let json = try? JSONValue.parse(body), json.objectMembers != nil else {
             throw ProviderError(
-                provider: .firstpay, operation: "postback", errorClass: .invalidCommand, code: "MALFORMED_POSTBACK",
+                provider: .firstpay, operation: "postback", errorClass: .invalidCommand, code: .malformedPostback,
                 message: "postback body is not a JSON object")
         }
         guard verifier.verify(body: json) else {
             throw ProviderError(
                 provider: .firstpay, operation: "postback", errorClass: .invalidCommand,
-                code: "INVALID_POSTBACK_SIGNATURE", message: "postback hash does not verify (F2)")
+                code: .invalidPostbackSignature, message: "postback hash does not verify (F2)")
         }
         let payment = FirstPayPayment(json: json)
         guard payment.id != nil, payment.status != nil else {
             throw ProviderError(
-                provider: .firstpay, operation: "postback", errorClass: .invalidCommand, code: "MALFORMED_POSTBACK",
+                provider: .firstpay, operation: "postback", errorClass: .invalidCommand, code: .malformedPostback,
                 message: "postback names no payment or status")
         }
         return payment.result(operation: "postback", httpStatus: nil, rawBody: String(decoding: body, as: UTF8.self))

@@ -14,7 +14,7 @@ public struct FirstPaySigner: Sendable {
             self.key = try _RSA.Signing.PrivateKey(pemRepresentation: privateKeyPEM.value)
         } catch {
             throw ProviderError(
-                provider: .firstpay, operation: "configure", errorClass: .configuration, code: "INVALID_PRIVATE_KEY",
+                provider: .firstpay, operation: "configure", errorClass: .configuration, code: .invalidPrivateKey,
                 message: "the private key is not a readable RSA PEM")
         }
         self.canonicalizer = canonicalizer
@@ -45,7 +45,7 @@ public struct FirstPayVerifier: Sendable {
             self.key = try _RSA.Signing.PublicKey(pemRepresentation: publicKeyPEM)
         } catch {
             throw ProviderError(
-                provider: .firstpay, operation: "configure", errorClass: .configuration, code: "INVALID_PUBLIC_KEY",
+                provider: .firstpay, operation: "configure", errorClass: .configuration, code: .invalidPublicKey,
                 message: "the public key is not a readable RSA PEM")
         }
         self.canonicalizer = canonicalizer

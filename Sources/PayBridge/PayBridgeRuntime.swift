@@ -94,7 +94,7 @@ public final class PayBridgeRuntime: Sendable {
         var amanpay: [MerchantAccount: AmanpayClient] = [:]
         for (account, accountConfiguration) in configuration.allAmanpayAccounts {
             var clientLogger = Logger(label: "paybridge.provider.amanpay")
-            clientLogger[metadataKey: "paybridge.account"] = "\(account.name)"
+            clientLogger[metadataKey: PayBridgeLoggingKeys.account] = "\(account.name)"
             amanpay[account] = AmanpayClient(
                 configuration: accountConfiguration,
                 transport: ProviderHTTPTransport(client: httpClient, timeouts: accountConfiguration.timeouts,
@@ -104,7 +104,7 @@ public final class PayBridgeRuntime: Sendable {
         var firstpay: [MerchantAccount: FirstPayClient] = [:]
         for (account, accountConfiguration) in configuration.allFirstPayAccounts.sorted(by: { $0.key < $1.key }) {
             var clientLogger = Logger(label: "paybridge.provider.firstpay")
-            clientLogger[metadataKey: "paybridge.account"] = "\(account.name)"
+            clientLogger[metadataKey: PayBridgeLoggingKeys.account] = "\(account.name)"
             do {
                 firstpay[account] = try FirstPayClient(
                     configuration: accountConfiguration,
@@ -136,7 +136,7 @@ public final class PayBridgeRuntime: Sendable {
             for accounts in providers {
                 let executor = accounts.sorted(by: { $0.key < $1.key })[0].value
                 var workerLogger = logger
-                workerLogger[metadataKey: "paybridge.provider"] = "\(executor.provider.rawValue)"
+                workerLogger[metadataKey: PayBridgeLoggingKeys.provider] = "\(executor.provider.rawValue)"
                 let processor = CommandProcessor(
                     executor: executor, accounts: accounts, sink: publisher, gate: gate, metrics: metrics,
                     maxAttempts: configuration.maxAttempts,
@@ -207,11 +207,11 @@ public final class PayBridgeRuntime: Sendable {
             if let consumeConnection { brokerNodes["amqp.consume_node"] = "\(consumeConnection.currentNode)" }
         }
         logger.info("PayBridge started", metadata: brokerNodes.merging([
-            "paybridge.role": "\(role.rawValue)", "amqp.url": "\(configuration.amqp.redactedURL)",
-            "paybridge.providers": "\(providerNames)",
-            "paybridge.accounts": "\(amanpay.keys.sorted().map { "amanpay/\($0)" } + firstpay.keys.sorted().map { "firstpay/\($0)" })",
-            "paybridge.reconcile_schedule": "\(configuration.reconcileSchedule)",
-            "paybridge.history_retention": "\(configuration.historyRetention)",
+            PayBridgeLoggingKeys.role: "\(role.rawValue)", "amqp.url": "\(configuration.amqp.redactedURL)",
+            PayBridgeLoggingKeys.providers: "\(providerNames)",
+            PayBridgeLoggingKeys.accounts: "\(amanpay.keys.sorted().map { "amanpay/\($0)" } + firstpay.keys.sorted().map { "firstpay/\($0)" })",
+            PayBridgeLoggingKeys.reconcileSchedule: "\(configuration.reconcileSchedule)",
+            PayBridgeLoggingKeys.historyRetention: "\(configuration.historyRetention)",
         ]) { $1 })
         return PayBridgeRuntime(
             configuration: configuration, role: role, metrics: metrics, readiness: readiness, logger: logger,

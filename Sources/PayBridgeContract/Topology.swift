@@ -175,6 +175,10 @@ public enum Topology {
 
     /// PayBridge's own AMQP header names.
     public enum Headers {
+        /// W3C trace context (the names are W3C's): read from commands, written on everything PayBridge publishes.
+        public static let traceparent = "traceparent"
+        /// W3C trace context: the vendors' trace state, forwarded with ``traceparent``.
+        public static let tracestate = "tracestate"
         /// Attempt number of this delivery of a command (integer, 1-based; absent = 1). Set by the worker when it
         /// schedules a broker-side retry; compared with `PAYBRIDGE_MAX_ATTEMPTS`.
         public static let attempt = "x-paybridge-attempt"

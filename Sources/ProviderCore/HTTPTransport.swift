@@ -150,7 +150,7 @@ public final class ProviderHTTPTransport: Sendable {
             return response
         } catch {
             span.recordError(error)
-            span.setStatus(SpanStatus(code: .error, message: (error as? ProviderError)?.code))
+            span.setStatus(SpanStatus(code: .error, message: (error as? ProviderError)?.code.rawValue))
             throw error
         }
     }
@@ -205,29 +205,29 @@ public final class ProviderHTTPTransport: Sendable {
 
     /// Maps a network error to a transient error, telling whether the request may have reached the provider.
     static func mapNetworkError(_ error: any Error, provider: Provider, operation: String) -> ProviderError {
-        var code = "CONNECTION_ERROR"
+        var code = ProviderError.Code.connectionError
         var reached = true
         if error is ResponseAccumulator.ResponseTooBigError {
             return ProviderError(
-                provider: provider, operation: operation, errorClass: .transient, code: "RESPONSE_TOO_LARGE",
+                provider: provider, operation: operation, errorClass: .transient, code: .responseTooLarge,
                 message: "the response body exceeded the transport's maxResponseBytes (the request reached the provider)",
                 mayHaveReachedProvider: true)
         }
         if let e = error as? HTTPClientError {
             switch e {
             case .connectTimeout, .getConnectionFromPoolTimeout:
-                code = "CONNECT_TIMEOUT"
+                code = .connectTimeout
                 reached = false
             case .deadlineExceeded, .readTimeout, .writeTimeout:
-                code = "TIMEOUT"
+                code = .timeout
             default:
-                code = "CONNECTION_ERROR"
+                code = .connectionError
             }
         } else if error is NIOConnectionError {
-            code = "CONNECTION_REFUSED"
+            code = .connectionRefused
             reached = false
         } else if let e = error as? ChannelError, case .connectTimeout = e {
-            code = "CONNECT_TIMEOUT"
+            code = .connectTimeout
             reached = false
         }
         return ProviderError(

@@ -121,7 +121,7 @@ public struct RetryRunner: Sendable {
         guard let breaker else { return try await body() }
         guard breaker.acquire() else {
             throw ProviderError(
-                provider: provider, operation: operation, errorClass: .transient, code: "CIRCUIT_OPEN",
+                provider: provider, operation: operation, errorClass: .transient, code: .circuitOpen,
                 message: "circuit breaker open: calls to \(provider) are paused")
         }
         do {

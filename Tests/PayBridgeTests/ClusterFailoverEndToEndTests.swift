@@ -2,6 +2,7 @@ import AMQP
 import AsyncHTTPClient
 import BrokerTestKit
 import Foundation
+import PayBridgeTestKit
 @testable import PayBridge
 import PayBridgeContract
 import ProviderSandbox

@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 @testable import PayBridge
+import PayBridgeRules
 import PayBridgeContract
 import ProviderSandbox
 import Testing

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import PayBridgeTestKit
 import NIOCore
 
 /// Reads a runtime's `/metrics` over HTTP, as Prometheus does.

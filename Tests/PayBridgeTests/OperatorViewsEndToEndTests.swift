@@ -1,5 +1,6 @@
 import Foundation
 @testable import PayBridge
+import PayBridgeTestKit
 import PayBridgeContract
 import ProviderSandbox
 import Testing

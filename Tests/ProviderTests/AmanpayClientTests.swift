@@ -77,7 +77,7 @@ struct AmanpayClientTests {
                     try await client.purchaseStatus(paymentId: "payout_77")
                 }
                 #expect(notFound?.errorClass == .notFound)
-                #expect(notFound?.code == "TRANSACTION_NOT_FOUND")
+                #expect(notFound?.code.rawValue == "TRANSACTION_NOT_FOUND")
             }
         }
     }
@@ -141,7 +141,7 @@ struct AmanpayClientTests {
             try await withAmanpay(sandbox, secret: "wrong") { client in
                 let e = await #expect(throws: ProviderError.self) { try await client.purchase(purchase("cfg-1")) }
                 #expect(e?.errorClass == .configuration)
-                #expect(e?.code == "INVALID_API_KEY")
+                #expect(e?.code.rawValue == "INVALID_API_KEY")
                 #expect(e?.description.contains("wrong") == false)
                 #expect(sandbox.receivedRequests().first?.signatureValid == false)
                 #expect(sandbox.paymentCount == 0)
@@ -237,10 +237,10 @@ struct AmanpayClientTests {
                 sandbox.completeAmanpay(paymentId: "sig-1", status: "SUCCESS")
                 sandbox.addFault(SandboxFault(provider: "amanpay", operation: "status", badSignature: true))
                 let e = await #expect(throws: ProviderError.self) { try await client.purchaseStatus(paymentId: "sig-1") }
-                #expect(e?.code == "INVALID_RESPONSE_SIGNATURE")
+                #expect(e?.code.rawValue == "INVALID_RESPONSE_SIGNATURE")
                 sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", badSignature: true))
                 let e2 = await #expect(throws: ProviderError.self) { try await client.purchase(purchase("sig-2")) }
-                #expect(e2?.code == "INVALID_RESPONSE_SIGNATURE")
+                #expect(e2?.code.rawValue == "INVALID_RESPONSE_SIGNATURE")
             }
         }
     }
@@ -307,7 +307,7 @@ struct AmanpayClientTests {
                     let e = #expect(throws: ProviderError.self) {
                         try client.verifyCallback(body: body, authorization: String(header.reversed()))
                     }
-                    #expect(e?.code == "INVALID_CALLBACK_SIGNATURE")
+                    #expect(e?.code.rawValue == "INVALID_CALLBACK_SIGNATURE")
                     #expect(throws: ProviderError.self) { try client.verifyCallback(body: body, authorization: nil) }
                 }
                 let success = vectors[1]["body"]!.stringValue!

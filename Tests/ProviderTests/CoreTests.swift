@@ -54,7 +54,7 @@ struct CoreTests {
         #expect(Masking.accountNumber("01712345678") == "*******5678")
         #expect(Masking.accountNumber("123") == "***")
         let e = ProviderError(
-            provider: .amanpay, operation: "purchase", errorClass: .configuration, code: "INVALID_API_KEY",
+            provider: .amanpay, operation: "purchase", errorClass: .configuration, code: .init(rawValue: "INVALID_API_KEY"),
             message: "key invalid", httpStatus: 401, rawBody: "{}")
         #expect(e.description == "amanpay purchase failed: INVALID_API_KEY (configuration), HTTP 401")
     }
@@ -73,7 +73,7 @@ struct CoreTests {
 
     static func transient(_ reached: Bool = true) -> ProviderError {
         ProviderError(
-            provider: .amanpay, operation: "op", errorClass: .transient, code: "HTTP_503", message: "",
+            provider: .amanpay, operation: "op", errorClass: .transient, code: .init(rawValue: "HTTP_503"), message: "",
             mayHaveReachedProvider: reached)
     }
 
@@ -124,7 +124,7 @@ struct CoreTests {
         let runner = RetryRunner(provider: .amanpay, clock: clock)
         let error = await #expect(throws: ProviderError.self) {
             try await runner.run(operation: "op") { _ -> Int in
-                throw ProviderError(provider: .amanpay, operation: "op", errorClass: .configuration, code: "K", message: "")
+                throw ProviderError(provider: .amanpay, operation: "op", errorClass: .configuration, code: .init(rawValue: "K"), message: "")
             }
         }
         #expect(error?.errorClass == .configuration)
@@ -138,7 +138,7 @@ struct CoreTests {
         let log = Mutex<[String]>([])
         func unknown(_ e: ProviderError) -> ProviderResult {
             ProviderResult(provider: .amanpay, operation: "create", status: .unknown,
-                error: OutcomeError(code: e.code, message: "", errorClass: .unknown))
+                error: OutcomeError(code: e.code.rawValue, message: "", errorClass: .unknown))
         }
         // Send times out; the lookup says "not found"; the re-send succeeds.
         let ok = try await runner.runCreate(

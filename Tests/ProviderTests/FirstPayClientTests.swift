@@ -62,7 +62,7 @@ struct FirstPayClientTests {
                 #expect(byId.providerPaymentId == byMerchant.providerPaymentId)
                 let e = await #expect(throws: ProviderError.self) { try await client.status(merchantPaymentId: "nope") }
                 #expect(e?.errorClass == .notFound)
-                #expect(e?.code == "NOT_FOUND")
+                #expect(e?.code.rawValue == "NOT_FOUND")
             }
         }
     }
@@ -85,7 +85,7 @@ struct FirstPayClientTests {
                     let again = await #expect(throws: ProviderError.self) {
                         try await client.confirmSMS(paymentId: id, code: "1234")
                     }
-                    #expect(again?.code == "SMS_NOT_REQUIRED")
+                    #expect(again?.code.rawValue == "SMS_NOT_REQUIRED")
                     #expect(again?.errorClass == .invalidCommand)
                 }
             }
@@ -111,18 +111,18 @@ struct FirstPayClientTests {
             try await withFirstPay(sandbox, privateKeyFile: "firstpay_private.pem") { client in
                 let e = await #expect(throws: ProviderError.self) { try await client.payIn(payment("auth-1")) }
                 #expect(e?.errorClass == .configuration)
-                #expect(e?.code == "UNAUTHORIZED")
+                #expect(e?.code.rawValue == "UNAUTHORIZED")
             }
             try await withFirstPay(sandbox, publicKeyOverride: try testdata("merchant_public.pem")) { client in
                 let e = await #expect(throws: ProviderError.self) { try await client.status(merchantPaymentId: "x") }
-                #expect(e?.code == "NO_KEY")
+                #expect(e?.code.rawValue == "NO_KEY")
                 #expect(e?.errorClass == .configuration)
             }
             try await withFirstPay(sandbox) { client in
                 for code in ["NO_LOGIN", "NO_TOKEN", "NO_KEY", "UNAUTHORIZED"] {
                     sandbox.addFault(SandboxFault(provider: "firstpay", times: 1, errorCode: code))
                     let e = await #expect(throws: ProviderError.self) { try await client.status(merchantPaymentId: "x") }
-                    #expect(e?.code == code)
+                    #expect(e?.code.rawValue == code)
                     #expect(e?.errorClass == .configuration)
                     #expect(e?.httpStatus == 401)
                 }
@@ -160,7 +160,7 @@ struct FirstPayClientTests {
                 sandbox.completeFirstPay(merchantPaymentId: "s-1", status: "SUCCESS")
                 sandbox.addFault(SandboxFault(provider: "firstpay", operation: "status", badSignature: true))
                 let e = await #expect(throws: ProviderError.self) { try await client.status(merchantPaymentId: "s-1") }
-                #expect(e?.code == "INVALID_RESPONSE_SIGNATURE")
+                #expect(e?.code.rawValue == "INVALID_RESPONSE_SIGNATURE")
             }
         }
     }
@@ -201,7 +201,7 @@ struct FirstPayClientTests {
                     let text = String(decoding: first[1].body, as: UTF8.self).replacingOccurrences(
                         of: "\"SUCCESS\"", with: "\"FAILED\"")
                     let e = #expect(throws: ProviderError.self) { try client.verifyPostback(body: Array(text.utf8)) }
-                    #expect(e?.code == "INVALID_POSTBACK_SIGNATURE")
+                    #expect(e?.code.rawValue == "INVALID_POSTBACK_SIGNATURE")
                 }
             }
         }

@@ -94,7 +94,7 @@ struct PaymentTruthClientTests {
 
     @Test func onlyTransactionNotFoundLetsAnAmanpayCreateBeSentAgain() {
         func error(_ code: String, _ errorClass: ErrorClass) -> ProviderError {
-            ProviderError(provider: .amanpay, operation: "status", errorClass: errorClass, code: code, message: "")
+            ProviderError(provider: .amanpay, operation: "status", errorClass: errorClass, code: .init(rawValue: code), message: "")
         }
         #expect(AmanpayErrorCode.isPaymentNotFound(error("TRANSACTION_NOT_FOUND", .notFound)))
         #expect(!AmanpayErrorCode.isPaymentNotFound(error("TRANSFER_ALREADY_COMPLETED", .notFound)))
@@ -125,7 +125,7 @@ struct PaymentTruthClientTests {
                     try await client.payIn(payment("fp-404"), statusFirst: true)
                 }
                 #expect(e?.errorClass == .providerError)
-                #expect(e?.code == "HTTP_404")
+                #expect(e?.code.rawValue == "HTTP_404")
                 #expect(sandbox.receivedRequests().map(\.operation) == ["status"], "no pay_in was sent")
             }
         }
@@ -133,7 +133,7 @@ struct PaymentTruthClientTests {
 
     @Test func onlyA404NotFoundLetsAFirstPayCreateBeSentAgain() {
         func error(_ code: String, _ errorClass: ErrorClass, _ http: Int?) -> ProviderError {
-            ProviderError(provider: .firstpay, operation: "status", errorClass: errorClass, code: code, message: "",
+            ProviderError(provider: .firstpay, operation: "status", errorClass: errorClass, code: .init(rawValue: code), message: "",
                           httpStatus: http)
         }
         #expect(FirstPayClient.isPaymentNotFound(error("NOT_FOUND", .notFound, 404)))
@@ -148,7 +148,7 @@ struct PaymentTruthClientTests {
             try await withAmanpay(sandbox) { client in
                 sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", times: 1, badSignature: true))
                 let e = await #expect(throws: ProviderError.self) { try await client.purchase(purchase("bs-1")) }
-                #expect(e?.code == "INVALID_RESPONSE_SIGNATURE")
+                #expect(e?.code.rawValue == "INVALID_RESPONSE_SIGNATURE")
                 #expect(e?.errorClass == .providerError)
                 #expect(e?.mayHaveReachedProvider == true)
                 #expect(client.breaker.currentState == .closed, "one bad answer does not stop the provider")
@@ -162,7 +162,7 @@ struct PaymentTruthClientTests {
                 _ = try await client.payIn(payment("bs-2"))
                 sandbox.addFault(SandboxFault(provider: "firstpay", operation: "status", badSignature: true))
                 let e = await #expect(throws: ProviderError.self) { try await client.status(merchantPaymentId: "bs-2") }
-                #expect(e?.code == "INVALID_RESPONSE_SIGNATURE")
+                #expect(e?.code.rawValue == "INVALID_RESPONSE_SIGNATURE")
                 #expect(e?.errorClass == .providerError)
             }
         }

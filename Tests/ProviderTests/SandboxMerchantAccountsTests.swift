@@ -55,7 +55,7 @@ struct SandboxMerchantAccountsTests {
             let hidden = await #expect(throws: ProviderError.self) {
                 try await defaultMerchant.status(paymentId: "acct-p1", type: .purchase)
             }
-            #expect(hidden?.code == "TRANSACTION_NOT_FOUND", "another merchant's payment is not visible")
+            #expect(hidden?.code.rawValue == "TRANSACTION_NOT_FOUND", "another merchant's payment is not visible")
         }
     }
 
@@ -94,7 +94,7 @@ struct SandboxMerchantAccountsTests {
             let hidden = await #expect(throws: ProviderError.self) {
                 try await defaultMerchant.status(merchantPaymentId: "acct-fp1")
             }
-            #expect(hidden?.code == "NOT_FOUND", "another merchant's payment is not visible")
+            #expect(hidden?.code.rawValue == "NOT_FOUND", "another merchant's payment is not visible")
             // The postback of the second merchant's payment is signed with its key, not the default one.
             #expect(sandbox.completeFirstPay(merchantPaymentId: "acct-fp1", status: "SUCCESS"))
             let postback = try #require(sandbox.callbackDeliveries().last { $0.provider == "firstpay" })

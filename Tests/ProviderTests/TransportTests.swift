@@ -18,7 +18,7 @@ struct TransportTests {
                     url: sandbox.baseURL + "/merchants/balance", headers: [], body: balanceBody, provider: .amanpay,
                     operation: "balance", logger: quietLogger)
             }
-            #expect(error?.code == "RESPONSE_TOO_LARGE")
+            #expect(error?.code.rawValue == "RESPONSE_TOO_LARGE")
             #expect(error?.errorClass == .transient)
             #expect(error?.mayHaveReachedProvider == true)
             // The same request with the default limit gets its whole response.

@@ -3,6 +3,7 @@ import FirstPay
 import Foundation
 import Logging
 import PayBridgeContract
+import PayBridgeRules
 import PayBridgeTracing
 import ProviderCore
 import Tracing
@@ -126,10 +127,10 @@ struct CallbackHandler: Sendable {
             }
         } catch let error as ProviderError {
             logger.warning("callback rejected", metadata: [
-                "paybridge.provider": "\(provider.rawValue)", "paybridge.account": "\(account.name)",
-                "paybridge.reason": "\(error.code)",
+                PayBridgeLoggingKeys.provider: "\(provider.rawValue)", PayBridgeLoggingKeys.account: "\(account.name)",
+                PayBridgeLoggingKeys.reason: "\(error.code)",
             ])
-            return error.code.contains("SIGNATURE") ? .unauthorized(error.code) : .badRequest(error.code)
+            return error.code.isSignatureFailure ? .unauthorized(error.code.rawValue) : .badRequest(error.code.rawValue)
         } catch {
             return .badRequest("unreadable callback")
         }
@@ -140,12 +141,12 @@ struct CallbackHandler: Sendable {
             try await publisher.store(notification)
         } catch {
             logger.error("callback verified but not stored; answering 503 so the provider retries",
-                         metadata: ["paybridge.provider": "\(provider.rawValue)", "error": "\(error)"])
+                         metadata: [PayBridgeLoggingKeys.provider: "\(provider.rawValue)", PayBridgeLoggingKeys.error: "\(error)"])
             return .unavailable("callback not confirmed by the broker")
         }
         logger.info("callback stored for confirmation", metadata: [
-            "paybridge.provider": "\(provider.rawValue)", "paybridge.account": "\(account.name)",
-            "paybridge.notification_id": "\(notification.id)",
+            PayBridgeLoggingKeys.provider: "\(provider.rawValue)", PayBridgeLoggingKeys.account: "\(account.name)",
+            PayBridgeLoggingKeys.notificationId: "\(notification.id)",
         ])
         return .accepted(notificationId: notification.id)
     }

@@ -3,10 +3,11 @@ import Amanpay
 import FirstPay
 import Foundation
 import PayBridgeContract
+import PayBridgeRules
+import PayBridgeTopology
 import PayBridgeTracing
 import ProviderCore
 import Tracing
-import PayBridgeTopology
 
 /// PayBridge's settings, read from the environment by ``fromEnvironment(_:)``: one function shared by the
 /// executable and the tests. Secrets can come from files (`…_FILE`).

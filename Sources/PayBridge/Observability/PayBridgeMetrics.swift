@@ -1,4 +1,5 @@
 import PayBridgeContract
+import PayBridgeRules
 import Prometheus
 import ProviderCore
 

@@ -21,7 +21,7 @@ struct UnroutedEventsMonitor: Service {
                     gauge.set(Double(state.messageCount))
                 } catch {
                     // Not declared (a deployment from before it) or the broker is away: the gauge keeps its value.
-                    logger.debug("could not read payments.unrouted", metadata: ["error": "\(error)"])
+                    logger.debug("could not read payments.unrouted", metadata: [PayBridgeLoggingKeys.error: "\(error)"])
                 }
                 try await Task.sleep(for: interval)
             }

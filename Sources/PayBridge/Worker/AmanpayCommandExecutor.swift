@@ -1,5 +1,6 @@
 import Amanpay
 import PayBridgeContract
+import PayBridgeRules
 import ProviderCore
 
 /// Executes `amanpay.*` commands with ``AmanpayClient``.
@@ -46,12 +47,12 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
             do {
                 let read = try await client.status(paymentId: paymentId, type: type)
                 return .confirmed(claim: claim, read: read, operation: type.rawValue)
-            } catch let error as ProviderError where error.code == "TRANSACTION_NOT_FOUND" {
+            } catch let error as ProviderError where error.code == .transactionNotFound {
                 notFound = error
             }
         }
         throw notFound ?? ProviderError(
-            provider: .amanpay, operation: "status", errorClass: .notFound, code: "TRANSACTION_NOT_FOUND",
+            provider: .amanpay, operation: "status", errorClass: .notFound, code: .transactionNotFound,
             message: "neither purchases/status nor payouts/status knows the payment")
     }
 

@@ -11,18 +11,18 @@ struct CommandLog {
     var operation: String?
     /// The W3C trace id of the delivery's span (32 hex digits), when it has one.
     var traceId: String?
-    /// The merchant account (issue 13 part 3), once read.
+    /// The merchant account, once read.
     var account: String?
 
     private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
         var metadata = extra
-        metadata["paybridge.provider"] = "\(provider)"
-        metadata["paybridge.attempt"] = "\(attempt)"
+        metadata[PayBridgeLoggingKeys.provider] = "\(provider)"
+        metadata[PayBridgeLoggingKeys.attempt] = "\(attempt)"
         metadata[AMQPLoggingKeys.deliveryTag] = "\(deliveryTag)"
-        if let commandId { metadata["paybridge.command_id"] = "\(commandId)" }
-        if let operation { metadata["paybridge.operation"] = "\(operation)" }
-        if let traceId { metadata["trace_id"] = "\(traceId)" }
-        if let account { metadata["paybridge.account"] = "\(account)" }
+        if let commandId { metadata[PayBridgeLoggingKeys.commandId] = "\(commandId)" }
+        if let operation { metadata[PayBridgeLoggingKeys.operation] = "\(operation)" }
+        if let traceId { metadata[PayBridgeLoggingKeys.traceId] = "\(traceId)" }
+        if let account { metadata[PayBridgeLoggingKeys.account] = "\(account)" }
         return metadata
     }
 

@@ -1,3 +1,4 @@
+import PayBridgeRules
 import Synchronization
 
 /// The async face of ``CommandFlightTable``: one command id, and one merchant payment id, executed by one task at a

@@ -1,5 +1,6 @@
 import FirstPay
 import PayBridgeContract
+import PayBridgeRules
 import ProviderCore
 
 /// Executes `firstpay.*` commands with ``FirstPayClient``.

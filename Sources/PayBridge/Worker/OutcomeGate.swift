@@ -1,3 +1,4 @@
+import PayBridgeRules
 import Synchronization
 
 /// Holds new commands back while outcomes cannot be published (see ``OutcomeGateState``), and reports it in

@@ -1,5 +1,6 @@
 import AMQP
 import PayBridgeContract
+import PayBridgeRules
 import PayBridgeTracing
 import Tracing
 

@@ -1,4 +1,5 @@
 import PayBridgeContract
+import PayBridgeRules
 
 /// Where the worker and the callback endpoint send what they publish: outcome events, and commands published again
 /// (broker-side retries, dead letters, put-backs). Every method returns only after the broker confirmed, so callers

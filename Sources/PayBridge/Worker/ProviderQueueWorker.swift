@@ -1,7 +1,8 @@
 import AMQP
 import Logging
-import Prometheus
 import PayBridgeContract
+import PayBridgeRules
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 
@@ -87,7 +88,7 @@ final class ProviderQueueWorker: Service, Sendable {
             readiness.pause(provider: provider, reason: pauseReason)
             pausedGauge.set(Double(1))
             logger.warning("stopped consuming; backing off", metadata: [
-                "paybridge.reason": "\(pauseReason)", "paybridge.pause": "\(pause)",
+                PayBridgeLoggingKeys.reason: "\(pauseReason)", PayBridgeLoggingKeys.pause: "\(pause)",
             ])
             try await sleepUnlessStopping(pause)
             pause = min(pause * 2, settings.maximumPause)
@@ -150,7 +151,7 @@ final class ProviderQueueWorker: Service, Sendable {
             processor.metrics.command(outcome: "put_back")
         } catch {
             logger.warning("could not put the command back in its queue; requeueing it", metadata: [
-                "error": "\(error)", AMQPLoggingKeys.deliveryTag: "\(delivery.deliveryTag)",
+                PayBridgeLoggingKeys.error: "\(error)", AMQPLoggingKeys.deliveryTag: "\(delivery.deliveryTag)",
             ])
             try? await delivery.nack(requeue: true)
             processor.metrics.command(outcome: "requeued")

@@ -1,0 +1,108 @@
+import Foundation
+import PayBridgeContract
+import PaymentVocabulary
+
+/// One walk for every delivery: decide its kind once (``classify(_:receivedAt:)``); before the provider call, the
+/// plan that replaces it, if any (``admit(_:delivery:memory:now:at:)``: unreadable, an account this deployment does
+/// not have, a paused account, a duplicate callback, a check while reconciliation is off); after it, the plan for
+/// what it came to, as the worker's memory adjusts it (``plan(_:delivery:memory:now:at:)``: a run of bad response
+/// signatures, an account's pause).
+extension DeliveryRules {
+    /// What the worker does next with a delivery, before any provider call.
+    package enum Admission: Sendable {
+        /// The delivery is settled without a provider call: carry this plan out.
+        case planned(DeliveryPlan)
+        /// Call the provider with this account's keys.
+        case execute(account: MerchantAccount)
+    }
+
+    /// The delivery's kind. Only PayBridge's own messages (``CommandDelivery/isInternal``: a producer's
+    /// `x-paybridge-*` headers are gone by now) can be callback notifications or reconciliation checks.
+    package func classify(_ delivery: CommandDelivery, receivedAt: Date) -> DeliveryKind {
+        if delivery.headers.problem == nil, CallbackNotification.isNotification(delivery) {
+            return .notification(CallbackNotification(delivery: delivery, provider: provider, now: receivedAt))
+        }
+        if delivery.headers.problem == nil, ReconcileCheck.isCheck(delivery) {
+            let provider = provider
+            return .check(Result { () throws(ReconcileCheck.Invalid) in
+                try ReconcileCheck(body: delivery.body, provider: provider)
+            })
+        }
+        return .command(decode(delivery))
+    }
+
+    /// The plan that settles `kind` without a provider call, or the account to call the provider for. Records a
+    /// first callback notification as read (``WorkerMemory/arrived(account:notificationKey:now:)``).
+    package func admit(
+        _ kind: DeliveryKind, delivery: CommandDelivery, memory: inout WorkerMemory, now: ContinuousClock.Instant,
+        at time: Date
+    ) -> Admission {
+        switch kind {
+        case .command(.failure(let rejection)):
+            return .planned(plan(rejected: rejection, delivery: delivery, at: time))
+        case .check(.failure(let problem)):
+            return .planned(plan(invalidCheck: problem, delivery: delivery, at: time))
+        default:
+            break
+        }
+        guard let account = kind.account, accounts.contains(account) else {
+            if case .command(.success(let command)) = kind {
+                return .planned(plan(unknownAccount: command, delivery: delivery, at: time))
+            }
+            let isNotification = if case .notification = kind { true } else { false }
+            return .planned(plan(unknownAccountOf: delivery, account: kind.account, notification: isNotification,
+                                 at: time))
+        }
+        var notificationKey: String?
+        if case .notification(let notification) = kind, delivery.attempt == 1, !delivery.redelivered {
+            // Only a first delivery can be a replay: a retry of a notification whose read failed, or one the broker
+            // delivers again, is read even within the window (and costs no digest).
+            notificationKey = RecentNotifications.key(
+                provider: provider.rawValue, account: account.name,
+                bodyDigest: EventID.sha256Hex(notification.body), signature: notification.signature)
+        }
+        switch memory.arrived(account: account, notificationKey: notificationKey, now: now) {
+        case .defer(let stage):
+            return .planned(plan(deferring: delivery, account: account, stage: stage))
+        case .duplicateNotification:
+            guard case .notification(let notification) = kind else { break }
+            return .planned(DeliveryPlan(disposition: .ack, verdict: .duplicateCallback(notificationId: notification.id)))
+        case .proceed:
+            break
+        }
+        if case .check = kind, reconcileSchedule.isOff { return .planned(planCheckWhileOff()) }
+        return .execute(account: account)
+    }
+
+    /// The plan for what a provider call came to, as the worker's memory adjusts it: a run of bad response
+    /// signatures that reached its threshold pauses; a pause is narrowed to the account while the provider's other
+    /// accounts work (the delivery is deferred). `pausedAccount`: the account paused just now, for the log line.
+    package func plan(
+        _ execution: DeliveryExecution, delivery: CommandDelivery, account: MerchantAccount,
+        memory: inout WorkerMemory, now: ContinuousClock.Instant, at time: Date
+    ) -> (plan: DeliveryPlan, pausedAccount: Bool) {
+        var plan: DeliveryPlan
+        if case .pauseForBadSignatures(let count) = memory.executed(execution, account: account) {
+            plan = planPause(forBadSignatures: count)
+        } else {
+            plan = self.plan(execution, delivery: delivery, at: time)
+        }
+        if case .deferAccount(let stage, let newlyPaused) = memory.planned(plan, account: account, now: now) {
+            plan = self.plan(deferring: delivery, account: account, stage: stage)
+            return (plan, newlyPaused)
+        }
+        return (plan, false)
+    }
+
+    /// The rules' plan for what a provider call came to, before the worker's memory has seen it.
+    package func plan(_ execution: DeliveryExecution, delivery: CommandDelivery, at time: Date) -> DeliveryPlan {
+        switch execution {
+        case .command(let command, let result):
+            plan(executed: command, delivery: delivery, execution: result, at: time)
+        case .notification(let notification, let result):
+            plan(notification: notification, delivery: delivery, result: result, at: time)
+        case .check(let check, let result):
+            plan(check: check, result: result, at: time)
+        }
+    }
+}
