@@ -110,14 +110,14 @@ endif
 	env -u PAYBRIDGE_AMQP_URL -u PAYBRIDGE_AMQP_URL_FILE $(PAYBRIDGE_BIN) topology --print-definitions --vhost / \
 	  > deploy/rabbitmq-definitions.json.new && mv deploy/rabbitmq-definitions.json.new deploy/rabbitmq-definitions.json
 
-# Rewrites every event example in schemas/events/ from PayBridge's own code (Tests/PayBridgeTests/EventExamples.swift),
-# then the embedded schemas. EventExamplesTests fails until this has run after a change to what events carry.
+# Rewrites every event example in schemas/events/ from PayBridge's own code (Tests/PayBridgeTests/EventExamples.swift);
+# the next build embeds them (EmbedSchemas plugin). EventExamplesTests fails until this has run after a change to
+# what events carry.
 examples: deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	PAYBRIDGE_WRITE_EXAMPLES=$(CURDIR)/.build/event-examples.json $(SWIFT) test --skip-build $(SWIFT_FLAGS) \
 	  --filter 'EventExamplesTests/everyEventSchemasExamplesAreWhatTheCodeEmits' || true
 	$(PYTHON) scripts/write-event-examples.py .build/event-examples.json
-	$(PYTHON) scripts/embed-schemas.py
 
 demo: broker
 	$(SWIFT) build $(SWIFT_FLAGS)

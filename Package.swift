@@ -114,10 +114,15 @@ let package = Package(
         ),
 
         // --- The adapter.
+        // The JSON Schemas in `schemas/` are compiled in at build time by the EmbedSchemas plugin (generated
+        // `EmbeddedSchemas.swift`, never in git); EmbedSchemasTool is the host executable the plugin runs.
         .target(
             name: "PayBridgeContract",
-            dependencies: ["PaymentVocabulary", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["PaymentVocabulary", .product(name: "Crypto", package: "swift-crypto")],
+            plugins: ["EmbedSchemas"]
         ),
+        .plugin(name: "EmbedSchemas", capability: .buildTool(), dependencies: ["EmbedSchemasTool"]),
+        .executableTarget(name: "EmbedSchemasTool"),
         .target(
             name: "PayBridge",
             dependencies: [
@@ -252,7 +257,8 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system {
+// Plugins take no settings (their sources are compiled as the tools version's language mode, Swift 6).
+for target in package.targets where target.type != .system && target.type != .plugin {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     settings.append(.enableUpcomingFeature("ExistentialAny"))

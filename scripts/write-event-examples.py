@@ -3,7 +3,7 @@
 
 The examples come from Tests/PayBridgeTests/EventExamples.swift: EventExamplesTests writes them, as
 {"<schema path>": [event, ...]}, to the file named by PAYBRIDGE_WRITE_EXAMPLES. This script replaces each schema's
-`examples` with them; `python3 scripts/embed-schemas.py` then regenerates the embedded copies.
+`examples` with them; the next build embeds the new texts (the EmbedSchemas plugin).
 
     python3 scripts/write-event-examples.py .build/event-examples.json
 """

@@ -7,10 +7,9 @@ import Testing
 ///
 /// How the codes are found: Sources/ is read as text (no build artefacts, no reflection), so a code added anywhere
 /// in PayBridge's error paths is seen without anyone registering it.
-/// 1. Files: every `.swift` file under Sources/, except the generated `EmbeddedSchemas.swift` and the targets that
-///    are not PayBridge's error path (``ErrorCatalogue/excludedTargets``: the AMQP client's own errors, the provider
-///    sandbox, which *plays* the providers and so names their codes, and test/benchmark kits). Comment lines
-///    (`//`, `///`) are skipped.
+/// 1. Files: every `.swift` file under Sources/, except the targets that are not PayBridge's error path
+///    (``ErrorCatalogue/excludedTargets``: the AMQP client's own errors, the provider sandbox, which *plays* the
+///    providers and so names their codes, and test/benchmark kits). Comment lines (`//`, `///`) are skipped.
 /// 2. A code is a string literal made of upper-case letters, digits and `_`, at least 3 characters (`TIMEOUT`,
 ///    `NOT_FOUND`, `HTTP_404`), or an interpolated `"HTTP_\(…)"`, which stands for the catalogue's `HTTP_<nnn>`. A
 ///    literal counts when it stands:
@@ -92,7 +91,7 @@ enum ErrorCatalogue {
         for target in targets where !excludedTargets.contains(target) {
             let dir = sources.appendingPathComponent(target)
             guard let files = FileManager.default.enumerator(atPath: dir.path) else { continue }
-            for case let file as String in files where file.hasSuffix(".swift") && !file.hasSuffix("EmbeddedSchemas.swift") {
+            for case let file as String in files where file.hasSuffix(".swift") {
                 let text = try Repo.read(dir.appendingPathComponent(file))
                 for (code, lines) in codes(inSwift: text) {
                     found[code, default: []].formUnion(lines.map { "Sources/\(target)/\(file):\($0)" })
