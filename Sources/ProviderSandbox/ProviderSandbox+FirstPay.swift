@@ -117,7 +117,10 @@ extension ProviderSandbox {
         guard let paymentId = json["paymentId"]?.scalarText, let code = json["code"]?.scalarText else {
             return fpError(400, "paymentId and code are required")
         }
-        enum Outcome { case notFound, notRequired, wrong, ok(SandboxFirstPayPayment) }
+        enum Outcome {
+            case notFound, notRequired, wrong
+            case ok(SandboxFirstPayPayment)
+        }
         let outcome: Outcome = state.withLock { s in
             guard var p = s.firstpayById[paymentId], p.merchantPublicKey == firstpayMerchant(json) else {
                 return .notFound

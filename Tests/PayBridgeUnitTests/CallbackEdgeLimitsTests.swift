@@ -92,18 +92,18 @@ import Testing
     // MARK: connections per client
 
     @Test func theConnectionGuardCapsEachClientAndForgetsClientsWithNothingOpen() throws {
-        let guard_ = HTTPConnectionGuard(maximumConnections: 4, maximumConnectionsPerClient: 2)
+        let connections = HTTPConnectionGuard(maximumConnections: 4, maximumConnectionsPerClient: 2)
         let one = try Self.client("192.0.2.1"), two = try Self.client("192.0.2.2")
-        #expect(guard_.admit(from: one) == .admitted)
-        #expect(guard_.admit(from: one) == .admitted)
-        #expect(guard_.admit(from: one) == .clientFull)
-        #expect(guard_.admit(from: two) == .admitted)
-        #expect(guard_.open == 3 && guard_.clients == 2)
-        guard_.release(from: one)
-        #expect(guard_.admit(from: one) == .admitted, "a closed connection gives its client's place back")
-        #expect(guard_.admit(from: two) == .admitted)
-        #expect(guard_.admit(from: try Self.client("192.0.2.3")) == .listenerFull)
-        for client in [one, one, two, two] { guard_.release(from: client) }
-        #expect(guard_.open == 0 && guard_.clients == 0)
+        #expect(connections.admit(from: one) == .admitted)
+        #expect(connections.admit(from: one) == .admitted)
+        #expect(connections.admit(from: one) == .clientFull)
+        #expect(connections.admit(from: two) == .admitted)
+        #expect(connections.open == 3 && connections.clients == 2)
+        connections.release(from: one)
+        #expect(connections.admit(from: one) == .admitted, "a closed connection gives its client's place back")
+        #expect(connections.admit(from: two) == .admitted)
+        #expect(connections.admit(from: try Self.client("192.0.2.3")) == .listenerFull)
+        for client in [one, one, two, two] { connections.release(from: client) }
+        #expect(connections.open == 0 && connections.clients == 0)
     }
 }
