@@ -33,11 +33,11 @@ test: broker
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build --no-parallel $(SWIFT_FLAGS) 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
 
-# Issue 12: a 3-node RabbitMQ cluster on loopback beside the default broker (scripts/cluster.sh: nodes
+# A 3-node RabbitMQ cluster on loopback beside the default broker (scripts/cluster.sh: nodes
 # paybridge-c1..c3@localhost, AMQP 5681-5683), two `paybridge worker` processes on it, the leader of the command
 # queue SIGKILLed mid-load and revived (ClusterFailoverEndToEndTests). The test only runs with
 # PAYBRIDGE_CLUSTER_TEST=1, which this target sets; the cluster is stopped (and its data removed) even on failure.
-# Not in .ci/run yet: see docs/operations.md "Cluster failover test".
+# .ci/run runs it after `make test`; see docs/testing.md "Cluster failover test".
 test-cluster: broker
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	set -o pipefail; status=0; \
@@ -89,7 +89,7 @@ bench-worker: broker
 	  $(SWIFT) build -c release --product $$product $(SWIFT_FLAGS) || exit 1; done
 	bash bench/run-worker-bench.sh
 
-# Horizontal scaling (issue 12): 1, 2 and 4 worker processes at 100 ms provider latency, against the ideal rate.
+# Horizontal scaling: 1, 2 and 4 worker processes at 100 ms provider latency, against the ideal rate.
 bench-scale: broker
 	for product in paybridge paybridge-sandbox paybridge-bench; do \
 	  $(SWIFT) build -c release --product $$product $(SWIFT_FLAGS) || exit 1; done
@@ -97,7 +97,7 @@ bench-scale: broker
 
 bench: bench-amqp bench-worker
 
-# libFuzzer targets (Fuzz/, docs/operations.md "Fuzzing"): FUZZ_SECONDS per target (default 60), FUZZ_TARGETS to pick.
+# libFuzzer targets (Fuzz/, docs/testing.md "Fuzzing"): FUZZ_SECONDS per target (default 60), FUZZ_TARGETS to pick.
 # Fails on a finding (inputs in .build/fuzz/findings/<target>/). fuzz-ci: the same, 20 s per target, from a fixed
 # seed (-seed=1), and ascii-pattern compares only the contract's patterns with ICU (FUZZ_ICU_ORACLE=0: ICU's own
 # quirks must not fail CI); `make fuzz` explores with fresh seeds and random patterns against ICU.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libFuzzer harness: builds the targets in Fuzz/Targets and runs them. See docs/operations.md, "Fuzzing".
+# libFuzzer harness: builds the targets in Fuzz/Targets and runs them. See docs/testing.md, "Fuzzing".
 #
 #   scripts/fuzz.sh                 build and run every target for FUZZ_SECONDS (default 60) each, one after another
 #   scripts/fuzz.sh build           build only

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Pinned by issue 4 ("Message contract"): ``commandsExchange``, ``outcomesExchange``, the per-provider quorum
 /// queues, the dead-letter queue and the routing keys. The retry and dead-letter plumbing is PayBridge-internal but
-/// named here so every component (and operators) agree. docs/contract.md, "Broker names", has the table.
+/// named here so every component (and operators) agree. docs/wire.md, "Broker names", has the table.
 public enum Topology {
     // MARK: Exchanges
 

@@ -3,7 +3,7 @@ import Foundation
 public import Logging
 public import PayBridgeContract
 
-/// Everything PayBridge needs on the broker, built from the names in ``Topology`` (see docs/contract.md,
+/// Everything PayBridge needs on the broker, built from the names in ``Topology`` (see docs/wire.md,
 /// "Broker names"): the exchanges, the per-provider quorum command queues, the retry and reconciliation delay
 /// queues, the event history stream, the dead-letter queue and their bindings.
 ///
@@ -196,7 +196,7 @@ public enum BrokerSetup {
     /// A deployment from before `payments.unrouted`: its `payments.outcomes` exists without the
     /// `alternate-exchange` argument, and RabbitMQ cannot add one to an existing exchange (406). PayBridge keeps
     /// working with it: the exchange must exist, and an event no queue is bound for is then returned by the broker
-    /// (PayBridge publishes events mandatory) and retried, never dropped. The migration (README, "Upgrading") sets
+    /// (PayBridge publishes events mandatory) and retried, never dropped. The migration (docs/operations-broker.md, "Upgrading") sets
     /// the alternate exchange by policy.
     private static func acceptOutcomesExchangeWithoutAlternate(on connection: AMQPConnection, logger: Logger?)
         async throws
@@ -216,8 +216,8 @@ public enum BrokerSetup {
 
     /// A deployment from before the parked queues' explicit delivery limit: `payments.dead` or `payments.unrouted`
     /// exists without `x-delivery-limit`, and RabbitMQ cannot change a queue's arguments (406). PayBridge keeps working
-    /// with it; on RabbitMQ 4.x (default limit 20) the limit is set by policy (README, "Upgrading";
-    /// deploy/rabbitmq-policies.json).
+    /// with it; on RabbitMQ 4.x (default limit 20) the limit is set by policy (docs/operations-broker.md,
+    /// "Upgrading"; deploy/rabbitmq-policies.json).
     /// Only that exact earlier declaration is accepted (declaring it again as it was succeeds); anything else
     /// (a classic queue, other arguments) is reported as the refusal it is.
     private static func acceptParkedQueueWithoutLimit(
@@ -264,7 +264,7 @@ public enum BrokerSetup {
             """)
     }
 
-    /// The `rabbitmqctl set_policy` command that gives the history stream `retention` (docs/operations.md).
+    /// The `rabbitmqctl set_policy` command that gives the history stream `retention` (docs/operations-tools.md).
     public static func historyPolicyCommand(_ retention: HistoryRetention) -> String {
         var definition = "\"max-age\":\"\(retention.maxAge)\""
         if let maxBytes = retention.maxBytes { definition += ",\"max-length-bytes\":\(maxBytes)" }

@@ -10,7 +10,7 @@ public import AMQP
 ///
 /// RabbitMQ applies retention to whole segment files (500 MB by default), so events may stay somewhat longer than
 /// the limits, never shorter. The arguments are fixed when the stream is created; to change the retention of an
-/// existing stream use a policy (docs/operations.md, "Event history").
+/// existing stream use a policy (docs/operations-tools.md, "Event history").
 public struct HistoryRetention: Sendable, Hashable, CustomStringConvertible {
     /// `x-max-age` as declared, normalised (no leading zeros), e.g. `7D`.
     public let maxAge: String

@@ -184,7 +184,7 @@ struct ClusterFailoverEndToEndTests {
 
         // Every command's outcome.
         // Through a connection opened now: a channel opened while a queue's leader was dying may stay attached to the
-        // dead member (seen with RabbitMQ 3.10; see the workers' nacks in docs/operations.md).
+        // dead member (seen with RabbitMQ 3.10; see the workers' nacks in docs/testing.md).
         let ids = Set(sent)
         print("cluster failover: \(leader.name) revived; collecting \(ids.count) outcomes")
         let configuration = client.configuration

@@ -70,7 +70,7 @@ public struct PayBridgeConfiguration: Sendable {
     public var callbackDedupWindow: Duration = .seconds(30)
     /// `PAYBRIDGE_TRUST_DEFAULT_EXCHANGE` (`true`/`false`, default `false`): also honour PayBridge's `x-paybridge-*`
     /// headers on deliveries that came through the default exchange, as versions before `payments.internal` sent
-    /// their callback notifications and put-backs. Only for the upgrade window (README, "Upgrading"): the documented
+    /// their callback notifications and put-backs. Only for the upgrade window (docs/operations-broker.md, "Upgrading"): the documented
     /// roles give nobody the default exchange, but a broker with wider grants would let a producer impersonate.
     public var trustDefaultExchange = false
     /// How a command whose outcome the broker refused waits before publishing it again.

@@ -1,0 +1,1 @@
+"""The checks behind scripts/deploy-check.py (`make deploy-check`), one module per part of deploy/."""
