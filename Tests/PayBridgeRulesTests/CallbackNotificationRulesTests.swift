@@ -57,7 +57,7 @@ import Testing
     @Test func aConfirmedCallbackPublishesWhatTheStatusReadSaysWithTheCallbackAsEvidence() throws {
         let notification = Self.notification("n-1")
         let plan = plan(notification, .success(.confirmed(claim: Self.forgedClaim, read: Self.read1812,
-                                                           operation: "purchase")))
+                                                           kind: .amanpayPurchase)))
         #expect(plan.disposition == .ack && plan.republish == nil)
         #expect(plan.verdict == .callbackPublished(status: .requiresAction))
         let event = try #require(plan.events.first)
@@ -85,9 +85,9 @@ import Testing
         altered.error = OutcomeError(code: "GENERAL_ERROR", message: "x", errorClass: .transient)
         let notification = Self.notification("n-1")
         let a = try #require(plan(notification, .success(.confirmed(
-            claim: Self.forgedClaim, read: Self.read1812, operation: "purchase"))).events.first)
+            claim: Self.forgedClaim, read: Self.read1812, kind: .amanpayPurchase))).events.first)
         let b = try #require(plan(notification, .success(.confirmed(
-            claim: altered, read: Self.read1812, operation: "purchase"))).events.first)
+            claim: altered, read: Self.read1812, kind: .amanpayPurchase))).events.first)
         #expect(a.event.id == b.event.id)
         var aData = try #require(a.event.data?.objectValue), bData = try #require(b.event.data?.objectValue)
         aData["raw"] = nil
@@ -103,7 +103,7 @@ import Testing
         let failed = Self.result("FAILED", .failed, transactionId: "70001", paymentId: "1812", raw: "{}")
         func id(_ notification: String, _ read: ProviderResult) throws -> String {
             try #require(plan(Self.notification(notification), .success(.confirmed(
-                claim: read, read: read, operation: "purchase"))).events.first).event.id
+                claim: read, read: read, kind: .amanpayPurchase))).events.first).event.id
         }
         let ids = [try id("n-1", success), try id("n-2", failed), try id("n-3", success)]
         #expect(Set(ids).count == 3, "SUCCESS → FAILED → SUCCESS: three facts, three ids")
@@ -136,7 +136,7 @@ import Testing
         let specification = Self.result("SPECIFICATION", .requiresAction, transactionId: "62861", paymentId: nil,
                                         raw: #"{"transactionId":62861,"status":"SPECIFICATION"}"#)
         let pending = plan(Self.notification("n-2"), .success(.unconfirmable(claim: specification,
-                                                                            operation: "purchase")))
+                                                                            kind: .amanpayPurchase)))
         let event = try #require(pending.events.first)
         #expect(event.event.data?["confirmedBy"] == "signature")
         #expect(event.event.data?["status"] == "requires_action")
@@ -145,7 +145,7 @@ import Testing
         #expect(event.event.data?["providerPaymentId"] == "62861")
 
         let success = Self.result("SUCCESS", .succeeded, transactionId: "62861", paymentId: nil, raw: "{}")
-        let final = plan(Self.notification("n-3"), .success(.unconfirmable(claim: success, operation: nil)))
+        let final = plan(Self.notification("n-3"), .success(.unconfirmable(claim: success, kind: nil)))
         #expect(final.events.isEmpty, "a success nobody can confirm is never published")
         #expect(final.verdict == .callbackNotPublished(code: "CALLBACK_NOT_CONFIRMABLE", errorClass: .notFound))
     }
@@ -162,7 +162,7 @@ import Testing
         claim.additionalFields = ["Otp"]
         claim.redirectUrl = "https://evil.example/pay"
         let event = try #require(plan(Self.notification("n-4"), .success(.unconfirmable(claim: claim,
-                                                                                       operation: "purchase")))
+                                                                                       kind: .amanpayPurchase)))
             .events.first)
         let data = try #require(event.event.data)
         #expect(data["providerOperationId"] == nil && data["additionalFields"] == nil && data["redirectUrl"] == nil)
@@ -173,7 +173,7 @@ import Testing
 
         claim.redirectUrl = "https://evil.example/" + String(repeating: "x", count: 3000)
         let long = try #require(plan(Self.notification("n-5"), .success(.unconfirmable(claim: claim,
-                                                                                      operation: "purchase")))
+                                                                                      kind: .amanpayPurchase)))
             .events.first)
         #expect(long.event.data?["unverified"]?["redirectUrl"] == nil, "over 2,048 characters: only in raw")
         #expect(OutcomeEvents.validate(long.event) == [])
@@ -245,7 +245,7 @@ import Testing
             let notification = CallbackNotificationRulesTests.notification("n-1")
             let callback = rules.plan(
                 notification: notification, delivery: CallbackNotificationRulesTests.delivery(notification),
-                result: .success(.confirmed(claim: Self.result, read: Self.result, operation: "purchase")),
+                result: .success(.confirmed(claim: Self.result, read: Self.result, kind: .amanpayPurchase)),
                 at: CommandDeliveryFixtures.time)
             return response.events + callback.events
         }
@@ -308,7 +308,7 @@ import Testing
         let notification = CallbackNotificationRulesTests.notification("n-9")
         func data(_ read: ProviderResult) -> JSONValue? {
             rules.plan(notification: notification, delivery: CallbackNotificationRulesTests.delivery(notification),
-                       result: .success(.confirmed(claim: claim, read: read, operation: "purchase")),
+                       result: .success(.confirmed(claim: claim, read: read, kind: .amanpayPurchase)),
                        at: CommandDeliveryFixtures.time).events.first?.event.data
         }
         #expect(data(read)?["amountMismatch"] == ["callback": "250.51", "callbackCurrency": "BDT", "provider": "25.51",
@@ -338,7 +338,7 @@ import Testing
         let delivery = CommandDelivery(body: notification.body, properties: notification.properties,
                                        routingKey: "payments.firstpay", exchange: Topology.internalExchange)
         let plan = rules.plan(notification: notification, delivery: delivery,
-                              result: .success(.confirmed(claim: altered, read: read, operation: "pay_in")),
+                              result: .success(.confirmed(claim: altered, read: read, kind: .firstpayPayIn)),
                               at: CommandDeliveryFixtures.time)
         let data = try #require(plan.events.first?.event.data)
         #expect(data["attachment"]?["url"] == "https://cdn.example/1.png")

@@ -36,7 +36,7 @@ import Testing
     }
 
     static let check = ReconcileCheck(
-        provider: .amanpay, commandId: "cmd-1", operation: "purchase", paymentId: "payment_812",
+        kind: .amanpayPurchase, commandId: "cmd-1", paymentId: "payment_812",
         providerPaymentId: "62861", status: .requiresAction, providerStatus: "REDIRECT", step: 1,
         openSince: "2026-11-18T11:00:00.000Z")
 
@@ -69,7 +69,7 @@ import Testing
         #expect(read.id == "n-1" && notification.operation == "callback" && notification.account == .default)
         let check = rules.classify(Self.checkDelivery, receivedAt: time)
         guard case .check(.success(let readCheck)) = check else { throw Unexpected(what: "\(check)") }
-        #expect(readCheck == Self.check && check.operation == "reconcile" && check.commandId == "cmd-1")
+        #expect(readCheck == Self.check && check.operation == "reconcile" && readCheck.kind == .amanpayPurchase && check.commandId == "cmd-1")
     }
 
     @Test func aProducersMessageIsNeverANotificationWhateverItsHeaders() throws {

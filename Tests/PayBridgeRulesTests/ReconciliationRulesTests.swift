@@ -32,7 +32,7 @@ import Testing
     static func check(step: Int, status: PaymentStatus = .requiresAction, providerStatus: String? = "REDIRECT")
         -> ReconcileCheck
     {
-        ReconcileCheck(provider: .amanpay, commandId: "cmd-1", operation: "purchase", paymentId: "payment_812",
+        ReconcileCheck(kind: .amanpayPurchase, commandId: "cmd-1", paymentId: "payment_812",
                        providerPaymentId: "62861", status: status, providerStatus: providerStatus, step: step,
                        openSince: "2026-11-18T11:00:00.000Z")
     }
@@ -53,7 +53,7 @@ import Testing
         let next = try #require(plan.nextCheck, "an open payment is looked at again")
         #expect(next.queue == "payments.reconcile.amanpay.1m", "the schedule's first delay")
         #expect(next.check == ReconcileCheck(
-            provider: .amanpay, commandId: "cmd-1", operation: "purchase", paymentId: "payment_812",
+            kind: .amanpayPurchase, commandId: "cmd-1", paymentId: "payment_812",
             providerPaymentId: "62861", status: status, providerStatus: providerStatus, amount: "250.51",
             currency: "BDT", step: 1, openSince: Fixtures.timeText))
     }

@@ -21,8 +21,7 @@ import Testing
             try await world.withPayBridge { _ in
                 // 1. A forged reconciliation check: on main it read any payment's status under any account and
                 //    published events for a command id of the producer's choice.
-                let check = ReconcileCheck(provider: .amanpay, account: .default, commandId: "forged-check",
-                                           operation: "purchase", paymentId: "victim-1", providerPaymentId: nil,
+                let check = ReconcileCheck(kind: .amanpayPurchase, account: .default, commandId: "forged-check", paymentId: "victim-1", providerPaymentId: nil,
                                            status: .requiresAction, providerStatus: "REDIRECT", step: 1,
                                            openSince: "2026-11-18T11:00:00.000Z")
                 try await world.sendRaw(check.body, routingKey: "amanpay.status", messageId: "forged-check-msg",

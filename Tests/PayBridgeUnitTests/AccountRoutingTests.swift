@@ -107,7 +107,7 @@ import Testing
     /// A reconciliation check and a callback notification naming `account`, as the broker hands them back.
     static func check(_ id: String, account: String) -> CommandDelivery {
         let check = ReconcileCheck(
-            provider: .amanpay, account: MerchantAccount(account)!, commandId: id, operation: "purchase",
+            kind: .amanpayPurchase, account: MerchantAccount(account)!, commandId: id,
             paymentId: "p-\(id)", providerPaymentId: "62861", status: .processing, providerStatus: "PENDING", step: 1,
             openSince: "2026-11-18T11:00:00.000Z")
         let properties = AMQPProperties(

@@ -125,7 +125,7 @@ enum EventExamples {
         try add(response, "A lookup that finds nothing: status unknown, class not_found (never failed)",
                 executed(rules, wrongPlace, .providerFailed(notFound)))
         let check = ReconcileCheck(
-            provider: .amanpay, account: .default, commandId: "01JD3Q7ZK8V6M2W4X9T5R1N0PA", operation: "purchase",
+            kind: .amanpayPurchase, account: .default, commandId: "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
             paymentId: "payment_812", providerPaymentId: "62861", status: .requiresAction, providerStatus: "REDIRECT",
             amount: "250.51", currency: "BDT", step: 2, openSince: RFC3339.string(from: time))
         try add(response, "A reconciliation check found the payment changed",
@@ -141,15 +141,14 @@ enum EventExamples {
         try add(callback, "Amanpay callback confirmed by a status read: what the read said, the callback as evidence",
                 confirmed(rules, notification("0193a1f0-7c2e-7d41-9b8a-2f4c6e8a0b12", provider: .amanpay),
                           .confirmed(claim: amanpay(success, operation: "callback"),
-                                     read: amanpay(success, operation: "status"), operation: "purchase")))
+                                     read: amanpay(success, operation: "status"), kind: .amanpayPurchase)))
         try add(callback, "Amanpay SPECIFICATION callback: only its signature confirms it; unsigned values unverified",
                 confirmed(rules, notification("0193a1f0-7c2e-7d41-9b8a-2f4c6e8a0b13", provider: .amanpay),
-                          .unconfirmable(claim: amanpay(specification, operation: "callback"), operation: "purchase")))
+                          .unconfirmable(claim: amanpay(specification, operation: "callback"), kind: .amanpayPurchase)))
         try add(callback, "FirstPay correction: FAILED after SUCCESS, final to final with a newer time",
                 confirmed(firstpayRules, notification("0193a1f0-7c2e-7d41-9b8a-2f4c6e8a0b14", provider: .firstpay),
                           .confirmed(claim: firstpay(vector: "d_postback_correction", operation: "postback"),
-                                     read: firstpay(vector: "d_postback_correction", operation: "status"),
-                                     operation: "pay_in"), at: later))
+                                     read: firstpay(vector: "d_postback_correction", operation: "status"), kind: .firstpayPayIn), at: later))
 
         // command.failed
         let invalid = delivery(.amanpayPurchase, id: "01JD3Q7ZK8V6M2W4X9T5R1N0PF",
@@ -168,7 +167,7 @@ enum EventExamples {
 
         // payment.unresolved
         let last = ReconcileCheck(
-            provider: .amanpay, account: .default, commandId: "01JD3Q7ZK8V6M2W4X9T5R1N0PA", operation: "purchase",
+            kind: .amanpayPurchase, account: .default, commandId: "01JD3Q7ZK8V6M2W4X9T5R1N0PA",
             paymentId: "payment_812", providerPaymentId: "62861", status: .requiresAction, providerStatus: "REDIRECT",
             amount: "250.51", currency: "BDT", step: 6, openSince: RFC3339.string(from: time))
         try add(unresolved, "Still open after the last check",

@@ -54,7 +54,7 @@ final class GatedCommandExecutor: PaymentCommandExecutor {
     /// Callback notifications are not held: confirmed with the scripted answer as callback and status read.
     func confirm(_ notification: CallbackNotification) async throws -> CallbackConfirmation {
         let result = try answer()
-        return .confirmed(claim: result, read: result, operation: result.operation)
+        return .confirmed(claim: result, read: result, kind: PaymentCommandKind(provider: result.provider, operation: result.operation))
     }
 
     /// Reconciliation checks read the scripted answer.

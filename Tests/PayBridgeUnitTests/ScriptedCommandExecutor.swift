@@ -27,7 +27,7 @@ final class ScriptedCommandExecutor: PaymentCommandExecutor {
 
     func confirm(_ notification: CallbackNotification) async throws -> CallbackConfirmation {
         let result = try answer()
-        return .confirmed(claim: result, read: result, operation: result.operation)
+        return .confirmed(claim: result, read: result, kind: PaymentCommandKind(provider: result.provider, operation: result.operation))
     }
 
     /// Reconciliation checks read the scripted answer.

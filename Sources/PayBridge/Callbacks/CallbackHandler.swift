@@ -153,16 +153,20 @@ struct CallbackHandler: Sendable {
 
     /// The callback's operation: Amanpay `paymentType` (purchase | payout); FirstPay's payment `type`
     /// (`PAY_IN`/`PAY_OUT` → `pay_in`/`pay_out`) when present.
-    static func operation(provider: Provider, raw: JSONValue) -> String? {
+    static func kind(provider: Provider, raw: JSONValue) -> PaymentCommandKind? {
         switch provider {
         case .amanpay:
-            guard let type = raw["paymentType"]?.stringValue, ["purchase", "payout"].contains(type) else { return nil }
-            return type
-        case .firstpay:
-            guard let type = raw["type"]?.stringValue?.lowercased(), ["pay_in", "pay_out"].contains(type) else {
-                return nil
+            switch raw["paymentType"]?.stringValue {
+            case "purchase": .amanpayPurchase
+            case "payout": .amanpayPayout
+            default: nil
             }
-            return type
+        case .firstpay:
+            switch raw["type"]?.stringValue?.lowercased() {
+            case "pay_in": .firstpayPayIn
+            case "pay_out": .firstpayPayOut
+            default: nil
+            }
         }
     }
 }

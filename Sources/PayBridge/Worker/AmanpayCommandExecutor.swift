@@ -37,7 +37,7 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
         guard let paymentId = claim.merchantPaymentId else {
             // SPECIFICATION and REDIRECT exist for purchases only (§4).
             let purchaseOnly = ["SPECIFICATION", "REDIRECT"].contains(claim.providerStatus ?? "")
-            return .unconfirmable(claim: claim, operation: purchaseOnly ? AmanpayPaymentType.purchase.rawValue : nil)
+            return .unconfirmable(claim: claim, kind: purchaseOnly ? .amanpayPurchase : nil)
         }
         let hint = claim.rawJSON?["paymentType"]?.stringValue
         let order: [AmanpayPaymentType] = hint == AmanpayPaymentType.payout.rawValue
@@ -46,7 +46,7 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
         for type in order {
             do {
                 let read = try await client.status(paymentId: paymentId, type: type)
-                return .confirmed(claim: claim, read: read, operation: type.rawValue)
+                return .confirmed(claim: claim, read: read, kind: type == .payout ? .amanpayPayout : .amanpayPurchase)
             } catch let error as ProviderError where error.code == .transactionNotFound {
                 notFound = error
             }
@@ -58,7 +58,7 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
 
     /// A6: `purchases/status` or `payouts/status` (by the create's operation) by the merchant's `paymentId`.
     func check(_ check: ReconcileCheck) async throws -> ProviderResult {
-        let type: AmanpayPaymentType = check.operation == AmanpayPaymentType.payout.rawValue ? .payout : .purchase
+        let type: AmanpayPaymentType = check.kind == .amanpayPayout ? .payout : .purchase
         return try await client.status(paymentId: check.paymentId, type: type)
     }
 

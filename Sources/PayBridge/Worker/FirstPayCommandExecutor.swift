@@ -44,9 +44,9 @@ struct FirstPayCommandExecutor: PaymentCommandExecutor {
     func confirm(_ notification: CallbackNotification) async throws -> CallbackConfirmation {
         let claim = try client.verifyPostback(body: notification.body)
         let read = try await client.status(paymentId: claim.providerPaymentId, merchantPaymentId: claim.merchantPaymentId)
-        let operation = CallbackHandler.operation(provider: .firstpay, raw: read.rawJSON ?? .null)
-            ?? CallbackHandler.operation(provider: .firstpay, raw: claim.rawJSON ?? .null)
-        return .confirmed(claim: claim, read: read, operation: operation)
+        let kind = CallbackHandler.kind(provider: .firstpay, raw: read.rawJSON ?? .null)
+            ?? CallbackHandler.kind(provider: .firstpay, raw: claim.rawJSON ?? .null)
+        return .confirmed(claim: claim, read: read, kind: kind)
     }
 
     /// F8: `status` by the provider's `id` when known, and the `merchantPaymentId`.

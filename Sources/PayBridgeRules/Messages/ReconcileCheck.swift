@@ -2,7 +2,7 @@ import AMQPValues
 import Foundation
 import PayBridgeContract
 
-/// One scheduled status check of a payment PayBridge left open (issue 11, "reconciliation"): what the check must
+/// One scheduled status check of a payment PayBridge left open (see docs/operations-runtime.md, "Reconciliation"): what the check must
 /// read and what was known before it.
 ///
 /// It travels as a small JSON body (PayBridge-internal) through a delay queue
@@ -15,14 +15,15 @@ package struct ReconcileCheck: Equatable, Sendable {
     /// A check body is a few hundred bytes; anything larger is not one of PayBridge's.
     package static let maximumBytes = 8192
 
-    package var provider: Provider
-    /// The merchant account the command ran with (issue 13 part 3): the check reads with the same account. A body
+    /// The create that left the payment open (`amanpay.purchase`, `amanpay.payout`, `firstpay.pay_in`,
+    /// `firstpay.pay_out`); its provider is the check's.
+    package var kind: PaymentCommandKind
+    package var provider: Provider { kind.provider }
+    /// The merchant account the command ran with: the check reads with the same account. A body
     /// without `account` (written before accounts existed) means `default`.
     package var account: MerchantAccount = .default
-    /// The command that left the payment open, and its operation (a create: `purchase`, `payout`, `pay_in`,
-    /// `pay_out`).
+    /// The command that left the payment open.
     package var commandId: String
-    package var operation: String
     /// The merchant's payment id: what the status read asks by.
     package var paymentId: String
     /// The provider's payment id, once known (FirstPay reads by it as well).
@@ -47,7 +48,7 @@ package struct ReconcileCheck: Equatable, Sendable {
     /// The body, as JSON.
     package var body: [UInt8] {
         var o: JSONObject = [
-            "provider": .string(provider.rawValue), "commandId": .string(commandId), "operation": .string(operation),
+            "provider": .string(provider.rawValue), "commandId": .string(commandId), "operation": .string(kind.operation),
             "paymentId": .string(paymentId), "status": .string(status.rawValue), "step": .number(JSONNumber(step)),
             "openSince": .string(openSince), "account": .string(account.name),
         ]
@@ -81,11 +82,12 @@ package struct ReconcileCheck: Equatable, Sendable {
         return next
     }
 
-    package init(provider: Provider, account: MerchantAccount = .default, commandId: String, operation: String, paymentId: String, providerPaymentId: String? = nil, status: PaymentStatus, providerStatus: String? = nil, amount: String? = nil, currency: String? = nil, step: Int, openSince: String) {
-        self.provider = provider
+    package init(kind: PaymentCommandKind, account: MerchantAccount = .default, commandId: String, paymentId: String,
+                 providerPaymentId: String? = nil, status: PaymentStatus, providerStatus: String? = nil,
+                 amount: String? = nil, currency: String? = nil, step: Int, openSince: String) {
+        self.kind = kind
         self.account = account
         self.commandId = commandId
-        self.operation = operation
         self.paymentId = paymentId
         self.providerPaymentId = providerPaymentId
         self.status = status
@@ -150,7 +152,7 @@ extension ReconcileCheck {
         guard amount.map({ DecimalAmount($0) != nil }) ?? true else {
             throw Invalid(description: "amount must be a decimal string")
         }
-        self.init(provider: provider, account: account, commandId: try text("commandId")!, operation: operation,
+        self.init(kind: kind, account: account, commandId: try text("commandId")!,
                   paymentId: try text("paymentId")!, providerPaymentId: try text("providerPaymentId", required: false),
                   status: status, providerStatus: try text("providerStatus", required: false), amount: amount,
                   currency: try text("currency", required: false), step: step, openSince: openSince)

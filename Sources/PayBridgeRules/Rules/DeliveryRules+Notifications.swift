@@ -22,9 +22,9 @@ extension DeliveryRules {
         result: Result<CallbackConfirmation, ProviderError>, at time: Date
     ) -> DeliveryPlan {
         switch result {
-        case .success(.confirmed(let claim, let read, let operation)):
+        case .success(.confirmed(let claim, let read, let kind)):
             var outcome = OutcomeMapping.outcome(
-                read, provider: provider, commandId: nil, operation: operation, paymentId: nil, attempts: nil,
+                read, provider: provider, commandId: nil, kind: kind, paymentId: nil, attempts: nil,
                 raw: Self.json(claim), pii: eventPII)
             outcome.confirmedBy = "status_read"
             outcome.statusRead = eventPII.apply(Self.json(read))
@@ -34,14 +34,14 @@ extension DeliveryRules {
                 expected: claim.amount?.text, expectedCurrency: claim.currency, provider: read.amount?.text,
                 providerCurrency: read.currency, expectedFrom: .callback)
             return published(outcome, notification: notification, at: time)
-        case .success(.unconfirmable(let claim, let operation)):
+        case .success(.unconfirmable(let claim, let kind)):
             guard !claim.isFinal else {
                 return deadLettered(
                     delivery, reason: .notFound, code: "CALLBACK_NOT_CONFIRMABLE",
                     detail: "the callback claims the final status \(claim.providerStatus ?? "-") but names no payment "
                         + "id a status read could confirm it with; nothing was published", at: time)
             }
-            return published(Self.signatureOnly(claim, provider: provider, operation: operation, pii: eventPII),
+            return published(Self.signatureOnly(claim, provider: provider, kind: kind, pii: eventPII),
                              notification: notification, at: time)
         case .failure(let error):
             return plan(notificationFailed: error, delivery: delivery, at: time)
@@ -101,11 +101,11 @@ extension DeliveryRules {
     /// facts; what the signature does not cover (`operationId`, `additional_fields`, `redirectUrl`, `errorCode`,
     /// `errorMessage`, `customerName`) only under `data.unverified`. `paymentId` is null: a consumer places the
     /// event by `providerPaymentId`.
-    package static func signatureOnly(_ claim: ProviderResult, provider: Provider, operation: String?, pii: EventPII)
+    package static func signatureOnly(_ claim: ProviderResult, provider: Provider, kind: PaymentCommandKind?, pii: EventPII)
         -> PaymentOutcome
     {
         var outcome = OutcomeMapping.outcome(
-            claim, provider: provider, commandId: nil, operation: operation, paymentId: nil, attempts: nil,
+            claim, provider: provider, commandId: nil, kind: kind, paymentId: nil, attempts: nil,
             raw: json(claim), pii: pii)
         // Each value at most ProviderDetails.maximumLength characters, as the schema says; a longer one stays in `raw`.
         func bounded(_ text: String?) -> JSONValue? {

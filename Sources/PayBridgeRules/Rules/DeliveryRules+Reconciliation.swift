@@ -29,7 +29,7 @@ extension DeliveryRules {
             return nil
         }
         let check = ReconcileCheck(
-            provider: provider, commandId: command.id, operation: command.operation, paymentId: paymentId,
+            kind: command.kind, commandId: command.id, paymentId: paymentId,
             providerPaymentId: outcome.providerPaymentId, status: outcome.status, providerStatus: outcome.providerStatus,
             step: 1, openSince: openSince)
         var accountCheck = check
@@ -53,7 +53,7 @@ extension DeliveryRules {
             var events: [OutcomeMessage] = []
             if changed {
                 var outcome = OutcomeMapping.outcome(
-                    read, provider: provider, commandId: check.commandId, operation: check.operation,
+                    read, provider: provider, commandId: check.commandId, kind: check.kind,
                     paymentId: check.paymentId, attempts: nil, pii: eventPII)
                 outcome.account = check.account
                 outcome.reconciliation = PaymentOutcome.Reconciliation(
@@ -89,7 +89,7 @@ extension DeliveryRules {
         // A status the last check did not itself read is stale by now: `unknown` (it never moves a payment), the
         // last one observed beside it.
         var unresolved = UnresolvedPayment(
-            commandId: next.commandId, provider: provider, operation: next.operation, paymentId: next.paymentId,
+            commandId: next.commandId, provider: provider, operation: next.kind.operation, paymentId: next.paymentId,
             providerPaymentId: next.providerPaymentId, status: lastError == nil ? next.status : .unknown,
             providerStatus: lastError == nil ? next.providerStatus : nil,
             checks: next.step - 1, openSince: next.openSince, lastCheckError: lastError,

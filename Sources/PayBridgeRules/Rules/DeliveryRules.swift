@@ -103,7 +103,7 @@ package struct DeliveryRules: Sendable {
                                      raw: result.rawBody, at: time)
             }
             var outcome = OutcomeMapping.outcome(
-                result, provider: provider, commandId: command.id, operation: command.operation,
+                result, provider: provider, commandId: command.id, kind: command.kind,
                 paymentId: command.paymentId, attempts: delivery.attempt, pii: eventPII)
             outcome.amountMismatch = Self.amountMismatch(command, result)
             outcome.account = command.account

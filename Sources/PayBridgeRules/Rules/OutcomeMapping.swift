@@ -13,11 +13,11 @@ package enum OutcomeMapping {
 
     /// The outcome data of a provider result; `raw` (default: the result's body) as `pii` allows.
     package static func outcome(
-        _ result: ProviderResult, provider: Provider, commandId: String?, operation: String?, paymentId: String?,
+        _ result: ProviderResult, provider: Provider, commandId: String?, kind: PaymentCommandKind?, paymentId: String?,
         attempts: Int?, raw: JSONValue? = nil, pii: EventPII = .masked
     ) -> PaymentOutcome {
         PaymentOutcome(
-            commandId: commandId, provider: provider, operation: operation,
+            commandId: commandId, provider: provider, operation: kind?.operation,
             paymentId: result.merchantPaymentId ?? paymentId, providerPaymentId: result.providerPaymentId,
             providerOperationId: result.operationId, status: result.status, final: result.isFinal,
             providerStatus: result.providerStatus, amount: result.amount?.description, currency: result.currency,
