@@ -224,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "PayBridgeRulesTests",
             dependencies: ["PayBridgeRules", "PayBridgeContract", "PaymentVocabulary", "AMQPValues", "PayBridgeTestKit",
-                           "PayBridgeTools"]
+                           "PayBridgeTools", "FirstPay"]
         ),
         // Broker-free: the service around the rules (command processor with test doubles, callback and admin
         // routers, settings, logs, metrics) and the tools' options.

@@ -136,7 +136,8 @@ public struct AmanpayPaymentObject: Sendable, Hashable {
             provider: .amanpay, operation: operation, status: unified, providerStatus: status?.rawValue,
             providerPaymentId: transactionId, merchantPaymentId: paymentID, amount: amount, currency: currency,
             error: error, redirectUrl: redirectUrl, additionalFields: additionalFields, operationId: operationId,
-            httpStatus: httpStatus, rawBody: rawBody, rawJSON: body)
+            httpStatus: httpStatus, rawBody: rawBody, rawJSON: body,
+            details: ProviderDetails(customerName: ProviderDetails.text(body?["customerName"])))
     }
 }
 

@@ -59,6 +59,20 @@ public struct FirstPayPayment: Sendable, Hashable {
         redirectUrl = json["redirectUrl"]?.stringValue
     }
 
+    /// The fields events name beyond the common ones (``ProviderDetails``).
+    public var details: ProviderDetails {
+        var attachment: ProviderDetails.Attachment?
+        if let object = body?["attachment"], object.objectMembers != nil {
+            attachment = ProviderDetails.Attachment(id: ProviderDetails.text(object["id"]),
+                                                    url: ProviderDetails.text(object["url"]))
+        }
+        return ProviderDetails(
+            paymentMethodId: ProviderDetails.text(body?["paymentMethodId"]),
+            merchantUserId: ProviderDetails.text(body?["merchantUserId"]),
+            failedCode: ProviderDetails.text(body?["failedCode"]),
+            providerCreatedAt: ProviderDetails.text(body?["createdAt"]), attachment: attachment)
+    }
+
     /// The result published for this payment.
     public func result(operation: String, httpStatus: Int?, rawBody: String) -> ProviderResult {
         ProviderResult(
@@ -66,7 +80,7 @@ public struct FirstPayPayment: Sendable, Hashable {
             providerStatus: status?.rawValue, providerPaymentId: id, merchantPaymentId: merchantPaymentId,
             amount: amount, currency: currencyCode,
             error: failedCode.map { OutcomeError(code: $0, message: "", errorClass: .declined) },
-            redirectUrl: redirectUrl, httpStatus: httpStatus, rawBody: rawBody, rawJSON: body)
+            redirectUrl: redirectUrl, httpStatus: httpStatus, rawBody: rawBody, rawJSON: body, details: details)
     }
 }
 

@@ -145,6 +145,7 @@ public enum OutcomeEvents {
             deliveryMode: Topology.persistentDeliveryMode, timestamp: Int64(time.timeIntervalSince1970.rounded(.down)),
             appId: "paybridge")
         return OutcomeMessage(
-            event: event, exchange: Topology.outcomesExchange, routingKey: routingKey, properties: properties)
+            event: event, exchange: Topology.outcomesExchange, routingKey: routingKey, properties: properties,
+            outcome: outcome)
     }
 }

@@ -8,6 +8,9 @@ public struct OutcomeMessage: Sendable, Equatable {
     public let routingKey: String
     /// AMQP basic properties mirroring the envelope.
     public let properties: MessageProperties
+    /// The typed values the event was written from (status, amount mismatch, …): what logs and metrics read, so
+    /// nothing is read back out of the event's JSON.
+    public let outcome: PaymentOutcome
 
     /// The message body: canonical JSON of ``event``.
     public var body: [UInt8] { event.serialized() }
@@ -18,6 +21,7 @@ public struct OutcomeMessage: Sendable, Equatable {
         var event = event
         event.extensions["traceparent"] = .string(traceparent)
         event.extensions["tracestate"] = tracestate.map { .string($0) }
-        return OutcomeMessage(event: event, exchange: exchange, routingKey: routingKey, properties: properties)
+        return OutcomeMessage(event: event, exchange: exchange, routingKey: routingKey, properties: properties,
+                              outcome: outcome)
     }
 }

@@ -41,7 +41,7 @@ public struct PaymentOutcome: Sendable, Equatable {
     /// Named provider data beyond the common fields (issue 11), written as top-level `data` members when present:
     /// FirstPay `paymentMethodId`, `merchantUserId`, `failedCode`, `attachment` ({`id`, `url`}) and its
     /// `createdAt` as `providerCreatedAt`; Amanpay `customerName`. See ``ProviderDetails``.
-    public var providerDetails: JSONObject = [:]
+    public var providerDetails = ProviderDetails()
     /// The money PayBridge expected and the provider's, when they differ (`data.amountMismatch`); `nil` when they
     /// agree or there is nothing to compare. See ``AmountMismatch``.
     public var amountMismatch: AmountMismatch?
@@ -149,7 +149,7 @@ public struct PaymentOutcome: Sendable, Equatable {
         providerStatus: String? = nil, amount: String? = nil, currency: String? = nil, error: OutcomeError? = nil,
         redirectUrl: String? = nil, additionalFields: [String]? = nil, attempts: Int? = nil, raw: JSONValue = .null,
         confirmedBy: String? = nil, statusRead: JSONValue? = nil, notificationId: String? = nil,
-        receivedAt: String? = nil, providerDetails: JSONObject = [:]
+        receivedAt: String? = nil, providerDetails: ProviderDetails = ProviderDetails()
     ) {
         self.commandId = commandId
         self.provider = provider
@@ -205,7 +205,7 @@ public struct PaymentOutcome: Sendable, Equatable {
         if let redirectUrl { o["redirectUrl"] = .string(redirectUrl) }
         if let additionalFields { o["additionalFields"] = .array(additionalFields.map(JSONValue.string)) }
         if includeAttempts, let attempts { o["attempts"] = .number(JSONNumber(attempts)) }
-        for member in providerDetails.members where o[member.key] == nil { o[member.key] = member.value }
+        for member in providerDetails.fields.members where o[member.key] == nil { o[member.key] = member.value }
         if let amountMismatch { o["amountMismatch"] = amountMismatch.jsonValue }
         if let reconciliation {
             o["reconciliation"] = .object([

@@ -31,6 +31,8 @@ public struct ProviderResult: Sendable {
     public var rawBody: String
     /// ``rawBody`` as the client already parsed it, when it was JSON: events carry it without parsing it again.
     public var rawJSON: JSONValue?
+    /// The provider's fields beyond the common ones, as its client read them (``ProviderDetails``).
+    public var details: ProviderDetails
 
     /// `true` when ``status`` is final (see ``PaymentStatus/isFinal``).
     public var isFinal: Bool { status.isFinal }
@@ -50,8 +52,10 @@ public struct ProviderResult: Sendable {
         operationId: String? = nil,
         httpStatus: Int? = nil,
         rawBody: String = "",
-        rawJSON: JSONValue? = nil
+        rawJSON: JSONValue? = nil,
+        details: ProviderDetails = ProviderDetails()
     ) {
+        self.details = details
         self.provider = provider
         self.operation = operation
         self.status = status

@@ -1,4 +1,5 @@
 import AMQPValues
+import FirstPay
 import Foundation
 import PayBridgeRules
 import PayBridgeTestKit
@@ -321,10 +322,9 @@ import Testing
 /// FirstPay signs nested objects as `[object Object]` (F1), so `attachment.url` and `clientFieldsValues` can be
 /// altered under a valid signature: the event takes them from the status read, never from the postback.
 @Suite struct FirstPayNestedFieldsRulesTests {
+    /// A FirstPay body as the client reads it.
     static func result(_ raw: String) -> ProviderResult {
-        ProviderResult(provider: .firstpay, operation: "status", status: .succeeded, providerStatus: "SUCCESS",
-                       providerPaymentId: "3f6c", merchantPaymentId: "order-42", rawBody: raw,
-                       rawJSON: try? JSONValue.parse(raw))
+        FirstPayPayment(json: try! JSONValue.parse(raw)).result(operation: "status", httpStatus: 200, rawBody: raw)
     }
 
     @Test func alteredNestedObjectsInAPostbackNeverReachTheEventsNamedFields() throws {

@@ -62,11 +62,11 @@ extension CommandProcessor {
             ])
         }
         for message in plan.events {
-            guard let mismatch = message.event.data?["amountMismatch"] else { continue }
+            guard let mismatch = message.outcome.amountMismatch else { continue }
             // Commands, reconciliation checks and callbacks: each names what it expected (`command*`, `callback*`).
             log.warning("the provider's amount or currency differs from what was expected; published flagged", [
                 Key.eventId: "\(message.event.id)",
-                Key.amountMismatch: "\(mismatch.compactText)",
+                Key.amountMismatch: "\(mismatch.jsonValue.compactText)",
             ])
         }
         if let next = plan.nextCheck {
@@ -77,10 +77,10 @@ extension CommandProcessor {
     /// Logs what a check came to: `unresolved` as an error (someone has to look), a change at info.
     private func reportCheck(_ result: DeliveryPlan.ReconcileResult, _ plan: DeliveryPlan, _ log: CommandLog,
                              readError: ProviderError?) {
-        let data = plan.events.last?.event.data
+        let last = plan.events.last?.outcome
         let metadata: Logger.Metadata = [
-            Key.status: "\(data?["status"]?.stringValue ?? "-")",
-            Key.providerStatus: "\(data?["providerStatus"]?.stringValue ?? "-")",
+            Key.status: "\(last?.status.rawValue ?? "-")",
+            Key.providerStatus: "\(last?.providerStatus ?? "-")",
         ]
         switch result {
         case .changed: log.info("reconciliation check: the payment's status changed; published", metadata)

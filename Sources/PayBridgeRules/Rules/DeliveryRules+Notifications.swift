@@ -119,13 +119,13 @@ extension DeliveryRules {
         if let url = bounded(claim.redirectUrl) { unverified["redirectUrl"] = url }
         if let code = bounded(claim.error?.code) { unverified["errorCode"] = code }
         if let message = bounded(claim.error?.message) { unverified["errorMessage"] = message }
-        for member in outcome.providerDetails.members { unverified[member.key] = member.value }
+        for member in outcome.providerDetails.fields.members { unverified[member.key] = member.value }
         outcome.paymentId = nil
         outcome.providerOperationId = nil
         outcome.additionalFields = nil
         outcome.redirectUrl = nil
         outcome.error = nil
-        outcome.providerDetails = [:]
+        outcome.providerDetails = ProviderDetails()
         outcome.unverified = unverified.members.isEmpty ? nil : unverified
         outcome.confirmedBy = "signature"
         return outcome

@@ -24,8 +24,7 @@ package enum OutcomeMapping {
             error: result.error,
             redirectUrl: result.redirectUrl, additionalFields: result.additionalFields, attempts: attempts,
             raw: pii.apply(raw ?? result.rawJSON ?? Self.raw(result.rawBody)),
-            providerDetails: ProviderDetails.fields(
-                provider: provider, body: result.rawJSON ?? raw ?? Self.raw(result.rawBody)))
+            providerDetails: result.details)
     }
 
     /// `command.failed` data for a command that could not be executed: status `unknown`, not final (a command's
