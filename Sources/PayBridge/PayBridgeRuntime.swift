@@ -90,7 +90,7 @@ public final class PayBridgeRuntime: Sendable {
             sharedTimeouts.maxConnectionsPerHost = timeouts.map(\.maxConnectionsPerHost).max()!
         }
         let httpClient = ProviderHTTPTransport.makeClient(timeouts: sharedTimeouts)
-        // One client per merchant account: its own keys and its own circuit breaker (issue 13 part 3).
+        // One client per merchant account: its own keys and its own circuit breaker.
         var amanpay: [MerchantAccount: AmanpayClient] = [:]
         for (account, accountConfiguration) in configuration.allAmanpayAccounts {
             var clientLogger = Logger(label: "paybridge.provider.amanpay")

@@ -1,5 +1,5 @@
 /// The three broker users of a PayBridge deployment and exactly the permissions each needs on PayBridge's vhost
-/// (issue 21, "trust boundaries"). `deploy/rabbitmq-definitions.json` grants them (`paybridge topology
+/// ("trust boundaries"). `deploy/rabbitmq-definitions.json` grants them (`paybridge topology
 /// --print-definitions` writes them from here); the broker end-to-end tests run PayBridge, their producer and their
 /// consumer under them, so a role that needs more than it is given fails a test. No role has `.*`.
 ///

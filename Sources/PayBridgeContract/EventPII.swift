@@ -1,4 +1,4 @@
-/// How much of a customer's account and wallet numbers outcome events carry (`PAYBRIDGE_EVENT_PII`, issue 11).
+/// How much of a customer's account and wallet numbers outcome events carry (`PAYBRIDGE_EVENT_PII`).
 ///
 /// `masked` (the default): every such number in `data.raw` and `data.statusRead` keeps only its last 4 characters
 /// (`185927571757184` → `***********7184`). `full`: the provider's bodies unmasked. Either way, signature material

@@ -1,4 +1,4 @@
-/// The name of one of a provider's merchant accounts (issue 13 part 3): `default` (the single-account settings,
+/// The name of one of a provider's merchant accounts: `default` (the single-account settings,
 /// `AMANPAY_MERCHANT_ID` …) or a name listed in `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS` (`bd`, `pk`, …).
 ///
 /// 1 to ``maximumLength`` bytes of lowercase ASCII letters, digits, `_` and `-`: the same rule as the commands'

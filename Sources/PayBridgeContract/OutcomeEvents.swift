@@ -36,7 +36,7 @@ public enum OutcomeEvents {
             routingKey: Topology.responseRoutingKey(outcome.provider, operation: outcome.operation))
     }
 
-    /// A verified provider callback/postback, confirmed by a status read (issue 11): the data is what the read
+    /// A verified provider callback/postback, confirmed by a status read: the data is what the read
     /// said, `raw` the callback as received.
     ///
     /// The id's `fact` is `notification:<notificationId>` when the outcome names its notification: each callback
@@ -62,7 +62,7 @@ public enum OutcomeEvents {
         outcome.notificationId.map { "notification:\($0)" }
     }
 
-    /// A payment still open when its last reconciliation check ran (issue 11).
+    /// A payment still open when its last reconciliation check ran.
     ///
     /// The id's `fact` is `unresolved`, over the last observed status: two chains for one command (a command
     /// delivered twice) that end on the same status give one id.

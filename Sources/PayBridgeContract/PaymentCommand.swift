@@ -28,7 +28,7 @@ public struct PaymentCommand: Sendable, Equatable {
     public var amount: String? { data["amount"]?.stringValue }
     public var currency: String? { data["currency"]?.stringValue }
 
-    /// The merchant account the command names in `data.account` (issue 13 part 3); ``MerchantAccount/default``
+    /// The merchant account the command names in `data.account`; ``MerchantAccount/default``
     /// when absent. `nil` when the field is not a valid account name (the schema's pattern already refuses that).
     public var account: MerchantAccount? {
         guard let value = data["account"] else { return .default }

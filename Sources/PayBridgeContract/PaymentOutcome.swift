@@ -7,7 +7,7 @@ public struct PaymentOutcome: Sendable, Equatable {
     public var commandId: String?
     /// The provider.
     public var provider: Provider
-    /// The provider's merchant account the event is about (issue 13 part 3), written as `data.account` when set.
+    /// The provider's merchant account the event is about, written as `data.account` when set.
     public var account: MerchantAccount?
     /// The operation (`purchase`, `pay_in`, …); `nil` when unknown (callbacks without a payment kind).
     public var operation: String?
@@ -38,7 +38,7 @@ public struct PaymentOutcome: Sendable, Equatable {
     /// The provider's body as received, or `.null`. For a callback event: the callback or postback as received
     /// (evidence; the named fields come from ``statusRead`` when PayBridge could read the status).
     public var raw: JSONValue
-    /// Named provider data beyond the common fields (issue 11), written as top-level `data` members when present:
+    /// Named provider data beyond the common fields, written as top-level `data` members when present:
     /// FirstPay `paymentMethodId`, `merchantUserId`, `failedCode`, `attachment` ({`id`, `url`}) and its
     /// `createdAt` as `providerCreatedAt`; Amanpay `customerName`. See ``ProviderDetails``.
     public var providerDetails = ProviderDetails()
@@ -104,7 +104,7 @@ public struct PaymentOutcome: Sendable, Equatable {
             return .object(o)
         }
     }
-    /// Response events only: set when a reconciliation check (issue 11) found the status changed, not the
+    /// Response events only: set when a reconciliation check found the status changed, not the
     /// command's own execution. Written as `data.reconciliation`.
     public var reconciliation: Reconciliation?
 

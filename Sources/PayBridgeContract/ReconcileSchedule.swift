@@ -1,4 +1,4 @@
-/// When PayBridge looks again at a payment left open (issue 11, "reconciliation"): the delays of its status checks,
+/// When PayBridge looks again at a payment left open ("reconciliation"): the delays of its status checks,
 /// each counted from the previous check (the first from the outcome that left it open). `PAYBRIDGE_RECONCILE_SCHEDULE`.
 ///
 /// Text form: comma-separated durations, each a whole number and a unit `ms`, `s`, `m`, `h` or `d` (a bare number

@@ -2,7 +2,7 @@ import Foundation
 
 /// RabbitMQ names shared by the worker, the callback endpoint, `paybridge topology` and consumers.
 ///
-/// Pinned by issue 4 ("Message contract"): ``commandsExchange``, ``outcomesExchange``, the per-provider quorum
+/// Pinned by the message contract (docs/contract.md): ``commandsExchange``, ``outcomesExchange``, the per-provider quorum
 /// queues, the dead-letter queue and the routing keys. The retry and dead-letter plumbing is PayBridge-internal but
 /// named here so every component (and operators) agree. docs/wire.md, "Broker names", has the table.
 public enum Topology {
@@ -112,7 +112,7 @@ public enum Topology {
     /// Routing key with which a delay queue dead-letters back (= the provider name).
     public static func retryReturnRoutingKey(_ provider: Provider) -> String { provider.rawValue }
 
-    /// The delay queue of a reconciliation check (issue 11): `payments.reconcile.<provider>.<delay>`, e.g.
+    /// The delay queue of a reconciliation check: `payments.reconcile.<provider>.<delay>`, e.g.
     /// `payments.reconcile.amanpay.5m` (``ReconcileSchedule/name(milliseconds:)``). One per provider and distinct
     /// delay of `PAYBRIDGE_RECONCILE_SCHEDULE`. Like a retry delay queue it has no consumers: its `x-message-ttl` is
     /// the delay, and it dead-letters into ``retryReturnExchange`` with the provider's name, back to
@@ -203,7 +203,7 @@ public enum Topology {
         /// Dead letters: id of the `paybridge.command.failed.v1` event published for it.
         public static let failedEventId = "x-paybridge-failed-event-id"
         /// Marks a callback notification on a provider's command queue (value `callback`): a verified callback
-        /// or postback, stored by the callback endpoint, that a worker confirms with a status read (issue 11).
+        /// or postback, stored by the callback endpoint, that a worker confirms with a status read.
         /// Value `reconcile`: a reconciliation check, back from its delay queue (``reconcileQueue(_:delayMilliseconds:)``).
         public static let notification = "x-paybridge-notification"
         /// Callback notifications: the callback's `Authorization` header as received (Amanpay's A2 signature), so
@@ -213,7 +213,7 @@ public enum Topology {
         public static let receivedAt = "x-paybridge-received-at"
         /// Callback notifications: the merchant account whose path the callback arrived on
         /// (`/callbacks/<provider>/<account>`; absent = `default`), so the worker verifies and reads with that
-        /// account's keys (issue 13 part 3).
+        /// account's keys.
         public static let account = "x-paybridge-account"
         /// Retries, dead letters and put-back commands: the received headers PayBridge did not forward, as text:
         /// how many, their encoded size, and their keys (`3 headers, 131002 bytes: x-a, x-b, x-c`), at most

@@ -1,4 +1,4 @@
-/// The `data` of `paybridge.payment.unresolved.v1` (issue 11, "reconciliation"): a payment PayBridge left open
+/// The `data` of `paybridge.payment.unresolved.v1` ("reconciliation"): a payment PayBridge left open
 /// (`requires_action`, `processing`, `under_review`, `unknown`) that was still open, or could not be read, when its
 /// last scheduled status check ran. Someone has to look at it.
 ///
@@ -7,7 +7,7 @@ public struct UnresolvedPayment: Sendable, Equatable {
     /// The command that left the payment open.
     public var commandId: String
     public var provider: Provider
-    /// The provider's merchant account (issue 13 part 3), written as `data.account` when set.
+    /// The provider's merchant account, written as `data.account` when set.
     public var account: MerchantAccount?
     /// The command's operation (`purchase`, `payout`, `pay_in`, `pay_out`).
     public var operation: String

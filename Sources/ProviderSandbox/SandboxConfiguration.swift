@@ -14,7 +14,7 @@ public struct ProviderSandboxConfiguration: Sendable {
     public var amanpayMerchantId: Int = 1_758_378
     public var amanpaySecretKey: Secret = "s3cr3t"
     /// More Amanpay merchants the sandbox serves besides ``amanpayMerchantId`` (merchant id → secret key), as a
-    /// platform with several merchant accounts has them (PayBridge issue 13 part 3). Each merchant's requests must
+    /// platform with several merchant accounts has them. Each merchant's requests must
     /// be signed with its own secret; its responses and callbacks are signed with it; a merchant sees only its own
     /// payments.
     public var amanpayMerchants: [Int: Secret] = [:]
@@ -34,7 +34,7 @@ public struct ProviderSandboxConfiguration: Sendable {
     public var merchantPublicKeyPEM: String
     /// The registered default `postback_url`; a payment's `postBackUrl` overrides it.
     public var firstpayPostbackURL: String?
-    /// More FirstPay merchants the sandbox serves besides the one of the keys above (PayBridge issue 13 part 3):
+    /// More FirstPay merchants the sandbox serves besides the one of the keys above:
     /// each request is authenticated with the keys of the `publicKey` it carries, each payment's postbacks are
     /// signed with its merchant's key, and a merchant sees only its own payments.
     public var firstpayMerchants: [SandboxFirstPayMerchant] = []

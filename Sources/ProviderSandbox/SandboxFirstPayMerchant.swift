@@ -1,7 +1,7 @@
 public import ProviderCore
 
 /// One more FirstPay merchant the sandbox serves (``ProviderSandboxConfiguration/firstpayMerchants``), as a platform
-/// with several FirstPay merchant accounts has them (PayBridge issue 13 part 3). TEST KEYS ONLY.
+/// with several FirstPay merchant accounts has them. TEST KEYS ONLY.
 public struct SandboxFirstPayMerchant: Sendable {
     /// FirstPay's public key as issued to this merchant: its requests carry it as `publicKey` (F2), which is how
     /// the sandbox tells merchants apart.

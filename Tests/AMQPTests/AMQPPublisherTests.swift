@@ -167,7 +167,7 @@ import Testing
         }
     }
 
-    /// Properties that cannot fit one frame (issue 21 part 3): librabbitmq would send the method frame, then fail to
+    /// Properties that cannot fit one frame: librabbitmq would send the method frame, then fail to
     /// encode the header ("table too large for buffer") and the connection would be torn down. The publish fails
     /// with `.propertiesTooLarge` before anything is sent, and the connection carries on: a delivery taken before
     /// can still be acked (a reconnect would make it stale), and the next publish goes through.

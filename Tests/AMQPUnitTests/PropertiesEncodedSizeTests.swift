@@ -1,7 +1,7 @@
 @testable import AMQP
 import Testing
 
-/// The size rule a publish is checked against before anything is sent (issue 21 part 3): what
+/// The size rule a publish is checked against before anything is sent: what
 /// ``AMQPProperties/encodedByteCount`` says is what librabbitmq's encoder writes, and properties over one frame are
 /// refused with `.propertiesTooLarge`.
 @Suite struct PropertiesEncodedSizeTests {

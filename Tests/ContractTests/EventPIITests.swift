@@ -46,7 +46,7 @@ import Testing
     }
 }
 
-/// Issue 11, part 6: the provider data listed there has named, schema-described fields.
+/// The provider data listed there has named, schema-described fields.
 @Suite struct ProviderDetailsTests {
     @Test func namedProviderFieldsAreWrittenIntoEventsThatValidate() throws {
         let firstpay = ProviderDetails(

@@ -3,7 +3,7 @@ import Testing
 @testable import PayBridgeContract
 @testable import PaymentVocabulary
 
-/// Issue 9: no command can crash a worker. Each input here once killed the process (stack overflow in the
+/// no command can crash a worker. Each input here once killed the process (stack overflow in the
 /// backtracking pattern matcher) or cost seconds per message.
 @Suite struct PoisonInputTests {
     let decoder = CommandDecoder()

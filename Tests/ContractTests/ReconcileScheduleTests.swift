@@ -2,7 +2,7 @@ import Testing
 
 @testable import PayBridgeContract
 
-/// `PAYBRIDGE_RECONCILE_SCHEDULE` (issue 11, reconciliation): its text form, its bounds, and the delay queues'
+/// `PAYBRIDGE_RECONCILE_SCHEDULE` (reconciliation): its text form, its bounds, and the delay queues'
 /// names.
 @Suite struct ReconcileScheduleTests {
     @Test func theDefaultIsOneMinuteToADay() throws {

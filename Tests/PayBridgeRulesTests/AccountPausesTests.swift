@@ -2,7 +2,7 @@ import PayBridgeRules
 import PayBridgeContract
 import Testing
 
-/// Issue 13 part 3: one account's failure pauses that account, not the queue it shares with the others; the queue
+/// one account's failure pauses that account, not the queue it shares with the others; the queue
 /// pauses only when every account is paused. Pure: instants are passed in.
 @Suite struct AccountPausesTests {
     let bd = MerchantAccount("bd")!

@@ -7,7 +7,7 @@ import PayBridgeContract
 import PaymentVocabulary
 import Testing
 
-/// The worker's rules for a callback notification (issue 11: callbacks are notifications, ordered truth), one test
+/// The worker's rules for a callback notification (callbacks are notifications, ordered truth), one test
 /// per rule, as exact plans: no broker, no provider, no threads.
 @Suite struct CallbackNotificationRulesTests {
     typealias Fixtures = CommandDeliveryFixtures
@@ -264,7 +264,7 @@ import Testing
     }
 }
 
-/// A provider answer naming another amount than the command is flagged in the event (issue 11).
+/// A provider answer naming another amount than the command is flagged in the event.
 @Suite struct AmountMismatchRulesTests {
     @Test func aDifferentProviderAmountIsFlaggedAndTheSameAmountWrittenDifferentlyIsNot() throws {
         let rules = DeliveryRules(provider: .amanpay, maxAttempts: 3)

@@ -92,7 +92,7 @@ extension DeliveryRulesTests {
     }
 
     @Test func aReplayedCreateGoesStatusFirstWithAFullSetOfAttempts() throws {
-        // Issue 11 part 4: `dead-letters replay` used to drop the attempt header and nothing else told the worker.
+        // `dead-letters replay` used to drop the attempt header and nothing else told the worker.
         var properties = Fixtures.delivery([]).properties
         properties.headers = [Topology.Headers.attempt: .int32(5),
                               Topology.Headers.originalRoutingKey: .string("amanpay.purchase"),

@@ -3,7 +3,7 @@ import PayBridgeRules
 import PayBridgeContract
 import Testing
 
-/// What PayBridge forwards of a command's headers when it publishes it again (issue 21 part 3): bounded by UTF-8
+/// What PayBridge forwards of a command's headers when it publishes it again: bounded by UTF-8
 /// bytes whatever a producer sent, with what was dropped named in `x-paybridge-dropped-headers`.
 @Suite struct ForwardedHeadersTests {
     static let combining = String(repeating: "\u{0301}", count: 127)

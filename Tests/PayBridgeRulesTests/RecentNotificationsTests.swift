@@ -2,7 +2,7 @@ import PayBridgeContract
 import PayBridgeRules
 import Testing
 
-/// Issue 21, "replays cost little": identical callback notifications within the window are read once. Pure:
+/// "replays cost little": identical callback notifications within the window are read once. Pure:
 /// instants are passed in.
 @Suite struct RecentNotificationsTests {
     let start = ContinuousClock.now

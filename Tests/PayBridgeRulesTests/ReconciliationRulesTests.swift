@@ -6,7 +6,7 @@ import PayBridgeContract
 import PaymentVocabulary
 import Testing
 
-/// The reconciliation rules (issue 11, part 3: quiet payments are reconciled), one test per rule, as exact plans:
+/// The reconciliation rules (quiet payments are reconciled), one test per rule, as exact plans:
 /// no broker, no provider, no clock.
 @Suite struct ReconciliationRulesTests {
     typealias Fixtures = CommandDeliveryFixtures

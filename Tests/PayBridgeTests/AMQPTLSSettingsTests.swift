@@ -5,7 +5,7 @@ import Logging
 @testable import PayBridge
 import Testing
 
-/// Issue 21 part 5: `amqps://` from the environment. `PAYBRIDGE_AMQP_CA_FILE`, `PAYBRIDGE_AMQP_CERT_FILE` and
+/// `amqps://` from the environment. `PAYBRIDGE_AMQP_CA_FILE`, `PAYBRIDGE_AMQP_CERT_FILE` and
 /// `PAYBRIDGE_AMQP_KEY_FILE` reach every `amqps://` node, and librabbitmq verifies with them: against a TLS endpoint
 /// in front of the shared broker (``TLSRelay``) that asks for a client certificate, with certificates the test makes.
 @Suite(.timeLimit(.minutes(2))) struct AMQPTLSSettingsTests {

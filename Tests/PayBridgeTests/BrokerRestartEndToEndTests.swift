@@ -5,7 +5,7 @@ import Foundation
 import PayBridgeContract
 import Testing
 
-/// Issue 12, part 2: the whole (single-node) broker restarts under load (`rabbitmqctl stop_app` / `start_app`) while
+/// The whole (single-node) broker restarts under load (`rabbitmqctl stop_app` / `start_app`) while
 /// a worker serves a backlog. Every command gets its outcome, nothing is lost, and the same worker is still serving
 /// afterwards. The outcomes are collected in a durable quorum queue of the test, so the restart cannot lose them
 /// on the test's side either.

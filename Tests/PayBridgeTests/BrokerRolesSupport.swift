@@ -4,7 +4,7 @@ import PayBridgeContract
 import Synchronization
 import Testing
 
-/// The broker users of `deploy/rabbitmq-definitions.json` for the end-to-end tests (issue 21): PayBridge runs as
+/// The broker users of `deploy/rabbitmq-definitions.json` for the end-to-end tests: PayBridge runs as
 /// `paybridge`, commands are published as `payments-producer` and events read as `payments-consumer`, each with
 /// exactly the permissions that file grants. The file, not the code, is read here: it is what operators import
 /// (`make deploy-check` keeps it equal to `paybridge topology --print-definitions`).

@@ -7,7 +7,7 @@ import PayBridgeContract
 import ProviderCore
 import Testing
 
-/// Issue 11, parts 1 and 2, through the broker, a worker and the provider sandbox: a callback is a notification,
+/// Through the broker, a worker and the provider sandbox: a callback is a notification,
 /// the event says what the provider's status API says, and corrections are ordered by `time`.
 @Suite(.timeLimit(.minutes(3))) struct CallbackTruthEndToEndTests {
     /// POSTs a callback to PayBridge's endpoint; returns the HTTP status.
@@ -108,7 +108,7 @@ import Testing
         }
     }
 
-    /// Issue 21, "replays cost little": the same signed callback posted again and again within
+    /// "replays cost little": the same signed callback posted again and again within
     /// `PAYBRIDGE_CALLBACK_DEDUP_SECONDS` costs one status read and one event, however often it arrives.
     @Test func identicalCallbacksArrivingTogetherAreReadOnce() async throws {
         try await EndToEnd.run { world in

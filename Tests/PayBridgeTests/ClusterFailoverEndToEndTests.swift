@@ -14,7 +14,7 @@ import Glibc
 import PayBridgeTopology
 #endif
 
-/// Issue 12, part 2: a real 3-node RabbitMQ cluster (scripts/cluster.sh, beside the default broker). Two
+/// A real 3-node RabbitMQ cluster (scripts/cluster.sh, beside the default broker). Two
 /// `paybridge worker` processes are given all three nodes and a backlog; the node that leads `payments.amanpay` is
 /// killed with SIGKILL mid-load and revived. Every command gets its outcome, outcomes keep arriving while the node
 /// is down (the workers fail over to the other nodes instead of waiting for it), and the same two processes are
@@ -51,7 +51,7 @@ struct ClusterFailoverEndToEndTests {
         let first = Self.nodes[0].name
         try #require(try await Self.ctl(first, "add_vhost", vhost).status == 0, "add_vhost on \(first) failed")
         try #require(try await Self.ctl(first, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*").status == 0)
-        // The workers run as `paybridge`, with the permissions deploy/rabbitmq-definitions.json gives it (issue 21);
+        // The workers run as `paybridge`, with the permissions deploy/rabbitmq-definitions.json gives it;
         // the test's own connection is the operator (guest).
         let role = try #require(try BrokerRolesSupport.permissions(vhost: vhost).first { $0["user"] as? String == "paybridge" })
         let password = BrokerRolesSupport.password

@@ -7,7 +7,7 @@ import ProviderSandbox
 import Testing
 
 /// A real `paybridge worker` process takes a batch of hostile commands (oversized, deeply nested, malformed,
-/// header-poisoned) mixed with valid ones (issue 9): it stays up, every valid command gets its event, and every
+/// header-poisoned) mixed with valid ones: it stays up, every valid command gets its event, and every
 /// other one is in `payments.dead`, byte for byte, with PayBridge's reason.
 @Suite(.timeLimit(.minutes(4))) struct HostileCommandsEndToEndTests {
     struct Hostile: Sendable {
@@ -79,7 +79,7 @@ import Testing
                 data: #"{"paymentId":"a","paymentId":"b","amount":"1.00","currency":"BDT","customerEmail":"c@example.com"}"#
             ).utf8), code: "BAD_JSON"),
             Hostile(name: "empty body", body: [], code: "BAD_JSON"),
-            // Int32(attempt) trapped (SIGILL) in the dead-letter path. Since issue 21 PayBridge's own headers count
+            // Int32(attempt) trapped (SIGILL) in the dead-letter path. Since producers may no longer impersonate, PayBridge's own headers count
             // only on its own route: from a producer they are ignored, and the command runs as sent (the unit tests
             // of CommandHeaders keep the hostile values on PayBridge's route).
             Hostile(name: "attempt 3,000,000,000", body: ownCommand("hostile-hdr-1"),
@@ -147,7 +147,7 @@ import Testing
         }
     }
 
-    // MARK: - Nothing PayBridge forwards can jam it (issue 21 part 3)
+    // MARK: - Nothing PayBridge forwards can jam it
 
     /// Headers under `keys` whose values take what is left of one 128 KiB frame once the properties `sendRaw`
     /// publishes with (and `slack` bytes) are counted: the broker delivers them, and anything PayBridge added to them

@@ -9,7 +9,7 @@ import ProviderCore
 import ProviderSandbox
 import Testing
 
-/// Issue 13 part 3 end to end: two Amanpay merchant accounts of one deployment on the real broker and the sandbox
+/// Merchant accounts end to end: two Amanpay merchant accounts of one deployment on the real broker and the sandbox
 /// (which serves both merchants), one with a wrong key. The good account's commands and callbacks all get their
 /// outcomes, carrying the account, while the bad account is paused (its commands deferred, none burned, the queue
 /// never paused); once the key is fixed, the bad account's commands are all executed.

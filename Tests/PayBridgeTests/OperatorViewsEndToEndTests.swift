@@ -5,7 +5,7 @@ import PayBridgeContract
 import ProviderSandbox
 import Testing
 
-/// The operators' views (issue 13): the metric names deploy/grafana-dashboard.json and deploy/prometheus-rules.yaml
+/// The operators' views: the metric names deploy/grafana-dashboard.json and deploy/prometheus-rules.yaml
 /// query are what a running worker and callbacks endpoint export on `/metrics`, and the metrics added for them
 /// (paused providers, consumer capacity, provider error classes) follow what happens.
 @Suite(.timeLimit(.minutes(3))) struct OperatorViewsEndToEndTests {

@@ -6,7 +6,7 @@ import PayBridgeContract
 import ProviderSandbox
 import Testing
 
-/// Every command ends in an outcome PayBridge chose (issue 9): an outcome the broker refuses is retried while the
+/// Every command ends in an outcome PayBridge chose: an outcome the broker refuses is retried while the
 /// command waits (the provider is not called again), an event no queue is bound for is kept, and a pause never
 /// pushes commands toward the queue's delivery limit.
 @Suite(.timeLimit(.minutes(3))) struct OutcomeDeliveryEndToEndTests {

@@ -5,7 +5,7 @@ import PayBridgeContract
 import ProviderSandbox
 import Testing
 
-/// Issue 11 parts 4 and 5 through the broker and the sandbox: the not-found response, creates never doubled by a
+/// Through the broker and the sandbox: the not-found response, creates never doubled by a
 /// concurrent duplicate or a replay.
 @Suite(.timeLimit(.minutes(3))) struct PaymentTruthEndToEndTests {
     /// A command envelope around `data`.

@@ -6,7 +6,7 @@ import PayBridgeContract
 import ProviderSandbox
 import Testing
 
-/// Issue 21, "producers ask, never impersonate": a service allowed to publish commands (`payments-producer`, the
+/// "producers ask, never impersonate": a service allowed to publish commands (`payments-producer`, the
 /// role `deploy/rabbitmq-definitions.json` gives it) sets PayBridge's own headers. Each forged header does nothing:
 /// the command is what its routing key and body say, and a message that is not a command is dead-lettered as one.
 /// And the roles themselves: each is refused what the file does not give it.

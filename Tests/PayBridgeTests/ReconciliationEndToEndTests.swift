@@ -7,7 +7,7 @@ import PayBridgeTools
 import ProviderSandbox
 import Testing
 
-/// Issue 11, part 3, through the broker, a worker and the provider sandbox: a payment a create left open is read
+/// Through the broker, a worker and the provider sandbox: a payment a create left open is read
 /// again on `PAYBRIDGE_RECONCILE_SCHEDULE` through broker-side delay queues, a change is published, and a payment
 /// still open after the last check is `unresolved`. The schedules are seconds long so the chains run in the test.
 @Suite(.timeLimit(.minutes(3))) struct ReconciliationEndToEndTests {

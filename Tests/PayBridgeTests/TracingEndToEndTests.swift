@@ -7,7 +7,7 @@ import ProviderSandbox
 import Testing
 import Tracing
 
-/// Issue 13, part 1, through the broker, a runtime and the provider sandbox, with an in-memory span recorder: one
+/// Through the broker, a runtime and the provider sandbox, with an in-memory span recorder: one
 /// trace from a command's `traceparent` through the provider call to its event, and a callback's new trace linked
 /// to it.
 @Suite(.timeLimit(.minutes(3))) struct TracingEndToEndTests {

@@ -3,7 +3,7 @@ import Foundation
 import PayBridgeContract
 import Testing
 
-/// Issue 21 part 5, end to end: a `paybridge worker` on its own vhost takes commands naming many merchant accounts
+/// End to end: a `paybridge worker` on its own vhost takes commands naming many merchant accounts
 /// it does not have; `/metrics`, scraped as Prometheus does, counts them all under `account="unknown"`, so no name a
 /// sender makes up becomes a series.
 @Suite(.timeLimit(.minutes(3))) struct UnknownAccountMetricsEndToEndTests {

@@ -7,7 +7,7 @@ import PayBridgeContract
 import ProviderCore
 import Testing
 
-/// Issue 13 part 3 in ``CommandProcessor`` and ``DeliveryRules``, without a broker: commands go to their account's
+/// In ``CommandProcessor`` and ``DeliveryRules``, without a broker: commands go to their account's
 /// executor; an account whose key is refused is paused (its deliveries deferred, attempt unchanged) while the other
 /// account's commands go on; an account this deployment does not have is dead-lettered.
 @Suite struct AccountRoutingTests {
@@ -102,7 +102,7 @@ import Testing
         #expect(sink.events.allSatisfy { $0.event.data?["account"]?.stringValue == "default" })
     }
 
-    // MARK: Metrics (issue 21 part 5): made-up account names add no series
+    // MARK: Metrics: made-up account names add no series
 
     /// A reconciliation check and a callback notification naming `account`, as the broker hands them back.
     static func check(_ id: String, account: String) -> CommandDelivery {

@@ -10,7 +10,7 @@ import PayBridgeContract
 import ProviderCore
 import Testing
 
-/// Issue 13 part 3: `/callbacks/<provider>/<account>` verifies with that account's key and stores the account with
+/// `/callbacks/<provider>/<account>` verifies with that account's key and stores the account with
 /// the notification; `/callbacks/<provider>` is `default`; an account the deployment does not have is 404. Through
 /// Hummingbird's test client: no socket, no broker.
 @Suite struct CallbackAccountRoutesTests {

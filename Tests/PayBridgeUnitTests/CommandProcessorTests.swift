@@ -33,7 +33,7 @@ import Testing
         Fixtures.delivery(Fixtures.body(.amanpayPurchase, id: id, data: Fixtures.purchaseData))
     }
 
-    // MARK: One execution per command id and payment (issue 11 part 4)
+    // MARK: One execution per command id and payment
 
     @Test(.timeLimit(.minutes(1)))
     func aConcurrentSecondDeliveryOfACommandIdReusesTheFirstExecutionWithoutCallingTheProvider() async {
@@ -73,7 +73,7 @@ import Testing
         #expect(executor.statusFirstCalls == [false, true])
     }
 
-    // MARK: Bad response signatures (issue 11 part 5)
+    // MARK: Bad response signatures
 
     static let badSignature = ProviderError(
         provider: .amanpay, operation: "purchase", errorClass: .providerError, code: .invalidResponseSignature,
@@ -175,7 +175,7 @@ import Testing
         #expect(readiness.check().ready, "the gate opened again once the publish was confirmed")
     }
 
-    /// A re-publication the connection refuses as too large for a frame (issue 21 part 3) is not retried forever
+    /// A re-publication the connection refuses as too large for a frame is not retried forever
     /// with the outcome gate closed: it goes once more without the producer's headers, with PayBridge's reason and a
     /// record of what was dropped.
     @Test(.timeLimit(.minutes(1)))

@@ -94,7 +94,7 @@ import Testing
         #expect(throws: ConfigurationError.self) { try PayBridgeConfiguration.fromEnvironment(env) }
     }
 
-    // MARK: Issue 21 part 5: an invalid URL setting is never echoed with its credentials
+    // MARK: an invalid URL setting is never echoed with its credentials
 
     static let malformedURLsWithCredentials = [
         "https://user:s3cret@exa mple.com/api",  // a space: not a URL
@@ -130,7 +130,7 @@ import Testing
         #expect(EnvironmentSettings.redactedURLText("user:pw@host") == "***@host")
     }
 
-    // MARK: Issue 21 part 5: TLS files for amqps://
+    // MARK: TLS files for amqps://
 
     /// A directory of small files for one test, removed after it.
     static func files(_ contents: [String: String], _ body: ([String: String]) throws -> Void) throws {

@@ -3,7 +3,7 @@ import Foundation
 import PayBridgeContract
 import Testing
 
-/// Issue 13 part 3: `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS` and each account's variables, read without I/O beyond
+/// `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS` and each account's variables, read without I/O beyond
 /// temporary key files.
 @Suite struct MerchantAccountSettingsTests {
     static let base = ["AMANPAY_BASE_URL": "http://127.0.0.1:1"]

@@ -7,7 +7,7 @@ import ProviderCore
 import Synchronization
 import Testing
 
-/// Issue 21 part 5: values from outside go escaped into the plain-text log (``PlainTextLogHandler``, what `paybridge`
+/// values from outside go escaped into the plain-text log (``PlainTextLogHandler``, what `paybridge`
 /// logs with), so a command id cannot forge a log line or a field.
 @Suite struct PlainTextLogTests {
     typealias Fixtures = CommandDeliveryFixtures

@@ -4,7 +4,7 @@ import ProviderCore
 import ProviderSandbox
 import Testing
 
-/// Issue 11 part 5 in the provider clients: the right classes, `TRANSFER_ALREADY_COMPLETED` adopted, re-creates
+/// In the provider clients: the right classes, `TRANSFER_ALREADY_COMPLETED` adopted, re-creates
 /// only on the provider's "does not exist", and bad signatures as the command's `provider_error`.
 @Suite("Right classes and re-creates")
 struct PaymentTruthClientTests {

@@ -5,7 +5,7 @@ import ProviderCore
 import ProviderSandbox
 import Testing
 
-/// The sandbox serves several merchant accounts per provider (PayBridge issue 13 part 3): each merchant's requests
+/// The sandbox serves several merchant accounts per provider: each merchant's requests
 /// are checked with its own key, its answers and callbacks are signed with it, and it sees only its own payments.
 @Suite("Sandbox with several merchant accounts")
 struct SandboxMerchantAccountsTests {

@@ -87,7 +87,7 @@ class Topology:
         self.exchanges = {e["name"]: e for e in definitions["exchanges"]}
         self.bindings = definitions["bindings"]
         self.vhosts = {x["vhost"] for k in ("queues", "exchanges", "bindings") for x in definitions[k]}
-        # The three broker roles' permissions (issue 21): no role may have `.*`.
+        # The three broker roles' permissions: no role may have `.*`.
         self.permissions = definitions.get("permissions", [])
         self.command_queues = {b["destination"] for b in self.bindings if b["source"] == COMMANDS_EXCHANGE}
         # Every name starts with the same label ("payments."): strings in the manifests that start with it are

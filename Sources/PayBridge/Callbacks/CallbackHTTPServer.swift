@@ -36,8 +36,8 @@ final class CallbackHTTPServer: Service, Sendable {
         try await listener.run(router: Self.makeRouter(callbacks: callbacks, rateLimiter: rateLimiter))
     }
 
-    /// The callback routes, answered by `callbacks`: `POST /callbacks/<provider>/<account>` per provider (issue 13
-    /// part 3: verified with that merchant account's key) and `POST /callbacks/<provider>`, the account `default`.
+    /// The callback routes, answered by `callbacks`: `POST /callbacks/<provider>/<account>` per provider
+    /// (verified with that merchant account's key) and `POST /callbacks/<provider>`, the account `default`.
     /// With a `rateLimiter`, a request over its client's limit is answered 429 before its body is read.
     /// What the server runs, and what the tests drive with Hummingbird's test client.
     static func makeRouter(callbacks: CallbackHandler, rateLimiter: CallbackRateLimiter? = nil)

@@ -10,7 +10,7 @@ import Tracing
 
 /// Receives a provider callback/postback: verifies it and stores it as a ``CallbackNotification`` on the
 /// provider's command queue, where a worker confirms it with a status read and publishes what the provider's API
-/// says (issue 11, "store, then acknowledge"). A provider API outage therefore never turns into a lost callback.
+/// says ("store, then acknowledge"). A provider API outage therefore never turns into a lost callback.
 ///
 /// The HTTP answer tells the provider whether to retry: 200 only after the broker confirmed the stored
 /// notification, 401 for a bad signature (nothing stored), 400 for a malformed body, 503 when the broker is

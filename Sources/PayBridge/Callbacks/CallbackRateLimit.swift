@@ -1,5 +1,5 @@
 /// How many callbacks the callbacks listener accepts per (client address, provider, account) before it answers
-/// 429: a token bucket of ``burst`` tokens refilled at ``perSecond``, one token a request (issue 21: a replayed
+/// 429: a token bucket of ``burst`` tokens refilled at ``perSecond``, one token a request (a replayed
 /// callback must not become unlimited notifications, queue writes, status reads and events).
 public struct CallbackRateLimit: Sendable, Equatable {
     /// `PAYBRIDGE_CALLBACK_RATE_LIMIT`: tokens added per second; 0 turns the limit off.

@@ -4,7 +4,7 @@ import Foundation
 import PayBridgeContract
 import ProviderCore
 
-/// Merchant accounts (issue 13 part 3): `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS` list named accounts, each
+/// Merchant accounts: `AMANPAY_ACCOUNTS` / `FIRSTPAY_ACCOUNTS` list named accounts, each
 /// configured by the single-account variables with the account's name after the provider
 /// (``MerchantAccount/environmentInfix``): `AMANPAY_BD_MERCHANT_ID`, `AMANPAY_BD_SECRET_KEY[_FILE]`,
 /// `FIRSTPAY_PK_PUBLIC_KEY_FILE`, … The unprefixed variables keep configuring the account `default`.

@@ -3,7 +3,7 @@ import Logging
 
 /// PayBridge's plain-text log format: one record per line, as swift-log's `StreamLogHandler` writes it
 /// (`<time> <level> <label>: key=value … [<source>] <message>`), except that nothing in a record can end its line
-/// or pass for another field (issue 21 part 5).
+/// or pass for another field.
 ///
 /// Metadata values come from outside (command ids, payment ids, account names, routing keys, error texts); a
 /// command id holding `"\n… error paybridge: level=error …"` must not forge a line. So:

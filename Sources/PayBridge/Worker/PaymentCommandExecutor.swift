@@ -14,10 +14,10 @@ protocol PaymentCommandExecutor: Sendable {
     /// retries and command ids seen before, so a command seen twice never creates twice.
     func execute(_ command: PaymentCommand, statusFirst: Bool) async throws -> ProviderResult
     /// Verifies a stored callback again and reads its payment's status over the provider's authenticated API
-    /// (issue 11: callbacks are notifications). Only signed values choose what is read; unsigned ones may only
+    /// (callbacks are notifications). Only signed values choose what is read; unsigned ones may only
     /// order the reads. Throws ``ProviderError``: `not_found` when the provider does not know the payment.
     func confirm(_ notification: CallbackNotification) async throws -> CallbackConfirmation
-    /// Reads the status of a payment left open, for a reconciliation check (issue 11), by the merchant's payment id
+    /// Reads the status of a payment left open, for a reconciliation check, by the merchant's payment id
     /// (and the provider's, when known). Throws ``ProviderError``.
     func check(_ check: ReconcileCheck) async throws -> ProviderResult
 }

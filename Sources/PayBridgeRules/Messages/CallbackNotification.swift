@@ -3,7 +3,7 @@ import Foundation
 import PayBridgeContract
 
 /// A verified callback or postback, stored by the callback endpoint on its provider's command queue for a worker to
-/// confirm with a status read ("store, then acknowledge", issue 11).
+/// confirm with a status read ("store, then acknowledge").
 ///
 /// On the queue it is the callback body byte for byte, published to `payments.internal` with routing key
 /// `payments.<provider>`, persistent, `message_id` = ``id``, and PayBridge's headers: ``Topology/Headers/notification``

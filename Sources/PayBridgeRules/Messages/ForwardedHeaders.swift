@@ -2,7 +2,7 @@ import AMQPValues
 import PayBridgeContract
 
 /// The received headers PayBridge forwards when it publishes a command again (a retry, a dead letter, a put-back),
-/// bounded so that nothing a producer put in its headers can make the copy too large for a frame (issue 21 part 3).
+/// bounded so that nothing a producer put in its headers can make the copy too large for a frame.
 ///
 /// A header is kept when its key is at most ``Topology/Headers/maximumForwardedKeyBytes`` UTF-8 bytes and, taken in
 /// order (PayBridge's own and the trace context first, then the producer's as received), the kept ones together

@@ -2,7 +2,7 @@ import Foundation
 import PayBridgeContract
 import PaymentVocabulary
 
-/// The merchant-account rules (issue 13 part 3), pure like the command rules:
+/// The merchant-account rules, pure like the command rules:
 ///
 /// - a command naming an account this deployment does not have → `command.failed` (`invalid_command`,
 ///   `UNKNOWN_ACCOUNT`, with the account in `data.account`) and the dead-letter queue; never requeued;

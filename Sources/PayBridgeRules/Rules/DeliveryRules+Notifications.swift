@@ -2,7 +2,7 @@ import Foundation
 import PayBridgeContract
 import PaymentVocabulary
 
-/// The rules for a callback notification (issue 11, "callbacks are notifications"), pure like the command rules:
+/// The rules for a callback notification ("callbacks are notifications"), pure like the command rules:
 ///
 /// - confirmed by a status read → `payment.callback` with what the read said (`confirmedBy` `status_read`), the
 ///   callback body as `raw`, `time` = when the read answered, the notification in the id: ack;

@@ -2,7 +2,7 @@ import Foundation
 import PayBridgeContract
 import PaymentVocabulary
 
-/// The reconciliation rules (issue 11, "quiet payments are reconciled"), pure like the command rules.
+/// The reconciliation rules ("quiet payments are reconciled"), pure like the command rules.
 ///
 /// - A create whose outcome leaves the payment open (`requires_action`, `processing`, `under_review`, or `unknown`
 ///   after giving up) schedules check 1 into the delay queue of the schedule's first delay. Only creates start a

@@ -2,7 +2,7 @@ import Foundation
 import PayBridgeContract
 import PaymentVocabulary
 
-/// PayBridge's rules for one command delivery (issues 4 and 9), as pure functions of plain values: no broker, no
+/// PayBridge's rules for one command delivery, as pure functions of plain values: no broker, no
 /// clock, no state. ``CommandProcessor`` asks them and carries out the ``DeliveryPlan`` they return.
 ///
 /// - invalid command (too large, bad JSON, schema violation, unusable PayBridge headers) → `command.failed`
@@ -39,7 +39,7 @@ package struct DeliveryRules: Sendable {
     /// When a payment left open is checked again (`PAYBRIDGE_RECONCILE_SCHEDULE`). Off unless set: the runtime sets
     /// the configured schedule (default ``ReconcileSchedule/default``).
     package var reconcileSchedule: ReconcileSchedule = .off
-    /// The provider's merchant accounts in this deployment (issue 13 part 3); a delivery naming another one is
+    /// The provider's merchant accounts in this deployment; a delivery naming another one is
     /// dead-lettered (`UNKNOWN_ACCOUNT`, ``plan(unknownAccount:delivery:at:)``).
     package var accounts: Set<MerchantAccount> = [.default]
 

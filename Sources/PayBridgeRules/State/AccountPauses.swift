@@ -1,6 +1,6 @@
 import PayBridgeContract
 
-/// Which merchant accounts of one provider's queue are paused, and what a pause means (issue 13 part 3): a plain
+/// Which merchant accounts of one provider's queue are paused, and what a pause means: a plain
 /// value, decided without I/O or a clock (callers pass `now`), tested on its own.
 ///
 /// A configuration failure (Amanpay `INVALID_API_KEY`, FirstPay 401), an open circuit or a run of bad response

@@ -1,4 +1,4 @@
-/// When bad response signatures stop being one command's problem and become the provider's (issue 11 part 5).
+/// When bad response signatures stop being one command's problem and become the provider's.
 ///
 /// A response whose signature does not verify (`INVALID_RESPONSE_SIGNATURE`) is a per-command `provider_error`:
 /// the command is retried broker-side and then given up, and the provider keeps serving the other commands. Only

@@ -1,4 +1,4 @@
-/// Which command executions may run now, within one worker process (issue 11 part 4): one command id, and one
+/// Which command executions may run now, within one worker process: one command id, and one
 /// merchant payment id, is executed by one task at a time. A plain value with no I/O and no clock;
 /// ``CommandSingleFlight`` wraps it for async callers.
 ///

@@ -1,4 +1,4 @@
-/// The callback notifications a worker read recently, by content (issue 21, "replays cost little"): the same
+/// The callback notifications a worker read recently, by content ("replays cost little"): the same
 /// callback body with the same signature, for the same provider and account, arriving again within ``window`` of
 /// the one that was read is not read again. A replay (or a provider re-sending while the first was still being
 /// confirmed) then costs a queue message and an ack, not a provider status read and an event.
