@@ -2,7 +2,9 @@
 // Properties: verify returns or throws a ProviderError (never crashes); a body signed with the secret (the
 // Authorization header computed here) never fails as INVALID_CALLBACK_SIGNATURE, and a wrong header never verifies.
 import Amanpay
+import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 
 let secret: Secret = "fuzz-secret"
 let fields = AmanpaySignature.defaultResponseFields

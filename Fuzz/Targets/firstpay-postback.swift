@@ -3,7 +3,9 @@
 // signed here (FirstPaySigner, a key made at start-up) and sent as JSON text verifies: the canonical string survives
 // serialization and parsing. (RSA signing is slow, so only inputs whose first byte is odd are signed.)
 import FirstPay
+import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 import _CryptoExtras
 
 let keys: (signer: FirstPaySigner, verifier: FirstPayVerifier) = {

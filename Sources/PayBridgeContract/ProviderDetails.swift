@@ -1,3 +1,6 @@
+import PaymentVocabulary
+import StrictJSON
+
 /// The provider data an event names beyond the common fields (issue 11, part 6), read from the provider's body.
 ///
 /// | Provider | Body field | Event field |

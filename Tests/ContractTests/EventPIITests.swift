@@ -1,4 +1,5 @@
 import PayBridgeContract
+import StrictJSON
 import Testing
 
 /// `PAYBRIDGE_EVENT_PII`: account and wallet numbers in provider bodies keep their last 4 characters in events.

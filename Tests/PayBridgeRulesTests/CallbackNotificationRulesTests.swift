@@ -4,6 +4,7 @@ import PayBridgeRules
 import PayBridgeTestKit
 import PayBridgeContract
 import PaymentVocabulary
+import StrictJSON
 import Testing
 
 /// The worker's rules for a callback notification (issue 11: callbacks are notifications, ordered truth), one test

@@ -3,6 +3,7 @@ import Foundation
 @testable import PayBridge
 import PayBridgeContract
 import ProviderSandbox
+import StrictJSON
 import Testing
 
 /// Issue 11 parts 4 and 5 through the broker and the sandbox: the not-found response, creates never doubled by a

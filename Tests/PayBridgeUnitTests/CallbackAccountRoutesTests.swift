@@ -8,6 +8,7 @@ import NIOCore
 import PayBridgeRules
 import PayBridgeContract
 import ProviderCore
+import StrictJSON
 import Testing
 
 /// Issue 13 part 3: `/callbacks/<provider>/<account>` verifies with that account's key and stores the account with
