@@ -17,7 +17,7 @@ public func fuzzAmanpayCallback(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
             _ = try AmanpayCallback.verify(body: body, authorization: authorization, fields: fields, secret: secret)
             return nil
         } catch let error as ProviderError {
-            return error.code
+            return error.code.rawValue
         } catch {
             fatalError("verify threw \(error), not a ProviderError")
         }

@@ -30,7 +30,7 @@ func code(_ body: [UInt8]) -> String? {
         _ = try FirstPayPostback.verify(body: body, verifier: keys.verifier)
         return nil
     } catch let error as ProviderError {
-        return error.code
+        return error.code.rawValue
     } catch {
         fatalError("verify threw \(error), not a ProviderError")
     }
