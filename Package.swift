@@ -54,8 +54,11 @@ let package = Package(
             ]
         ),
 
-        // --- The words both sides share: payment status, JSON bounds (no dependencies).
-        .target(name: "PaymentVocabulary"),
+        // --- A strict JSON library: one parser (bounded by JSONLimits, duplicate keys refused) and writer, JSONValue
+        // with exact numbers. No dependencies.
+        .target(name: "StrictJSON"),
+        // --- The words both sides share: payment status, provider, error classes and codes, amounts, ProviderResult.
+        .target(name: "PaymentVocabulary", dependencies: ["StrictJSON"]),
 
         // --- W3C trace context and spans: PayBridge's own tracer, used when no exporter is configured.
         .target(
@@ -79,7 +82,7 @@ let package = Package(
         .target(
             name: "Amanpay",
             dependencies: [
-                "ProviderCore",
+                "ProviderCore", "PaymentVocabulary", "StrictJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -87,7 +90,7 @@ let package = Package(
         .target(
             name: "FirstPay",
             dependencies: [
-                "ProviderCore",
+                "ProviderCore", "PaymentVocabulary", "StrictJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,7 +99,7 @@ let package = Package(
         .target(
             name: "ProviderSandbox",
             dependencies: [
-                "ProviderCore", "Amanpay", "FirstPay",
+                "ProviderCore", "Amanpay", "FirstPay", "PaymentVocabulary", "StrictJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,7 +121,7 @@ let package = Package(
         // `EmbeddedSchemas.swift`, never in git); EmbedSchemasTool is the host executable the plugin runs.
         .target(
             name: "PayBridgeContract",
-            dependencies: ["PaymentVocabulary", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PaymentVocabulary", "StrictJSON", .product(name: "Crypto", package: "swift-crypto")],
             plugins: ["EmbedSchemas"]
         ),
         .plugin(name: "EmbedSchemas", capability: .buildTool(), dependencies: ["EmbedSchemasTool"]),
@@ -127,7 +130,7 @@ let package = Package(
             name: "PayBridge",
             dependencies: [
                 "AMQP", "ProviderCore", "Amanpay", "FirstPay", "PayBridgeContract", "PayBridgeRules", "PayBridgeTracing",
-                "PayBridgeTopology",
+                "PayBridgeTopology", "PaymentVocabulary", "StrictJSON",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -145,14 +148,14 @@ let package = Package(
         // keeps between deliveries. No connection, HTTP, logger or metrics in reach; the time is an argument.
         .target(
             name: "PayBridgeRules",
-            dependencies: ["AMQPValues", "PaymentVocabulary", "PayBridgeContract"]
+            dependencies: ["AMQPValues", "PaymentVocabulary", "PayBridgeContract", "StrictJSON"]
         ),
         // The broker topology (`BrokerSetup`: declare it, print it as a definitions file; the history stream's
         // retention) and the tools' error type: shared by the service, the CLI, the tools and the bench.
         .target(
             name: "PayBridgeTopology",
             dependencies: [
-                "AMQP", "PayBridgeContract",
+                "AMQP", "PayBridgeContract", "PaymentVocabulary", "StrictJSON",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -160,7 +163,7 @@ let package = Package(
         .target(
             name: "PayBridgeTools",
             dependencies: [
-                "AMQP", "PayBridgeTopology", "PayBridgeContract", "PayBridgeTracing",
+                "AMQP", "PayBridgeTopology", "PayBridgeContract", "PayBridgeTracing", "StrictJSON",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -178,7 +181,7 @@ let package = Package(
         .executableTarget(
             name: "PayBridgeBench",
             dependencies: [
-                "AMQP", "PayBridge", "PayBridgeContract", "PayBridgeTopology", "ProviderCore",
+                "AMQP", "PayBridge", "PayBridgeContract", "PayBridgeTopology", "ProviderCore", "StrictJSON",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -211,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "ProviderTests",
             dependencies: [
-                "ProviderCore", "Amanpay", "FirstPay", "ProviderSandbox",
+                "ProviderCore", "Amanpay", "FirstPay", "ProviderSandbox", "PaymentVocabulary", "StrictJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -219,12 +222,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract"]),
+        .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract", "PaymentVocabulary", "StrictJSON"]),
         // Broker-free: the worker's rules and the state it keeps between deliveries, as plain values.
         .testTarget(
             name: "PayBridgeRulesTests",
-            dependencies: ["PayBridgeRules", "PayBridgeContract", "PaymentVocabulary", "AMQPValues", "PayBridgeTestKit",
-                           "PayBridgeTools", "FirstPay"]
+            dependencies: ["PayBridgeRules", "PayBridgeContract", "PaymentVocabulary", "StrictJSON", "AMQPValues",
+                           "PayBridgeTestKit", "PayBridgeTools", "FirstPay"]
         ),
         // Broker-free: the service around the rules (command processor with test doubles, callback and admin
         // routers, settings, logs, metrics) and the tools' options.
@@ -232,7 +235,8 @@ let package = Package(
             name: "PayBridgeUnitTests",
             dependencies: [
                 "PayBridge", "PayBridgeRules", "PayBridgeContract", "PayBridgeTopology", "PayBridgeTools", "AMQP",
-                "PayBridgeTracing", "PayBridgeTestKit", "ProviderCore", "Amanpay",
+                "PayBridgeTracing", "PayBridgeTestKit", "ProviderCore", "Amanpay", "FirstPay", "PaymentVocabulary",
+                "StrictJSON",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -244,7 +248,8 @@ let package = Package(
             name: "PayBridgeTests",
             dependencies: [
                 "PayBridge", "PayBridgeRules", "PayBridgeTools", "PayBridgeTopology", "ProviderSandbox", "AMQP",
-                "PayBridgeContract", "BrokerTestKit", "PayBridgeTestKit",
+                "PayBridgeContract", "BrokerTestKit", "PayBridgeTestKit", "PaymentVocabulary", "StrictJSON",
+                "ProviderCore", "Amanpay", "FirstPay",
                 "PayBridgeTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
                 // Raw TCP clients for the HTTP listener tests.
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -30,10 +30,10 @@ FUZZ_TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 # The modules a target imports, in dependency order.
 target_modules() {
     case "$1" in
-    contract-json | ascii-pattern | command-decoder | status-projection) echo PaymentVocabulary PayBridgeContract ;;
-    provider-json) echo PaymentVocabulary ProviderCore ;;
-    amanpay-callback) echo PaymentVocabulary ProviderCore Amanpay ;;
-    firstpay-postback) echo PaymentVocabulary ProviderCore FirstPay ;;
+    contract-json | ascii-pattern | command-decoder | status-projection) echo StrictJSON PaymentVocabulary PayBridgeContract ;;
+    provider-json) echo StrictJSON PaymentVocabulary ProviderCore ;;
+    amanpay-callback) echo StrictJSON PaymentVocabulary ProviderCore Amanpay ;;
+    firstpay-postback) echo StrictJSON PaymentVocabulary ProviderCore FirstPay ;;
     amqp-field-table) echo AMQPValues AMQP ;;
     trace-context) echo PayBridgeTracing ;;
     *) echo "unknown fuzz target: $1" >&2; return 1 ;;
@@ -44,10 +44,11 @@ target_modules() {
 # stay out: what parses outside bytes must not need them (AmanpayCallback, FirstPayPostback).
 module_sources() {
     case "$1" in
+    StrictJSON) ls Sources/StrictJSON/*.swift ;;
     PaymentVocabulary) ls Sources/PaymentVocabulary/*.swift ;;
     # With the schemas' Swift source, which is generated, not in git (embedded_schemas).
     PayBridgeContract) ls Sources/PayBridgeContract/*.swift && echo "$OUT/generated/EmbeddedSchemas.swift" ;;
-    ProviderCore) printf 'Sources/ProviderCore/%s.swift\n' PaymentVocabulary+Export Masking ;;
+    ProviderCore) echo Sources/ProviderCore/Masking.swift ;;
     Amanpay) printf 'Sources/Amanpay/%s.swift\n' AmanpaySignature AmanpayModels AmanpayCallback ;;
     FirstPay) printf 'Sources/FirstPay/%s.swift\n' FirstPayCanonicalizer FirstPaySigner FirstPayModels FirstPayPostback ;;
     # The field-table conversion and the values it builds; librabbitmq itself is linked as installed.
@@ -123,11 +124,11 @@ build_module() {
 build_target() {
     local target="$1" modules objects=()
     read -r -a modules <<<"$(target_modules "$target")"
-    # Every module but PaymentVocabulary, ProviderCore and AMQP imports swift-crypto (EventID, signatures); AMQP
-    # links librabbitmq.
+    # Every module but StrictJSON, PaymentVocabulary, ProviderCore and AMQP imports swift-crypto (EventID,
+    # signatures); AMQP links librabbitmq.
     local needs_crypto=0 libraries=()
     case "${modules[*]}" in
-    "PaymentVocabulary ProviderCore") ;;
+    "StrictJSON PaymentVocabulary ProviderCore") ;;
     AMQP) libraries+=(-lrabbitmq) ;;
     PayBridgeTracing) ;;
     *) needs_crypto=1 && crypto ;;

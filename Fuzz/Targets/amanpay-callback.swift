@@ -2,7 +2,9 @@
 // Properties: verify returns or throws a ProviderError (never crashes); a body signed with the secret (the
 // Authorization header computed here) never fails as INVALID_CALLBACK_SIGNATURE, and a wrong header never verifies.
 import Amanpay
+import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 
 let secret: Secret = "fuzz-secret"
 let fields = AmanpaySignature.defaultResponseFields
@@ -15,7 +17,7 @@ public func fuzzAmanpayCallback(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
             _ = try AmanpayCallback.verify(body: body, authorization: authorization, fields: fields, secret: secret)
             return nil
         } catch let error as ProviderError {
-            return error.code
+            return error.code.rawValue
         } catch {
             fatalError("verify threw \(error), not a ProviderError")
         }

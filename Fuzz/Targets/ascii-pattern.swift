@@ -5,6 +5,7 @@
 // answer agrees with ICU (NSRegularExpression) wherever ICU accepts the pattern, on subjects short enough that ICU's backtracking stays cheap and
 // without the characters where ECMA-262 and ICU differ on purpose (`\n \v \f \r`: `$`, `.` and `\s`).
 import Foundation
+import StrictJSON
 @testable import PayBridgeContract
 
 let contractPatterns: [(ASCIIPattern, NSRegularExpression)] = {

@@ -2,6 +2,7 @@
 // Properties: the parser returns or throws (never crashes, never exceeds its limits); what it returns serializes to
 // text that parses back to the same value, and serializing that again gives the same bytes (canonical form).
 import PayBridgeContract
+import StrictJSON
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzContractJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

@@ -3,7 +3,9 @@
 // signed here (FirstPaySigner, a key made at start-up) and sent as JSON text verifies: the canonical string survives
 // serialization and parsing. (RSA signing is slow, so only inputs whose first byte is odd are signed.)
 import FirstPay
+import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 import _CryptoExtras
 
 let keys: (signer: FirstPaySigner, verifier: FirstPayVerifier) = {
@@ -28,7 +30,7 @@ func code(_ body: [UInt8]) -> String? {
         _ = try FirstPayPostback.verify(body: body, verifier: keys.verifier)
         return nil
     } catch let error as ProviderError {
-        return error.code
+        return error.code.rawValue
     } catch {
         fatalError("verify threw \(error), not a ProviderError")
     }

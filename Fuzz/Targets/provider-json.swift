@@ -1,7 +1,9 @@
 // Fuzz target: the JSON parser as provider code uses it (Amanpay/FirstPay responses and callbacks, the sandbox):
 // member order kept. Properties: returns or throws; a parsed value's compact text (members in order, numbers as
 // written) parses back to the same value with the same text, and every number without exponent is a DecimalAmount.
+import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzProviderJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

@@ -5,6 +5,7 @@
 // harmless); for events that name their payment, each payment ends on the status the rule gives whatever the order:
 // the newest final by time when there is a final one, else the newest.
 import PayBridgeContract
+import PaymentVocabulary
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzStatusProjection(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

@@ -1,4 +1,6 @@
+public import PaymentVocabulary
 public import ProviderCore
+import StrictJSON
 
 /// A7: verifying (A2) and reading an Amanpay callback body: everything ``AmanpayClient/verifyCallback(body:authorization:)``
 /// does with outside bytes, without HTTP, so it can be tested and fuzzed on its own.

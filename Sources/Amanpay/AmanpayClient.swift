@@ -1,5 +1,7 @@
 public import Logging
+public import PaymentVocabulary
 public import ProviderCore
+import StrictJSON
 
 /// Amanpay's API over AsyncHTTPClient: signed requests (A1), verified responses (A2), retries with backoff
 /// and the status-first rule for creates (A5).

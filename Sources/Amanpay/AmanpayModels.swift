@@ -1,4 +1,6 @@
-public import ProviderCore
+public import PaymentVocabulary
+import ProviderCore
+public import StrictJSON
 
 /// An Amanpay status, with unknown values kept raw (amanpay.md §4).
 public struct AmanpayStatus: Sendable, Hashable, RawRepresentable, CustomStringConvertible {

@@ -1,5 +1,7 @@
 import Crypto
+import PaymentVocabulary
 public import ProviderCore
+public import StrictJSON
 
 /// Amanpay signatures: lowercase hex SHA-512 over concatenated values with the secret appended.
 public enum AmanpaySignature {

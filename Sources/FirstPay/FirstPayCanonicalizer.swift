@@ -1,4 +1,5 @@
-public import ProviderCore
+import ProviderCore
+public import StrictJSON
 
 /// Turns a body (without `hash`) into the string that FirstPay signs. A strategy, because FirstPay's newer
 /// signature format is unpublished (F1): the documented one is ``JavaScriptTemplateCanonicalizer``.

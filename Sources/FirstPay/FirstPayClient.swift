@@ -1,5 +1,7 @@
 public import Logging
+public import PaymentVocabulary
 public import ProviderCore
+public import StrictJSON
 
 /// FirstPay's API over AsyncHTTPClient: `hash`-signed requests (F1), typed Payment results, retries with
 /// backoff, the status-first rule for creates (F8) and postback verification (F2).

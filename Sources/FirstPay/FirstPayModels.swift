@@ -1,4 +1,6 @@
-public import ProviderCore
+public import PaymentVocabulary
+import ProviderCore
+public import StrictJSON
 
 /// A FirstPay payment status, unknown values kept raw (firstpay.md §4).
 public struct FirstPayStatus: Sendable, Hashable, RawRepresentable, CustomStringConvertible {

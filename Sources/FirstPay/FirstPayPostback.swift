@@ -1,4 +1,6 @@
-public import ProviderCore
+public import PaymentVocabulary
+import ProviderCore
+import StrictJSON
 
 /// F2: verifying and reading a FirstPay postback body: everything ``FirstPayClient/verifyPostback(body:)`` does with
 /// outside bytes, without HTTP, so it can be tested and fuzzed on its own.

@@ -1,7 +1,9 @@
 import Crypto
 import Foundation
+import PaymentVocabulary
 import _CryptoExtras
 public import ProviderCore
+public import StrictJSON
 
 /// F1 signing with an RSA private key: base64(RSASSA-PKCS1-v1_5 SHA-256 over the canonical string's UTF-8).
 public struct FirstPaySigner: Sendable {

@@ -22,6 +22,7 @@ import Logging
 import PayBridge
 import PayBridgeContract
 import ProviderCore
+import StrictJSON
 import Synchronization
 import PayBridgeTopology
 
@@ -118,7 +119,7 @@ func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--compute", let n = Int(CommandLine.arguments[2]) {
     let decoder = CommandDecoder()
     let bodies = (0..<1000).map { command("bench-compute-\($0)") }
-    let raw = PayBridgeContract.JSONValue.object([
+    let raw = StrictJSON.JSONValue.object([
         "paymentId": .string("p"), "status": .string("PENDING"), "transactionId": .string("123456"),
         "amount": .string("250.50"), "currency": .string("BDT"),
     ])

@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// A CloudEvents 1.0 event in structured JSON mode (`application/cloudevents+json`).
 ///
 /// Attribute values are kept as text (`time` is the RFC 3339 string as sent), `data` as a ``JSONValue`` so amounts

@@ -1,3 +1,6 @@
+import PaymentVocabulary
+import StrictJSON
+
 /// Turns message bodies into ``PaymentCommand``s or ``CommandRejection``s.
 ///
 /// Checks, in order: JSON (strict, numbers kept as text) → CloudEvents 1.0 envelope → known `type` → routing key

@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// A ready-to-publish command: for producers, `paybridge send`, the demo and tests.
 public struct CommandMessage: Sendable, Equatable {

@@ -1,3 +1,6 @@
+import PaymentVocabulary
+import StrictJSON
+
 /// Why a message is not an acceptable command. Safe to print and to put in a `command.failed` event and the
 /// dead-letter headers: it never quotes the message body beyond short values.
 public struct CommandRejection: Error, Sendable, Equatable, CustomStringConvertible {

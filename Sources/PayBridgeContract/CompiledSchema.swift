@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// One subschema of a ``JSONSchemaValidator``'s document with its keywords looked up once, so that validating an
 /// instance costs no dictionary lookups of keyword names. Subschemas refer to each other by index into the

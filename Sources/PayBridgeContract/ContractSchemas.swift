@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// The contract's JSON Schemas, compiled into the module (generated `EmbeddedSchemas.swift`), and a validator per
 /// message type built once on first use.
 public enum ContractSchemas {

@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// How much of a customer's account and wallet numbers outcome events carry (`PAYBRIDGE_EVENT_PII`).
 ///
 /// `masked` (the default): every such number in `data.raw` and `data.statusRead` keeps only its last 4 characters

@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// A compact JSON Schema 2020-12 validator for the subset PayBridge's schemas use.
 ///

@@ -1,4 +1,6 @@
 import Foundation
+import PaymentVocabulary
+import StrictJSON
 
 /// Builders for the three outcome event types.
 ///

@@ -1,3 +1,6 @@
+import PaymentVocabulary
+import StrictJSON
+
 /// A validated payment command.
 public struct PaymentCommand: Sendable, Equatable {
     /// The command id (CloudEvents `id`): the idempotency key, and the `correlation_id` of its outcome events.

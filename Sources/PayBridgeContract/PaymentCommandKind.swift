@@ -1,3 +1,5 @@
+import PaymentVocabulary
+
 /// The eight pinned command kinds. Raw value = routing key on `payments.commands` = `<provider>.<operation>`.
 ///
 /// The CloudEvents `type` is `paybridge.<provider>.<operation>.v1` (``type``); the JSON Schema is

@@ -1,3 +1,6 @@
+import PaymentVocabulary
+import StrictJSON
+
 /// The `data` of an outcome event (`payment.response`, `payment.callback`, `command.failed`).
 ///
 /// Field names and meanings are those of `schemas/events/*.v1.schema.json`. Optional fields that are `nil` are

@@ -1,3 +1,5 @@
+import PaymentVocabulary
+
 /// The consumers' status rule (docs/contract.md, "The status rule"), as a reference implementation: what an order
 /// service keeps per payment, moved by every event it reads, in any order.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import PaymentVocabulary
 
 /// RabbitMQ names shared by the worker, the callback endpoint, `paybridge topology` and consumers.
 ///

@@ -1,3 +1,6 @@
+import PaymentVocabulary
+import StrictJSON
+
 /// The `data` of `paybridge.payment.unresolved.v1` ("reconciliation"): a payment PayBridge left open
 /// (`requires_action`, `processing`, `under_review`, `unknown`) that was still open, or could not be read, when its
 /// last scheduled status check ran. Someone has to look at it.

@@ -1,7 +1,8 @@
 public import AMQP
 import Foundation
-public import PayBridgeContract
+import PayBridgeContract
 import PayBridgeTracing
+public import StrictJSON
 
 /// A message in the dead-letter queue `payments.dead`, with the reason PayBridge (or the broker) gave.
 ///

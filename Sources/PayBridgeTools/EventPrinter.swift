@@ -1,6 +1,7 @@
 import Foundation
 import PayBridgeContract
 import PayBridgeTracing
+import StrictJSON
 
 /// Readable text for outcome events and dead letters, for `paybridge send --wait`, `paybridge dead-letters list`
 /// and the demo. One block per item: a headline, then indented `label  value` lines; absent values are left out.

@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 public import PayBridgeContract
+import StrictJSON
 
 extension BrokerSetup {
     /// The topology as a RabbitMQ definitions file, the JSON that `rabbitmqctl import_definitions FILE` and the

@@ -2,6 +2,7 @@ public import AMQP
 import Foundation
 public import Logging
 public import PayBridgeContract
+import PaymentVocabulary
 
 /// Everything PayBridge needs on the broker, built from the names in ``Topology`` (see docs/wire.md,
 /// "Broker names"): the exchanges, the per-provider quorum command queues, the retry and reconciliation delay

@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// What went wrong, as a provider client reports it and as an outcome event carries it in `data.error`:
 /// `code`, `message`, `class`.
 public struct OutcomeError: Sendable, Hashable {

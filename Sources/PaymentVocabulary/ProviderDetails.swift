@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// What a provider's body says beyond the common fields, named once: by the provider's client, as it reads the
 /// body. Events carry them as named fields (``fields``); everything else stays in the event's `raw` only.
 ///

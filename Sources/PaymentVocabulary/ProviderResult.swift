@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// What a provider said about one payment: the answer to a create/status/specify call, or a verified
 /// callback/postback. The adapter publishes these fields in its events.
 public struct ProviderResult: Sendable {

@@ -1,3 +1,4 @@
+import PaymentVocabulary
 import Synchronization
 
 /// Settings of a ``CircuitBreaker``.

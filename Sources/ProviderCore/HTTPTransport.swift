@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
 import Logging
+import PaymentVocabulary
 import Tracing
 import NIOCore
 import NIOHTTP1

@@ -1,3 +1,5 @@
+import PaymentVocabulary
+
 /// Runs provider calls with the retry policy, the circuit breaker and the status-first rule for creates.
 public struct RetryRunner: Sendable {
     /// `amanpay` or `firstpay` (for errors).

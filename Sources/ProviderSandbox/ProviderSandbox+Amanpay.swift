@@ -1,7 +1,9 @@
 import Amanpay
 import Hummingbird
 import NIOCore
+import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 
 /// Amanpay side of the sandbox (amanpay.md §2–§5, A1–A8).
 extension ProviderSandbox {

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOCore
 import ProviderCore
+import StrictJSON
 
 /// Background work of the sandbox.
 enum SandboxJob: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import ProviderCore
+import StrictJSON
 
 /// The control API for tests and the demo, under `/_sandbox`:
 ///

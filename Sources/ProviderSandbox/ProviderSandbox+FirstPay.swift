@@ -2,6 +2,7 @@ import FirstPay
 import Hummingbird
 import NIOCore
 import ProviderCore
+import StrictJSON
 
 /// FirstPay side of the sandbox (firstpay.md §3–§6, F1–F8).
 extension ProviderSandbox {

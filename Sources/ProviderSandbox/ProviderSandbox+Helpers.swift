@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 import ProviderCore
+import StrictJSON
 
 extension ProviderSandbox {
     /// The body as JSON (nil when unparsable) and as text.

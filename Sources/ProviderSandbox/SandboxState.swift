@@ -1,4 +1,5 @@
 import ProviderCore
+import StrictJSON
 
 /// One provider request as the sandbox received it (control API: what was received).
 public struct SandboxReceivedRequest: Sendable, Hashable {

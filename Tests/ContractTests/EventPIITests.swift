@@ -1,4 +1,6 @@
 import PayBridgeContract
+import PaymentVocabulary
+import StrictJSON
 import Testing
 
 /// `PAYBRIDGE_EVENT_PII`: account and wallet numbers in provider bodies keep their last 4 characters in events.

@@ -1,4 +1,6 @@
 import Foundation
+import PaymentVocabulary
+import StrictJSON
 import Testing
 
 @testable import PayBridgeContract

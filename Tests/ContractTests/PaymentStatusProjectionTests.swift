@@ -1,4 +1,5 @@
 import Foundation
+import PaymentVocabulary
 import Testing
 
 @testable import PayBridgeContract

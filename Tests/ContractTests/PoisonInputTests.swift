@@ -1,7 +1,7 @@
 import Testing
 
 @testable import PayBridgeContract
-@testable import PaymentVocabulary
+@testable import StrictJSON
 
 /// no command can crash a worker. Each input here once killed the process (stack overflow in the
 /// backtracking pattern matcher) or cost seconds per message.

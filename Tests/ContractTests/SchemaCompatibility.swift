@@ -1,3 +1,5 @@
+import StrictJSON
+
 @testable import PayBridgeContract
 
 /// Checks that a schema version only widened relative to a frozen baseline ("within v1 only additive changes").

@@ -1,3 +1,5 @@
+import PaymentVocabulary
+import StrictJSON
 import Testing
 
 @testable import PayBridgeContract

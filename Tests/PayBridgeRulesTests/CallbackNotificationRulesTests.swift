@@ -5,6 +5,7 @@ import PayBridgeRules
 import PayBridgeTestKit
 import PayBridgeContract
 import PaymentVocabulary
+import StrictJSON
 import Testing
 
 /// The worker's rules for a callback notification (callbacks are notifications, ordered truth), one test

@@ -4,6 +4,7 @@ import PayBridgeRules
 import PayBridgeTestKit
 import PayBridgeContract
 import PaymentVocabulary
+import StrictJSON
 import Testing
 
 /// The reconciliation rules (quiet payments are reconciled), one test per rule, as exact plans:

@@ -6,6 +6,7 @@ import PayBridgeTestKit
 @testable import PayBridge
 import PayBridgeContract
 import ProviderSandbox
+import StrictJSON
 import Synchronization
 import Testing
 

@@ -3,6 +3,7 @@ import Foundation
 import PayBridge
 import PayBridgeTools
 import PayBridgeContract
+import PaymentVocabulary
 import Testing
 import PayBridgeTopology
 

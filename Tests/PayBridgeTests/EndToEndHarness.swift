@@ -9,6 +9,7 @@ import PayBridgeContract
 import PayBridgeTestKit
 import ProviderCore
 import ProviderSandbox
+import StrictJSON
 import Synchronization
 import Testing
 import PayBridgeTopology

@@ -8,6 +8,7 @@ import NIOCore
 @testable import PayBridge
 import PayBridgeContract
 import ProviderSandbox
+import StrictJSON
 import Testing
 
 /// Reads every message in `payments.dead` of the world's vhost (acks them: the world is thrown away after).

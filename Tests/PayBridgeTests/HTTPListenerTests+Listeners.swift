@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 @testable import PayBridge
 import PayBridgeContract
+import StrictJSON
 import Testing
 
 /// HTTPListenerTests, continued: what each listener serves (admin vs. callbacks port, per role), the callback

@@ -7,6 +7,7 @@ import NIOCore
 import PayBridgeContract
 import ProviderCore
 import ProviderSandbox
+import StrictJSON
 import Testing
 
 /// Merchant accounts end to end: two Amanpay merchant accounts of one deployment on the real broker and the sandbox

@@ -3,6 +3,7 @@ import Foundation
 @testable import PayBridge
 import PayBridgeContract
 import ProviderSandbox
+import StrictJSON
 import Testing
 
 typealias J = JSONValue

@@ -3,6 +3,7 @@ import Foundation
 @testable import PayBridge
 import PayBridgeContract
 import ProviderSandbox
+import StrictJSON
 import Testing
 
 /// Through the broker and the sandbox: the not-found response, creates never doubled by a

@@ -4,6 +4,7 @@ import Foundation
 import PayBridgeRules
 import PayBridgeContract
 import ProviderSandbox
+import StrictJSON
 import Testing
 
 /// "producers ask, never impersonate": a service allowed to publish commands (`payments-producer`, the

@@ -3,8 +3,10 @@ import Foundation
 @testable import PayBridge
 import PayBridgeContract
 import PayBridgeTools
+import PaymentVocabulary
 import ProviderCore
 import ProviderSandbox
+import StrictJSON
 import Testing
 
 /// The consumers' status rule against the real stream: an order service's projection (``PaymentStatusProjection``,

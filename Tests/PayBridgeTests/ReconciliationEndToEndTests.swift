@@ -5,6 +5,7 @@ import Foundation
 import PayBridgeContract
 import PayBridgeTools
 import ProviderSandbox
+import StrictJSON
 import Testing
 
 /// Through the broker, a worker and the provider sandbox: a payment a create left open is read

@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import PayBridge
 import PayBridgeContract
+import PaymentVocabulary
 import Testing
 import PayBridgeTopology
 

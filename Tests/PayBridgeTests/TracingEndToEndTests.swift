@@ -4,6 +4,7 @@ import Foundation
 import PayBridgeContract
 import PayBridgeTracing
 import ProviderSandbox
+import StrictJSON
 import Testing
 import Tracing
 

@@ -8,6 +8,7 @@ import NIOCore
 import PayBridgeRules
 import PayBridgeContract
 import ProviderCore
+import StrictJSON
 import Testing
 
 /// `/callbacks/<provider>/<account>` verifies with that account's key and stores the account with

@@ -8,6 +8,7 @@ import NIOCore
 @testable import PayBridge
 import PayBridgeContract
 import ProviderCore
+import StrictJSON
 import Testing
 
 /// The callbacks router through Hummingbird's test client, with Amanpay's signed callback vectors

@@ -4,6 +4,7 @@ import Logging
 import PayBridgeRules
 import PayBridgeTestKit
 import PayBridgeContract
+import PaymentVocabulary
 import ProviderCore
 import Synchronization
 import Testing

@@ -6,7 +6,9 @@ import Foundation
 import PayBridgeRules
 import PayBridgeTestKit
 import PayBridgeContract
+import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 import Testing
 
 /// Every event example of `schemas/events/*.schema.json`, produced by PayBridge's own code: the worker's rules

@@ -1,6 +1,7 @@
 import Foundation
 @testable import PayBridge
 import PayBridgeContract
+import StrictJSON
 import Testing
 
 /// The examples readers copy from are what PayBridge emits: every event example in `schemas/events/` and every

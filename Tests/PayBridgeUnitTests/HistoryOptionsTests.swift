@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import PayBridgeContract
 @testable import PayBridgeTools
+import StrictJSON
 import Testing
 
 /// `paybridge events replay`'s options and filters, without a broker.

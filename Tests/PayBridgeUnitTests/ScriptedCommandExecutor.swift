@@ -1,6 +1,7 @@
 @testable import PayBridge
 import PayBridgeRules
 import PayBridgeContract
+import PaymentVocabulary
 import ProviderCore
 import Synchronization
 

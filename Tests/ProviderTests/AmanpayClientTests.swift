@@ -1,4 +1,5 @@
 import Amanpay
+import PaymentVocabulary
 import ProviderCore
 import ProviderSandbox
 import Testing

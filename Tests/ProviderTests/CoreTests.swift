@@ -1,4 +1,6 @@
+import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 import Testing
 
 @Suite("ProviderCore")

@@ -1,6 +1,8 @@
 import FirstPay
+import PaymentVocabulary
 import ProviderCore
 import ProviderSandbox
+import StrictJSON
 import Testing
 
 func payment(_ id: String, _ amount: String = "500.00", method: String = "pm_bkash", postBackUrl: String? = nil,

@@ -1,4 +1,6 @@
+import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 import Testing
 
 /// Provider responses and callbacks are parsed as strictly as commands: refused, never repaired.

@@ -1,5 +1,6 @@
 import Amanpay
 import FirstPay
+import PaymentVocabulary
 import ProviderCore
 import ProviderSandbox
 import Testing

@@ -1,6 +1,7 @@
 import Amanpay
 import FirstPay
 import PaymentVocabulary
+import StrictJSON
 import Testing
 
 /// Each client names the provider's fields beyond the common ones once, as it reads a body (``ProviderDetails``):

@@ -3,8 +3,10 @@ import AsyncHTTPClient
 import FirstPay
 import NIOCore
 import NIOHTTP1
+import PaymentVocabulary
 import ProviderCore
 import ProviderSandbox
+import StrictJSON
 import Testing
 
 /// The control API over HTTP, as the adapter's end-to-end tests and the demo use it.

@@ -1,6 +1,7 @@
 import Amanpay
 import FirstPay
 import Foundation
+import PaymentVocabulary
 import ProviderCore
 import ProviderSandbox
 import Testing

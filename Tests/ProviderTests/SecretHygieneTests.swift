@@ -1,6 +1,7 @@
 import Amanpay
 import FirstPay
 import Logging
+import PaymentVocabulary
 import ProviderCore
 import ProviderSandbox
 import Synchronization

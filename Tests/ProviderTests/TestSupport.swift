@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import ProviderCore
 import ProviderSandbox
+import StrictJSON
 import Synchronization
 
 /// `shared/providers/testdata`: `$PAYBRIDGE_PROVIDER_TESTDATA`, else `../shared/providers/testdata` from the

@@ -1,4 +1,5 @@
 import Logging
+import PaymentVocabulary
 import ProviderCore
 import ProviderSandbox
 import Testing

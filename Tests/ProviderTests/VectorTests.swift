@@ -1,7 +1,9 @@
 import Amanpay
 import FirstPay
 import Foundation
+import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 import Testing
 
 @Suite("Test vectors in shared/providers/testdata")

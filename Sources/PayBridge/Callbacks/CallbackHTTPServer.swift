@@ -4,6 +4,7 @@ import PayBridgeTracing
 import Logging
 import NIOCore
 import PayBridgeContract
+import PaymentVocabulary
 import ServiceLifecycle
 
 /// The public listener as a `Service`: `POST /callbacks/{amanpay,firstpay}[/<account>]` and nothing else (404

@@ -5,7 +5,9 @@ import Logging
 import PayBridgeContract
 import PayBridgeRules
 import PayBridgeTracing
+import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 import Tracing
 
 /// Receives a provider callback/postback: verifies it and stores it as a ``CallbackNotification`` on the

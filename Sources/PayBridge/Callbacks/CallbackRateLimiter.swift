@@ -1,4 +1,5 @@
 import PayBridgeContract
+import PaymentVocabulary
 import Prometheus
 import Synchronization
 

@@ -1,5 +1,6 @@
 import PayBridgeContract
 import PayBridgeRules
+import PaymentVocabulary
 import Prometheus
 import ProviderCore
 

@@ -1,6 +1,7 @@
 import Amanpay
 import PayBridgeContract
 import PayBridgeRules
+import PaymentVocabulary
 import ProviderCore
 
 /// Executes `amanpay.*` commands with ``AmanpayClient``.

@@ -4,6 +4,7 @@ import Logging
 import PayBridgeContract
 import PayBridgeRules
 import PayBridgeTracing
+import PaymentVocabulary
 import ProviderCore
 import Synchronization
 import Tracing

@@ -1,6 +1,7 @@
 import FirstPay
 import PayBridgeContract
 import PayBridgeRules
+import PaymentVocabulary
 import ProviderCore
 
 /// Executes `firstpay.*` commands with ``FirstPayClient``.

@@ -1,5 +1,6 @@
 import PayBridgeContract
 import PayBridgeRules
+import PaymentVocabulary
 import ProviderCore
 
 /// Runs a validated command against its provider. One implementation per provider.

@@ -1,6 +1,7 @@
 import AMQPValues
 import Foundation
 import PayBridgeContract
+import PaymentVocabulary
 
 /// A verified callback or postback, stored by the callback endpoint on its provider's command queue for a worker to
 /// confirm with a status read ("store, then acknowledge").

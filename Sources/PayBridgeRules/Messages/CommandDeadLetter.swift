@@ -1,6 +1,7 @@
 import AMQPValues
 import Foundation
 import PayBridgeContract
+import PaymentVocabulary
 
 /// A command on its way to the dead-letter exchange: its body, unchanged, under its original routing key, with the
 /// reason in PayBridge's headers. Never requeued.

@@ -1,5 +1,6 @@
 import AMQPValues
 import PayBridgeContract
+import PaymentVocabulary
 
 /// A broker-side retry: the command's body, unchanged, published through `payments.internal` into the delay
 /// queue of its next attempt, with that attempt in `x-paybridge-attempt`.

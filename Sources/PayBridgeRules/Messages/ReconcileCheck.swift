@@ -1,6 +1,8 @@
 import AMQPValues
 import Foundation
 import PayBridgeContract
+import PaymentVocabulary
+import StrictJSON
 
 /// One scheduled status check of a payment PayBridge left open (see docs/operations-runtime.md, "Reconciliation"): what the check must
 /// read and what was known before it.

@@ -1,5 +1,6 @@
 import Foundation
 import PayBridgeContract
+import PaymentVocabulary
 
 /// What a delivery on a provider's command queue is, decided once when it arrives
 /// (``DeliveryRules/classify(_:receivedAt:)``); every kind then walks the same steps (``DeliveryRules/admit(_:delivery:memory:now:at:)``,

@@ -1,4 +1,6 @@
 import PayBridgeContract
+import PaymentVocabulary
+import StrictJSON
 
 /// The command's `data` does not make a valid provider request (a field is missing or of the wrong kind).
 package struct CommandDataError: Error, CustomStringConvertible {

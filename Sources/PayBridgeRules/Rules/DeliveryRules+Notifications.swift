@@ -1,6 +1,7 @@
 import Foundation
 import PayBridgeContract
 import PaymentVocabulary
+import StrictJSON
 
 /// The rules for a callback notification ("callbacks are notifications"), pure like the command rules:
 ///

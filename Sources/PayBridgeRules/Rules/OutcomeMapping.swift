@@ -1,6 +1,7 @@
 import Foundation
 import PayBridgeContract
 import PaymentVocabulary
+import StrictJSON
 
 /// Turns provider results and errors into the contract's event data.
 package enum OutcomeMapping {
