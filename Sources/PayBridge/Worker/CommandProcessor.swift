@@ -129,16 +129,23 @@ final class CommandProcessor: Sendable {
     private func plan(_ kind: DeliveryKind, _ delivery: CommandDelivery, _ log: CommandLog) async throws
         -> (DeliveryPlan, DeliveryExecution?)
     {
-        let admission = memory.withLock { memory in
-            rules.admit(kind, delivery: delivery, memory: &memory, now: .now, at: Date())
+        // Whatever builds events runs outside the memory's lock; inside it only the memory's own steps.
+        var admission = rules.screen(kind, delivery: delivery, at: Date())
+        if case .execute(let account) = admission {
+            let key = rules.notificationKey(kind, delivery: delivery, account: account)
+            admission = memory.withLock { memory in
+                rules.admit(kind, account: account, notificationKey: key, delivery: delivery, memory: &memory,
+                            now: .now)
+            }
         }
         guard case .execute(let account) = admission, let executor = executors[account] else {
             if case .planned(let plan) = admission { return (plan, nil) }
             preconditionFailure("the rules admit only configured accounts")
         }
         let execution = try await execute(kind, executor: executor, delivery: delivery, log: log)
+        let planned = rules.plan(execution, delivery: delivery, at: Date())
         let (plan, pausedAccount) = memory.withLock { memory in
-            rules.plan(execution, delivery: delivery, account: account, memory: &memory, now: .now, at: Date())
+            rules.adjust(planned, after: execution, delivery: delivery, account: account, memory: &memory, now: .now)
         }
         if pausedAccount, case .retry(let retry) = plan.republish {
             logger.error("pausing a merchant account: its deliveries are deferred, the other accounts' go on",

@@ -31,12 +31,21 @@ extension DeliveryRules {
         return .command(decode(delivery))
     }
 
-    /// The plan that settles `kind` without a provider call, or the account to call the provider for. Records a
-    /// first callback notification as read (``WorkerMemory/arrived(account:notificationKey:now:)``).
+    /// The plan that settles `kind` without a provider call, or the account to call the provider for: ``screen(_:delivery:at:)``,
+    /// then ``admit(_:account:notificationKey:delivery:memory:now:)``. Records a first callback notification as read.
     package func admit(
         _ kind: DeliveryKind, delivery: CommandDelivery, memory: inout WorkerMemory, now: ContinuousClock.Instant,
         at time: Date
     ) -> Admission {
+        let screened = screen(kind, delivery: delivery, at: time)
+        guard case .execute(let account) = screened else { return screened }
+        return admit(kind, account: account, notificationKey: notificationKey(kind, delivery: delivery, account: account),
+                     delivery: delivery, memory: &memory, now: now)
+    }
+
+    /// What settles `kind` whatever the worker remembers (it cannot be read, or it names an account this deployment
+    /// does not have), or the account it names. Builds events, so the worker runs it outside its memory's lock.
+    package func screen(_ kind: DeliveryKind, delivery: CommandDelivery, at time: Date) -> Admission {
         switch kind {
         case .command(.failure(let rejection)):
             return .planned(plan(rejected: rejection, delivery: delivery, at: time))
@@ -53,14 +62,28 @@ extension DeliveryRules {
             return .planned(plan(unknownAccountOf: delivery, account: kind.account, notification: isNotification,
                                  at: time))
         }
-        var notificationKey: String?
-        if case .notification(let notification) = kind, delivery.attempt == 1, !delivery.redelivered {
-            // Only a first delivery can be a replay: a retry of a notification whose read failed, or one the broker
-            // delivers again, is read even within the window (and costs no digest).
-            notificationKey = RecentNotifications.key(
-                provider: provider.rawValue, account: account.name,
-                bodyDigest: EventID.sha256Hex(notification.body), signature: notification.signature)
+        return .execute(account: account)
+    }
+
+    /// The key a first delivery of a callback notification is remembered by (``RecentNotifications``); `nil` for
+    /// anything else. Only a first delivery can be a replay: a retry of a notification whose read failed, or one the
+    /// broker delivers again, is read even within the window (and costs no digest).
+    package func notificationKey(_ kind: DeliveryKind, delivery: CommandDelivery, account: MerchantAccount) -> String? {
+        guard case .notification(let notification) = kind, delivery.attempt == 1, !delivery.redelivered else {
+            return nil
         }
+        return RecentNotifications.key(provider: provider.rawValue, account: account.name,
+                                       bodyDigest: EventID.sha256Hex(notification.body),
+                                       signature: notification.signature)
+    }
+
+    /// What the worker's memory says of a delivery ``screen(_:delivery:at:)`` let through: a paused account defers
+    /// it, an identical callback read moments ago is acked unread, a check while reconciliation is off is dropped;
+    /// else call the provider. Cheap (no events are built): the worker runs it inside its memory's lock.
+    package func admit(
+        _ kind: DeliveryKind, account: MerchantAccount, notificationKey: String?, delivery: CommandDelivery,
+        memory: inout WorkerMemory, now: ContinuousClock.Instant
+    ) -> Admission {
         switch memory.arrived(account: account, notificationKey: notificationKey, now: now) {
         case .defer(let stage):
             return .planned(plan(deferring: delivery, account: account, stage: stage))
@@ -74,22 +97,30 @@ extension DeliveryRules {
         return .execute(account: account)
     }
 
-    /// The plan for what a provider call came to, as the worker's memory adjusts it: a run of bad response
-    /// signatures that reached its threshold pauses; a pause is narrowed to the account while the provider's other
-    /// accounts work (the delivery is deferred). `pausedAccount`: the account paused just now, for the log line.
+    /// The plan for what a provider call came to, as the worker's memory adjusts it: the rules' plan
+    /// (``plan(_:delivery:at:)``), then ``adjust(_:after:delivery:account:memory:now:)``.
     package func plan(
         _ execution: DeliveryExecution, delivery: CommandDelivery, account: MerchantAccount,
         memory: inout WorkerMemory, now: ContinuousClock.Instant, at time: Date
     ) -> (plan: DeliveryPlan, pausedAccount: Bool) {
-        var plan: DeliveryPlan
+        adjust(plan(execution, delivery: delivery, at: time), after: execution, delivery: delivery, account: account,
+               memory: &memory, now: now)
+    }
+
+    /// The rules' plan as the worker's memory adjusts it: a run of bad response signatures that reached its
+    /// threshold pauses instead; a pause is narrowed to the account while the provider's other accounts work (the
+    /// delivery is deferred). `pausedAccount`: the account paused just now, for the log line. Cheap (the events were
+    /// built before): the worker runs it inside its memory's lock.
+    package func adjust(
+        _ planned: DeliveryPlan, after execution: DeliveryExecution, delivery: CommandDelivery,
+        account: MerchantAccount, memory: inout WorkerMemory, now: ContinuousClock.Instant
+    ) -> (plan: DeliveryPlan, pausedAccount: Bool) {
+        var plan = planned
         if case .pauseForBadSignatures(let count) = memory.executed(execution, account: account) {
             plan = planPause(forBadSignatures: count)
-        } else {
-            plan = self.plan(execution, delivery: delivery, at: time)
         }
         if case .deferAccount(let stage, let newlyPaused) = memory.planned(plan, account: account, now: now) {
-            plan = self.plan(deferring: delivery, account: account, stage: stage)
-            return (plan, newlyPaused)
+            return (self.plan(deferring: delivery, account: account, stage: stage), newlyPaused)
         }
         return (plan, false)
     }
