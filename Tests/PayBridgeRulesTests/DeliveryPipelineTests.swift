@@ -48,8 +48,13 @@ import Testing
     func admit(_ delivery: CommandDelivery, rules: DeliveryRules = rules(), memory: inout WorkerMemory)
         -> DeliveryRules.Admission
     {
-        rules.admit(rules.classify(delivery, receivedAt: time), delivery: delivery, memory: &memory, now: now,
-                    at: time)
+        // The steps as the worker takes them: screen, then the memory's admission.
+        let kind = rules.classify(delivery, receivedAt: time)
+        let screened = rules.screen(kind, delivery: delivery, at: time)
+        guard case .execute(let account) = screened else { return screened }
+        return rules.admit(kind, account: account,
+                           notificationKey: rules.notificationKey(kind, delivery: delivery, account: account),
+                           delivery: delivery, memory: &memory, now: now)
     }
 
     func planned(_ admission: DeliveryRules.Admission) -> DeliveryPlan? {
@@ -148,8 +153,9 @@ import Testing
             let delivery = Fixtures.delivery(Fixtures.body(.amanpayPurchase, id: id, data: Fixtures.purchaseData))
             let command = try rules.decode(delivery).get()
             let failure = Fixtures.failure(.providerError, "INVALID_RESPONSE_SIGNATURE")
-            return rules.plan(.command(command, .providerFailed(failure)), delivery: delivery, account: .default,
-                              memory: &memory, now: now, at: time)
+            let execution = DeliveryExecution.command(command, .providerFailed(failure))
+            return rules.adjust(rules.plan(execution, delivery: delivery, at: time), after: execution,
+                                delivery: delivery, account: .default, memory: &memory, now: now)
         }
         let (first, firstPaused) = try badSignature("cmd-1")
         #expect(first.verdict == .retryScheduled(code: "INVALID_RESPONSE_SIGNATURE") && !firstPaused)
@@ -167,8 +173,9 @@ import Testing
         let failure = ProviderError(provider: .amanpay, operation: "status", errorClass: .notFound, code: .notFound,
                                     message: "no such payment")
         let execution = DeliveryExecution.notification(Self.notification, .failure(failure))
-        let (plan, paused) = rules.plan(execution, delivery: Self.notificationDelivery(), account: .default,
-                                        memory: &memory, now: now, at: time)
+        let (plan, paused) = rules.adjust(rules.plan(execution, delivery: Self.notificationDelivery(), at: time),
+                                          after: execution, delivery: Self.notificationDelivery(), account: .default,
+                                          memory: &memory, now: now)
         #expect(!paused)
         #expect(plan == rules.plan(notification: Self.notification, delivery: Self.notificationDelivery(),
                                    result: .failure(failure), at: time))

@@ -11,9 +11,10 @@ import Tracing
 
 /// Walks every delivery on a provider's command queue through the same steps: decide its kind once
 /// (``DeliveryRules/classify(_:receivedAt:)``: a command, a callback notification or a reconciliation check), ask the
-/// rules whether it is settled without a provider call (``DeliveryRules/admit(_:delivery:memory:now:at:)``), call the
-/// provider (``PaymentCommandExecutor``), ask the rules for the plan (``DeliveryRules/plan(_:delivery:account:memory:now:at:)``),
-/// log it, carry it out through an ``OutcomeSink``, count it, and say how to settle the delivery.
+/// rules whether it is settled without a provider call (``DeliveryRules/screen(_:delivery:at:)``, then
+/// ``DeliveryRules/admit(_:account:notificationKey:delivery:memory:now:)``), call the provider
+/// (``PaymentCommandExecutor``), ask the rules for the plan (``DeliveryRules/plan(_:delivery:at:)``, then
+/// ``DeliveryRules/adjust(_:after:delivery:account:memory:now:)``), log it, carry it out through an ``OutcomeSink``, count it, and say how to settle the delivery.
 ///
 /// The decisions are ``PayBridgeRules``' (plain values, tested without I/O). What stays here is I/O and waiting:
 /// - what the worker remembers between deliveries is one ``WorkerMemory`` behind one lock (ids seen, callbacks read
@@ -103,14 +104,15 @@ final class CommandProcessor: Sendable {
             var log = CommandLog(logger: logger, provider: provider.rawValue, attempt: delivery.attempt,
                                  deliveryTag: delivery.deliveryTag)
             log.traceId = tracing.current?.traceID
+            let account = kind.account
             log.commandId = kind.commandId
             log.operation = kind.operation
-            log.account = kind.account?.name
+            log.account = account?.name
             do {
                 let (plan, execution) = try await plan(kind, delivery, log)
                 report(plan, log, execution: execution)
                 try await carryOut(plan, log)
-                count(plan, account: kind.account)
+                count(plan, account: account)
                 Self.setStatus(of: span, plan)
                 return plan.disposition
             } catch {
@@ -118,7 +120,7 @@ final class CommandProcessor: Sendable {
                 // Nothing was acked, so the delivery comes back (a command goes through status-first).
                 log.error("shutting down before the outcome was published; requeueing the delivery",
                           [PayBridgeLoggingKeys.error: "\(error)"])
-                metrics.command(outcome: "requeued", account: kind.account)
+                metrics.command(outcome: "requeued", account: account)
                 return .requeue
             }
         }

@@ -23,7 +23,7 @@ package struct ReconcileCheck: Equatable, Sendable {
     package var provider: Provider { kind.provider }
     /// The merchant account the command ran with: the check reads with the same account. A body
     /// without `account` (written before accounts existed) means `default`.
-    package var account: MerchantAccount = .default
+    package var account: MerchantAccount
     /// The command that left the payment open.
     package var commandId: String
     /// The merchant's payment id: what the status read asks by.

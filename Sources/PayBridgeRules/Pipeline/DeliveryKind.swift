@@ -3,8 +3,9 @@ import PayBridgeContract
 import PaymentVocabulary
 
 /// What a delivery on a provider's command queue is, decided once when it arrives
-/// (``DeliveryRules/classify(_:receivedAt:)``); every kind then walks the same steps (``DeliveryRules/admit(_:delivery:memory:now:at:)``,
-/// the provider call, ``DeliveryRules/plan(_:delivery:memory:now:at:)``).
+/// (``DeliveryRules/classify(_:receivedAt:)``); every kind then walks the same steps (``DeliveryRules/screen(_:delivery:at:)``
+/// and ``DeliveryRules/admit(_:account:notificationKey:delivery:memory:now:)``, the provider call,
+/// ``DeliveryRules/plan(_:delivery:at:)`` and ``DeliveryRules/adjust(_:after:delivery:account:memory:now:)``).
 package enum DeliveryKind: Sendable {
     /// A command (a producer's, or PayBridge's own retry, put-back or replay of one), or why it is not one.
     case command(Result<PaymentCommand, CommandRejection>)
@@ -49,7 +50,7 @@ package enum DeliveryKind: Sendable {
     }
 }
 
-/// What the provider call of a delivery came to, as a value for ``DeliveryRules/plan(_:delivery:memory:now:at:)``.
+/// What the provider call of a delivery came to, as a value for ``DeliveryRules/plan(_:delivery:at:)``.
 package enum DeliveryExecution: Sendable {
     /// A command ran (``CommandExecution``).
     case command(PaymentCommand, CommandExecution)

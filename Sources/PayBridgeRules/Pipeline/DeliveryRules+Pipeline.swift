@@ -3,10 +3,11 @@ import PayBridgeContract
 import PaymentVocabulary
 
 /// One walk for every delivery: decide its kind once (``classify(_:receivedAt:)``); before the provider call, the
-/// plan that replaces it, if any (``admit(_:delivery:memory:now:at:)``: unreadable, an account this deployment does
-/// not have, a paused account, a duplicate callback, a check while reconciliation is off); after it, the plan for
-/// what it came to, as the worker's memory adjusts it (``plan(_:delivery:memory:now:at:)``: a run of bad response
-/// signatures, an account's pause).
+/// plan that replaces it, if any (``screen(_:delivery:at:)``: unreadable, an account this deployment does not have;
+/// then ``admit(_:account:notificationKey:delivery:memory:now:)``: a paused account, a duplicate callback, a check
+/// while reconciliation is off); after it, the rules' plan for what it came to (``plan(_:delivery:at:)``) as the
+/// worker's memory adjusts it (``adjust(_:after:delivery:account:memory:now:)``: a run of bad response signatures,
+/// an account's pause). The steps that build events take no memory, so the worker runs them outside its lock.
 extension DeliveryRules {
     /// What the worker does next with a delivery, before any provider call.
     package enum Admission: Sendable {
@@ -29,18 +30,6 @@ extension DeliveryRules {
             })
         }
         return .command(decode(delivery))
-    }
-
-    /// The plan that settles `kind` without a provider call, or the account to call the provider for: ``screen(_:delivery:at:)``,
-    /// then ``admit(_:account:notificationKey:delivery:memory:now:)``. Records a first callback notification as read.
-    package func admit(
-        _ kind: DeliveryKind, delivery: CommandDelivery, memory: inout WorkerMemory, now: ContinuousClock.Instant,
-        at time: Date
-    ) -> Admission {
-        let screened = screen(kind, delivery: delivery, at: time)
-        guard case .execute(let account) = screened else { return screened }
-        return admit(kind, account: account, notificationKey: notificationKey(kind, delivery: delivery, account: account),
-                     delivery: delivery, memory: &memory, now: now)
     }
 
     /// What settles `kind` whatever the worker remembers (it cannot be read, or it names an account this deployment
@@ -95,16 +84,6 @@ extension DeliveryRules {
         }
         if case .check = kind, reconcileSchedule.isOff { return .planned(planCheckWhileOff()) }
         return .execute(account: account)
-    }
-
-    /// The plan for what a provider call came to, as the worker's memory adjusts it: the rules' plan
-    /// (``plan(_:delivery:at:)``), then ``adjust(_:after:delivery:account:memory:now:)``.
-    package func plan(
-        _ execution: DeliveryExecution, delivery: CommandDelivery, account: MerchantAccount,
-        memory: inout WorkerMemory, now: ContinuousClock.Instant, at time: Date
-    ) -> (plan: DeliveryPlan, pausedAccount: Bool) {
-        adjust(plan(execution, delivery: delivery, at: time), after: execution, delivery: delivery, account: account,
-               memory: &memory, now: now)
     }
 
     /// The rules' plan as the worker's memory adjusts it: a run of bad response signatures that reached its

@@ -62,11 +62,11 @@ package struct DeliveryPlan: Equatable, Sendable {
     }
 
     /// Outcome events, published in this order.
-    package var events: [OutcomeMessage] = []
+    package var events: [OutcomeMessage]
     /// The payment's next reconciliation check, published into its delay queue after the events.
-    package var nextCheck: ScheduledCheck? = nil
+    package var nextCheck: ScheduledCheck?
     /// Published after the events and the next check, if any.
-    package var republish: Republish? = nil
+    package var republish: Republish?
     /// What to do with the delivery once everything above is confirmed.
     package var disposition: DeliveryDisposition
     package var verdict: Verdict

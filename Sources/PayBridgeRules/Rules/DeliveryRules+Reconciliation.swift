@@ -28,15 +28,10 @@ extension DeliveryRules {
         else {
             return nil
         }
-        let check = ReconcileCheck(
-            kind: command.kind, commandId: command.id, paymentId: paymentId,
+        return scheduled(ReconcileCheck(
+            kind: command.kind, account: command.account ?? .default, commandId: command.id, paymentId: paymentId,
             providerPaymentId: outcome.providerPaymentId, status: outcome.status, providerStatus: outcome.providerStatus,
-            step: 1, openSince: openSince)
-        var accountCheck = check
-        accountCheck.account = command.account ?? .default
-        accountCheck.amount = command.amount
-        accountCheck.currency = command.currency
-        return scheduled(accountCheck)
+            amount: command.amount, currency: command.currency, step: 1, openSince: openSince))
     }
 
     /// `check` on its way to the delay queue of its step; `nil` when the schedule is off.

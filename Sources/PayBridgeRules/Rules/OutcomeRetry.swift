@@ -5,8 +5,8 @@ import AMQPValues
 /// `initialDelay` up to `maximumDelay`. The provider is never called again for it; see
 /// ``CommandProcessor`` and ``OutcomeGate``.
 package struct OutcomeRetry: Sendable {
-    package var initialDelay: Duration = .milliseconds(500)
-    package var maximumDelay: Duration = .seconds(30)
+    package var initialDelay: Duration
+    package var maximumDelay: Duration
 
     package init(initialDelay: Duration = .milliseconds(500), maximumDelay: Duration = .seconds(30)) {
         self.initialDelay = initialDelay
