@@ -6,8 +6,10 @@
 /// RabbitMQ checks three regular expressions per user and vhost, against exchange and queue names alike:
 /// `configure` (declare, delete), `write` (publish to an exchange; be the destination of a binding or of
 /// dead-lettering) and `read` (consume from a queue; be the source exchange of a binding). Publishing to the default
-/// exchange is checked against the name `amq.default`, which no role is given: PayBridge sends its own messages
-/// through ``Topology/internalExchange``.
+/// exchange is checked against the name `amq.default`, which only `paybridge` is given, for one purpose: replies to
+/// payment-methods queries go to the asker's direct reply-to name (`amq.rabbitmq.reply-to.…`), which the broker
+/// reaches only through the default exchange. PayBridge answers no other `reply_to` (``PaymentMethodsQuery``), and
+/// sends its own messages through ``Topology/internalExchange``.
 public struct BrokerRole: Sendable, Equatable {
     /// The broker user name.
     public let user: String
@@ -19,15 +21,17 @@ public struct BrokerRole: Sendable, Equatable {
 
     /// PayBridge itself (worker, callbacks, `paybridge topology`, `paybridge dead-letters`): declares everything
     /// named `payments.*`, reads its command queues (and binds to its exchanges), publishes events, dead letters
-    /// and its own messages (``Topology/internalExchange``). It may not publish commands: `payments.commands` is
-    /// the one `payments.*` name missing from `write`.
+    /// and its own messages (``Topology/internalExchange``), and answers payment-methods queries through the
+    /// default exchange (`amq.default`). It may not publish commands: `payments.commands` is the one `payments.*`
+    /// name missing from `write`.
     public static let paybridge = BrokerRole(
         user: "paybridge",
         configure: #"^payments\."#,
-        write: #"^payments\.(internal|outcomes|unrouted|dead-letter|dead|history|amanpay|firstpay|retry\..+|reconcile\..+)$"#,
+        write: #"^(payments\.(internal|outcomes|unrouted|dead-letter|dead|history|amanpay|firstpay|retry\..+|reconcile\..+)|amq\.default)$"#,
         read: #"^payments\."#,
         purpose: "the PayBridge service and its operator tools: declares payments.*, consumes its command queues, "
-            + "publishes events, dead letters and its own messages (payments.internal); never commands")
+            + "publishes events, dead letters and its own messages (payments.internal), answers queries through the "
+            + "default exchange (amq.default) to direct reply-to names only; never commands")
 
     /// An order service that sends commands: publishes to `payments.commands` and nothing else (no declare, no
     /// read, no default exchange, no `payments.internal`).

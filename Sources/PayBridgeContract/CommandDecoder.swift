@@ -36,51 +36,34 @@ public struct CommandDecoder: Sendable {
         PaymentCommand, CommandRejection
     > {
         let (keyProvider, keyOperation) = Self.providerAndOperation(routingKey: routingKey)
-
-        guard body.count <= maximumBytes else {
-            return .failure(
-                CommandRejection(
-                    reason: .tooLarge(bytes: body.count, limit: maximumBytes), commandId: nil, provider: keyProvider,
-                    operation: keyOperation, paymentId: nil, bodySHA256: EventID.sha256Hex(Array(body))))
-        }
-        let bytes = Array(body)
-
         func reject(
             _ reason: CommandRejection.Reason, id: String? = nil, provider: Provider? = nil, operation: String? = nil,
-            paymentId: String? = nil
+            paymentId: String? = nil, bytes: [UInt8]
         ) -> Result<PaymentCommand, CommandRejection> {
             .failure(
                 CommandRejection(
                     reason: reason, commandId: id, provider: provider ?? keyProvider,
                     operation: operation ?? keyOperation, paymentId: paymentId, bodySHA256: EventID.sha256Hex(bytes)))
         }
-
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(bytes)
-        } catch {
-            return reject(.badJSON(error))
+        let envelope: Envelope
+        switch readEnvelope(body) {
+        case .success(let read): envelope = read
+        case .failure(let unread): return reject(unread.reason, id: unread.id, bytes: unread.bytes)
         }
-        let readableId = json["id"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-        let event: CloudEvent
-        do {
-            event = try CloudEvent(json: json)
-        } catch {
-            return reject(.notACloudEvent(error.reason), id: readableId)
-        }
+        let (bytes, json, event) = (envelope.bytes, envelope.json, envelope.event)
         guard let kind = PaymentCommandKind(type: event.type) else {
             // Best effort: `paybridge.<provider>.<operation>.vN` names the provider and operation.
             let parts = event.type.split(separator: ".").map(String.init)
             let typeProvider = parts.count == 4 ? Provider(rawValue: parts[1]) : nil
             return reject(
                 .unknownType(event.type), id: event.id, provider: typeProvider,
-                operation: parts.count == 4 ? parts[2] : nil)
+                operation: parts.count == 4 ? parts[2] : nil, bytes: bytes)
         }
         let paymentId = event.data?[kind.provider == .amanpay ? "paymentId" : "merchantPaymentId"]?.stringValue
         if let routingKey, routingKey != kind.routingKey {
             return reject(
                 .routingKeyMismatch(type: event.type, routingKey: routingKey), id: event.id, provider: kind.provider,
-                operation: kind.operation, paymentId: paymentId)
+                operation: kind.operation, paymentId: paymentId, bytes: bytes)
         }
         guard let validator = ContractSchemas.validator(forType: kind.type) else {
             preconditionFailure("no embedded schema for \(kind.type)")  // ContractTests guarantee one per kind.
@@ -89,9 +72,44 @@ public struct CommandDecoder: Sendable {
         guard violations.isEmpty, let time = event.time, let data = event.data else {
             return reject(
                 .schemaViolation(violations), id: event.id, provider: kind.provider, operation: kind.operation,
-                paymentId: paymentId)
+                paymentId: paymentId, bytes: bytes)
         }
         return .success(
             PaymentCommand(id: event.id, kind: kind, source: event.source, time: time, data: data, event: event))
+    }
+
+    /// A body within the size limit, parsed, with its CloudEvents envelope.
+    struct Envelope {
+        let bytes: [UInt8]
+        let json: JSONValue
+        let event: CloudEvent
+    }
+
+    /// Why a body has no usable envelope, with its id when one could be read.
+    struct Unread: Error {
+        let reason: CommandRejection.Reason
+        let id: String?
+        let bytes: [UInt8]
+    }
+
+    /// The first steps of every message PayBridge reads from a producer: the size limit (before any parsing),
+    /// strict JSON, the CloudEvents 1.0 envelope.
+    func readEnvelope(_ body: some Collection<UInt8>) -> Result<Envelope, Unread> {
+        guard body.count <= maximumBytes else {
+            return .failure(Unread(reason: .tooLarge(bytes: body.count, limit: maximumBytes), id: nil, bytes: Array(body)))
+        }
+        let bytes = Array(body)
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(bytes)
+        } catch {
+            return .failure(Unread(reason: .badJSON(error), id: nil, bytes: bytes))
+        }
+        let readableId = json["id"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        do {
+            return .success(Envelope(bytes: bytes, json: json, event: try CloudEvent(json: json)))
+        } catch {
+            return .failure(Unread(reason: .notACloudEvent(error.reason), id: readableId, bytes: bytes))
+        }
     }
 }

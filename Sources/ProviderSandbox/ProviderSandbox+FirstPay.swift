@@ -147,14 +147,11 @@ extension ProviderSandbox {
         let (_, _, early) = try await firstpayPrologue(request, operation: "payment_methods")
         if let early { return early }
         let type = request.uri.queryParameters.get("type")
-        let methods: [(id: String, type: String, currency: String, field: String)] = [
-            ("pm_bkash", "PAY_IN", "BDT", "phone"), ("pm_nagad", "PAY_IN", "BDT", "phone"),
-            ("pm_nagad_out", "PAY_OUT", "BDT", "wallet"), ("pm_upi", "PAY_IN", "INR", "upiId"),
-        ]
-        func object(_ m: (id: String, type: String, currency: String, field: String)) -> String {
-            "{\"id\":\"\(m.id)\",\"type\":\"\(m.type)\",\"currencyCode\":\"\(m.currency)\",\"account\":{\"id\":12},"
-                + "\"clientFields\":[{\"id\":\"\(m.field)\",\"name\":\"\(m.field)\",\"required\":true}],"
-                + "\"isAttachmentRequired\":false}"
+        let methods = Self.firstpayMethods
+        func object(_ m: SandboxPaymentMethod) -> String {
+            "{\"id\":\"\(m.id)\",\"type\":\"\(m.type)\",\"name\":\"\(m.name)\",\"currencyCode\":\"\(m.currency)\","
+                + "\"account\":{\"id\":12},\"clientFields\":[{\"id\":\"\(m.field)\",\"name\":\"\(m.fieldName)\","
+                + "\"required\":true,\"validation\":\"\(m.validation)\"}],\"isAttachmentRequired\":false}"
         }
         if let id {
             guard let m = methods.first(where: { $0.id == id }) else { return fpError(404, "NOT_FOUND") }
@@ -163,6 +160,19 @@ extension ProviderSandbox {
         let list = methods.filter { type == nil || $0.type == type }.map(object).joined(separator: ",")
         return jsonResponse(200, "[" + list + "]")
     }
+
+    /// The sandbox's FirstPay payment methods (FirstPay's method object is undocumented; this is the shape
+    /// PayBridge reads: `clientFields[].validation` as a regular expression).
+    static let firstpayMethods: [SandboxPaymentMethod] = [
+        SandboxPaymentMethod(id: "pm_bkash", type: "PAY_IN", name: "bKash", currency: "BDT", field: "phone",
+                             fieldName: "Wallet number", validation: "^01[3-9][0-9]{8}$"),
+        SandboxPaymentMethod(id: "pm_nagad", type: "PAY_IN", name: "Nagad", currency: "BDT", field: "phone",
+                             fieldName: "Wallet number", validation: "^01[3-9][0-9]{8}$"),
+        SandboxPaymentMethod(id: "pm_nagad_out", type: "PAY_OUT", name: "Nagad payout", currency: "BDT",
+                             field: "wallet", fieldName: "Wallet number", validation: "^01[3-9][0-9]{8}$"),
+        SandboxPaymentMethod(id: "pm_upi", type: "PAY_IN", name: "UPI", currency: "INR", field: "upiId",
+                             fieldName: "UPI id", validation: "^[a-z0-9.]{2,64}@[a-z]{2,64}$"),
+    ]
 
     // MARK: Helpers
 
@@ -203,4 +213,11 @@ extension ProviderSandbox {
         let tail = String(repeating: "0", count: max(0, 12 - hex.count)) + hex
         return prefix + "-8a4b-4d2e-9c1a-" + tail
     }
+}
+
+/// One payment method the sandbox's FirstPay offers.
+struct SandboxPaymentMethod: Sendable {
+    let id: String, type: String, name: String, currency: String
+    /// The one client field's id, display name and validation (a regular expression, JSON-safe text).
+    let field: String, fieldName: String, validation: String
 }

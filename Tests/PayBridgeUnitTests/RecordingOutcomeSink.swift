@@ -14,6 +14,7 @@ final class RecordingOutcomeSink: OutcomeSink {
         case putBack(CommandDelivery, queue: String)
         case stored(CallbackNotification)
         case check(ScheduledCheck)
+        case reply(PaymentMethodsReply)
     }
 
     /// What a refused publish throws.
@@ -55,6 +56,11 @@ final class RecordingOutcomeSink: OutcomeSink {
 
     func store(_ notification: CallbackNotification) async throws { try record(.stored(notification)) }
     func scheduleCheck(_ check: ScheduledCheck) async throws { try record(.check(check)) }
+    func reply(_ reply: PaymentMethodsReply) async throws { try record(.reply(reply)) }
+    /// The accepted query replies.
+    var replies: [PaymentMethodsReply] {
+        published.compactMap { if case .reply(let reply) = $0 { reply } else { nil } }
+    }
     /// The accepted reconciliation checks.
     var checks: [ScheduledCheck] {
         published.compactMap { if case .check(let check) = $0 { check } else { nil } }

@@ -10,6 +10,8 @@ enum PayBridgeLoggingKeys {
     static let commandId = "paybridge.command_id"
     static let operation = "paybridge.operation"
     static let notificationId = "paybridge.notification_id"
+    /// How many payment methods a query's reply lists.
+    static let methods = "paybridge.methods"
     static let eventId = "paybridge.event_id"
     static let status = "paybridge.status"
     static let providerStatus = "paybridge.provider_status"

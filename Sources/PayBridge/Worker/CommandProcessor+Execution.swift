@@ -5,7 +5,7 @@ import ProviderCore
 
 extension CommandProcessor {
     /// The provider call a delivery asks for (the rules admitted it): a command's execution, a callback
-    /// notification's confirmation, a reconciliation check's status read. The provider's failures come back as
+    /// notification's confirmation, a reconciliation check's status read, a query's fetch. The provider's failures come back as
     /// values and are counted; only what else the executor throws (cancellation) is thrown.
     func execute(_ kind: DeliveryKind, executor: any PaymentCommandExecutor, delivery: CommandDelivery,
                  log: CommandLog) async throws -> DeliveryExecution {
@@ -26,7 +26,16 @@ extension CommandProcessor {
                 metrics.providerError(error)
                 return .check(check, .failure(error))
             }
-        case .command(.failure), .check(.failure):
+        case .query(.success(let query)):
+            let started = ContinuousClock.now
+            defer { metrics.providerLatency(operation: "payment_methods", account: query.account, .now - started) }
+            do {
+                return .query(query, .success(try await executor.paymentMethods(query)))
+            } catch let error as ProviderError {
+                metrics.providerError(error)
+                return .query(query, .failure(error))
+            }
+        case .command(.failure), .check(.failure), .query(.failure):
             preconditionFailure("the rules settle what cannot be read without a provider call")
         }
     }

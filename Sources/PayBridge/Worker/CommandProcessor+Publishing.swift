@@ -8,7 +8,7 @@ import Tracing
 
 extension CommandProcessor {
     /// Publishes the plan's events and next check (together, until the broker confirmed all of them), then its
-    /// re-publication (until confirmed).
+    /// re-publication (until confirmed), then its reply (until confirmed).
     func carryOut(_ plan: DeliveryPlan, _ log: CommandLog) async throws {
         if !plan.events.isEmpty || plan.nextCheck != nil {
             try await persistently(log) { try await sink.publish(plan.events, then: plan.nextCheck) }
@@ -28,6 +28,9 @@ extension CommandProcessor {
             }
         case nil:
             break
+        }
+        if let reply = plan.reply {
+            try await persistently(log) { try await sink.reply(reply) }
         }
     }
 

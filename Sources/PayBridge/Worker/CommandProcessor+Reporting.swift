@@ -52,6 +52,11 @@ extension CommandProcessor {
                      [Key.notificationId: "\(notificationId)"])
         case .reconciled(let result):
             reportCheck(result, plan, log, readError: execution?.providerError)
+        case .queryAnswered(let methods):
+            log.debug("payment-methods query answered", [Key.methods: "\(methods)"])
+        case .queryFailed(let code, let errorClass):
+            let how = plan.reply == nil ? "dead-lettered: it named no direct reply-to" : "answered with the error"
+            log.warning("payment-methods query failed; \(how)", [Key.errorCode: "\(code)", Key.errorClass: "\(errorClass)"])
         }
         if case .notification(let notification, .success(.confirmed(let claim, let read, _))) = execution,
            Self.disagree(claim, read) {
@@ -105,7 +110,7 @@ extension CommandProcessor {
     /// The span ends as an error when the command failed or was dead-lettered (the reason as its message).
     static func setStatus(of span: any Span, _ plan: DeliveryPlan) {
         switch plan.verdict {
-        case .rejected(let code), .failed(let code, _), .callbackNotPublished(let code, _):
+        case .rejected(let code), .failed(let code, _), .callbackNotPublished(let code, _), .queryFailed(let code, _):
             span.setStatus(SpanStatus(code: .error, message: code))
         default:
             if case .deadLetter(let deadLetter) = plan.republish {
@@ -136,6 +141,8 @@ extension CommandProcessor {
             metrics.command(outcome: "duplicate_callback", account: account)
         case .reconciled(let result):
             metrics.reconcileCheck(result: result.rawValue, account: labelled)
+        case .queryAnswered: metrics.command(outcome: "query_answered", account: account)
+        case .queryFailed: metrics.command(outcome: "query_failed", account: account)
         }
         if case .deadLetter(let deadLetter) = plan.republish {
             metrics.deadLetter(reason: deadLetter.reason.rawValue, account: account)

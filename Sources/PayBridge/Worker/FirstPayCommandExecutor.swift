@@ -3,6 +3,7 @@ import PayBridgeContract
 import PayBridgeRules
 import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 
 /// Executes `firstpay.*` commands with ``FirstPayClient``.
 struct FirstPayCommandExecutor: PaymentCommandExecutor {
@@ -53,6 +54,14 @@ struct FirstPayCommandExecutor: PaymentCommandExecutor {
     /// F8: `status` by the provider's `id` when known, and the `merchantPaymentId`.
     func check(_ check: ReconcileCheck) async throws -> ProviderResult {
         try await client.status(paymentId: check.providerPaymentId, merchantPaymentId: check.paymentId)
+    }
+
+    /// The payment methods, fetched fresh: one method by id, or the list (of one type when the query names it).
+    func paymentMethods(_ query: PaymentMethodsQuery) async throws -> JSONValue {
+        try await client.paymentMethods(
+            id: query.methodId, type: query.paymentType.flatMap(FirstPayPaymentType.init(rawValue:)),
+            locale: query.locale, merchantPaymentId: query.merchantPaymentId, merchantUserId: query.merchantUserId,
+            amount: query.amount, level: query.level)
     }
 
     private func paymentRequest(_ data: CommandData) throws -> FirstPayPaymentRequest {

@@ -108,4 +108,18 @@ struct OutcomePublisher: OutcomeSink {
                                      mandatory: true, properties: stamped(deadLetter.properties),
                                      confirmTimeout: confirmTimeout)
     }
+
+    /// Answers a query through the default exchange (the `paybridge` role may write to `amq.default` for this
+    /// alone; the rules answer only direct reply-to names, never a queue). Not mandatory and not persistent: a
+    /// reply nobody waits for any more is dropped by the broker, which is what the asker's timeout means.
+    func reply(_ reply: PaymentMethodsReply) async throws {
+        let properties = AMQPProperties(
+            contentType: CloudEvent.structuredContentType, persistent: false,
+            correlationId: reply.address.correlationId.flatMap {
+                $0.utf8.count <= AMQPProperties.maximumShortStringBytes ? $0 : nil
+            },
+            messageId: reply.event.id, type: PaymentMethodsReply.type, appId: "paybridge")
+        try await connection.publish(reply.body, exchange: "", routingKey: reply.address.replyTo, mandatory: false,
+                                     properties: stamped(properties), confirmTimeout: confirmTimeout)
+    }
 }

@@ -25,6 +25,9 @@ protocol OutcomeSink: Sendable {
     /// Stores a verified callback on its provider's command queue for a worker to confirm (the callback endpoint
     /// answers 200 only after this returned).
     func store(_ notification: CallbackNotification) async throws
+    /// Answers a payment-methods query: publishes the reply to the default exchange with routing key = the query's
+    /// direct reply-to name. The broker confirms it even when the asker is gone (then nobody receives it).
+    func reply(_ reply: PaymentMethodsReply) async throws
 }
 
 extension OutcomeSink {

@@ -2,6 +2,7 @@ import PayBridgeContract
 import PayBridgeRules
 import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 
 /// Runs a validated command against its provider. One implementation per provider.
 ///
@@ -21,4 +22,15 @@ protocol PaymentCommandExecutor: Sendable {
     /// Reads the status of a payment left open, for a reconciliation check, by the merchant's payment id
     /// (and the provider's, when known). Throws ``ProviderError``.
     func check(_ check: ReconcileCheck) async throws -> ProviderResult
+    /// Fetches the payment methods a query asks for (FirstPay only). Throws ``ProviderError``.
+    func paymentMethods(_ query: PaymentMethodsQuery) async throws -> JSONValue
+}
+
+extension PaymentCommandExecutor {
+    /// Only FirstPay has payment methods to ask for (queries reach only FirstPay's command queue).
+    func paymentMethods(_ query: PaymentMethodsQuery) async throws -> JSONValue {
+        throw ProviderError(provider: provider, operation: "payment_methods", errorClass: .invalidCommand,
+                            code: ProviderError.Code(rawValue: "UNSUPPORTED_QUERY"),
+                            message: "\(provider.rawValue) has no payment-methods query", mayHaveReachedProvider: false)
+    }
 }

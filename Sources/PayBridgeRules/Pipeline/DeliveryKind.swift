@@ -1,6 +1,7 @@
 import Foundation
 import PayBridgeContract
 import PaymentVocabulary
+import StrictJSON
 
 /// What a delivery on a provider's command queue is, decided once when it arrives
 /// (``DeliveryRules/classify(_:receivedAt:)``); every kind then walks the same steps (``DeliveryRules/screen(_:delivery:at:)``
@@ -13,14 +14,18 @@ package enum DeliveryKind: Sendable {
     case notification(CallbackNotification)
     /// A reconciliation check back from its delay queue, or why it is not one PayBridge wrote.
     case check(Result<ReconcileCheck, ReconcileCheck.Invalid>)
+    /// An order service's payment-methods query (FirstPay only), or why it cannot be asked: answered with a reply,
+    /// never with an outcome event.
+    case query(Result<PaymentMethodsQuery, QueryRejection>)
 
-    /// The word for logs and spans: the command's kind (`amanpay.purchase`), `callback` or `reconcile`; `nil` for a
-    /// command that could not be read.
+    /// The word for logs and spans: the command's kind (`amanpay.purchase`), `callback`, `reconcile` or
+    /// `firstpay.payment_methods`; `nil` for a command that could not be read.
     package var operation: String? {
         switch self {
         case .command(let decoded): (try? decoded.get())?.kind.rawValue
         case .notification: "callback"
         case .check: "reconcile"
+        case .query: PaymentMethodsQuery.routingKey
         }
     }
 
@@ -31,6 +36,8 @@ package enum DeliveryKind: Sendable {
         case .command(.failure(let rejection)): rejection.commandId
         case .notification, .check(.failure): nil
         case .check(.success(let check)): check.commandId
+        case .query(.success(let query)): query.id
+        case .query(.failure(let rejection)): rejection.rejection.commandId
         }
     }
 
@@ -40,6 +47,8 @@ package enum DeliveryKind: Sendable {
         case .command(let decoded): (try? decoded.get())?.account
         case .notification(let notification): notification.account
         case .check(let read): (try? read.get())?.account
+        case .query(.success(let query)): query.account
+        case .query(.failure(let rejection)): rejection.account
         }
     }
 
@@ -58,12 +67,14 @@ package enum DeliveryExecution: Sendable {
     case notification(CallbackNotification, Result<CallbackConfirmation, ProviderError>)
     /// A reconciliation check read its payment's status (or the read failed).
     case check(ReconcileCheck, Result<ProviderResult, ProviderError>)
+    /// A payment-methods query asked FirstPay (its answer, or why there is none).
+    case query(PaymentMethodsQuery, Result<JSONValue, ProviderError>)
 
     /// The provider's failure, when the call failed.
     package var providerError: ProviderError? {
         switch self {
         case .command(_, .providerFailed(let error)), .notification(_, .failure(let error)),
-             .check(_, .failure(let error)):
+             .check(_, .failure(let error)), .query(_, .failure(let error)):
             error
         default:
             nil

@@ -29,6 +29,9 @@ extension DeliveryRules {
                 try ReconcileCheck(body: delivery.body, provider: provider)
             })
         }
+        if provider == .firstpay, delivery.originalRoutingKey == PaymentMethodsQuery.routingKey {
+            return .query(decodeQuery(delivery))
+        }
         return .command(decode(delivery))
     }
 
@@ -40,12 +43,17 @@ extension DeliveryRules {
             return .planned(plan(rejected: rejection, delivery: delivery, at: time))
         case .check(.failure(let problem)):
             return .planned(plan(invalidCheck: problem, delivery: delivery, at: time))
+        case .query(.failure(let rejected)):
+            return .planned(plan(queryRejected: rejected, delivery: delivery, at: time))
         default:
             break
         }
         guard let account = kind.account, accounts.contains(account) else {
             if case .command(.success(let command)) = kind {
                 return .planned(plan(unknownAccount: command, delivery: delivery, at: time))
+            }
+            if case .query(.success(let query)) = kind {
+                return .planned(plan(unknownAccountQuery: query, at: time))
             }
             let isNotification = if case .notification = kind { true } else { false }
             return .planned(plan(unknownAccountOf: delivery, account: kind.account, notification: isNotification,
@@ -73,6 +81,8 @@ extension DeliveryRules {
         _ kind: DeliveryKind, account: MerchantAccount, notificationKey: String?, delivery: CommandDelivery,
         memory: inout WorkerMemory, now: ContinuousClock.Instant
     ) -> Admission {
+        // A query is answered whatever the memory says: a paused account's fetch fails fast and says so in the reply.
+        if case .query = kind { return .execute(account: account) }
         switch memory.arrived(account: account, notificationKey: notificationKey, now: now) {
         case .defer(let stage):
             return .planned(plan(deferring: delivery, account: account, stage: stage))
@@ -113,6 +123,8 @@ extension DeliveryRules {
             plan(notification: notification, delivery: delivery, result: result, at: time)
         case .check(let check, let result):
             plan(check: check, result: result, at: time)
+        case .query(let query, let result):
+            plan(query: query, result: result, at: time)
         }
     }
 }

@@ -43,6 +43,10 @@ package struct DeliveryPlan: Equatable, Sendable {
         /// A callback notification identical to one read moments ago (``RecentNotifications``): acked unread, the
         /// first one's read speaks for it.
         case duplicateCallback(notificationId: String)
+        /// A payment-methods query was answered with FirstPay's methods.
+        case queryAnswered(methods: Int)
+        /// A payment-methods query was answered with an error (or dead-lettered: it named no usable `reply_to`).
+        case queryFailed(code: String, errorClass: ErrorClass)
     }
 
     /// What a reconciliation check came to.
@@ -70,9 +74,12 @@ package struct DeliveryPlan: Equatable, Sendable {
     /// What to do with the delivery once everything above is confirmed.
     package var disposition: DeliveryDisposition
     package var verdict: Verdict
+    /// The answer to a payment-methods query, published (and confirmed) before the delivery is settled.
+    package var reply: PaymentMethodsReply?
 
     package init(events: [OutcomeMessage] = [], nextCheck: ScheduledCheck? = nil, republish: Republish? = nil,
-                 disposition: DeliveryDisposition, verdict: Verdict) {
+                 reply: PaymentMethodsReply? = nil, disposition: DeliveryDisposition, verdict: Verdict) {
+        self.reply = reply
         self.events = events
         self.nextCheck = nextCheck
         self.republish = republish

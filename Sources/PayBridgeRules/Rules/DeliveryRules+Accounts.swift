@@ -40,7 +40,7 @@ extension DeliveryRules {
         return DeliveryPlan(republish: .retry(retry), disposition: .ack, verdict: .deferred(account: account.name))
     }
 
-    private func unknownAccountMessage(_ account: MerchantAccount?) -> String {
+    func unknownAccountMessage(_ account: MerchantAccount?) -> String {
         let configured = accounts.sorted().map(\.name).joined(separator: ", ")
         return "account \(account.map { "\"\($0.name)\"" } ?? "(unreadable)") is not configured for "
             + "\(provider.rawValue) (configured: \(configured))"

@@ -62,6 +62,21 @@ package struct DeliveryRules: Sendable {
         return decoder.decode(delivery.body, routingKey: delivery.originalRoutingKey)
     }
 
+    /// Reads a payment-methods query (``classify(_:receivedAt:)`` chose it by its routing key).
+    package func decodeQuery(_ delivery: CommandDelivery) -> Result<PaymentMethodsQuery, QueryRejection> {
+        let properties = delivery.properties
+        if let problem = delivery.headers.problem {
+            let rejection = CommandRejection.unusableMetadata(code: problem.code, message: problem.message,
+                                                              body: delivery.body, routingKey: delivery.originalRoutingKey)
+            let address = PaymentMethodsQuery.ReplyAddress.of(replyTo: properties.replyTo,
+                                                              correlationId: properties.correlationId, queryId: nil)
+            return .failure(QueryRejection(rejection: rejection, reply: address, merchantPaymentId: nil,
+                                           account: .default))
+        }
+        return decoder.decodeQuery(delivery.body, routingKey: delivery.originalRoutingKey,
+                                   replyTo: properties.replyTo, correlationId: properties.correlationId)
+    }
+
     /// Whether a create reads the payment's status before it creates (A5, F8): when the delivery is redelivered, a
     /// retry, a replayed dead letter, or its command id (or another command for its payment) was seen before, so a
     /// command seen twice never creates twice.
