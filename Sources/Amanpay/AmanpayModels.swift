@@ -173,13 +173,17 @@ public struct AmanpayPurchaseRequest: Sendable, Hashable {
     public var returnUrl: String?
     /// Callback URL for this payment only (A7).
     public var notifyUrl: String?
+    /// Fields Amanpay may accept beyond the documented ones ("more fields may exist"), sent after them as given,
+    /// unsigned (A1 signs only its listed fields). Names the request writes itself are skipped.
+    public var additionalFields: [JSONMember]
 
     public init(
         paymentId: String, amount: DecimalAmount, currency: String, customerEmail: String,
         customerId: String? = nil, customerName: String? = nil, customerKYCLevel: String? = nil,
         paymentMethod: AmanpayPaymentMethod? = nil, walletNumber: String? = nil, returnUrl: String? = nil,
-        notifyUrl: String? = nil
+        notifyUrl: String? = nil, additionalFields: [JSONMember] = []
     ) {
+        self.additionalFields = additionalFields
         self.paymentId = paymentId
         self.amount = amount
         self.currency = currency
@@ -208,13 +212,20 @@ public struct AmanpayPayoutRequest: Sendable, Hashable {
     public var recipientMobileNumber: String?
     public var customerId: String?
     public var customerKYCLevel: String?
+    /// Browser target after the payout's page, where the method has one.
+    public var returnUrl: String?
     public var notifyUrl: String?
+    /// As ``AmanpayPurchaseRequest/additionalFields``.
+    public var additionalFields: [JSONMember]
 
     public init(
         paymentId: String, amount: DecimalAmount, currency: String, customerEmail: String, customerName: String,
         paymentMethod: AmanpayPaymentMethod, recipientType: String, recipientMobileNumber: String? = nil,
-        customerId: String? = nil, customerKYCLevel: String? = nil, notifyUrl: String? = nil
+        customerId: String? = nil, customerKYCLevel: String? = nil, returnUrl: String? = nil,
+        notifyUrl: String? = nil, additionalFields: [JSONMember] = []
     ) {
+        self.returnUrl = returnUrl
+        self.additionalFields = additionalFields
         self.paymentId = paymentId
         self.amount = amount
         self.currency = currency

@@ -57,7 +57,7 @@ import Testing
         ]
         let examples = [
             "250.50", "0.01", "0.00", "0.1", "1", "-0.5", "01", "BDT", "bkash", "application/json",
-            "application/cloudevents+json; charset=utf-8", "text/json", "xx", "abc", "ac",
+            "application/cloudevents+json; charset=utf-8", "text/json", "xx", "abc", "ac", "01712345678",
         ]
         var random = SplitMix(state: 2026_11_21)
         for pattern in Self.contractPatterns + extra {

@@ -13,10 +13,10 @@ import Testing
             #expect(ContractSchemas.validator(forType: kind.type) != nil, "\(kind.type)")
         }
         for type in [OutcomeEvents.responseType, OutcomeEvents.callbackType, OutcomeEvents.commandFailedType,
-                     OutcomeEvents.unresolvedType] {
+                     OutcomeEvents.unresolvedType, PaymentMethodsQuery.type, PaymentMethodsReply.type] {
             #expect(ContractSchemas.validator(forType: type) != nil, "\(type)")
         }
-        #expect(ContractSchemas.types.count == 12)
+        #expect(ContractSchemas.types.count == 14)
     }
 
     @Test(arguments: paths)

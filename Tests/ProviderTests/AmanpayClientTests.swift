@@ -2,6 +2,7 @@ import Amanpay
 import PaymentVocabulary
 import ProviderCore
 import ProviderSandbox
+import StrictJSON
 import Testing
 
 func purchase(_ id: String, _ amount: String = "250.51", method: AmanpayPaymentMethod? = nil, wallet: String? = nil,
@@ -324,6 +325,45 @@ struct AmanpayClientTests {
                 #expect(spec.operationId == "29609")
                 #expect(spec.additionalFields == ["Otp"])
                 #expect(spec.status == .requiresAction)
+            }
+        }
+    }
+}
+
+/// Amanpay documents that more fields may exist: a request's additional fields are sent after the documented ones,
+/// unsigned, never overriding one; a payout's `returnUrl` is sent.
+@Suite("Amanpay request fields")
+struct AmanpayRequestFieldsTests {
+    @Test func additionalFieldsFollowTheDocumentedOnesAndNeverOverrideThem() async throws {
+        try await withSandbox { sandbox in
+            try await withAmanpay(sandbox) { client in
+                var request = purchase("payment_900", method: .bkash, wallet: "01712345678")
+                request.additionalFields = [
+                    JSONMember("campaign", .string("spring")), JSONMember("amount", .string("1.00")),
+                    JSONMember("basket", .object(["items": .number(JSONNumber(3))])),
+                ]
+                _ = try await client.purchase(request)
+                let sent = try #require(sandbox.receivedRequests().first)
+                #expect(sent.signatureValid)
+                #expect(sent.body.hasSuffix(#","campaign":"spring","basket":{"items":3}}"#))
+                #expect(sent.body.contains("\"amount\":250.51,") && !sent.body.contains("1.00"))
+            }
+        }
+    }
+
+    @Test func aPayoutSendsItsReturnUrlAndAdditionalFields() async throws {
+        try await withSandbox { sandbox in
+            try await withAmanpay(sandbox) { client in
+                _ = try await client.payout(
+                    AmanpayPayoutRequest(
+                        paymentId: "payout_90", amount: DecimalAmount("10")!, currency: "PKR",
+                        customerEmail: "c@example.com", customerName: "Mark Cooper", paymentMethod: .jazzcash,
+                        recipientType: "bank_account", returnUrl: "https://shop.example/back",
+                        additionalFields: [JSONMember("reference", .string("inv-9"))]))
+                let sent = try #require(sandbox.receivedRequests().first)
+                #expect(sent.signatureValid)
+                #expect(sent.body.contains(#""returnUrl":"https://shop.example/back""#))
+                #expect(sent.body.hasSuffix(#","reference":"inv-9"}"#))
             }
         }
     }

@@ -3,6 +3,7 @@ import PayBridgeContract
 import PayBridgeRules
 import PaymentVocabulary
 import ProviderCore
+import StrictJSON
 
 /// Executes `amanpay.*` commands with ``AmanpayClient``.
 struct AmanpayCommandExecutor: PaymentCommandExecutor {
@@ -71,7 +72,8 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
             customerName: data.optionalString("customerName"),
             customerKYCLevel: data.optionalString("customerKYCLevel"), paymentMethod: method,
             walletNumber: method.flatMap { data.optionalString($0.walletNumberField) },
-            returnUrl: data.optionalString("returnUrl"), notifyUrl: data.optionalString("notifyUrl"))
+            returnUrl: data.optionalString("returnUrl"), notifyUrl: data.optionalString("notifyUrl"),
+            additionalFields: Self.additionalFields(data, of: .amanpayPurchase))
     }
 
     private func payoutRequest(_ data: CommandData) throws -> AmanpayPayoutRequest {
@@ -82,6 +84,24 @@ struct AmanpayCommandExecutor: PaymentCommandExecutor {
             recipientType: try data.string("recipientType"),
             recipientMobileNumber: data.optionalString("recipientMobileNumber"),
             customerId: data.optionalString("customerId"), customerKYCLevel: data.optionalString("customerKYCLevel"),
-            notifyUrl: data.optionalString("notifyUrl"))
+            returnUrl: data.optionalString("returnUrl"), notifyUrl: data.optionalString("notifyUrl"),
+            additionalFields: Self.additionalFields(data, of: .amanpayPayout))
+    }
+
+    /// The members of a purchase's or payout's `data` its schema does not name: Amanpay documents that more fields
+    /// may exist, so the schemas allow them and PayBridge sends them on, in the order given (docs/integration.md).
+    static func additionalFields(_ data: CommandData, of kind: PaymentCommandKind) -> [JSONMember] {
+        let named = kind == .amanpayPurchase ? purchaseFields : payoutFields
+        guard !named.isEmpty else { return [] }  // no schema to tell known from unknown: send nothing extra
+        return (data.data.objectMembers ?? []).filter { !named.contains($0.key) }
+    }
+
+    /// The `data` members each schema names (its `$defs.data.properties`): one source of truth, the contract.
+    private static let purchaseFields = namedFields(.amanpayPurchase)
+    private static let payoutFields = namedFields(.amanpayPayout)
+
+    private static func namedFields(_ kind: PaymentCommandKind) -> Set<String> {
+        let properties = ContractSchemas.schema(forType: kind.type)?["$defs"]?["data"]?["properties"]
+        return Set(properties?.objectMembers?.map(\.key) ?? [])
     }
 }
