@@ -2,7 +2,6 @@ package main
 
 import (
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -11,10 +10,8 @@ import (
 // the status rule, in one transaction (docs/integration.md, "De-duplication and side effects"). The consumer acks
 // only after this transaction committed.
 
-const commandFailed = "paybridge.command.failed.v1"
-
 type orderState struct {
-	id, commandID                                        string
+	id                                                   string
 	status, statusTime, lastErrorTime, providerPaymentID sql.NullString
 	final                                                sql.NullBool
 	byCommand                                            bool // found by command id: the event is about the order's own command
@@ -84,9 +81,9 @@ func findOrder(tx *sql.Tx, e *event, correlationID string) (*orderState, error) 
 	}
 	for _, t := range tries {
 		o := orderState{byCommand: t.byCommand}
-		err := tx.QueryRow(`SELECT order_id, command_id, status, final, status_time, last_error_time, provider_payment_id
+		err := tx.QueryRow(`SELECT order_id, status, final, status_time, last_error_time, provider_payment_id
 			FROM orders WHERE `+t.where, t.args...).
-			Scan(&o.id, &o.commandID, &o.status, &o.final, &o.statusTime, &o.lastErrorTime, &o.providerPaymentID)
+			Scan(&o.id, &o.status, &o.final, &o.statusTime, &o.lastErrorTime, &o.providerPaymentID)
 		if err == sql.ErrNoRows {
 			continue
 		}
@@ -144,41 +141,4 @@ func newer(t time.Time, stored sql.NullString) bool {
 	}
 	s, err := time.Parse(time.RFC3339Nano, stored.String)
 	return err != nil || t.After(s)
-}
-
-type statusLine struct {
-	Order     string  `json:"order"`
-	Status    *string `json:"status"`
-	Final     bool    `json:"final"`
-	Time      *string `json:"time"`
-	LastError *string `json:"lastError"`
-	Events    int     `json:"events"`
-}
-
-func printStatus(db *sql.DB, order string) error {
-	var status, t, lastError sql.NullString
-	var final sql.NullBool
-	line := statusLine{Order: order}
-	err := db.QueryRow(`SELECT status, final, status_time, last_error, events FROM orders WHERE order_id = ?`, order).
-		Scan(&status, &final, &t, &lastError, &line.Events)
-	if err == sql.ErrNoRows {
-		return fmt.Errorf("no order %s", order)
-	}
-	if err != nil {
-		return err
-	}
-	line.Final = final.Bool
-	if status.Valid {
-		line.Status = &status.String
-		line.Time = &t.String
-	}
-	if lastError.Valid {
-		line.LastError = &lastError.String
-	}
-	out, err := json.Marshal(line)
-	if err != nil {
-		return err
-	}
-	fmt.Println(string(out))
-	return nil
 }

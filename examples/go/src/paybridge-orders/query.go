@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"regexp"
 	"time"
 
@@ -69,9 +70,11 @@ func payInFromMethods(s settings, order, amount string) (payInData, error) {
 		}
 		values := []fieldValue{}
 		for _, f := range m.ClientFields {
-			if f.Pattern != nil {
+			if f.Pattern != nil { // check the input before FirstPay refuses it (INCORRECT_FIELDS)
 				re, err := regexp.Compile(*f.Pattern)
-				if err != nil || !re.MatchString(s.wallet) {
+				if err != nil {
+					log.Printf("method %s field %s: pattern %q is not Go syntax; not checked here", m.ID, f.Key, *f.Pattern)
+				} else if !re.MatchString(s.wallet) {
 					return payInData{}, fmt.Errorf("method %s: wallet %q does not fit field %s (pattern %q)", m.ID, s.wallet, f.Key, *f.Pattern)
 				}
 			}
@@ -115,7 +118,10 @@ func queryPaymentMethods(url string, q methodsQuery) ([]paymentMethod, error) {
 	}
 	for {
 		select {
-		case r := <-returns:
+		case r, ok := <-returns:
+			if !ok {
+				return nil, fmt.Errorf("channel closed while waiting for the reply: %v", <-closed)
+			}
 			return nil, fmt.Errorf("the query was returned (%d %s): is PayBridge's topology declared?", r.ReplyCode, r.ReplyText)
 		case e := <-closed:
 			return nil, fmt.Errorf("channel closed while waiting for the reply: %v", e)

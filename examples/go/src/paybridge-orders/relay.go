@@ -112,7 +112,10 @@ func publishBatch(ch *amqp.Channel, rows []outboxRow, confirms <-chan amqp.Confi
 	acked := map[string]bool{}
 	for range rows {
 		select {
-		case c := <-confirms:
+		case c, ok := <-confirms:
+			if !ok {
+				return nil, fmt.Errorf("channel closed before every confirm arrived: %v", <-closed)
+			}
 			i := c.DeliveryTag - first
 			if c.DeliveryTag < first || i >= uint64(len(rows)) {
 				return nil, fmt.Errorf("confirm for delivery tag %d, not one of this batch's", c.DeliveryTag)

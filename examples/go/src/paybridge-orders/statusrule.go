@@ -7,6 +7,8 @@ import "time"
 // older non-final one; equal times keep the status already held; `unknown` and statuses this copy does not
 // list never move the payment.
 
+const commandFailed = "paybridge.command.failed.v1"
+
 // knownStatuses maps every status this client knows to whether it is final.
 var knownStatuses = map[string]bool{
 	"processing":      false,
@@ -28,7 +30,7 @@ type Payment struct {
 // effectiveStatus is the status an event brings to the rule: command.failed says nothing about the payment, so it
 // counts as `unknown` whatever it carries (earlier PayBridge versions said `failed` there).
 func effectiveStatus(eventType, status string) string {
-	if eventType == "paybridge.command.failed.v1" {
+	if eventType == commandFailed {
 		return "unknown"
 	}
 	return status
