@@ -24,13 +24,13 @@ NICE="${FUZZ_JOBS_NICE:-10}"
 
 # Every target, in run order. To add one: Fuzz/Targets/<name>.swift, a line in target_modules, a seed corpus in
 # Fuzz/corpus/<name>/ and, when it reaches a module not listed in module_sources, that module's files.
-ALL_TARGETS="contract-json provider-json ascii-pattern command-decoder amanpay-callback firstpay-postback amqp-field-table trace-context status-projection"
+ALL_TARGETS="contract-json provider-json ascii-pattern command-decoder amanpay-callback firstpay-postback amqp-field-table trace-context status-projection payment-methods"
 FUZZ_TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 
 # The modules a target imports, in dependency order.
 target_modules() {
     case "$1" in
-    contract-json | ascii-pattern | command-decoder | status-projection) echo StrictJSON PaymentVocabulary PayBridgeContract ;;
+    contract-json | ascii-pattern | command-decoder | status-projection | payment-methods) echo StrictJSON PaymentVocabulary PayBridgeContract ;;
     provider-json) echo StrictJSON PaymentVocabulary ProviderCore ;;
     amanpay-callback) echo StrictJSON PaymentVocabulary ProviderCore Amanpay ;;
     firstpay-postback) echo StrictJSON PaymentVocabulary ProviderCore FirstPay ;;
