@@ -10,7 +10,7 @@ PAYBRIDGE_BIN ?= .build/debug/paybridge
 export RABBITMQ_URL ?= $(AMQP_URL)
 
 .PHONY: all deps broker broker-stop build test test-unit test-cluster cluster cluster-stop bench bench-c bench-amqp bench-worker bench-scale demo clean fuzz fuzz-ci \
-        deploy-check deploy-definitions examples format format-check
+        deploy-check deploy-definitions examples examples-test format format-check
 
 all: build
 
@@ -134,6 +134,14 @@ examples: deps
 	PAYBRIDGE_WRITE_EXAMPLES=$(CURDIR)/.build/event-examples.json $(SWIFT) test --skip-build $(SWIFT_FLAGS) \
 	  --filter 'EventExamplesTests/everyEventSchemasExamplesAreWhatTheCodeEmits' || true
 	$(PYTHON) scripts/write-event-examples.py .build/event-examples.json
+
+# The reference clients (examples/python, examples/go, examples/java; examples/README.md) against the broker, a real
+# PayBridge (`paybridge run`) and the provider sandbox, with the least-privilege roles of
+# deploy/rabbitmq-definitions.json: scripts/examples-test.py (it reads the binaries from PAYBRIDGE_BIN_DIR, default
+# .build/debug). EXAMPLES_LANGUAGES picks some (default: all three).
+examples-test: broker
+	$(SWIFT) build $(SWIFT_FLAGS)
+	$(PYTHON) scripts/examples-test.py $(EXAMPLES_LANGUAGES)
 
 demo: broker
 	$(SWIFT) build $(SWIFT_FLAGS)

@@ -12,6 +12,14 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # the TLS tests make their certificates with it
 command -v jq >/dev/null 2>&1 || need+=(jq)  # ProjectionEndToEndTests runs docs/integration.md's jq recipe
 /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)  # scripts/deploy-check.py
+# The reference clients of examples/ (make examples-test): Python's venv, Go with Debian's AMQP and SQLite modules,
+# Java 17 with Debian's RabbitMQ client, SLF4J and SQLite JDBC jars.
+/usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+for pkg in golang-github-rabbitmq-amqp091-go-dev golang-github-mattn-go-sqlite3-dev openjdk-17-jdk-headless \
+           librabbitmq-client-java libslf4j-java libxerial-sqlite-jdbc-java; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 lean=()  # installed without recommended packages
 if [ "${1:-}" = deploy ]; then
   command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || lean+=(docker-compose)

@@ -1,0 +1,1 @@
+"""A small order service that pays through PayBridge (examples/README.md)."""

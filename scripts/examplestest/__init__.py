@@ -1,0 +1,1 @@
+"""`make examples-test`: every reference client in examples/ against a real broker, PayBridge and the sandbox."""
