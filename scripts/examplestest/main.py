@@ -38,6 +38,8 @@ def main(description, root):
         else:
             report.error(f"{language}: {run_path} does not exist or is not executable")
 
+    if not clients:
+        return report.close()
     bin_dir = os.path.abspath(os.path.join(root, os.environ.get("PAYBRIDGE_BIN_DIR", ".build/debug")))
     for name in ("paybridge", "paybridge-sandbox"):
         if not os.access(os.path.join(bin_dir, name), os.X_OK):
