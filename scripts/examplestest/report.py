@@ -1,5 +1,4 @@
 """PASS/FAIL lines with what was expected and what was seen, and the closing count."""
-import sys
 
 
 class Report:
@@ -44,7 +43,3 @@ def tail(path, lines=40, prefix="    | "):
     except OSError as error:
         return f"{prefix}(cannot read {path}: {error})"
     return "\n".join(prefix + line for line in text.splitlines()[-lines:])
-
-
-def warn(text):
-    print(text, file=sys.stderr, flush=True)

@@ -1,7 +1,7 @@
 """The consumer: its own quorum queue bound to payments.outcomes (`#`), manual acks, prefetch 50. Each event is
 applied in one transaction (projection.apply) and acked after the commit. A poison message (too big, not JSON,
 not a CloudEvent) is logged and rejected without requeue: it goes to the queue's dead-letter queue
-`<queue>.dead`, never back. Runs until SIGTERM/SIGINT, then exits 0."""
+`<queue>.dead`, never back (so is one that crashed the process DELIVERY_LIMIT times). Runs until SIGTERM/SIGINT, then exits 0."""
 import asyncio
 import json
 import signal
@@ -15,6 +15,7 @@ from . import projection
 OUTCOMES_EXCHANGE = "payments.outcomes"
 PREFETCH = 50
 MAX_BODY = 1 << 20  # bytes
+DELIVERY_LIMIT = 20  # a message that keeps crashing the process is dead-lettered after this many deliveries
 
 
 def log(text):
@@ -47,7 +48,7 @@ async def declare(channel, name):
     dead_queue = await channel.declare_queue(f"{name}.dead", durable=True, arguments={"x-queue-type": "quorum"})
     await dead_queue.bind(dead_exchange, "")
     queue = await channel.declare_queue(name, durable=True, arguments={
-        "x-queue-type": "quorum", "x-dead-letter-exchange": f"{name}.dead"})
+        "x-queue-type": "quorum", "x-dead-letter-exchange": f"{name}.dead", "x-delivery-limit": DELIVERY_LIMIT})
     await queue.bind(await channel.get_exchange(OUTCOMES_EXCHANGE, ensure=False), "#")
     return queue
 
