@@ -16,6 +16,7 @@ command -v jq >/dev/null 2>&1 || need+=(jq)  # ProjectionEndToEndTests runs docs
 # Java 17 with Debian's RabbitMQ client, SLF4J and SQLite JDBC jars.
 /usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)  # go-sqlite3 is cgo
 for pkg in golang-github-rabbitmq-amqp091-go-dev golang-github-mattn-go-sqlite3-dev openjdk-17-jdk-headless \
            librabbitmq-client-java libslf4j-java libxerial-sqlite-jdbc-java; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
