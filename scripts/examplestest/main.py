@@ -85,8 +85,11 @@ def setup(report, broker, stack):
     except BrokerSetupError as error:
         return report.fail(f"broker setup: {error}")
     done = stack.topology()
+    output = (done.stderr or done.stdout)[-800:]
+    hint = ("\n     (login refused right after the password was set: another run on this broker may have reset the "
+            "shared users' passwords; give every run the same EXAMPLES_ROLE_PASSWORD)") if "ACCESS_REFUSED" in output else ""
     if not report.check(done.returncode == 0, "paybridge topology (as paybridge)",
-                        f"paybridge topology exited {done.returncode}: {(done.stderr or done.stdout)[-800:]}"):
+                        f"paybridge topology exited {done.returncode}: {output}{hint}"):
         return False
     if not report.check(stack.start_sandbox(), f"sandbox healthy on :{stack.sandbox_port}",
                         f"sandbox not healthy on :{stack.sandbox_port} within 30 s"):
