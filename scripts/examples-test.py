@@ -11,6 +11,10 @@ the sandbox's own status; the failing order must end with lastError UNKNOWN_ACCO
 (SUCCESS -> FAILED) must reach the projection; the consumer must exit 0 on SIGTERM; a second relay sends nothing.
 
 Usage: examples-test.py [--without-payin] [python] [go] [java]. Exit status 1 when a check fails.
+More settings: EXAMPLES_BROKER (host:port, default 127.0.0.1:5672), EXAMPLES_ROLE_PASSWORD (one fixed password for
+the three users instead of random ones: runs side by side on one broker otherwise reset each other's), EXAMPLES_DEADLINE
+(seconds per awaited outcome, default 60), EXAMPLES_READY_DEADLINE (for the consumer's "ready", which may include
+the client's build, default 600), EXAMPLES_KEEP_VHOST=1 (keep the vhost afterwards; it is deleted by default).
 Python 3 standard library only; the steps live in scripts/examplestest/.
 """
 import sys
