@@ -127,9 +127,9 @@ endif
 	  > deploy/rabbitmq-definitions.json.new && mv deploy/rabbitmq-definitions.json.new deploy/rabbitmq-definitions.json
 
 # Types generated from the contract (scripts/types-check.sh, docs/integration.md "Types from the contract"): a pinned
-# datamodel-code-generator in .build/types-venv (made on the first run, ~10 s) turns every schema under schemas/*/
+# datamodel-code-generator in .build/types-venv (made on the first run, ~12 s) turns every schema under schemas/*/
 # into pydantic v2 models and dataclasses; fails when the generator fails or warns, a module does not import, or a
-# schema's own examples do not load into its generated model. One line per schema; ~2 s after the first run.
+# schema's own examples do not load into its generated model. One line per schema; 1-2 s after the first run.
 types-check:
 	PYTHON=$(PYTHON) bash scripts/types-check.sh
 

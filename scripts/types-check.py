@@ -7,6 +7,8 @@ For every JSON Schema under schemas/*/ (commands/, events/, and any directory ad
 - datamodel-code-generator turns it into pydantic v2 models without failing or warning (GENERATOR_ARGS below: the
   command docs/integration.md, "Types from the contract", gives teams), the module imports without a warning, and
   every example loads into the generated model (`model_validate` and `model_validate_json`);
+- schemas of what clients publish (commands/, queries/): each example loaded into the model and written back as a
+  producer writes it (`model_dump_json(by_alias=True, exclude_none=True)`) still validates with the schema;
 - event schemas (the ones with tolerant enums, `$defs/laterValue`): an example carrying values added within v1 later
   (status, provider, operation, error class, confirmedBy), an unknown `data` field and an extension attribute still
   validates, with the schema and with the model, and the model keeps the unknown field;
@@ -33,6 +35,7 @@ import warnings
 
 import jsonschema
 import pydantic
+import referencing
 from datamodel_code_generator.__main__ import main as datamodel_codegen
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,6 +50,7 @@ GENERATOR_ARGS = [
     "--no-allow-remote-refs",  # every $ref is local; never fetch
 ]
 MODEL_TYPES = ["pydantic_v2.BaseModel", "dataclasses.dataclass"]
+PUBLISHED_BY_CLIENTS = {"commands", "queries"}  # schemas/<dir>/ whose messages clients build and write
 
 
 def schema_files():
@@ -149,11 +153,11 @@ def check(schema_path, workdir):
     examples = schema.get("examples", [])
     problems = [f"duplicated enum value {d}" for d in duplicated_enum_values(schema)]
 
-    validator = jsonschema.Draft202012Validator(schema)  # no format_checker: formats are not asserted
     jsonschema.Draft202012Validator.check_schema(schema)
+    # No format_checker: formats are not asserted. An empty registry: a $ref that is not local fails, never fetched.
+    validator = jsonschema.Draft202012Validator(schema, registry=referencing.Registry())
     for i, example in enumerate(examples):
-        for error in validator.iter_errors(example):
-            problems.append(f"example {i}: jsonschema: {error.json_path}: {' '.join(error.message.split())[:300]}")
+        problems += [f"example {i}: {m}" for m in schema_errors(validator, example)]
 
     module_base = os.path.splitext(name)[0].replace(os.sep, "__").replace(".", "_").replace("-", "_")
     models = {}
@@ -167,35 +171,54 @@ def check(schema_path, workdir):
         except Exception as e:  # noqa: BLE001 - reported per schema, the check goes on
             problems.append(f"{model_type}: {brief(e)}")
 
-    model_name = "-"
-    later = ""
+    model_name, notes = "-", ""
     if "pydantic_v2.BaseModel" in models:
         try:
             model = root_model(models["pydantic_v2.BaseModel"], schema)
             model_name = model.__name__
-            for i, example in enumerate(examples):
-                for how, load in (("model_validate", model.model_validate),
-                                  ("model_validate_json", lambda e: model.model_validate_json(json.dumps(e)))):
-                    try:
-                        load(example)
-                    except pydantic.ValidationError as e:
-                        problems.append(f"example {i}: {model_name}.{how}: {brief(e)}")
-            event = later_values_example(schema)
-            if event is not None:
-                for error in validator.iter_errors(event):
-                    problems.append(f"later values: jsonschema: {error.json_path}: {error.message}")
-                loaded = model.model_validate_json(json.dumps(event))
-                if (loaded.data.model_extra or {}).get("fieldAddedLater") != event["data"]["fieldAddedLater"]:
-                    problems.append("later values: the model dropped an unknown data field")
-                later = ", later values and unknown fields kept"
+            found, notes = model_problems(model, schema, name.split(os.sep)[0], validator)
+            problems += found
         except Exception as e:  # noqa: BLE001
             problems.append(f"pydantic: {brief(e)}")
 
     if problems:
         return False, f"FAIL {name}: " + "; ".join(problems)
     kinds = " + ".join(t.split(".")[0] for t in MODEL_TYPES)
-    return True, (f"ok   {name}: {model_name}, {len(examples)} examples valid (jsonschema, pydantic){later}; "
+    return True, (f"ok   {name}: {model_name}, {len(examples)} examples valid (jsonschema, pydantic){notes}; "
                   f"{kinds} generated and imported, no warnings")
+
+
+def model_problems(model, schema, directory, validator):
+    """The generated model against the schema's examples (and, per kind of schema, what a producer writes or what a
+    later v1 may send); returns (problems, what was checked beyond the examples)."""
+    problems, notes = [], ""
+    for i, example in enumerate(schema.get("examples", [])):
+        for how, load in (("model_validate", model.model_validate),
+                          ("model_validate_json", lambda e: model.model_validate_json(json.dumps(e)))):
+            try:
+                load(example)
+            except pydantic.ValidationError as e:
+                problems.append(f"example {i}: {model.__name__}.{how}: {brief(e)}")
+        if directory in PUBLISHED_BY_CLIENTS and not problems:
+            written = model.model_validate(example).model_dump_json(by_alias=True, exclude_none=True)
+            problems += [f"example {i} as the model writes it: {m}"
+                         for m in schema_errors(validator, json.loads(written))]
+            notes = ", written back valid"
+    event = later_values_example(schema)
+    if event is not None:
+        problems += [f"later values: {m}" for m in schema_errors(validator, event)]
+        try:
+            loaded = model.model_validate_json(json.dumps(event))
+            if (loaded.data.model_extra or {}).get("fieldAddedLater") != event["data"]["fieldAddedLater"]:
+                problems.append("later values: the model dropped an unknown data field")
+        except pydantic.ValidationError as e:
+            problems.append(f"later values: {model.__name__}.model_validate_json: {brief(e)}")
+        notes = ", later values and unknown fields kept"
+    return problems, notes
+
+
+def schema_errors(validator, instance):
+    return [f"jsonschema: {e.json_path}: {' '.join(e.message.split())[:300]}" for e in validator.iter_errors(instance)]
 
 
 def main():
@@ -210,7 +233,10 @@ def main():
     failed = 0
     with tempfile.TemporaryDirectory(prefix="paybridge-types-") as workdir:
         for path in files:
-            ok, line = check(path, workdir)
+            try:
+                ok, line = check(path, workdir)
+            except Exception as e:  # noqa: BLE001 - an unreadable schema fails its line, not the run
+                ok, line = False, f"FAIL {os.path.relpath(path, os.path.join(ROOT, 'schemas'))}: {brief(e)}"
             failed += not ok
             print(line, flush=True)
     print(f"types-check: {len(files) - failed}/{len(files)} schemas ok in {time.monotonic() - started:.1f} s")
