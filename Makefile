@@ -10,7 +10,7 @@ PAYBRIDGE_BIN ?= .build/debug/paybridge
 export RABBITMQ_URL ?= $(AMQP_URL)
 
 .PHONY: all deps broker broker-stop build test test-unit test-cluster cluster cluster-stop bench bench-c bench-amqp bench-worker bench-scale demo clean fuzz fuzz-ci \
-        deploy-check deploy-definitions examples examples-test format format-check
+        deploy-check deploy-definitions examples examples-test format format-check types-check
 
 all: build
 
@@ -125,6 +125,13 @@ ifeq ($(PAYBRIDGE_BIN),.build/debug/paybridge)
 endif
 	env -u PAYBRIDGE_AMQP_URL -u PAYBRIDGE_AMQP_URL_FILE $(PAYBRIDGE_BIN) topology --print-definitions --vhost / \
 	  > deploy/rabbitmq-definitions.json.new && mv deploy/rabbitmq-definitions.json.new deploy/rabbitmq-definitions.json
+
+# Types generated from the contract (scripts/types-check.sh, docs/integration.md "Types from the contract"): a pinned
+# datamodel-code-generator in .build/types-venv (made on the first run, ~12 s) turns every schema under schemas/*/
+# into pydantic v2 models and dataclasses; fails when the generator fails or warns, a module does not import, or a
+# schema's own examples do not load into its generated model. One line per schema; 1-2 s after the first run.
+types-check:
+	PYTHON=$(PYTHON) bash scripts/types-check.sh
 
 # Rewrites every event example in schemas/events/ from PayBridge's own code (Tests/PayBridgeTests/EventExamples.swift);
 # the next build embeds them (EmbedSchemas plugin). EventExamplesTests fails until this has run after a change to

@@ -7,7 +7,8 @@ import StrictJSON
 /// Conservative structural comparison, walking both schemas in parallel (following local `$ref`s in each):
 /// - a property of the baseline is missing, or a property schema became `false`;
 /// - `type` lost a type (`number` → `integer` is a narrowing; `integer` → `number` is not), or appeared where there
-///   was none;
+///   was none — unless it names every JSON type (``everyJSONType``), which restricts nothing: how a field that takes
+///   any JSON value (`data.raw`) gets a `type` code generators can use;
 /// - `enum` lost a value, or appeared; `const` appeared or changed;
 /// - `pattern` appeared or changed (regex inclusion is not decidable here, so any change counts), `format` appeared
 ///   or changed;
@@ -31,6 +32,9 @@ enum SchemaCompatibility {
     /// The smallest `maxLength` that may be added within a version where a string had none. Below it, a bound could
     /// reject a value some producer sends today; at or above it, the bound only stops abuse.
     static let safetyMaxLengthFloor = 64
+
+    /// The JSON types; a `type` naming all of them (`integer` is within `number`) accepts every value.
+    static let everyJSONType: Set<String> = ["object", "array", "string", "number", "boolean", "null"]
 
     /// Compares two schema documents.
     /// - Parameters:
@@ -92,7 +96,7 @@ enum SchemaCompatibility {
                     for t in bTypes.sorted() where !cTypes.contains(t) && !(t == "integer" && cTypes.contains("number")) {
                         report(path + "/type", "type '\(t)' is no longer accepted")
                     }
-                } else {
+                } else if !cTypes.isSuperset(of: SchemaCompatibility.everyJSONType) {
                     report(path + "/type", "type restriction added (\(cTypes.sorted().joined(separator: ", ")))")
                 }
             }

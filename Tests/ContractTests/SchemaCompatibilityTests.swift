@@ -96,6 +96,22 @@ import Testing
         #expect(issues.map(\.path) == ["#/properties/c/type"])
     }
 
+    /// A `type` naming every JSON type restricts nothing (how `data.raw`, any JSON value, got a `type` for code
+    /// generators); one type fewer is a restriction, and `integer` does not stand for `number`.
+    @Test func aTypeNamingEveryJSONTypeIsNoRestriction() throws {
+        let baseline = try JSONValue.parse(#"{"properties":{"raw":{"description":"any JSON"}}}"#)
+        func issues(_ types: String) throws -> [CompatibilityIssue] {
+            let current = try JSONValue.parse(#"{"properties":{"raw":{"type":\#(types)}}}"#)
+            return SchemaCompatibility.narrowings(baseline: baseline, current: current)
+        }
+        #expect(try issues(#"["object","array","string","number","boolean","null"]"#).isEmpty)
+        #expect(try issues(#"["null","boolean","integer","number","string","array","object"]"#).isEmpty)
+        #expect(try issues(#"["object","array","number","boolean","null"]"#).map(\.path) == ["#/properties/raw/type"])
+        #expect(try issues(#"["object","array","string","integer","boolean","null"]"#).map(\.path) == [
+            "#/properties/raw/type"
+        ])
+    }
+
     @Test func detectsARemovedEnumValue() throws {
         let issues = try narrowings { setProperty(&$0, "c", #"{"enum":["x","z"]}"#) }
         #expect(issues.map(\.message) == [#"enum value "y" was removed"#])
