@@ -122,7 +122,10 @@ def later_values_example(schema):
     without tolerant enums (commands)."""
     if "laterValue" not in schema.get("$defs", {}) or not schema.get("examples"):
         return None
-    event = copy.deepcopy(schema["examples"][0])
+    # An example that carries an error, where there is one: a later error class is probed on it (a reply has either
+    # methods or an error, never both).
+    with_error = [e for e in schema["examples"] if isinstance(e.get("data"), dict) and e["data"].get("error")]
+    event = copy.deepcopy((with_error or schema["examples"])[0])
     data = event["data"]
     properties = schema["$defs"]["data"]["properties"]
     later = {"status": "on_hold", "provider": "thirdpay", "operation": "refund", "confirmedBy": "webhook_v2"}

@@ -2,7 +2,6 @@
 passwords and exactly that file's permission regexes (moved to the vhost), and their AMQP URLs."""
 import json
 import os
-import secrets
 import subprocess
 from urllib.parse import quote
 
@@ -39,16 +38,22 @@ def role_permissions(definitions_file):
     return found
 
 
+# The password Tests/PayBridgeTests/BrokerRolesSupport.swift gives the role users on the local test broker.
+TEST_ROLE_PASSWORD = "paybridge-test-role"
+
+
 class Broker:
-    """host:port from EXAMPLES_BROKER (default 127.0.0.1:5672); passwords random, or EXAMPLES_ROLE_PASSWORD for
-    all three (so that runs side by side on one broker do not reset each other's passwords)."""
+    """host:port from EXAMPLES_BROKER (default 127.0.0.1:5672). The three role users are shared by everything on the
+    local test broker (the Swift end-to-end tests create them too), so all use one test password:
+    EXAMPLES_ROLE_PASSWORD, default the Swift tests' (BrokerRolesSupport.password); runs side by side then never
+    reset each other's passwords."""
 
     def __init__(self, vhost, definitions_file):
         self.vhost = vhost
         self.address = os.environ.get("EXAMPLES_BROKER", "127.0.0.1:5672")
         self.permissions = role_permissions(definitions_file)
-        fixed = os.environ.get("EXAMPLES_ROLE_PASSWORD")
-        self.passwords = {user: fixed or secrets.token_urlsafe(18) for user in ROLES}
+        shared = os.environ.get("EXAMPLES_ROLE_PASSWORD", TEST_ROLE_PASSWORD)
+        self.passwords = {user: shared for user in ROLES}
         _secrets.update(self.passwords.values())
 
     def url(self, user):
