@@ -60,14 +60,14 @@ import Testing
         }
     }
 
-    /// Runs the `jq -s '…'` program of docs/integration.md ("Recovering an order service's projection") over
+    /// Runs the `jq -s '…'` program of docs/integration-lifecycle.md ("Recovering an order service's projection") over
     /// `bodies` as NDJSON; the statuses it prints, per payment.
     static func jqRecipe(over bodies: [[UInt8]]) throws -> [PaymentStatusProjection.Key: PaymentStatus] {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let doc = try String(contentsOf: root.appendingPathComponent("docs/integration.md"), encoding: .utf8)
+        let doc = try String(contentsOf: root.appendingPathComponent("docs/integration-lifecycle.md"), encoding: .utf8)
         let program = try #require(doc.components(separatedBy: "jq -s '").dropFirst().first?
-            .components(separatedBy: "' payments-history.ndjson").first, "the recipe is in docs/integration.md")
+            .components(separatedBy: "' payments-history.ndjson").first, "the recipe is in docs/integration-lifecycle.md")
         let directory = FileManager.default.temporaryDirectory
         let input = directory.appendingPathComponent("history-\(UUID().uuidString).ndjson")
         let output = directory.appendingPathComponent("history-\(UUID().uuidString).json")
@@ -260,7 +260,7 @@ import Testing
             }
             #expect(Set(world.events.all.map(\.event.id)) == replayedIds, "the stream holds every event")
 
-            // docs/integration.md's jq recipe over `paybridge events replay --json` output says the same.
+            // docs/integration-lifecycle.md's jq recipe over `paybridge events replay --json` output says the same.
             let recipe = try Self.jqRecipe(over: history.map(\.body))
             for payment in payments {
                 #expect(recipe[payment.key] == rebuilt[payment.key]?.status, "\(payment): the documented jq recipe")
