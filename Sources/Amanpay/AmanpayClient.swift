@@ -41,15 +41,6 @@ public final class AmanpayClient: Sendable {
 
     // MARK: Operations
 
-    /// Appends a request's additional fields after the documented ones, skipping any name already written (a
-    /// documented field is never sent twice or overridden).
-    static func append(_ fields: [JSONMember], to body: inout JSONObjectWriter) {
-        var written = Set(body.object.objectMembers?.map(\.key) ?? [])
-        for field in fields where written.insert(field.key).inserted {
-            body.value(field.key, field.value)
-        }
-    }
-
     /// `purchases/initiate`. The answer is never final (REDIRECT, SPECIFICATION or PENDING); declines come
     /// back as a `failed` result. After an ambiguous failure the status is read first (A5); with `statusFirst`
     /// (a command that may have run before) it is read before the first send too.
@@ -74,7 +65,7 @@ public final class AmanpayClient: Sendable {
         }
         body.string("returnUrl", request.returnUrl)
         body.string("notifyUrl", request.notifyUrl)
-        Self.append(request.additionalFields, to: &body)
+        body.unwritten(request.additionalFields)  // never a documented field twice
         logger.debug(
             "amanpay purchase",
             metadata: [
@@ -109,7 +100,7 @@ public final class AmanpayClient: Sendable {
         body.string("recipientMobileNumber", request.recipientMobileNumber)
         body.string("returnUrl", request.returnUrl)
         body.string("notifyUrl", request.notifyUrl)
-        Self.append(request.additionalFields, to: &body)
+        body.unwritten(request.additionalFields)  // never a documented field twice
         logger.debug(
             "amanpay payout",
             metadata: [

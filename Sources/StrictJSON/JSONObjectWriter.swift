@@ -20,6 +20,13 @@ public struct JSONObjectWriter: Sendable {
         if let value { members.append(JSONMember(key, value)) }
     }
 
+    /// Appends each of `members` whose name is not written yet (nor earlier in `members`), in order: extra
+    /// members never replace or repeat one already there.
+    public mutating func unwritten(_ extra: [JSONMember]) {
+        var written = Set(members.map(\.key))
+        for member in extra where written.insert(member.key).inserted { members.append(member) }
+    }
+
     /// The object built so far.
     public var object: JSONValue { .object(JSONObject(members)) }
 
