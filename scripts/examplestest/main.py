@@ -9,6 +9,7 @@ import time
 from .broker import Broker, BrokerSetupError
 from .client import Client
 from .report import Report, tail
+from .queries import check_queries
 from .scenario import run_language
 from .services import Stack
 
@@ -63,6 +64,9 @@ def main(description, root):
                            EXAMPLE_QUEUE=f"consumer.orders-{language}-{run_id}.payments")
                 client = Client(language, run_path, env, logs_dir)
                 run_language(client, stack, report, f"{language}-{run_id}", not args.without_payin)
+                if language == "python" and not args.without_payin:
+                    report.section("the payment-methods query: accounts, errors (through the Python client)")
+                    check_queries(client, stack, report)
     finally:
         report.section("stopping the sandbox and PayBridge")
         for name, status in stack.stop():
@@ -74,6 +78,8 @@ def main(description, root):
             broker.delete()
     if args.without_payin:
         print("!!! --without-payin: the pay-in, the query and the correction were NOT tested", flush=True)
+    elif "python" not in [language for language, _ in clients]:
+        print("!!! python not among the languages: the query's accounts and errors were NOT tested", flush=True)
     return report.close()
 
 

@@ -13,7 +13,8 @@ from .relay import relay
 USAGE = """usage: run place purchase|payin|failing ORDER AMOUNT
        run relay
        run consume
-       run status ORDER"""
+       run status ORDER
+       run methods [ACCOUNT]   (prints PayBridge's payment-methods reply; exit 4 when it is an error)"""
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
@@ -41,6 +42,14 @@ def place(conn, s, kind, order, amount):
     return 0
 
 
+def methods(s, account):
+    """Asks for FirstPay's PAY_IN methods for a 1.00 payment and prints the reply's data as one JSON line."""
+    data = asyncio.run(query.payment_methods(s["producer_url"], "methods-probe", "user-probe", "1.00", account,
+                                             errors_raise=False))
+    print(json.dumps(data, sort_keys=True))
+    return 4 if "error" in data else 0
+
+
 def status(conn, order_id):
     order = db.order(conn, order_id)
     if order is None:
@@ -63,6 +72,8 @@ def main(argv):
         action = lambda conn: asyncio.run(consume(conn, s["consumer_url"], s["queue"]))  # noqa: E731
     elif shape == ["status", 2]:
         action = lambda conn: status(conn, argv[1])  # noqa: E731
+    elif argv[:1] == ["methods"] and len(argv) <= 2:
+        action = lambda conn: methods(s, argv[1] if len(argv) == 2 else None)  # noqa: E731
     else:
         print(USAGE, file=sys.stderr)
         return 2
@@ -73,7 +84,7 @@ def main(argv):
         print(f"place: order {error} exists already", file=sys.stderr)
         return 1
     except query.QueryError as error:
-        print(f"place payin: {error}", file=sys.stderr)
+        print(f"{argv[0]}: {error}", file=sys.stderr)
         return 1
     except (AMQPError, OSError) as error:
         print(f"{argv[0]}: broker: {type(error).__name__}: {error}", file=sys.stderr)

@@ -18,8 +18,9 @@ class QueryError(Exception):
     pass
 
 
-async def payment_methods(producer_url, order, user, amount, account=None):
-    """The reply's `data`: {"queryId", "provider", "account", "methods": [...]} (or "error" instead of "methods")."""
+async def payment_methods(producer_url, order, user, amount, account=None, errors_raise=True):
+    """The reply's `data`: {"queryId", "provider", "account", "methods": [...]}. An error reply ("error" instead of
+    "methods") raises QueryError, or with errors_raise=False is returned as it came."""
     data = {"merchantPaymentId": order, "merchantUserId": user, "amount": amount, "type": "PAY_IN"}
     if account is not None:
         data["account"] = account
@@ -42,10 +43,10 @@ async def payment_methods(producer_url, order, user, amount, account=None):
         except asyncio.TimeoutError:
             raise QueryError(f"no reply to the payment-methods query {query_id} within {REPLY_TIMEOUT} s "
                              "(is PayBridge running, and does it answer firstpay.payment_methods?)") from None
-    return parse_reply(raw, query_id)
+    return parse_reply(raw, query_id, errors_raise)
 
 
-def parse_reply(raw, query_id):
+def parse_reply(raw, query_id, errors_raise=True):
     if len(raw) > MAX_REPLY:
         raise QueryError(f"the reply is {len(raw)} bytes, more than {MAX_REPLY}")
     try:
@@ -55,6 +56,8 @@ def parse_reply(raw, query_id):
     data = event.get("data") if isinstance(event, dict) else None
     if not isinstance(data, dict) or data.get("queryId") != query_id:
         raise QueryError(f"the reply is not a payment-methods reply for {query_id}: {raw[:300]!r}")
+    if isinstance(data.get("error"), dict) and not errors_raise:
+        return data
     if isinstance(data.get("error"), dict):
         error = data["error"]
         raise QueryError(f"PayBridge answered {error.get('code')} ({error.get('class')}): {error.get('message')}")
