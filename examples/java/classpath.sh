@@ -4,20 +4,26 @@ JARS=$JARS:/usr/share/java/sqlite-jdbc.jar
 # A short-lived command-line program: quick start-up over peak speed; the AMQP client's own log at warn and above.
 JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn"
 
-# build DIR SET: compiles DIR/src/SET (plus src/main for the test set) into DIR/.build/SET when a source is newer
-# than the last build. A lock keeps two commands started at once from compiling into the same directory.
+# build DIR SET: when a source is newer than DIR/.build/SET.jar, compiles DIR/src/main (and DIR/src/SET) with javac
+# and packs the classes into that jar: built aside, then renamed into place, so a running program keeps the jar it
+# opened. A lock keeps two commands started at once from building side by side.
 build() {
-  _dir=$1 _set=$2 _out=$1/.build/$2
+  _dir=$1 _set=$2 _jar=$1/.build/$2.jar
   mkdir -p "$_dir/.build"
   exec 9>"$_dir/.build/lock"
   flock 9
-  if [ ! -f "$_out.stamp" ] || [ -n "$(find "$_dir/src" -name '*.java' -newer "$_out.stamp" | head -1)" ]; then
-    touch "$_out.stamp.new"
-    rm -rf "$_out" && mkdir -p "$_out"
+  if [ ! -f "$_jar" ] || [ -n "$(find "$_dir/src" -name '*.java' -newer "$_jar" | head -1)" ]; then
+    _tmp=$(mktemp -d "$_dir/.build/$_set.XXXXXX")
     _sources=$(find "$_dir/src/main" "$_dir/src/$_set" -name '*.java' | sort -u)
     # shellcheck disable=SC2086 # the source paths have no spaces
-    javac -Xlint:all,-serial -encoding UTF-8 -d "$_out" -cp "$JARS" $_sources
-    mv "$_out.stamp.new" "$_out.stamp"
+    if javac -Xlint:all,-serial -encoding UTF-8 -d "$_tmp/classes" -cp "$JARS" $_sources \
+        && jar --create --file "$_tmp/$_set.jar" -C "$_tmp/classes" .; then
+      mv -f "$_tmp/$_set.jar" "$_jar"
+      rm -rf "$_tmp"
+    else
+      rm -rf "$_tmp"
+      exit 1
+    fi
   fi
   exec 9>&-
 }

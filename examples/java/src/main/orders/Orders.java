@@ -35,18 +35,18 @@ final class Orders {
         if (outbox.order(orderId) != null) throw new Outbox.DuplicateOrder(orderId);
         String commandId = UUID.randomUUID().toString();
         switch (kind) {
-            case "purchase": return purchase(orderId, amount, commandId, "default");
-            case "failing": return purchase(orderId, amount, commandId, "nosuch");  // an account PayBridge lacks
+            case "purchase": return purchase(kind, orderId, amount, commandId, "default");
+            case "failing": return purchase(kind, orderId, amount, commandId, "nosuch");  // an account PayBridge lacks
             case "payin": return payIn(orderId, amount, commandId);
             default: throw new Refused("unknown order kind " + kind + " (purchase, payin, failing)");
         }
     }
 
-    private String purchase(String orderId, String amount, String commandId, String account) throws Exception {
+    private String purchase(String kind, String orderId, String amount, String commandId, String account)
+            throws Exception {
         Map<String, Object> data = Json.obj("paymentId", orderId, "amount", amount, "currency", "BDT",
             "customerEmail", "customer-" + orderId + "@example.com", "paymentMethod", "bkash", "bkashNumber", wallet);
         if (!account.equals("default")) data.put("account", account);
-        String kind = account.equals("default") ? "purchase" : "failing";
         outbox.place(new Outbox.Order(orderId, kind, amount, "amanpay", account, orderId, commandId),
             "amanpay.purchase", Broker.cloudEvent(commandId, "paybridge.amanpay.purchase.v1", data));
         return commandId;

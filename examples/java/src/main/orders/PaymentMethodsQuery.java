@@ -48,6 +48,9 @@ final class PaymentMethodsQuery {
             }, tag -> answers.offer("reply consumer cancelled"));
             ch.addReturnListener(r -> answers.offer("request returned: " + r.getReplyCode() + " " + r.getReplyText()
                 + " (is PayBridge's topology declared?)"));
+            ch.addShutdownListener(cause -> {  // e.g. NOT_FOUND: no exchange payments.commands
+                if (!cause.isInitiatedByApplication()) answers.offer("the query's channel closed: " + cause.getMessage());
+            });
             AMQP.BasicProperties props = Broker.commandProperties(queryId)
                 .replyTo(REPLY_TO).correlationId(queryId).expiration(String.valueOf(2 * TIMEOUT_MS)).build();
             ch.basicPublish(Broker.COMMANDS, "firstpay.payment_methods", true, props,
