@@ -35,4 +35,11 @@ final class Broker {
         return Json.write(Json.obj("specversion", "1.0", "id", id, "type", type, "source", "/orders/orders-java",
             "time", Instant.now().toString(), "datacontenttype", "application/json", "data", data));
     }
+
+    /** An exception with the broker's reason (NOT_FOUND, ACCESS_REFUSED, …), kept by the AMQP client in the cause. */
+    static String describe(Exception e) {
+        String text = e.toString();
+        String cause = e.getCause() == null ? null : e.getCause().getMessage();
+        return cause == null || text.contains(cause) ? text : text + ": " + cause;
+    }
 }

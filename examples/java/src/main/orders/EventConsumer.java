@@ -47,7 +47,9 @@ final class EventConsumer {
             ch.basicQos(PREFETCH);
             consumerTag = ch.basicConsume(queue, false, (t, d) -> handle(d),
                 t -> stop("the broker cancelled the consumer (queue deleted?)"),
-                (t, cause) -> { if (!cause.isInitiatedByApplication()) stop("channel closed: " + cause.getMessage()); });
+                (t, cause) -> {
+                    if (!cause.isInitiatedByApplication()) stop("channel closed: " + cause.getMessage());
+                });
         } catch (Exception e) {
             failure = "setup failed";  // the shutdown hook then leaves the exit status to Main
             throw e;
@@ -81,8 +83,8 @@ final class EventConsumer {
             try {
                 e = Event.parse(d.getBody(), d.getProperties().getCorrelationId());
             } catch (Event.Poison p) {
-                System.err.println("poison message " + d.getProperties().getMessageId() + " ("
-                    + d.getEnvelope().getRoutingKey() + ", " + d.getBody().length + " bytes) rejected: " + p.getMessage());
+                System.err.println("poison message " + d.getProperties().getMessageId() + " (" + d.getEnvelope()
+                    .getRoutingKey() + ", " + d.getBody().length + " bytes) rejected: " + p.getMessage());
                 ch.basicReject(tag, false);
                 return;
             }

@@ -247,8 +247,8 @@ public final class Json {
                 case '\r': b.append("\\r"); break;
                 case '\t': b.append("\\t"); break;
                 default:
-                    if (c < 0x20 || Character.isSurrogate(c) && !validPairAt(s, k)) b.append(String.format("\\u%04x", (int) c));
-                    else b.append(c);
+                    boolean escape = c < 0x20 || Character.isSurrogate(c) && !validPairAt(s, k);
+                    b.append(escape ? String.format("\\u%04x", (int) c) : String.valueOf(c));
             }
         }
         b.append('"');

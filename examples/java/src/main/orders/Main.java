@@ -21,8 +21,7 @@ public final class Main {
             System.err.println(e.getMessage());
             status = 1;
         } catch (Exception e) {
-            // The AMQP client wraps a channel's or connection's closing reason (e.g. ACCESS_REFUSED) as the cause.
-            System.err.println("error: " + e + (e.getCause() != null ? ": " + e.getCause().getMessage() : ""));
+            System.err.println("error: " + Broker.describe(e));
             status = 1;
         }
         System.out.flush();

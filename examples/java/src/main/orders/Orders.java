@@ -63,7 +63,8 @@ final class Orders {
                 break;
             }
         }
-        if (method == null) throw new Refused("FirstPay offers no PAY_IN method in BDT (" + methods.size() + " methods)");
+        if (method == null)
+            throw new Refused("FirstPay offers no PAY_IN method in BDT (" + methods.size() + " methods)");
         String methodId = Json.string(method, "id");
         Object accountId = method.get("accountId");
         if (methodId == null || !(accountId instanceof BigDecimal))
@@ -88,7 +89,7 @@ final class Orders {
                 if (pattern != null && !Pattern.compile(pattern).matcher(wallet).find())
                     throw new Refused("wallet " + wallet + " does not match field " + key + "'s pattern " + pattern);
             } catch (PatternSyntaxException e) {
-                System.err.println("field " + key + ": pattern " + pattern + " not checked (" + e.getDescription() + ")");
+                System.err.println("field " + key + ": pattern " + pattern + " not checked: " + e.getDescription());
             }
             values.add(Json.obj("key", key, "value", wallet));
         }

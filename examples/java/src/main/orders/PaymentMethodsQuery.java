@@ -49,7 +49,7 @@ final class PaymentMethodsQuery {
             ch.addReturnListener(r -> answers.offer("request returned: " + r.getReplyCode() + " " + r.getReplyText()
                 + " (is PayBridge's topology declared?)"));
             ch.addShutdownListener(cause -> {  // e.g. NOT_FOUND: no exchange payments.commands
-                if (!cause.isInitiatedByApplication()) answers.offer("the query's channel closed: " + cause.getMessage());
+                if (!cause.isInitiatedByApplication()) answers.offer("the query's channel closed: " + cause);
             });
             AMQP.BasicProperties props = Broker.commandProperties(queryId)
                 .replyTo(REPLY_TO).correlationId(queryId).expiration(String.valueOf(2 * TIMEOUT_MS)).build();

@@ -35,7 +35,7 @@ final class Relay {
         Set<String> acked = ConcurrentHashMap.newKeySet();
         Set<String> nacked = ConcurrentHashMap.newKeySet();
         Map<String, String> returned = new ConcurrentHashMap<>();            // command id -> reason
-        RuntimeException broken = null;
+        String broken = null;                                                // why publishing stopped, if it did
         try (Connection conn = Broker.connect(producerUrl, "relay")) {
             Channel ch = conn.createChannel();
             ch.confirmSelect();
@@ -53,12 +53,12 @@ final class Relay {
                 }
                 ch.waitForConfirms(CONFIRM_TIMEOUT_MS);
             } catch (TimeoutException e) {
-                broken = new IllegalStateException("no confirm within " + CONFIRM_TIMEOUT_MS + " ms");
+                broken = "no confirm within " + CONFIRM_TIMEOUT_MS + " ms";
             } catch (RuntimeException | java.io.IOException e) {  // e.g. the channel closed: NOT_FOUND exchange
-                broken = new IllegalStateException("publishing failed: " + e.getMessage(), e);
+                broken = "publishing failed: " + Broker.describe(e);
             }
-        } catch (RuntimeException e) {
-            if (broken == null) broken = e;  // closing a connection the broker already closed
+        } catch (Exception e) {  // connecting failed, or closing a connection the broker already closed
+            if (broken == null) broken = Broker.describe(e);
         }
         int status = 0;
         for (Outbox.Row row : rows) {
@@ -78,7 +78,7 @@ final class Relay {
                 if (status == 0) status = 1;
             }
         }
-        if (broken != null) System.err.println("relay: " + broken.getMessage());
+        if (broken != null) System.err.println("relay: " + broken);
         return status;
     }
 

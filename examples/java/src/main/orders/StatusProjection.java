@@ -68,8 +68,8 @@ final class StatusProjection {
         String paymentId = e.paymentId();
         if (paymentId == null && e.providerPaymentId() != null) paymentId = paymentOfProviderId(e);
         else if (paymentId != null && e.providerPaymentId() != null) rememberProviderId(e);
-        int inserted = update("INSERT OR IGNORE INTO inbox (event_id, source, type, time, provider, account, payment_id,"
-                + " command_id, status, error_code, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        int inserted = update("INSERT OR IGNORE INTO inbox (event_id, source, type, time, provider, account,"
+                + " payment_id, command_id, status, error_code, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             e.id(), e.source(), e.type(), e.time(), e.provider(), e.account(), paymentId, e.commandId(), e.status(),
             e.errorCode(), Instant.now().toString());
         if (inserted == 0) return Outcome.DUPLICATE;

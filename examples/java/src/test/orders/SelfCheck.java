@@ -178,6 +178,7 @@ public final class SelfCheck {
         String written = Json.write(m);
         equal(Json.parse(written), m, "write then parse round-trips");
         equal(Json.write(Json.obj("c", "\u0001\t")), "{\"c\":\"\\u0001\\t\"}", "control characters are escaped");
+        equal(Json.write("\ud800x\ud83d\ude00"), "\"\\ud800x\ud83d\ude00\"", "a lone surrogate is escaped, a pair kept");
         equal(Json.parse("[".repeat(Json.MAX_DEPTH) + "]".repeat(Json.MAX_DEPTH)) != null, true, "depth at the cap");
         equal(Json.parse("\"é\"".getBytes(StandardCharsets.UTF_8)), "é", "UTF-8 bytes");
     }
