@@ -64,6 +64,9 @@ func consume(db *sql.DB, s settings) error {
 	}
 }
 
+// deliveryLimit: a message that keeps failing (a crash loop) is dead-lettered after this many deliveries.
+const deliveryLimit = 20
+
 // declare: the quorum queue, bound to payments.outcomes with `#`, dead-lettering to <queue>.dead (a fanout
 // exchange and a quorum queue of that name: the consumer role may declare only consumer.* names).
 func declare(ch *amqp.Channel, queue string) error {
@@ -75,7 +78,8 @@ func declare(ch *amqp.Channel, queue string) error {
 		func() error { return ch.QueueBind(dead, "", dead, false, nil) },
 		func() error {
 			_, err := ch.QueueDeclare(queue, true, false, false, false,
-				amqp.Table{"x-queue-type": "quorum", "x-dead-letter-exchange": dead})
+				amqp.Table{"x-queue-type": "quorum", "x-dead-letter-exchange": dead,
+					"x-delivery-limit": int32(deliveryLimit)})
 			return err
 		},
 		func() error { return ch.QueueBind(queue, "#", "payments.outcomes", false, nil) },
