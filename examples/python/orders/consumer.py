@@ -3,18 +3,16 @@ applied in one transaction (projection.apply) and acked after the commit. A pois
 not a CloudEvent) is logged and rejected without requeue: it goes to the queue's dead-letter queue
 `<queue>.dead`, never back (so is one that crashed the process DELIVERY_LIMIT times). Runs until SIGTERM/SIGINT, then exits 0."""
 import asyncio
-import json
 import signal
 import sqlite3
 import sys
 
 import aio_pika
 
-from . import projection
+from . import bounded, projection
 
 OUTCOMES_EXCHANGE = "payments.outcomes"
 PREFETCH = 50
-MAX_BODY = 1 << 20  # bytes
 DELIVERY_LIMIT = 20  # a message that keeps crashing the process is dead-lettered after this many deliveries
 
 
@@ -24,12 +22,7 @@ def log(text):
 
 def cloud_event(body):
     """The event, or raises ValueError saying why it is poison."""
-    if len(body) > MAX_BODY:
-        raise ValueError(f"{len(body)} bytes, more than {MAX_BODY}")
-    try:
-        event = json.loads(body)
-    except (ValueError, RecursionError) as error:
-        raise ValueError(f"not JSON: {error}") from None
+    event = bounded.loads(body)
     if not isinstance(event, dict) or event.get("specversion") != "1.0":
         raise ValueError("not a CloudEvents 1.0 event")
     for name in ("id", "type", "source", "time"):

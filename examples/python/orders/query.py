@@ -2,14 +2,13 @@
 direct reply-to), so the order service holds no FirstPay keys. The reply-to consumer (auto-ack) is started on the
 channel before the request is published; the reply is matched by correlation_id."""
 import asyncio
-import json
 import re
 
+from . import bounded
 from .broker import CONFIRM_TIMEOUT, command_message, producer_channel
 from .commands import cloud_event
 
 REPLY_TO = "amq.rabbitmq.reply-to"
-MAX_REPLY = 1 << 20  # bytes
 REPLY_TIMEOUT = 15  # seconds
 REQUEST_TTL = 30  # seconds: PayBridge drops a request nobody could answer in time
 
@@ -47,12 +46,10 @@ async def payment_methods(producer_url, order, user, amount, account=None, error
 
 
 def parse_reply(raw, query_id, errors_raise=True):
-    if len(raw) > MAX_REPLY:
-        raise QueryError(f"the reply is {len(raw)} bytes, more than {MAX_REPLY}")
     try:
-        event = json.loads(raw)
-    except (ValueError, RecursionError) as error:
-        raise QueryError(f"the reply is not JSON: {error}") from None
+        event = bounded.loads(raw, "the reply")
+    except ValueError as error:
+        raise QueryError(str(error)) from None
     data = event.get("data") if isinstance(event, dict) else None
     if not isinstance(data, dict) or data.get("queryId") != query_id:
         raise QueryError(f"the reply is not a payment-methods reply for {query_id}: {raw[:300]!r}")

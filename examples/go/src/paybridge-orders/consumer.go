@@ -26,15 +26,11 @@ const (
 func consume(db *sql.DB, s settings) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	conn, err := amqp.DialConfig(s.consumerURL, amqp.Config{Properties: amqp.Table{"connection_name": "orders-go consumer"}})
-	if err != nil {
-		return fmt.Errorf("broker: %w", err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
+	conn, ch, err := dial(s.consumerURL, "consumer")
 	if err != nil {
 		return err
 	}
+	defer conn.Close()
 	if err := declare(ch, s.queue); err != nil {
 		return err
 	}

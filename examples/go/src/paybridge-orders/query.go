@@ -87,15 +87,11 @@ func payInFromMethods(s settings, order, amount string) (payInData, error) {
 }
 
 func queryPaymentMethods(url string, q methodsQuery) ([]paymentMethod, error) {
-	conn, err := amqp.DialConfig(url, amqp.Config{Properties: amqp.Table{"connection_name": "orders-go query"}})
-	if err != nil {
-		return nil, fmt.Errorf("broker: %w", err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
+	conn, ch, err := dial(url, "query")
 	if err != nil {
 		return nil, err
 	}
+	defer conn.Close()
 	closed := ch.NotifyClose(make(chan *amqp.Error, 1))
 	returns := ch.NotifyReturn(make(chan amqp.Return, 1))
 	replies, err := ch.Consume(replyTo, "", true, false, false, false, nil) // before publishing, same channel

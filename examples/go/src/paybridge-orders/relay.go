@@ -32,15 +32,11 @@ type outboxRow struct {
 }
 
 func relay(db *sql.DB, s settings) error {
-	conn, err := amqp.DialConfig(s.producerURL, amqp.Config{Properties: amqp.Table{"connection_name": "orders-go relay"}})
-	if err != nil {
-		return fmt.Errorf("broker: %w", err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
+	conn, ch, err := dial(s.producerURL, "relay")
 	if err != nil {
 		return err
 	}
+	defer conn.Close()
 	if err := ch.Confirm(false); err != nil {
 		return err
 	}
