@@ -27,8 +27,11 @@ import Testing
                         .compactMap(\.commandId)))
                 }
                 let unknown = ["provider": "amanpay", "account": "unknown"]
-                let scrape = try await metrics.scrape(until: "every command counted") {
+                // A delivery's command and dead-letter counters are two increments: wait for both, or a scrape between
+                // them sees one less dead letter.
+                let scrape = try await metrics.scrape(until: "every command and its dead letter counted") {
                     $0.value("paybridge_commands_total", unknown.merging(["outcome": "failed"]) { $1 }) == Double(count)
+                        && $0.value("paybridge_dead_letters_total", unknown) == Double(count)
                 }
                 let labels = Set(scrape.samples.compactMap { $0.labels["account"] })
                 #expect(labels == configured.union(["unknown"]), "the only new label value is unknown")
