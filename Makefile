@@ -110,7 +110,9 @@ fuzz-ci: deps
 # deploy/ against the code (scripts/deploy-check.py, see deploy/README.md): every YAML/JSON file there parses,
 # rabbitmq-definitions.json equals `paybridge topology --print-definitions`, and the queue, exchange, subcommand and
 # environment variable names in the manifests exist in the code; compose.yaml passes `docker-compose config`; the
-# Grafana dashboard and Prometheus rules name only metrics the code defines and pass promtool (check, unit tests).
+# Grafana dashboard and Prometheus rules name only metrics the code defines and pass promtool (check, unit tests);
+# the Kubernetes and KEDA objects validate strictly against Kubernetes 1.35's schemas (kubernetes-validate, pinned) and
+# a hand-written KEDA 2.20 schema, in .build/deploy-check-venv, which the check makes on its first run (~15 s).
 deploy-check:
 	@bash scripts/install-deps.sh deploy
 ifeq ($(PAYBRIDGE_BIN),.build/debug/paybridge)

@@ -14,7 +14,7 @@ command -v jq >/dev/null 2>&1 || need+=(jq)  # ProjectionEndToEndTests runs docs
 /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)  # scripts/deploy-check.py
 # The reference clients of examples/ (make examples-test): Python's venv, Go with Debian's AMQP and SQLite modules,
 # Java 17 with Debian's RabbitMQ client, SLF4J and SQLite JDBC jars.
-/usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+/usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)  # also deploy-check's .build/deploy-check-venv
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)  # go-sqlite3 is cgo
 for pkg in golang-github-rabbitmq-amqp091-go-dev golang-github-mattn-go-sqlite3-dev openjdk-17-jdk-headless \

@@ -9,6 +9,7 @@ from .code import (Topology, default_port, executables, paybridge_env_names, run
                    sandbox_key_files, subcommands)
 from .common import COMMANDS_EXCHANGE, Report
 from .containers import check_compose, check_dockerfile, check_env_example, check_examples, check_kubernetes, validate_compose
+from .kubeschemas import KUBERNETES_VERSION, validate_manifests
 from .views import check_dashboard, check_rules, metric_names, validate_rules
 
 
@@ -83,6 +84,9 @@ def main(description, default_root):
 
     report.section("Kubernetes manifests and KEDA")
     guarded(report, check_kubernetes, documents, topology, code, (deploy / "README.md").read_text(), report)
+
+    report.section(f"Kubernetes manifests validate against Kubernetes {KUBERNETES_VERSION} schemas")
+    guarded(report, validate_manifests, root, report)
 
     report.section("Dockerfile, paybridge.env.example, examples/")
     guarded(report, check_dockerfile, deploy / "Dockerfile", code, report)
