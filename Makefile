@@ -128,6 +128,19 @@ endif
 	env -u PAYBRIDGE_AMQP_URL -u PAYBRIDGE_AMQP_URL_FILE $(PAYBRIDGE_BIN) topology --print-definitions --vhost / \
 	  > deploy/rabbitmq-definitions.json.new && mv deploy/rabbitmq-definitions.json.new deploy/rabbitmq-definitions.json
 
+# deploy/README.md's Compose commands, run as written, on podman with podman-compose (scripts/compose-check.py; a
+# `docker` shim maps `docker compose` to podman-compose 1.6 in .build/compose-venv, made on the first run). They need
+# the local images of scripts/images.sh (localhost/paybridge:dev, localhost/paybridge-rabbitmq:3.10); root. Not in
+# CI. compose-check: the walkthrough ("Compose: the whole stack on one machine"), ~2 min. rolling-update-check: "Rolling
+# update of the workers" under a load of 1,000 commands; every command exactly one outcome event, ~3 min. Both tear
+# down what they started (`docker compose down -v`), also on failure, after printing the containers' logs.
+.PHONY: compose-check rolling-update-check
+compose-check:
+	$(PYTHON) scripts/compose-check.py walkthrough
+
+rolling-update-check:
+	$(PYTHON) scripts/compose-check.py rolling
+
 # Types generated from the contract (scripts/types-check.sh, docs/integration.md "Types from the contract"): a pinned
 # datamodel-code-generator in .build/types-venv (made on the first run, ~12 s) turns every schema under schemas/*/
 # into pydantic v2 models and dataclasses; fails when the generator fails or warns, a module does not import, or a
