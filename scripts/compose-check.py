@@ -24,7 +24,7 @@ Usage: compose-check.py walkthrough|rolling|all. Exit status 1 when a check fail
 removed at the end (`docker compose down -v`, the paybridge:next tag it made), also on failure, after printing the
 containers' logs. Settings: RABBITMQ_PORT (the broker's port on 127.0.0.1; default 5672, or 5682 when 5672 is
 taken, as by `make broker`), COMPOSE_CHECK_LOAD, COMPOSE_CHECK_RATE, COMPOSE_CHECK_LATENCY_MS (the sandbox's
-answer delay during the load, 500). Root, podman, python3-venv and PyPI; the steps live in scripts/composecheck/.
+answer delay during the load, 1000). Root, podman, python3-venv and PyPI; the steps live in scripts/composecheck/.
 """
 import sys
 from pathlib import Path

@@ -71,11 +71,11 @@ def main(description, root, argv):
                 rolling.run(shell, report, root, {
                     "load": int(os.environ.get("COMPOSE_CHECK_LOAD", "1000")),
                     "rate": float(os.environ.get("COMPOSE_CHECK_RATE", "20")),
-                    "latency_ms": int(os.environ.get("COMPOSE_CHECK_LATENCY_MS", "500"))})
+                    "latency_ms": int(os.environ.get("COMPOSE_CHECK_LATENCY_MS", "1000"))})
     except Exception as error:  # a broken step is a failure with its reason, then the teardown
         report.error(f"{type(error).__name__}: {error}")
     finally:
-        if report.failed:
+        if report.failed:  # what is still there (the walkthrough printed its logs before its own `down -v`)
             stack.print_logs(stack.containers(all_states=True))
         report.section("teardown")
         ticker.stop()
