@@ -197,7 +197,7 @@ def check_stops(report, old, stopped, load, collector, ids):
         report.check(state.get("Status") == "exited" and state.get("ExitCode") == 0 and took < 60,
                      f"{name}: exit 0 in {took:.1f} s of its 60 s grace",
                      f"{name}: status {state.get('Status')}, exit {state.get('ExitCode')} after {took:.1f} s "
-                     "(137 = killed at the end of the grace period)")
+                     "(137: SIGKILL, the grace period ran out)")
         report.check(in_flight > 0 and published > answered,
                      f"{name}: stopped mid-load: {in_flight:.0f} commands in flight in it just before "
                      f"(paybridge_commands_in_flight), {answered_by_it:.0f} answered by it until then; "

@@ -43,6 +43,7 @@ class Runner:
         self.shell, self.report, self.services = shell, report, services
         self.cwd = shell.root
         self.scale = {}
+        self.restarts_told = False
 
     def line(self, command, timeout=300, expect=None):
         """Runs one README line; `expect(output)` returns None when the output is what the README says, else why
@@ -88,7 +89,8 @@ class Runner:
                                    f"`{command}`: not all healthy after {took:.0f} s: {counts} of {wanted}")
         print(indented(output), flush=True)
         restarted = self.restarts()
-        if restarted:
+        if restarted and not self.restarts_told:
+            self.restarts_told = True
             self.report.info("restarted until the broker accepted them (podman-compose ignores `condition: "
                              "service_healthy` on podman < 4.6; `restart: unless-stopped` starts them again): "
                              + ", ".join(f"{name} {n}×" for name, n in sorted(restarted.items())))
