@@ -2,7 +2,8 @@
 
 
 class Report:
-    def __init__(self):
+    def __init__(self, name="examples-test"):
+        self.name = name
         self.passed = 0
         self.failed = 0
 
@@ -31,7 +32,7 @@ class Report:
         return self.ok(passed) if condition else self.fail(failed)
 
     def close(self):
-        print(f"\nexamples-test: {self.passed} passed, {self.failed} failed", flush=True)
+        print(f"\n{self.name}: {self.passed} passed, {self.failed} failed", flush=True)
         return 1 if self.failed else 0
 
 

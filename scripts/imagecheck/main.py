@@ -1,0 +1,102 @@
+"""Runs the images scripts/images.sh built as separate containers on one podman network and checks them; removes
+every container, the network and the secrets at the end, even on failure (printing the containers' logs then)."""
+import json
+import os
+import secrets
+import signal
+import time
+
+from examplestest.report import Report
+
+from . import scenario
+from .amqp import EventCollector, can_log_in
+from .podman import PodmanError, podman
+from .stack import Stack
+
+ROLES = ("paybridge", "payments-producer", "payments-consumer")
+
+
+def setting(name, default):
+    return os.environ.get(name, default)
+
+
+def check_image(report, image):
+    status, out = podman("image", "inspect", "--format", "{{json .}}", image, check=False)
+    if status != 0:
+        report.error(f"{image} does not exist: run `bash scripts/images.sh` (make image-check does)")
+        return False
+    info = json.loads(out)
+    user = (info.get("Config") or {}).get("User", "")
+    health = " ".join((info.get("HealthCheck") or {}).get("Test") or [])
+    report.info(f"{image}: {info.get('Size', 0) / 1e6:.0f} MB")
+    report.check(user.split(":")[0] == "10001", f"{image}: runs as user {user}", f"{image}: runs as user {user!r}")
+    report.check("paybridge-probe /healthz" in health, f"{image}: health check {health!r}",
+                 f"{image}: no paybridge-probe health check (built without --format docker?)")
+    return True
+
+
+def wait_for_broker(stack, report, deadline_s=120):
+    started = time.monotonic()
+    while time.monotonic() - started < deadline_s:
+        if stack.pod.state("rabbitmq").get("Status") != "running":
+            break
+        if can_log_in(stack.url(ROLES[0])):
+            break
+        time.sleep(1)
+    missing = [user for user in ROLES if not can_log_in(stack.url(user))]
+    return report.check(not missing, f"broker up in {time.monotonic() - started:.0f} s; the roles of "
+                        f"rabbitmq-definitions.json log in ({', '.join(ROLES)})",
+                        f"broker: {', '.join(missing)} cannot log in after {time.monotonic() - started:.0f} s")
+
+
+def main(description, root):
+    tag = setting("IMAGE_TAG", "dev")
+    paybridge_image, rabbitmq_image = f"localhost/paybridge:{tag}", "localhost/paybridge-rabbitmq:3.10"
+    report = Report("image-check")
+    print(description, flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(143)))
+
+    report.section("images")
+    if not (check_image(report, paybridge_image) and check_image(report, rabbitmq_image)):
+        return report.close()
+
+    stack = Stack(root, setting("IMAGE_CHECK_PREFIX", "paybridge-image-check"), paybridge_image, rabbitmq_image,
+                  int(setting("IMAGE_CHECK_AMQP_PORT", "5692")), int(setting("IMAGE_CHECK_SANDBOX_PORT", "18489")))
+    run = f"ic{time.strftime('%H%M%S')}{secrets.token_hex(2)}"
+    collector = None
+    started = time.monotonic()
+    try:
+        report.section(f"containers on network {stack.pod.network} (run {run})")
+        stack.clean()
+        stack.write_secrets()
+        stack.start_network()
+        stack.start_broker()
+        if not wait_for_broker(stack, report):
+            return report.close()
+        scenario.check_roles(stack, report)
+        collector = EventCollector(stack.url("payments-consumer"), run)
+        collector.start()
+        stack.start_sandbox()
+        stack.start_paybridge("callbacks", "callbacks")
+        stack.start_paybridge("worker", "worker")
+        scenario.check_health(stack, report, ("rabbitmq", "sandbox", "callbacks", "worker"))
+        scenario.check_containers(stack, report)
+
+        report.section("one command of each kind, and the callbacks")
+        scenario.check_commands(stack, collector, report, run)
+
+        report.section("SIGTERM mid-load: the worker drains, no command is lost")
+        scenario.check_drain(stack, collector, report, run, int(setting("IMAGE_CHECK_LOAD", "300")),
+                             int(setting("IMAGE_CHECK_STOP_AFTER", "60")))
+    except (PodmanError, RuntimeError, OSError) as error:
+        report.error(f"{type(error).__name__}: {error}")
+    finally:
+        if collector:
+            collector.stop()
+        if report.failed:
+            for name in stack.pod.started:
+                print(f"--- last lines of {stack.pod.container(name)}'s log\n{stack.pod.logs(name)}", flush=True)
+        report.section(f"removing the containers and {stack.pod.network}")
+        stack.remove()
+        report.info(f"checks took {time.monotonic() - started:.0f} s")
+    return report.close()
