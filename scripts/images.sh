@@ -31,7 +31,7 @@ CONTEXT=.build/image-context
 RECIPE_LABEL=org.paybridge.base-recipe
 PODMAN_LIMITS=(--runtime runc --ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
 # --format docker: the OCI image format has no HEALTHCHECK (podman would drop it with a warning).
-PODMAN_BUILD=(podman build "${PODMAN_LIMITS[@]}" --format docker --quiet)
+PODMAN_BUILD=(podman build "${PODMAN_LIMITS[@]}" --format docker)
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'images.sh: %s\n' "$*" >&2; exit 1; }
@@ -125,7 +125,7 @@ build_base() {
 build_rabbitmq() {
   say "$RABBITMQ_IMAGE: deploy/rabbitmq.Containerfile FROM $BASE_IMAGE"
   "${PODMAN_BUILD[@]}" -f deploy/rabbitmq.Containerfile --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$RABBITMQ_IMAGE" \
-    deploy >/dev/null
+    deploy
 }
 
 # --- binaries -----------------------------------------------------------------------------------------------------
@@ -167,10 +167,12 @@ build_paybridge() {
   [ -x "$CONTEXT/prebuilt/paybridge" ] || die "no binaries in $CONTEXT/prebuilt: run 'bash scripts/images.sh binaries'"
   say "$PAYBRIDGE_IMAGE: deploy/Dockerfile, PAYBRIDGE_BINARIES=prebuilt, FROM $BASE_IMAGE"
   "${PODMAN_BUILD[@]}" -f deploy/Dockerfile --build-arg "RUNTIME_IMAGE=$BASE_IMAGE" \
-    --build-arg PAYBRIDGE_BINARIES=prebuilt -t "$PAYBRIDGE_IMAGE" "$CONTEXT" >/dev/null
+    --build-arg PAYBRIDGE_BINARIES=prebuilt -t "$PAYBRIDGE_IMAGE" "$CONTEXT"
+  # podman keeps the prebuilt stage's image (the binaries, 350 MB) untagged; remove ours, no one else's.
+  podman image prune --force --filter label=org.paybridge.stage=prebuilt >/dev/null
   # Inside the image: every library both binaries load is there.
   local missing
-  missing=$(podman run --rm "${PODMAN_LIMITS[@]}" --entrypoint /usr/bin/ldd "$PAYBRIDGE_IMAGE" \
+  missing=$(podman run --rm "${PODMAN_LIMITS[@]}" --no-healthcheck --entrypoint /usr/bin/ldd "$PAYBRIDGE_IMAGE" \
     /usr/local/bin/paybridge /usr/local/bin/paybridge-sandbox | grep 'not found' || true)
   [ -z "$missing" ] || die "$PAYBRIDGE_IMAGE lacks libraries: $missing"
 }

@@ -20,19 +20,22 @@ def setting(name, default):
     return os.environ.get(name, default)
 
 
-def check_image(report, image):
+def check_image(report, image, user, health):
+    """The image exists, runs as `user` (None: any) and its health check runs `health`."""
     status, out = podman("image", "inspect", "--format", "{{json .}}", image, check=False)
     if status != 0:
         report.error(f"{image} does not exist: run `bash scripts/images.sh` (make image-check does)")
         return False
     info = json.loads(out)
-    user = (info.get("Config") or {}).get("User", "")
-    health = " ".join((info.get("HealthCheck") or {}).get("Test") or [])
+    info = info[0] if isinstance(info, list) else info
+    actual_user = (info.get("Config") or {}).get("User", "")
+    actual_health = " ".join((info.get("Healthcheck") or {}).get("Test") or [])
     report.info(f"{image}: {info.get('Size', 0) / 1e6:.0f} MB")
-    report.check(user.split(":")[0] == "10001", f"{image}: runs as user {user}", f"{image}: runs as user {user!r}")
-    report.check("paybridge-probe /healthz" in health, f"{image}: health check {health!r}",
-                 f"{image}: no paybridge-probe health check (built without --format docker?)")
-    return True
+    if user:
+        report.check(actual_user == user, f"{image}: runs as user {actual_user}",
+                     f"{image}: runs as user {actual_user!r}, not {user}")
+    return report.check(health in actual_health, f"{image}: health check {actual_health!r}",
+                        f"{image}: no health check running {health!r} (built without --format docker?)")
 
 
 def wait_for_broker(stack, report, deadline_s=120):
@@ -57,7 +60,8 @@ def main(description, root):
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(143)))
 
     report.section("images")
-    if not (check_image(report, paybridge_image) and check_image(report, rabbitmq_image)):
+    if not (check_image(report, paybridge_image, "10001:10001", "paybridge-probe /healthz")
+            and check_image(report, rabbitmq_image, None, "rabbitmq-diagnostics")):
         return report.close()
 
     stack = Stack(root, setting("IMAGE_CHECK_PREFIX", "paybridge-image-check"), paybridge_image, rabbitmq_image,
