@@ -6,6 +6,7 @@ import secrets
 import signal
 import time
 
+import pika
 from examplestest.report import Report
 
 from . import scenario
@@ -52,12 +53,16 @@ def wait_for_broker(stack, report, deadline_s=120):
                         f"broker: {', '.join(missing)} cannot log in after {time.monotonic() - started:.0f} s")
 
 
+def terminate(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
 def main(description, root):
     tag = setting("IMAGE_TAG", "dev")
     paybridge_image, rabbitmq_image = f"localhost/paybridge:{tag}", "localhost/paybridge-rabbitmq:3.10"
     report = Report("image-check")
     print(description, flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(143)))
+    signal.signal(signal.SIGTERM, terminate)  # so that `finally` removes the containers
 
     report.section("images")
     if not (check_image(report, paybridge_image, "10001:10001", "paybridge-probe /healthz")
@@ -92,7 +97,7 @@ def main(description, root):
         report.section("SIGTERM mid-load: the worker drains, no command is lost")
         scenario.check_drain(stack, collector, report, run, int(setting("IMAGE_CHECK_LOAD", "300")),
                              int(setting("IMAGE_CHECK_STOP_AFTER", "60")))
-    except (PodmanError, RuntimeError, OSError) as error:
+    except (PodmanError, RuntimeError, OSError, pika.exceptions.AMQPError) as error:
         report.error(f"{type(error).__name__}: {error}")
     finally:
         if collector:
