@@ -10,7 +10,7 @@ PAYBRIDGE_BIN ?= .build/debug/paybridge
 export RABBITMQ_URL ?= $(AMQP_URL)
 
 .PHONY: all deps broker broker-stop build test test-unit test-cluster cluster cluster-stop bench bench-c bench-amqp bench-worker bench-scale demo clean fuzz fuzz-ci \
-        deploy-check deploy-definitions examples examples-test format format-check types-check
+        deploy-check deploy-definitions examples examples-test format format-check types-check images image-check
 
 all: build
 
@@ -164,6 +164,20 @@ examples: deps
 examples-test: broker
 	$(SWIFT) build $(SWIFT_FLAGS)
 	$(PYTHON) scripts/examples-test.py $(EXAMPLES_LANGUAGES)
+
+# Container images from local bases, with podman, where no registry can be pulled from (scripts/images.sh;
+# deploy/README.md, "Images built here"): a Debian 12 base by debootstrap (built once, then cached), RabbitMQ from
+# Debian's package, PayBridge from one static-stdlib release build on the host. IMAGE_TAG (default dev).
+images:
+	@bash scripts/install-deps.sh image
+	bash scripts/images.sh
+
+# The images run as separate containers on a podman network (scripts/image-check.py): the broker with the
+# least-privilege roles, the sandbox, `callbacks` and `worker` with secrets from files; one command of each kind and
+# the callbacks, health status, a worker stopped with SIGTERM mid-load that must drain and lose nothing. Removes
+# what it started, also on failure. Root.
+image-check: images
+	$(PYTHON) scripts/image-check.py
 
 demo: broker
 	$(SWIFT) build $(SWIFT_FLAGS)

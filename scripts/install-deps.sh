@@ -4,6 +4,9 @@
 # file validator; without its recommended docker.io engine, which nothing here runs) and Debian's prometheus for
 # promtool (checks and unit-tests deploy/prometheus-rules.yaml; the Prometheus server it also brings is not kept
 # running: it would take port 9090, PayBridge's admin port).
+# `install-deps.sh image` also installs what `make image-check` uses: podman with Debian's runc (crun refuses
+# hybrid cgroups), netavark and aardvark-dns (container networks with names), debootstrap (the local Debian base)
+# and python3-pika (the check's AMQP client).
 set -euo pipefail
 need=()
 dpkg -s librabbitmq-dev >/dev/null 2>&1 || need+=(librabbitmq-dev)
@@ -25,6 +28,11 @@ lean=()  # installed without recommended packages
 if [ "${1:-}" = deploy ]; then
   command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || lean+=(docker-compose)
   command -v promtool >/dev/null 2>&1 || lean+=(prometheus)
+fi
+if [ "${1:-}" = image ]; then
+  for pkg in podman runc netavark aardvark-dns debootstrap python3-pika; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
 fi
 if [ ${#need[@]} -gt 0 ] || [ ${#lean[@]} -gt 0 ]; then
   echo "==> installing ${need[*]} ${lean[*]}"

@@ -261,8 +261,14 @@ def check_dockerfile(path, code, report):
     env = {name for line in re.findall(r"^ENV\s+((?:.*\\\n)*.*)$", text, re.M)
            for name in re.findall(r"([A-Z][A-Z0-9_]*)=", line)}
     check_env("Dockerfile ENV", env, code["paybridge_env"], "paybridge", report)
+    # The `prebuilt` stage copies the binaries from the context scripts/images.sh makes (prebuilt/ + the probe), not
+    # from the repository: it must copy exactly what the `build` stage builds.
+    prebuilt = set(re.findall(r"\bprebuilt/([\w-]+)", "".join(re.findall(r"^COPY\s+prebuilt/.*$", text, re.M))))
+    report.check(prebuilt == products, f"Dockerfile's prebuilt stage copies {', '.join(sorted(prebuilt))}",
+                 f"Dockerfile's prebuilt stage copies {', '.join(sorted(prebuilt)) or 'nothing'}, "
+                 f"not what its build stage builds ({', '.join(sorted(products))})")
     for source in re.findall(r"^COPY\s+(?!--from)(\S+)\s", text, re.M):
-        if source not in (".", "./", "Package.swift", "Package.swift ./"):
+        if source not in (".", "./", "Package.swift", "Package.swift ./") and not source.startswith("prebuilt/"):
             report.check((path.parent.parent / source).exists(), f"Dockerfile copies {source}",
                          f"Dockerfile copies {source}, which does not exist")
 
