@@ -19,7 +19,9 @@ import time
 import urllib.request
 
 from . import readme, stack
-from .amqp import EventCollector, Publisher, ready_messages, url
+from checkkit.amqp import EventCollector, Publisher, ready_messages
+
+from .amqp import url
 from .walkthrough import Runner, default_services, indented
 
 RESPONSE = "paybridge.payment.response.v1"
@@ -134,7 +136,7 @@ def run(shell, report, root, settings):
     report.section(f"load: {settings['load']} commands at {settings['rate']}/s; the rest of the block meanwhile")
     run_id = f"rl{time.strftime('%H%M%S')}"
     ids = [f"{run_id}-{n}" for n in range(settings["load"])]
-    collector = EventCollector(url(shell.amqp_port, "payments-consumer"), run_id)
+    collector = EventCollector(url(shell.amqp_port, "payments-consumer"), f"consumer.compose-check-{run_id}")
     collector.start()
     try:
         body = json.dumps({"latencyMs": settings["latency_ms"]}).encode()

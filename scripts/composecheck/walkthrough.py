@@ -9,7 +9,9 @@ import urllib.request
 import yaml
 
 from . import readme, stack
-from .amqp import can_log_in, url
+from checkkit.amqp import can_log_in
+
+from .amqp import url
 
 PS_DEADLINE_S = 240  # the broker's first boot, the workers restarting until it accepts them, health checks
 

@@ -10,7 +10,7 @@ import pika
 from examplestest.report import Report
 
 from . import scenario
-from .amqp import EventCollector, can_log_in
+from checkkit.amqp import EventCollector, can_log_in
 from .podman import PodmanError, podman
 from .stack import Stack
 
@@ -83,7 +83,7 @@ def main(description, root):
         if not wait_for_broker(stack, report):
             return report.close()
         scenario.check_roles(stack, report)
-        collector = EventCollector(stack.url("payments-consumer"), run)
+        collector = EventCollector(stack.url("payments-consumer"), f"consumer.image-check-{run}")
         collector.start()
         stack.start_sandbox()
         stack.start_paybridge("callbacks", "callbacks")

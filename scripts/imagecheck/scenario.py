@@ -6,7 +6,7 @@ import time
 from examplestest.services import http
 
 from . import commands
-from .amqp import Publisher, ready_messages, refused_publish
+from checkkit.amqp import Publisher, ready_messages, refused_publish
 
 RESPONSE = "paybridge.payment.response.v1"
 CALLBACK = "paybridge.payment.callback.v1"

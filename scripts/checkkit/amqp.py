@@ -1,6 +1,6 @@
-"""The check's AMQP side, with pika (Debian's python3-pika): commands published as payments-producer (persistent,
-mandatory, confirmed, as docs/integration.md asks), events read as payments-consumer from its own consumer.* queue
-bound to payments.outcomes, queue depths read as paybridge."""
+"""The AMQP side of the container checks (scripts/composecheck, scripts/imagecheck), with pika: commands published as
+payments-producer (persistent, mandatory, confirmed, as docs/integration.md asks), events read as payments-consumer
+from the check's own consumer.* queue bound to payments.outcomes, queue depths read as paybridge."""
 import json
 import threading
 import time
@@ -10,36 +10,36 @@ import pika
 MAX_EVENT_BYTES = 1 << 20
 
 
-def parameters(url):
-    params = pika.URLParameters(url)
+def parameters(amqp_url):
+    params = pika.URLParameters(amqp_url)
     params.connection_attempts = 1
     params.socket_timeout = 5
     params.blocked_connection_timeout = 30
     return params
 
 
-def can_log_in(url):
+def can_log_in(amqp_url):
     try:
-        pika.BlockingConnection(parameters(url)).close()
+        pika.BlockingConnection(parameters(amqp_url)).close()
         return True
     except pika.exceptions.AMQPError:
         return False
 
 
 class Publisher:
-    """One connection, one confirm-mode channel; `publish` returns once the broker confirmed."""
+    """One connection, one confirm-mode channel; `publish` returns once the broker confirmed (raises pika's
+    UnroutableError or NackError otherwise)."""
 
-    def __init__(self, url):
-        self.connection = pika.BlockingConnection(parameters(url))
+    def __init__(self, amqp_url):
+        self.connection = pika.BlockingConnection(parameters(amqp_url))
         self.channel = self.connection.channel()
         self.channel.confirm_delivery()
 
     def publish(self, routing_key, command):
-        """Raises pika's UnroutableError (returned: no queue bound) or NackError (refused)."""
         self.channel.basic_publish(
             "payments.commands", routing_key, json.dumps(command).encode(), mandatory=True,
             properties=pika.BasicProperties(content_type="application/cloudevents+json", delivery_mode=2,
-                                            message_id=command["id"]))
+                                            message_id=command["id"], type=command["type"]))
 
     def close(self):
         if self.connection.is_open:
@@ -47,25 +47,26 @@ class Publisher:
 
 
 class Event:
-    def __init__(self, properties, body):
+    def __init__(self, properties, body, received):
         self.type = properties.type
         self.correlation_id = properties.correlation_id
+        self.received = received  # time.time()
         document = json.loads(body) if len(body) <= MAX_EVENT_BYTES else {}
         self.id = document.get("id")
         self.data = document.get("data") or {}
 
     def __repr__(self):
-        return (f"{(self.type or '?').removeprefix('paybridge.')} status={self.data.get('status')} "
+        return (f"{(self.type or '?').removeprefix('paybridge.')} id={self.id} status={self.data.get('status')} "
                 f"payment={self.data.get('paymentId')}")
 
 
 class EventCollector:
-    """Reads every event of payments.outcomes into memory on its own thread (pika's connections are not shared
-    between threads), from an exclusive queue consumer.image-check-<run> bound with `#`. Start it before
-    publishing anything."""
+    """Every event of payments.outcomes, in memory, read on its own thread (pika's connections are not shared
+    between threads) from an exclusive queue `queue` (a consumer.* name) bound with `#`. Start it before
+    publishing."""
 
-    def __init__(self, url, run_id):
-        self.url, self.queue = url, f"consumer.image-check-{run_id}"
+    def __init__(self, amqp_url, queue):
+        self.url, self.queue = amqp_url, queue
         self.lock = threading.Lock()
         self.events = []
         self.error = None
@@ -77,7 +78,7 @@ class EventCollector:
         self.thread.start()
         self.ready.wait(deadline_s)
         if self.error or not self.ready.is_set():
-            raise RuntimeError(f"cannot consume events: {self.error or 'timed out'}")
+            raise RuntimeError(f"cannot consume events as payments-consumer: {self.error or 'timed out'}")
 
     def _run(self):
         try:
@@ -90,12 +91,12 @@ class EventCollector:
             while not self.stopping.is_set():
                 connection.process_data_events(time_limit=0.2)
             connection.close()
-        except Exception as error:  # reported by the waits and by start()
+        except Exception as error:  # reported by start() and the waits
             self.error = f"{type(error).__name__}: {error}"
             self.ready.set()
 
     def _received(self, _channel, _method, properties, body):
-        event = Event(properties, body)
+        event = Event(properties, body, time.time())
         with self.lock:
             self.events.append(event)
 
@@ -104,22 +105,22 @@ class EventCollector:
             return list(self.events)
 
     def wait_for(self, condition, deadline_s):
-        """Polls `condition(events)` until it returns something truthy (returned) or the deadline (None)."""
+        """Polls `condition(events)` until it is truthy (returned) or the deadline (None)."""
         deadline = time.monotonic() + deadline_s
         while True:
             result = condition(self.snapshot())
             if result or time.monotonic() > deadline or self.error:
                 return result or None
-            time.sleep(0.1)
+            time.sleep(0.2)
 
     def stop(self):
         self.stopping.set()
         self.thread.join(5)
 
 
-def ready_messages(url, queues):
-    """{queue: ready messages} (passive declares; unacknowledged messages are not counted)."""
-    connection = pika.BlockingConnection(parameters(url))
+def ready_messages(amqp_url, queues):
+    """{queue: ready messages} by passive declares (messages delivered and not yet acknowledged are not counted)."""
+    connection = pika.BlockingConnection(parameters(amqp_url))
     try:
         channel = connection.channel()
         return {queue: channel.queue_declare(queue, passive=True).method.message_count for queue in queues}
@@ -127,9 +128,9 @@ def ready_messages(url, queues):
         connection.close()
 
 
-def refused_publish(url, exchange, routing_key):
+def refused_publish(amqp_url, exchange, routing_key):
     """True when the broker refuses this user a publish to `exchange` (403 ACCESS_REFUSED closes the channel)."""
-    connection = pika.BlockingConnection(parameters(url))
+    connection = pika.BlockingConnection(parameters(amqp_url))
     try:
         channel = connection.channel()
         channel.confirm_delivery()
