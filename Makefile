@@ -130,15 +130,15 @@ endif
 
 # deploy/README.md's Compose commands, run as written, on podman with podman-compose (scripts/compose-check.py; a
 # `docker` shim maps `docker compose` to podman-compose 1.6 in .build/compose-venv, made on the first run). They need
-# the local images of scripts/images.sh (localhost/paybridge:dev, localhost/paybridge-rabbitmq:3.10); root. Not in
-# CI. compose-check: the walkthrough ("Compose: the whole stack on one machine"), ~1.5 min. rolling-update-check:
+# the local images of scripts/images.sh (localhost/paybridge:dev, localhost/paybridge-rabbitmq:3.10), built first
+# (`make images`, cached); root. In CI after image-check. compose-check: the walkthrough ("Compose: the whole stack on one machine"), ~1.5 min. rolling-update-check:
 # "Rolling update of the workers" under a load of 1,000 commands, every command exactly one outcome event, ~2 min.
 # Both tear down what they started (`docker compose down -v`), also on failure, after printing the containers' logs.
 .PHONY: compose-check rolling-update-check
-compose-check:
+compose-check: images
 	$(PYTHON) scripts/compose-check.py walkthrough
 
-rolling-update-check:
+rolling-update-check: images
 	$(PYTHON) scripts/compose-check.py rolling
 
 # Types generated from the contract (scripts/types-check.sh, docs/integration.md "Types from the contract"): a pinned

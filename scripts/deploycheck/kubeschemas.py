@@ -3,15 +3,16 @@ deploy/*.yaml (a document with apiVersion and kind) through kubernetes-validate'
 JSON schemas of each Kubernetes minor version, so nothing is fetched at check time), the keda.sh kinds through
 keda-2.20.schema.json (hand-written from KEDA 2.20's CRDs; no PyPI package ships them) with python-jsonschema.
 
-Both run in .build/deploy-check-venv, made here on the first run (python3 -m venv, pip install of PINS); pip runs
-again only when PINS change (the stamp file). kubeschemas_venv.py is what runs inside it.
+Both run in .build/deploy-check-venv, which scripts/checkkit/venv.py makes on the first run (pip again only when PINS
+change). kubeschemas_venv.py is what runs inside it.
 """
 import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from checkkit.venv import VenvError, pinned_venv
 
 # The version the manifests target; deploy/README.md ("Kubernetes + KEDA") and the manifests' header comments say
 # the same (checked below). kubernetes-validate 1.37.0 ships the schemas of Kubernetes 1.25 ... 1.37.
@@ -26,23 +27,13 @@ KEDA_SCHEMA = HERE / f"keda-{KEDA_VERSION}.schema.json"
 
 def venv_python(root, report):
     """The venv's python with PINS installed, or None (after a FAIL line) when it cannot be made."""
-    venv = root / VENV
-    python = venv / "bin" / "python"
-    stamp = venv / "paybridge-pins.txt"
-    if python.exists() and stamp.exists() and stamp.read_text().strip() == " ".join(PINS):
-        return python
-    started = time.monotonic()
-    steps = ([] if python.exists() else [[sys.executable, "-m", "venv", str(venv)]]) + \
-        [[str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *PINS]]
-    for step in steps:
-        result = subprocess.run(step, capture_output=True, text=True)
-        if result.returncode != 0:
-            output = (result.stderr or result.stdout).strip().splitlines()[-15:]
-            report.fail(f"could not make {VENV} (`{' '.join(step[:4])} …` failed; it needs python3-venv and "
-                        "PyPI):\n" + "\n".join("        " + line for line in output))
-            return None
-    stamp.write_text(" ".join(PINS) + "\n")
-    report.note(f"made {VENV} with {' '.join(PINS)} ({time.monotonic() - started:.0f} s; later runs reuse it)")
+    try:
+        python, made = pinned_venv(root, VENV, PINS)
+    except VenvError as error:
+        report.fail(str(error))
+        return None
+    if made:
+        report.note(made)
     return python
 
 
