@@ -7,10 +7,13 @@ public import StrictJSON
 public enum AmanpaySignature {
     /// A1: `hex(SHA-512(UTF-8(values joined with no separator + secret)))`, lowercase.
     public static func sign(_ values: [String], secret: Secret) -> String {
-        var text = ""
-        for v in values { text += v }
-        text += secret.value
-        return hex(SHA512.hash(data: Array(text.utf8)))
+        // Hashed piece by piece: the same bytes as the concatenation, without building it.
+        var hasher = SHA512()
+        for value in values + [secret.value] {
+            var value = value
+            value.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
+        return hex(hasher.finalize())
     }
 
     /// A2's default field list: `transactionId`, `paymentID`, `status`, `amount`, `currency`.
@@ -66,23 +69,23 @@ public enum AmanpaySignature {
 
     /// Constant-time comparison of two hex strings, ASCII case-insensitive. Length is not secret.
     public static func constantTimeEqualsIgnoringCase(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        guard x.count == y.count else { return false }
+        guard a.utf8.count == b.utf8.count else { return false }
         var diff: UInt8 = 0
-        for i in 0..<x.count { diff |= lower(x[i]) ^ lower(y[i]) }
+        for (x, y) in zip(a.utf8, b.utf8) { diff |= lower(x) ^ lower(y) }
         return diff == 0
     }
 
     @inline(__always) static func lower(_ c: UInt8) -> UInt8 { (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c }
 
     static func hex(_ digest: some Sequence<UInt8>) -> String {
-        let chars = Array("0123456789abcdef".utf8)
+        let digits: StaticString = "0123456789abcdef"
         var out: [UInt8] = []
         out.reserveCapacity(128)
-        for b in digest {
-            out.append(chars[Int(b >> 4)])
-            out.append(chars[Int(b & 0x0F)])
+        digits.withUTF8Buffer { digits in
+            for b in digest {
+                out.append(digits[Int(b >> 4)])
+                out.append(digits[Int(b & 0x0F)])
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }

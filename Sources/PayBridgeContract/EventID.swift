@@ -34,23 +34,45 @@ public enum EventID {
         providerPaymentId: String?, status: String, providerStatus: String?, errorCode: String?,
         errorClass: String?, fact: String? = nil
     ) -> String {
-        let components: [String?] = [
+        // The input is hashed as it is written (no joined string, no byte arrays): this runs for every event.
+        var hasher = SHA256()
+        feed("paybridge.event-id.v1|", to: &hasher)
+        for (position, component) in [
             type, commandId, provider, operation, paymentId, providerPaymentId, status, providerStatus, errorCode,
             errorClass, fact,
-        ]
-        let encoded = components.map { c in c.map { "\($0.utf8.count):\($0)" } ?? "~" }
-        let input = "paybridge.event-id.v1|" + encoded.joined(separator: "|")
-        var b = Array(SHA256.hash(data: Array(input.utf8)).prefix(16))
-        b[6] = (b[6] & 0x0F) | 0x80
-        b[8] = (b[8] & 0x3F) | 0x80
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (k, byte) in b.enumerated() {
-            if k == 4 || k == 6 || k == 8 || k == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(hexDigits[Int(byte >> 4)])
-            text.append(hexDigits[Int(byte & 0x0F)])
+        ].enumerated() {
+            if position > 0 { feed("|", to: &hasher) }
+            if let component {
+                feed(String(component.utf8.count), to: &hasher)
+                feed(":", to: &hasher)
+                feed(component, to: &hasher)
+            } else {
+                feed("~", to: &hasher)
+            }
         }
-        return String(decoding: text, as: UTF8.self)
+        return hasher.finalize().withUnsafeBytes { digest in
+            String(unsafeUninitializedCapacity: 36) { text in
+                var written = 0
+                for k in 0..<16 {
+                    if k == 4 || k == 6 || k == 8 || k == 10 {
+                        text[written] = UInt8(ascii: "-")
+                        written += 1
+                    }
+                    var byte = digest[k]
+                    if k == 6 { byte = (byte & 0x0F) | 0x80 }
+                    if k == 8 { byte = (byte & 0x3F) | 0x80 }
+                    text[written] = hexDigits[Int(byte >> 4)]
+                    text[written + 1] = hexDigits[Int(byte & 0x0F)]
+                    written += 2
+                }
+                return written
+            }
+        }
+    }
+
+    private static func feed(_ text: String, to hasher: inout SHA256) {
+        var text = text
+        text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
     }
 
     /// The id of an outcome's event (components taken from `outcome`).

@@ -23,7 +23,18 @@ public enum PaymentCommandKind: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The operation (second routing-key segment), e.g. `pay_in`.
-    public var operation: String { String(rawValue.split(separator: ".")[1]) }
+    public var operation: String {
+        switch self {  // literals, not a split of the raw value: this is read several times per command
+        case .amanpayPurchase: "purchase"
+        case .amanpayPayout: "payout"
+        case .amanpayStatus: "status"
+        case .amanpaySpecify: "specify"
+        case .firstpayPayIn: "pay_in"
+        case .firstpayPayOut: "pay_out"
+        case .firstpayStatus: "status"
+        case .firstpaySMS: "sms"
+        }
+    }
 
     /// The routing key on `payments.commands`, e.g. `firstpay.pay_in`.
     public var routingKey: String { rawValue }

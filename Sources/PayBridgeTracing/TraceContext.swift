@@ -73,14 +73,35 @@ public struct TraceContext: Sendable, Hashable {
 
     /// The `traceparent` header value (version 00).
     public var traceparent: String {
-        "00-\(traceID)-\(Self.hex(spanID, digits: 16))-\(sampled ? "01" : "00")"
+        String(unsafeUninitializedCapacity: 55) { text in
+            for (offset, byte) in "00-".utf8.enumerated() { text[offset] = byte }
+            Self.writeHex(traceIDHigh, into: text, at: 3)
+            Self.writeHex(traceIDLow, into: text, at: 19)
+            text[35] = UInt8(ascii: "-")
+            Self.writeHex(spanID, into: text, at: 36)
+            text[52] = UInt8(ascii: "-")
+            text[53] = UInt8(ascii: "0")
+            text[54] = sampled ? UInt8(ascii: "1") : UInt8(ascii: "0")
+            return 55
+        }
     }
 
     /// The trace id as 32 lower-case hex digits: what tools and logs show.
-    public var traceID: String { Self.hex(traceIDHigh, digits: 16) + Self.hex(traceIDLow, digits: 16) }
+    public var traceID: String {
+        String(unsafeUninitializedCapacity: 32) { text in
+            Self.writeHex(traceIDHigh, into: text, at: 0)
+            Self.writeHex(traceIDLow, into: text, at: 16)
+            return 32
+        }
+    }
 
     /// The span id as 16 lower-case hex digits.
-    public var spanIDString: String { Self.hex(spanID, digits: 16) }
+    public var spanIDString: String {
+        String(unsafeUninitializedCapacity: 16) { text in
+            Self.writeHex(spanID, into: text, at: 0)
+            return 16
+        }
+    }
 
     private static func validTraceState(_ value: String) -> String? {
         let utf8 = value.utf8
@@ -104,8 +125,14 @@ public struct TraceContext: Sendable, Hashable {
         return value
     }
 
-    private static func hex(_ value: UInt64, digits: Int) -> String {
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, digits - text.count)) + text
+    /// Writes `value` as 16 lowercase hex digits at `offset` (one string allocation per id, not one per piece: this
+    /// runs for every delivery and every publish).
+    private static func writeHex(_ value: UInt64, into text: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        let digits: StaticString = "0123456789abcdef"
+        digits.withUTF8Buffer { digits in
+            for index in 0..<16 {
+                text[offset + index] = digits[Int(truncatingIfNeeded: (value >> UInt64(60 - 4 * index)) & 0xf)]
+            }
+        }
     }
 }

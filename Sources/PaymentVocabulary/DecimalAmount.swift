@@ -17,6 +17,64 @@ public struct DecimalAmount: Sendable, Hashable, CustomStringConvertible {
     /// Parses `-?digits(.digits)?` with an optional exponent (`1e3`, as JSON allows).
     /// Returns `nil` for anything else (no spaces, no `+`, no thousands separators).
     public init?(_ text: String) {
+        // Most amounts have no exponent: they are read in place, without building arrays (this runs several times
+        // per command); an exponent, or text that is not contiguous UTF-8, takes the general path.
+        switch text.utf8.withContiguousStorageIfAvailable({ Self.plainParts($0) }) {
+        case .some(.parts(let negative, let integerDigits, let fractionDigits)):
+            self.text = text
+            self.integerDigits = integerDigits
+            self.fractionDigits = fractionDigits
+            self.negative = negative && !(integerDigits == "0" && fractionDigits.isEmpty)
+        case .some(.invalid):
+            return nil
+        case .some(.exponent), .none:
+            guard let amount = Self(generalForm: text) else { return nil }
+            self = amount
+        }
+    }
+
+    private enum PlainParse {
+        case parts(negative: Bool, integerDigits: String, fractionDigits: String)
+        case invalid
+        /// An exponent follows the digits: ``init(generalForm:)`` reads it.
+        case exponent
+    }
+
+    /// `-?digits(.digits)?`: its sign and its digits trimmed (integer digits without leading zeros, at least one;
+    /// fraction digits without trailing zeros).
+    private static func plainParts(_ utf8: UnsafeBufferPointer<UInt8>) -> PlainParse {
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+        var i = 0
+        let negative = !utf8.isEmpty && utf8[0] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        let integerStart = i
+        while i < utf8.count, isDigit(utf8[i]) { i += 1 }
+        let integerEnd = i
+        var fractionStart = i
+        if i < utf8.count, utf8[i] == UInt8(ascii: ".") {
+            i += 1
+            fractionStart = i
+            while i < utf8.count, isDigit(utf8[i]) { i += 1 }
+            if i == fractionStart { return .invalid }
+        }
+        let fractionEnd = i
+        if integerEnd == integerStart { return .invalid }
+        if i < utf8.count, utf8[i] == UInt8(ascii: "e") || utf8[i] == UInt8(ascii: "E") { return .exponent }
+        if i != utf8.count { return .invalid }
+        var significantStart = integerStart
+        while significantStart < integerEnd - 1, utf8[significantStart] == UInt8(ascii: "0") { significantStart += 1 }
+        var significantEnd = fractionEnd
+        while significantEnd > fractionStart, utf8[significantEnd - 1] == UInt8(ascii: "0") { significantEnd -= 1 }
+        return .parts(
+            negative: negative,
+            integerDigits: String(decoding: UnsafeBufferPointer(rebasing: utf8[significantStart..<integerEnd]),
+                                  as: UTF8.self),
+            fractionDigits: String(decoding: UnsafeBufferPointer(rebasing: utf8[fractionStart..<significantEnd]),
+                                   as: UTF8.self))
+    }
+
+    /// The general parse, exponent included (`1e3`, `2.5E-2`): the digits are shifted into place in arrays.
+    init?(generalForm text: String) {
         let utf8 = Array(text.utf8)
         var i = 0
         var negative = false

@@ -49,6 +49,7 @@ import Testing
         for kind in PaymentCommandKind.allCases {
             #expect(PaymentCommandKind(type: kind.type) == kind)
             #expect(PaymentCommandKind(routingKey: kind.routingKey) == kind)
+            #expect(kind.rawValue == "\(kind.provider.rawValue).\(kind.operation)")
             #expect(PaymentCommandKind(provider: kind.provider, operation: kind.operation) == kind)
             #expect(kind.type == "paybridge.\(kind.provider.rawValue).\(kind.operation).v1")
         }

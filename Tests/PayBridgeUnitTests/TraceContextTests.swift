@@ -49,6 +49,22 @@ import Tracing
         }
     }
 
+    @Test func everyContextIsWrittenAsTheTraceparentItIsReadFrom() throws {
+        let widths: [UInt64] = [1, 0xf, 0x10, 0xffff_ffff, 0x0123_4567_89ab_cdef, .max]
+        for high in widths + [0] {
+            for low in widths {
+                for span in widths {
+                    let context = TraceContext(traceIDHigh: high, traceIDLow: low, spanID: span, sampled: span & 1 == 1)
+                    let text = context.traceparent
+                    #expect(text.utf8.count == 55)
+                    #expect(TraceContext(traceparent: text) == context, "\(text)")
+                    #expect(context.traceID == text.dropFirst(3).prefix(32).description)
+                    #expect(context.spanIDString == text.dropFirst(36).prefix(16).description)
+                }
+            }
+        }
+    }
+
     @Test func aChildKeepsTheTraceAndGetsItsOwnSpanId() throws {
         let parent = try #require(TraceContext(traceparent: Self.valid))
         let child = parent.child()

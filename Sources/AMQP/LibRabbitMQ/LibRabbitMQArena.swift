@@ -4,46 +4,89 @@ import CRabbitMQ
 /// Everything allocated here is freed when the arena is released, right after the call returns
 /// (librabbitmq copies what it sends into its own frame buffer).
 final class LibRabbitMQArena {
-    private var allocations: [UnsafeMutableRawPointer] = []
+    /// Bump allocation in chunks: one `malloc` per chunk instead of one (or two) per string, since every publish
+    /// converts its exchange, routing key and properties here.
+    private var chunks: [UnsafeMutableRawPointer] = []
+    private var used = 0
+    private var capacity = 0
+    static let chunkBytes = 4096
     /// What an AMQP short string (at most 255 bytes: table keys, most properties) could not carry. librabbitmq
     /// writes the length in one byte and the bytes in full, so a longer one would corrupt the frame and the broker
     /// would close the connection; the caller refuses to send instead.
     private(set) var oversizedShortString: String?
 
-    deinit { release() }
-
-    func release() {
-        for pointer in allocations { pointer.deallocate() }
-        allocations.removeAll()
+    deinit {
+        for chunk in chunks { chunk.deallocate() }
     }
 
-    func bytes(_ string: String) -> amqp_bytes_t {
-        bytes(Array(string.utf8))
+    /// Frees everything allocated so far but the first chunk, for the next call (the arena is reusable on the
+    /// thread that owns it).
+    func reset() {
+        for chunk in chunks.dropFirst() { chunk.deallocate() }
+        if chunks.count > 1 { chunks.removeLast(chunks.count - 1) }
+        used = 0
+        capacity = chunks.isEmpty ? 0 : Self.chunkBytes
+        oversizedShortString = nil
+    }
+
+    /// `byteCount` bytes aligned to `alignment` (a power of two, at most 16), valid until ``reset()`` or deinit.
+    private func allocate(_ byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
+        let start = (used + alignment - 1) & ~(alignment - 1)
+        if let current = chunks.last, start + byteCount <= capacity {
+            used = start + byteCount
+            return current + start
+        }
+        let size = max(Self.chunkBytes, byteCount)
+        let chunk = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        if byteCount > Self.chunkBytes, let current = chunks.popLast() {
+            // An oversized allocation gets a chunk of its own; the current chunk stays the one bumped into.
+            chunks.append(chunk)
+            chunks.append(current)
+            return chunk
+        }
+        chunks.append(chunk)
+        used = byteCount
+        capacity = size
+        return chunk
+    }
+
+    /// The string's UTF-8 bytes (or their first `limit`), copied into the arena.
+    func bytes(_ string: String, limit: Int = .max) -> amqp_bytes_t {
+        let count = min(string.utf8.count, limit)
+        guard count > 0 else { return amqp_bytes_t(len: 0, bytes: nil) }
+        let pointer = allocate(count, alignment: 1)
+        let target = UnsafeMutableRawBufferPointer(start: pointer, count: count)
+        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 in
+            target.copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[0..<count])))
+        }
+        if copied == nil {
+            for (index, byte) in string.utf8.prefix(count).enumerated() { target[index] = byte }
+        }
+        return amqp_bytes_t(len: count, bytes: pointer)
     }
 
     func bytes(_ array: [UInt8]) -> amqp_bytes_t {
         guard !array.isEmpty else { return amqp_bytes_t(len: 0, bytes: nil) }
-        let pointer = UnsafeMutableRawPointer.allocate(byteCount: array.count, alignment: 1)
-        allocations.append(pointer)
+        let pointer = allocate(array.count, alignment: 1)
         array.withUnsafeBytes { pointer.copyMemory(from: $0.baseAddress!, byteCount: array.count) }
         return amqp_bytes_t(len: array.count, bytes: pointer)
     }
 
-    /// A short string's bytes; records (and clips) one over 255 bytes.
+    /// An AMQP short string: at most 255 bytes; a longer one is cut there and recorded in ``oversizedShortString``.
     func shortString(_ string: String, what: @autoclosure () -> String) -> amqp_bytes_t {
-        var utf8 = Array(string.utf8)
+        let count = string.utf8.count
         let limit = AMQPProperties.maximumShortStringBytes
-        if utf8.count > limit {
-            if oversizedShortString == nil { oversizedShortString = "\(what()) is \(utf8.count) bytes; AMQP allows \(limit)" }
-            utf8.removeLast(utf8.count - limit)
+        if count > limit, oversizedShortString == nil {
+            oversizedShortString = "\(what()) is \(count) bytes; AMQP allows \(limit)"
         }
-        return bytes(utf8)
+        return bytes(string, limit: limit)
     }
 
     func table(_ table: AMQPTable) -> amqp_table_t {
         guard !table.isEmpty else { return amqp_table_t(num_entries: 0, entries: nil) }
-        let entries = UnsafeMutablePointer<amqp_table_entry_t>.allocate(capacity: table.count)
-        allocations.append(UnsafeMutableRawPointer(entries))
+        let entries = allocate(MemoryLayout<amqp_table_entry_t>.stride * table.count,
+                               alignment: MemoryLayout<amqp_table_entry_t>.alignment)
+            .bindMemory(to: amqp_table_entry_t.self, capacity: table.count)
         for (index, entry) in table.storage.enumerated() {
             entries[index] = amqp_table_entry_t(key: shortString(entry.key, what: "a header key"),
                                                 value: fieldValue(entry.value))
@@ -75,8 +118,9 @@ final class LibRabbitMQArena {
         case .table(let t): field.kind = kind(AMQP_FIELD_KIND_TABLE); field.value.table = table(t)
         case .array(let values):
             field.kind = kind(AMQP_FIELD_KIND_ARRAY)
-            let items = UnsafeMutablePointer<amqp_field_value_t>.allocate(capacity: max(values.count, 1))
-            allocations.append(UnsafeMutableRawPointer(items))
+            let items = allocate(MemoryLayout<amqp_field_value_t>.stride * max(values.count, 1),
+                                 alignment: MemoryLayout<amqp_field_value_t>.alignment)
+                .bindMemory(to: amqp_field_value_t.self, capacity: max(values.count, 1))
             for (index, item) in values.enumerated() { items[index] = fieldValue(item) }
             field.value.array = amqp_array_t(num_entries: Int32(values.count), entries: values.isEmpty ? nil : items)
         }

@@ -114,7 +114,8 @@ extension LibRabbitMQHandle {
             // the properties, so a failure there would leave the channel half-way through a message.
             try Self.checkEncodable(properties, frameMax: Int(amqp_get_frame_max(state)),
                                     operation: "basic.publish(\(exchange.prefix(255)))")
-            let arena = LibRabbitMQArena()
+            let arena = publishArena
+            arena.reset()
             var props = arena.properties(properties)
             let exchangeBytes = arena.shortString(exchange, what: "the exchange name")
             let routingKeyBytes = arena.shortString(routingKey, what: "the routing key")
@@ -137,9 +138,10 @@ extension LibRabbitMQHandle {
     /// negotiated `frame_max` is `frameMax`: a short string of more than 255 bytes among them (a header key at any
     /// depth included), or more encoded bytes than one content-header frame carries
     /// (``AMQPProperties/maximumEncodedBytes(frameMax:)``).
-    static func checkEncodable(_ properties: AMQPProperties, frameMax: Int, operation: String) throws(AMQPError) {
+    static func checkEncodable(_ properties: AMQPProperties, frameMax: Int,
+                               operation: @autoclosure () -> String) throws(AMQPError) {
         if let problem = properties.oversizedShortString {
-            throw AMQPError(.propertiesTooLarge, "cannot publish: \(problem)", operation: operation)
+            throw AMQPError(.propertiesTooLarge, "cannot publish: \(problem)", operation: operation())
         }
         guard frameMax > 0 else { return }  // not negotiated: librabbitmq's own buffer decides
         let bytes = properties.encodedByteCount
@@ -147,7 +149,7 @@ extension LibRabbitMQHandle {
         guard bytes <= limit else {
             throw AMQPError(.propertiesTooLarge, "cannot publish: the message properties (headers included) take "
                             + "\(bytes) bytes; one frame of frame_max \(frameMax) carries \(limit)",
-                            operation: operation)
+                            operation: operation())
         }
     }
 

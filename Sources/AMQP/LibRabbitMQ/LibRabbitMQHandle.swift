@@ -18,6 +18,8 @@ final class LibRabbitMQHandle {
     let endpoint: String
     /// Whether `TCP_CORK` is on (``setCorked(_:)``).
     private(set) var corked = false
+    /// The C memory of one publish at a time (reset by each; the handle lives on the I/O thread alone).
+    let publishArena = LibRabbitMQArena()
 
     private init(state: amqp_connection_state_t, endpoint: String) {
         self.state = state
@@ -156,8 +158,9 @@ final class LibRabbitMQHandle {
     }
 
     /// Runs `body` with the live C state. Only on the I/O thread.
-    func withRaw<R>(_ operation: String, _ body: (amqp_connection_state_t) throws(AMQPError) -> R) throws(AMQPError) -> R {
-        guard let state else { throw closedError(operation) }
+    func withRaw<R>(_ operation: @autoclosure () -> String,
+                    _ body: (amqp_connection_state_t) throws(AMQPError) -> R) throws(AMQPError) -> R {
+        guard let state else { throw closedError(operation()) }
         return try body(state)
     }
 
