@@ -31,6 +31,8 @@ final class AMQPIOThread {
     var topology = TopologyRecord()
     /// Commands that cannot run yet (disconnected, or publishes while the broker blocks us), in arrival order.
     var deferred: [AMQPCommand] = []
+    /// The commands taken from the mailbox, being served (empty between wake-ups, its capacity kept).
+    var incoming: [AMQPCommand] = []
     /// No deferred publish has a deadline before this; `nil`: none has one.
     var deferredEarliestDeadline: ContinuousClock.Instant?
     var closeWaiters: [CheckedContinuation<Void, Never>] = []
@@ -125,22 +127,26 @@ final class AMQPIOThread {
 
     /// Runs every queued command (after those deferred earlier), in order.
     func serveCommands() {
-        let incoming = mailbox.takeCommands()
+        // The mailbox's array and ours trade places: neither is copied nor reallocated per wake-up.
+        mailbox.takeCommands(swappingWith: &incoming)
         guard !incoming.isEmpty || !deferred.isEmpty else { return }
-        var pending = deferred
-        pending.append(contentsOf: incoming)
-        deferred.removeAll(keepingCapacity: true)
+        var earlier: [AMQPCommand] = []
+        swap(&earlier, &deferred)
         // Runs of publishes and acks go out corked (one push per run); anything that waits for a reply does not.
-        defer { handle?.setCorked(false) }
-        for (index, command) in pending.enumerated() {
+        defer {
+            handle?.setCorked(false)
+            incoming.removeAll(keepingCapacity: true)
+        }
+        var connectionDropped = false
+        func serve(_ command: AMQPCommand) {
+            // Once the connection dropped while serving, everything after waits for the reconnect.
+            guard !connectionDropped else { return deferCommand(command) }
             handle?.setCorked(command.needsNoReply)
             if !execute(command) { deferCommand(command) }
-            if handle == nil, index + 1 < pending.count {
-                // The connection dropped while serving: everything after waits for the reconnect.
-                for later in pending[(index + 1)...] { deferCommand(later) }
-                return
-            }
+            if handle == nil { connectionDropped = true }
         }
+        for command in earlier { serve(command) }
+        for command in incoming { serve(command) }
     }
 
     private func deferCommand(_ command: AMQPCommand) {

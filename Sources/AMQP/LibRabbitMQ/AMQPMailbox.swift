@@ -95,12 +95,11 @@ final class AMQPMailbox: Sendable {
 
     // MARK: The I/O thread
 
-    /// Takes every queued command, in arrival order.
-    func takeCommands() -> [AMQPCommand] {
-        queued.withLock { box in
-            defer { box.commands.removeAll(keepingCapacity: true) }
-            return box.commands
-        }
+    /// Takes every queued command, in arrival order, by swapping the queue with `spare` (which must be empty; the
+    /// queue keeps its capacity for the next commands).
+    func takeCommands(swappingWith spare: inout [AMQPCommand]) {
+        assert(spare.isEmpty, "commands would be lost")
+        queued.withLock { box in swap(&box.commands, &spare) }
     }
 
     /// Sleeps in `poll(2)` until `socket` is readable (`-1`: no socket), a command arrives, or `milliseconds`
