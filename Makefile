@@ -9,7 +9,7 @@ PYTHON      ?= /usr/bin/python3
 PAYBRIDGE_BIN ?= .build/debug/paybridge
 export RABBITMQ_URL ?= $(AMQP_URL)
 
-.PHONY: all deps broker broker-stop build test test-unit test-cluster cluster cluster-stop bench bench-c bench-amqp bench-worker bench-scale demo clean fuzz fuzz-ci \
+.PHONY: all deps broker broker-stop build test test-unit test-cluster cluster cluster-stop bench bench-c bench-amqp bench-worker bench-scale bench-profile demo clean fuzz fuzz-ci \
         deploy-check deploy-definitions examples examples-test format format-check types-check images image-check
 
 all: build
@@ -94,6 +94,14 @@ bench-scale: broker
 	for product in paybridge paybridge-sandbox paybridge-bench; do \
 	  $(SWIFT) build -c release --product $$product $(SWIFT_FLAGS) || exit 1; done
 	bash bench/run-scale-bench.sh
+
+# The worker's budget per command, stage by stage: heap allocations (exact) and CPU time of each step of the hot path
+# (the HTTP and AMQP steps against the sandbox and the broker), beside one drain's CPU and context switches per command
+# (bench/run-profile-bench.sh, docs/benchmarks.md "Per-stage budget").
+bench-profile: broker
+	for product in paybridge paybridge-sandbox paybridge-bench paybridge-profile; do \
+	  $(SWIFT) build -c release --product $$product $(SWIFT_FLAGS) || exit 1; done
+	bash bench/run-profile-bench.sh
 
 bench: bench-amqp bench-worker
 

@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "paybridge", targets: ["PayBridgeCLI"]),
         .executable(name: "amqp-bench", targets: ["AMQPBench"]),
         .executable(name: "paybridge-bench", targets: ["PayBridgeBench"]),
+        .executable(name: "paybridge-profile", targets: ["PayBridgeProfile"]),
         .library(name: "AMQP", targets: ["AMQP"]),
         .executable(name: "paybridge-sandbox", targets: ["ProviderSandboxServer"]),
     ],
@@ -183,6 +184,20 @@ let package = Package(
             dependencies: [
                 "AMQP", "PayBridge", "PayBridgeContract", "PayBridgeTopology", "ProviderCore", "StrictJSON",
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `make bench-profile`: allocations and CPU time per command, stage by stage. CAllocationCounter defines
+        // malloc and friends (counting, then glibc's own): linked into paybridge-profile and nothing else.
+        .target(name: "CAllocationCounter"),
+        .executableTarget(
+            name: "PayBridgeProfile",
+            dependencies: [
+                "CAllocationCounter", "AMQP", "Amanpay", "PayBridge", "PayBridgeContract", "PayBridgeRules",
+                "PayBridgeTopology", "PayBridgeTracing", "PaymentVocabulary", "ProviderCore", "StrictJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .executableTarget(

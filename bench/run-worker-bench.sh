@@ -4,11 +4,12 @@
 # while the driver publishes; p50/p99 command → event latency at a fixed rate; the worker's CPU per command and
 # peak RSS. Runs at 0 ms and at 100 ms provider latency (prefetch 200).
 # BENCH_COMMANDS (default 20000) sets the backlog size. `http_transport_only` is the provider HTTP round trip alone
-# (paybridge-bench --http): CPU per request that no worker change below the transport can remove.
+# (paybridge-bench --http): CPU per request that no worker change below the transport can remove. BENCH_VHOST
+# (default paybridge-bench) and BENCH_SANDBOX_PORT (default 18089) keep concurrent benchmarks apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${BENCH_COMMANDS:-20000}"
-VHOST=paybridge-bench
+VHOST="${BENCH_VHOST:-paybridge-bench}"
 BASE="${RABBITMQ_BASE_URL:-amqp://guest:guest@127.0.0.1:5672}"
 URL="$BASE/$VHOST"
 KEYS="${PAYBRIDGE_SANDBOX_KEYS_DIR:-../shared/providers/testdata}"

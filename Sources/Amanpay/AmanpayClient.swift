@@ -86,6 +86,22 @@ public final class AmanpayClient: Sendable {
         let merchantId = String(configuration.merchantId)
         // A1: amount currency merchantId paymentId recipientMobileNumber ("" when absent).
         let signed = [amount, request.currency, merchantId, request.paymentId, request.recipientMobileNumber ?? ""]
+        logger.debug(
+            "amanpay payout",
+            metadata: [
+                "amanpay.payment_id": "\(request.paymentId)",
+                "amanpay.recipient": "\(request.recipientMobileNumber.map { Masking.accountNumber($0) } ?? "-")",
+            ])
+        return try await create(
+            operation: "payout", path: "/payments/payouts/initiate",
+            body: Self.payoutBody(request, merchantId: merchantId, amount: amount),
+            signature: AmanpaySignature.sign(signed, secret: configuration.secretKey),
+            paymentId: request.paymentId, type: .payout, amount: request.amount, currency: request.currency,
+            statusFirst: statusFirst)
+    }
+
+    /// The JSON body of `payouts/initiate`; `amount` is the text that was signed (A3).
+    package static func payoutBody(_ request: AmanpayPayoutRequest, merchantId: String, amount: String) -> String {
         var body = JSONObjectWriter()
         body.number("merchantId", text: merchantId)
         body.string("paymentId", request.paymentId)
@@ -101,17 +117,7 @@ public final class AmanpayClient: Sendable {
         body.string("returnUrl", request.returnUrl)
         body.string("notifyUrl", request.notifyUrl)
         body.unwritten(request.additionalFields)  // never a documented field twice
-        logger.debug(
-            "amanpay payout",
-            metadata: [
-                "amanpay.payment_id": "\(request.paymentId)",
-                "amanpay.recipient": "\(request.recipientMobileNumber.map { Masking.accountNumber($0) } ?? "-")",
-            ])
-        return try await create(
-            operation: "payout", path: "/payments/payouts/initiate", body: body.serialized(),
-            signature: AmanpaySignature.sign(signed, secret: configuration.secretKey),
-            paymentId: request.paymentId, type: .payout, amount: request.amount, currency: request.currency,
-            statusFirst: statusFirst)
+        return body.serialized()
     }
 
     /// `purchases/status` or `payouts/status` by the merchant's `paymentId` (A6), retried when transient. A
@@ -304,7 +310,7 @@ public final class AmanpayClient: Sendable {
     }
 
     /// Turns a response into a result or an error (A2, A4, A6, §5).
-    func interpret(
+    package func interpret(
         _ response: TransportResponse, operation: String, acceptUnsignedAsProcessing: Bool = false
     ) throws -> ProviderResult {
         try throwIfHTTPTransient(response, operation: operation)

@@ -240,8 +240,10 @@ public final class ProviderHTTPTransport: Sendable {
 
 
 /// Puts W3C trace headers on a provider request.
-struct HTTPHeadersInjector: Injector {
-    func inject(_ value: String, forKey key: String, into carrier: inout HTTPHeaders) {
+package struct HTTPHeadersInjector: Injector {
+    package init() {}
+
+    package func inject(_ value: String, forKey key: String, into carrier: inout HTTPHeaders) {
         carrier.replaceOrAdd(name: key, value: value)
     }
 }

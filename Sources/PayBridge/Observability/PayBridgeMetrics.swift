@@ -220,7 +220,7 @@ public final class PayBridgeMetrics: Sendable {
     }
 
     /// The handles of one provider and its accounts, resolved once so the per-command path does no registry lookups.
-    func handles(provider: String, accounts: [MerchantAccount], operations: [String]) -> ProviderMetricHandles {
+    package func handles(provider: String, accounts: [MerchantAccount], operations: [String]) -> ProviderMetricHandles {
         ProviderMetricHandles(metrics: self, provider: provider, accounts: accounts, operations: operations)
     }
 
@@ -233,7 +233,7 @@ public final class PayBridgeMetrics: Sendable {
 }
 
 /// One provider's metric handles, per merchant account (Prometheus collectors are thread-safe).
-struct ProviderMetricHandles: Sendable {
+package struct ProviderMetricHandles: Sendable {
     private struct Key: Hashable {
         var account: MerchantAccount?
         var name: String
@@ -313,7 +313,7 @@ struct ProviderMetricHandles: Sendable {
     }
 
     /// Counts a delivery's outcome; `account` `nil` for one put back or requeued before it was read.
-    func command(outcome: String, account: MerchantAccount? = nil) {
+    package func command(outcome: String, account: MerchantAccount? = nil) {
         let account = label(account)
         if let counter = outcomes[Key(account: account, name: outcome)] {
             counter.increment()
@@ -322,7 +322,7 @@ struct ProviderMetricHandles: Sendable {
         }
     }
 
-    func providerLatency(operation: String, account: MerchantAccount, _ duration: Duration) {
+    package func providerLatency(operation: String, account: MerchantAccount, _ duration: Duration) {
         let account = label(account)
         if let histogram = latency[Key(account: account, name: operation)] {
             histogram.record(duration)
@@ -351,6 +351,6 @@ struct ProviderMetricHandles: Sendable {
     func reconcileCheck(result: String, account: MerchantAccount) {
         metrics.reconcileCheck(provider: provider, account: label(account), result: result)
     }
-    func inFlight(delta: Double) { inFlight.increment(by: delta) }
+    package func inFlight(delta: Double) { inFlight.increment(by: delta) }
     func providerError(_ error: ProviderError) { errors[error.errorClass]?.increment() }
 }

@@ -7,17 +7,21 @@ import Tracing
 /// published while a span is current carries that span's W3C `traceparent`/`tracestate` in its AMQP headers, and
 /// an outcome event also as the CloudEvents `traceparent`/`tracestate` extension attributes; a consumer's span is a
 /// child of the context its message carries.
-struct MessageTracing: Sendable {
-    let tracer: any Tracer
+package struct MessageTracing: Sendable {
+    package let tracer: any Tracer
+
+    package init(tracer: any Tracer) {
+        self.tracer = tracer
+    }
 
     /// The current span's headers (`nil` outside a span, or with a tracer that does not propagate).
-    var current: TraceHeaders? {
+    package var current: TraceHeaders? {
         guard let context = ServiceContext.current else { return nil }
         return TraceHeaders(of: context, tracer: tracer)
     }
 
     /// `properties` with the current span's trace headers (replacing any the message carried).
-    func stamped(_ properties: AMQPProperties, with headers: TraceHeaders?) -> AMQPProperties {
+    package func stamped(_ properties: AMQPProperties, with headers: TraceHeaders?) -> AMQPProperties {
         guard let headers else { return properties }
         var properties = properties
         var table = properties.headers ?? AMQPTable()
@@ -33,7 +37,7 @@ struct MessageTracing: Sendable {
 
     /// The parent context a delivery carries: its AMQP `traceparent` header, else (a command) its CloudEvents
     /// `traceparent` attribute; empty when neither is valid (the span then starts a new trace).
-    func parent(of properties: AMQPProperties, event: CloudEvent? = nil) -> ServiceContext {
+    package func parent(of properties: AMQPProperties, event: CloudEvent? = nil) -> ServiceContext {
         var context = ServiceContext.topLevel
         if let headers = properties.headers, headers[PayBridgeTracer.traceparentKey] != nil {
             tracer.extract(headers, into: &context, using: AMQPHeadersExtractor())
@@ -52,7 +56,7 @@ struct MessageTracing: Sendable {
 
 extension OutcomeMessage {
     /// The event with the trace headers as CloudEvents extension attributes (`traceparent`, `tracestate`).
-    func traced(_ headers: TraceHeaders?) -> OutcomeMessage {
+    package func traced(_ headers: TraceHeaders?) -> OutcomeMessage {
         guard let headers else { return self }
         return withTraceContext(traceparent: headers.traceparent, tracestate: headers.tracestate)
     }

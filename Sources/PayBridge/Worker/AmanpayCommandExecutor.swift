@@ -6,11 +6,16 @@ import ProviderCore
 import StrictJSON
 
 /// Executes `amanpay.*` commands with ``AmanpayClient``.
-struct AmanpayCommandExecutor: PaymentCommandExecutor {
+package struct AmanpayCommandExecutor: PaymentCommandExecutor {
     let client: AmanpayClient
+
+    package init(client: AmanpayClient) {
+        self.client = client
+    }
+
     var provider: Provider { .amanpay }
 
-    func execute(_ command: PaymentCommand, statusFirst: Bool) async throws -> ProviderResult {
+    package func execute(_ command: PaymentCommand, statusFirst: Bool) async throws -> ProviderResult {
         let data = CommandData(data: command.data)
         switch command.kind {
         case .amanpayPurchase:

@@ -2,17 +2,24 @@ import AMQP
 import Logging
 
 /// A command's log context; the metadata dictionary is built only for lines that pass the log level.
-struct CommandLog {
+package struct CommandLog {
     let logger: Logger
     let provider: String
     let attempt: Int
     let deliveryTag: UInt64
-    var commandId: String?
-    var operation: String?
+    package var commandId: String?
+    package var operation: String?
     /// The W3C trace id of the delivery's span (32 hex digits), when it has one.
-    var traceId: String?
+    package var traceId: String?
     /// The merchant account, once read.
-    var account: String?
+    package var account: String?
+
+    package init(logger: Logger, provider: String, attempt: Int, deliveryTag: UInt64) {
+        self.logger = logger
+        self.provider = provider
+        self.attempt = attempt
+        self.deliveryTag = deliveryTag
+    }
 
     private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
         var metadata = extra
@@ -26,10 +33,10 @@ struct CommandLog {
         return metadata
     }
 
-    func debug(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
+    package func debug(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
         logger.debug(message(), metadata: metadata(extra()))
     }
-    func info(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
+    package func info(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {
         logger.info(message(), metadata: metadata(extra()))
     }
     func warning(_ message: @autoclosure () -> Logger.Message, _ extra: @autoclosure () -> Logger.Metadata = [:]) {

@@ -6,7 +6,7 @@ import Tracing
 
 /// Publishes PayBridge's messages with publisher confirms: outcome events, broker-side retries and dead letters.
 /// Every method returns only after the broker confirmed, so callers ack their input afterwards.
-struct OutcomePublisher: OutcomeSink {
+package struct OutcomePublisher: OutcomeSink {
     let connection: AMQPConnection
     /// Upper bound for one confirmed publish, including time waiting for a reconnect (the callback endpoint
     /// answers 503 past it; the worker retries the publish). Enforced by the connection's I/O thread.
@@ -36,7 +36,7 @@ struct OutcomePublisher: OutcomeSink {
     }
 
     /// An event's AMQP properties.
-    static func properties(_ message: OutcomeMessage) -> AMQPProperties {
+    package static func properties(_ message: OutcomeMessage) -> AMQPProperties {
         let p = message.properties
         return AMQPProperties(
             contentType: p.contentType, persistent: p.deliveryMode == 2,
