@@ -61,6 +61,11 @@ final class NIOHTTPClientHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        // A channel that never became active (its connect failed) is torn down without channelInactive.
+        if !isReady {
+            isReady = true
+            ready.fail(NIOHTTPFailure.ConnectionClosed())
+        }
     }
 
     private func markReady() {
@@ -141,8 +146,8 @@ final class NIOHTTPClientHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
-    /// Ends the current request: cancels its timer, delivers the outcome, then hands the connection back to the
-    /// pool when the exchange completed and the server keeps the connection open, else closes it.
+    /// Ends the current request: cancels its timer, hands the connection back to the pool when the exchange
+    /// completed and the server keeps the connection open (else closes it), then delivers the outcome.
     private func finish(_ result: Result<TransportResponse, NIOHTTPFailure>, keepAlive: Bool = false) {
         guard let request = current else { return }
         current = nil
@@ -150,16 +155,13 @@ final class NIOHTTPClientHandler: ChannelInboundHandler, RemovableChannelHandler
         body = nil
         timer?.cancel()
         timer = nil
-        let delivered: Bool
-        switch result {
-        case .success(let response): delivered = request.finish(.success(response)) != nil
-        case .failure(let failure): delivered = request.fail(failure) != nil
-        }
-        if delivered, keepAlive, !closing, let connection {
+        let delivery = request.claim(result)
+        if delivery != nil, keepAlive, !closing, let connection {
             pool.release(connection)
         } else {
             close()
         }
+        delivery?.deliver()
     }
 
     private func close() {

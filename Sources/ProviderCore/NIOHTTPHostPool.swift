@@ -123,7 +123,9 @@ final class NIOHTTPHostPool: Sendable {
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    if let tls { try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverHostname)) }
+                    if let tls {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                    }
                     try pipeline.addHTTPClientHandlers()
                     try pipeline.addHandler(
                         NIOHTTPClientHandler(pool: self, tls: tls != nil, ready: channel.eventLoop.makePromise()))

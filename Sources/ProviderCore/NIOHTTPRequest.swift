@@ -36,9 +36,8 @@ struct NIOHTTPEndpoint: Sendable, Hashable {
         }
         guard !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { throw InvalidURL() }
         let authorityStart = i
-        while i < bytes.count, bytes[i] != UInt8(ascii: "/"), bytes[i] != UInt8(ascii: "?"), bytes[i] != UInt8(ascii: "#") {
-            i += 1
-        }
+        let endOfAuthority: Set<UInt8> = [UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#")]
+        while i < bytes.count, !endOfAuthority.contains(bytes[i]) { i += 1 }
         let authority = bytes[authorityStart..<i]
         guard !authority.isEmpty, !authority.contains(UInt8(ascii: "@")) else { throw InvalidURL() }
         var host: Substring
@@ -173,6 +172,26 @@ final class NIOHTTPRequest: Sendable {
         }
         s.continuation = nil
         return (c, previous)
+    }
+
+    /// The outcome of a request that is finished but not yet delivered (see ``claim(_:)``).
+    struct Delivery {
+        fileprivate let continuation: UnsafeContinuation<TransportResponse, any Error>?
+        fileprivate let result: Result<TransportResponse, any Error>
+
+        func deliver() { continuation?.resume(with: result) }
+    }
+
+    /// Marks the request finished with `result` without resuming the caller yet (`nil` when it had already
+    /// finished): its connection can go back to the pool first, so the caller's next request finds it idle.
+    func claim(_ result: Result<TransportResponse, NIOHTTPFailure>) -> Delivery? {
+        let mapped = result.mapError {
+            NIOHTTPTransport.providerError($0, provider: provider, operation: operation) as any Error
+        }
+        return state.withLock { s -> Delivery? in
+            let (continuation, previous) = Self.finish(&s, mapped)
+            return previous == nil ? nil : Delivery(continuation: continuation, result: mapped)
+        }
     }
 
     /// Fails the request with `failure` mapped to a ``ProviderError``.

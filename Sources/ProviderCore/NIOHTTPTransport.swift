@@ -7,8 +7,9 @@ import PaymentVocabulary
 import Synchronization
 import Tracing
 
-/// A minimal HTTP/1.1 client for provider POSTs, directly on SwiftNIO: the same ``post(url:headers:body:provider:operation:logger:)``
-/// as ``ProviderHTTPTransport`` (same ``TransportResponse``, same ``ProviderError`` codes), without AsyncHTTPClient.
+/// A minimal HTTP/1.1 client for provider POSTs, directly on SwiftNIO: the same
+/// ``post(url:headers:body:provider:operation:logger:)`` as ``ProviderHTTPTransport`` (same ``TransportResponse``,
+/// same ``ProviderError`` codes), without AsyncHTTPClient.
 ///
 /// Per host (scheme, host, port) a pool of keep-alive connections, at most `timeouts.maxConnectionsPerHost`, then
 /// requests queue. `timeouts.connect` bounds the TCP connect and the TLS handshake; `timeouts.request` is one
@@ -69,8 +70,8 @@ public final class NIOHTTPTransport: Sendable {
                                   span: nil)
         }
         // Attributes name the provider and operation, never the URL's path or query (they may carry ids).
-        let span = tracer.startAnySpan("POST \(provider.rawValue) \(operation)", context: ServiceContext.current ?? .topLevel,
-                                       ofKind: .client)
+        let span = tracer.startAnySpan("POST \(provider.rawValue) \(operation)",
+                                       context: ServiceContext.current ?? .topLevel, ofKind: .client)
         defer { span.end() }
         if span.isRecording {
             span.attributes["http.request.method"] = "POST"
@@ -111,7 +112,8 @@ public final class NIOHTTPTransport: Sendable {
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 request.install(continuation)
-                pool.dispatch(request)
+                // Cancelled before it started: resumed already, nothing to send.
+                if !request.isFinished { pool.dispatch(request) }
             }
         } onCancel: {
             request.cancel()
@@ -144,8 +146,9 @@ public final class NIOHTTPTransport: Sendable {
                         sslContext = try s.sslContext ?? NIOSSLContext(configuration: tlsConfiguration)
                         s.sslContext = sslContext
                     } catch {
-                        throw ProviderError(provider: provider, operation: operation, errorClass: .transient,
-                                            code: .connectionError, message: "TLS could not be set up (nothing was sent)")
+                        throw ProviderError(
+                            provider: provider, operation: operation, errorClass: .transient, code: .connectionError,
+                            message: "TLS could not be set up (nothing was sent)")
                     }
                 }
                 pool = NIOHTTPHostPool(
@@ -162,24 +165,28 @@ public final class NIOHTTPTransport: Sendable {
     /// `mayHaveReachedProvider` false only when the request was certainly not written to a connection.
     static func providerError(_ failure: NIOHTTPFailure, provider: Provider, operation: String) -> ProviderError {
         func error(_ code: ProviderError.Code, _ message: String, reached: Bool) -> ProviderError {
-            ProviderError(provider: provider, operation: operation, errorClass: .transient, code: code, message: message,
-                          mayHaveReachedProvider: reached)
+            ProviderError(provider: provider, operation: operation, errorClass: .transient, code: code,
+                          message: message, mayHaveReachedProvider: reached)
         }
         switch failure {
         case .deadline(sent: true):
             return error(.timeout, "no complete response (the request may have reached the provider)", reached: true)
         case .deadline(sent: false):
-            return error(.timeout, "no connection within the request timeout (the request was not sent)", reached: false)
+            return error(.timeout, "no connection within the request timeout (the request was not sent)",
+                         reached: false)
         case .responseTooLarge:
-            return error(.responseTooLarge,
-                         "the response body exceeded the transport's maxResponseBytes (the request reached the provider)",
-                         reached: true)
-        case .connection(_, sent: let sent):
-            return error(.connectionError,
-                         sent ? "no complete response (the request may have reached the provider)" : "could not connect",
-                         reached: sent)
+            return error(
+                .responseTooLarge,
+                "the response body exceeded the transport's maxResponseBytes (the request reached the provider)",
+                reached: true)
+        case .connection(_, let sent):
+            let message = sent
+                ? "no complete response (the request may have reached the provider)" : "could not connect"
+            return error(.connectionError, message, reached: sent)
         case .connect(let underlying):
-            if underlying is NIOConnectionError { return error(.connectionRefused, "could not connect", reached: false) }
+            if underlying is NIOConnectionError {
+                return error(.connectionRefused, "could not connect", reached: false)
+            }
             if let e = underlying as? ChannelError, case .connectTimeout = e {
                 return error(.connectTimeout, "could not connect", reached: false)
             }
