@@ -18,7 +18,22 @@ import Tracing
 /// system's trust roots, the host name checked; an IP address is checked against the certificate's addresses).
 /// Its I/O runs on `MultiThreadedEventLoopGroup.singleton`, the group AsyncHTTPClient uses by default.
 ///
-/// A prototype measured against ``ProviderHTTPTransport`` (docs/benchmarks.md); the worker does not use it.
+/// A prototype measured against ``ProviderHTTPTransport`` (docs/benchmarks.md); the worker does not use it. Not yet:
+/// - one pool shared by several transports (the runtime shares one `HTTPClient` between merchant accounts; each of
+///   these transports has its own pools);
+/// - an idle timeout: idle connections stay open until the server closes them (one found closed is dropped when
+///   next taken), and a request written to a connection the server closes at that moment fails (`CONNECTION_ERROR`,
+///   may have reached the provider) instead of going out again on a new one;
+/// - logging: `logger` is not used;
+/// - retrying a refused connect within the connect timeout (AsyncHTTPClient does): it fails at once;
+/// - proxies, HTTP/2, redirects (not wanted), compression, `Expect: 100-continue`, chunked request bodies,
+///   TLS client certificates other than through `tlsConfiguration`, an SNI override;
+/// - pool metrics (open, idle, waiting);
+/// - a bound on the queue of requests waiting for a connection (their deadline bounds each);
+/// - the worker's end-to-end tests and `bench/ab.sh` on a worker that uses it.
+/// `mayHaveReachedProvider` is `false` where AsyncHTTPClient's mapping says `true` for: a refused connect
+/// (`CONNECTION_REFUSED`), a TLS handshake failure, an unusable URL, and the deadline passing while the request still
+/// waited for a connection (`TIMEOUT`): none of these wrote the request.
 public final class NIOHTTPTransport: Sendable {
     public let timeouts: TransportTimeouts
     /// As in ``ProviderHTTPTransport``: a client span per request and its W3C headers on the request.
