@@ -78,6 +78,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // TLS of the NIO transport prototype (already in the graph through AsyncHTTPClient).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
         .target(
@@ -230,11 +233,16 @@ let package = Package(
             name: "ProviderTests",
             dependencies: [
                 "ProviderCore", "Amanpay", "FirstPay", "ProviderSandbox", "PaymentVocabulary", "StrictJSON",
+                // TLSRelay and TestCertificates for the transports' https tests; PayBridge's tracer for trace headers.
+                "BrokerTestKit", "PayBridgeTracing",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(name: "ContractTests", dependencies: ["PayBridgeContract", "PaymentVocabulary", "StrictJSON"]),

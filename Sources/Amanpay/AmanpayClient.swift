@@ -9,7 +9,7 @@ public final class AmanpayClient: Sendable {
     public let configuration: AmanpayConfiguration
     /// The breaker shared by every call of this client. The adapter reads its state for readiness.
     public let breaker: CircuitBreaker
-    private let transport: ProviderHTTPTransport
+    private let transport: any ProviderTransport
     private let ownsTransport: Bool
     private let runner: RetryRunner
     private let logger: Logger
@@ -20,7 +20,7 @@ public final class AmanpayClient: Sendable {
     ///   - clock, random: injectable for tests of the retry schedule.
     public init(
         configuration: AmanpayConfiguration,
-        transport: ProviderHTTPTransport? = nil,
+        transport: (any ProviderTransport)? = nil,
         clock: any RetryClock = SystemRetryClock(),
         random: any RandomSource = SystemRandomSource(),
         logger: Logger = Logger(label: "paybridge.provider.amanpay")

@@ -11,7 +11,7 @@ public final class FirstPayClient: Sendable {
     public let breaker: CircuitBreaker
     private let signer: FirstPaySigner
     private let postbackVerifier: FirstPayVerifier
-    private let transport: ProviderHTTPTransport
+    private let transport: any ProviderTransport
     private let ownsTransport: Bool
     private let runner: RetryRunner
     private let logger: Logger
@@ -19,7 +19,7 @@ public final class FirstPayClient: Sendable {
     /// - Throws: a `configuration` ``ProviderError`` when a key cannot be read.
     public init(
         configuration: FirstPayConfiguration,
-        transport: ProviderHTTPTransport? = nil,
+        transport: (any ProviderTransport)? = nil,
         clock: any RetryClock = SystemRetryClock(),
         random: any RandomSource = SystemRandomSource(),
         logger: Logger = Logger(label: "paybridge.provider.firstpay")

@@ -143,28 +143,41 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--compute", le
 /// `paybridge-bench --http <url> <n> [concurrency]`: the provider transport alone (`ProviderHTTPTransport.post`,
 /// AsyncHTTPClient, from Swift tasks as the worker calls it): `n` POSTs of a small JSON body to `url` with
 /// `concurrency` (default 200) in flight, as CPU µs per request of this process. The floor under the worker's CPU
-/// per command that the HTTP round trip sets.
-if CommandLine.arguments.count >= 4, CommandLine.arguments[1] == "--http", let n = Int(CommandLine.arguments[3]) {
+/// per command that the HTTP round trip sets. `--http-nio` runs the same against `NIOHTTPTransport` (the minimal
+/// HTTP/1.1 client on SwiftNIO), for A/B comparisons of the two transports.
+if CommandLine.arguments.count >= 4, ["--http", "--http-nio"].contains(CommandLine.arguments[1]),
+    let n = Int(CommandLine.arguments[3])
+{
     let url = CommandLine.arguments[2]
     let concurrency = CommandLine.arguments.count > 4 ? Int(CommandLine.arguments[4]) ?? 200 : 200
-    let transport = ProviderHTTPTransport()
     let logger = Logger(label: "bench.http", factory: { _ in SwiftLogNoOpLogHandler() })
     let body = #"{"merchantId":"1758378","paymentId":"bench","signature":"00"}"#
+    let nio = CommandLine.arguments[1] == "--http-nio"
+    let asyncHTTPClient = nio ? nil : ProviderHTTPTransport()
+    let nioTransport = nio ? NIOHTTPTransport() : nil
+    @Sendable func post() async -> Bool {
+        let response: TransportResponse?
+        if let asyncHTTPClient {
+            response = try? await asyncHTTPClient.post(
+                url: url, headers: [("Accept", "application/json")], body: body, provider: .amanpay,
+                operation: "status", logger: logger)
+        } else {
+            response = try? await nioTransport!.post(
+                url: url, headers: [("Accept", "application/json")], body: body, provider: .amanpay,
+                operation: "status", logger: logger)
+        }
+        return response != nil
+    }
     func run(_ count: Int) async -> Int {
-        await withTaskGroup(of: Int.self) { group in
+        await withTaskGroup(of: Bool.self) { group in
             var started = 0, ok = 0
             func add() {
-                group.addTask {
-                    let response = try? await transport.post(
-                        url: url, headers: [("Accept", "application/json")], body: body, provider: .amanpay,
-                        operation: "status", logger: logger)
-                    return response == nil ? 0 : 1
-                }
+                group.addTask { await post() }
                 started += 1
             }
             while started < min(concurrency, count) { add() }
             while let result = await group.next() {
-                ok += result
+                ok += result ? 1 : 0
                 if started < count { add() }
             }
             return ok
@@ -176,9 +189,11 @@ if CommandLine.arguments.count >= 4, CommandLine.arguments[1] == "--http", let n
     let ok = await run(n)
     let elapsed = seconds(clock.now - start)
     let perRequest = (cpuSeconds(pid: "self") - cpuBefore) / Double(n) * 1e6
-    try? await transport.shutdown()
-    print(String(format: "http_requests=%d answered=%d requests_per_s=%.0f http_cpu_us_per_request=%.1f concurrency=%d",
-                 n, ok, Double(n) / elapsed, perRequest, concurrency))
+    try? await asyncHTTPClient?.shutdown()
+    try? await nioTransport?.shutdown()
+    print("transport=\(nio ? "nio" : "async-http-client") " + String(
+        format: "http_requests=%d answered=%d requests_per_s=%.0f http_cpu_us_per_request=%.1f concurrency=%d",
+        n, ok, Double(n) / elapsed, perRequest, concurrency))
     exit(0)
 }
 

@@ -165,11 +165,12 @@ struct AmanpayClientTests {
         }
     }
 
-    @Test func fiveHundredsAreRetriedWithStatusReadsAndNoDuplicate() async throws {
+    @Test(arguments: TransportKind.allCases)
+    func fiveHundredsAreRetriedWithStatusReadsAndNoDuplicate(_ kind: TransportKind) async throws {
         try await withSandbox { sandbox in
             sandbox.addFault(SandboxFault(provider: "amanpay", operation: "purchase", times: 2, httpStatus: 503))
             let clock = TestClock()
-            try await withAmanpay(sandbox, clock: clock) { client in
+            try await withAmanpay(sandbox, clock: clock, transport: kind) { client in
                 let r = try await client.purchase(purchase("t-1"))
                 #expect(r.status == .requiresAction)
                 // Full jitter with unit 0.5: ceilings 100 ms, 200 ms.
@@ -180,12 +181,13 @@ struct AmanpayClientTests {
         }
     }
 
-    @Test func tooManyRequestsHonoursRetryAfterWithoutAStatusRead() async throws {
+    @Test(arguments: TransportKind.allCases)
+    func tooManyRequestsHonoursRetryAfterWithoutAStatusRead(_ kind: TransportKind) async throws {
         try await withSandbox { sandbox in
             sandbox.addFault(
                 SandboxFault(provider: "amanpay", operation: "purchase", times: 1, httpStatus: 429, retryAfterSeconds: 1))
             let clock = TestClock()
-            try await withAmanpay(sandbox, clock: clock) { client in
+            try await withAmanpay(sandbox, clock: clock, transport: kind) { client in
                 let r = try await client.purchase(purchase("t-429"))
                 #expect(r.status == .requiresAction)
                 #expect(clock.sleeps == [.seconds(1)])
@@ -194,11 +196,12 @@ struct AmanpayClientTests {
         }
     }
 
-    @Test func retriesExhaustedIsATransientError() async throws {
+    @Test(arguments: TransportKind.allCases)
+    func retriesExhaustedIsATransientError(_ kind: TransportKind) async throws {
         try await withSandbox { sandbox in
             sandbox.addFault(SandboxFault(provider: "amanpay", operation: "status", httpStatus: 500))
             let clock = TestClock()
-            try await withAmanpay(sandbox, clock: clock) { client in
+            try await withAmanpay(sandbox, clock: clock, transport: kind) { client in
                 let e = await #expect(throws: ProviderError.self) { try await client.purchaseStatus(paymentId: "x") }
                 #expect(e?.errorClass == .transient)
                 #expect(e?.attempts == 4)
@@ -247,11 +250,12 @@ struct AmanpayClientTests {
         }
     }
 
-    @Test func ambiguousCreateIsResolvedByAStatusReadWithoutDuplicate() async throws {
+    @Test(arguments: TransportKind.allCases)
+    func ambiguousCreateIsResolvedByAStatusReadWithoutDuplicate(_ kind: TransportKind) async throws {
         try await withSandbox { sandbox in
             sandbox.addFault(
                 SandboxFault(provider: "amanpay", operation: "purchase", times: 1, hangAfterProcessingMs: 3000))
-            try await withAmanpay(sandbox, requestTimeout: .milliseconds(400)) { client in
+            try await withAmanpay(sandbox, requestTimeout: .milliseconds(400), transport: kind) { client in
                 let r = try await client.purchase(purchase("amb-1"))
                 #expect(r.status == .requiresAction)
                 #expect(r.merchantPaymentId == "amb-1")
@@ -261,12 +265,13 @@ struct AmanpayClientTests {
         }
     }
 
-    @Test func ambiguousCreateThatStaysUnreadableIsUnknown() async throws {
+    @Test(arguments: TransportKind.allCases)
+    func ambiguousCreateThatStaysUnreadableIsUnknown(_ kind: TransportKind) async throws {
         try await withSandbox { sandbox in
             sandbox.addFault(
                 SandboxFault(provider: "amanpay", operation: "purchase", times: 1, hangAfterProcessingMs: 3000))
             sandbox.addFault(SandboxFault(provider: "amanpay", operation: "status", httpStatus: 503))
-            try await withAmanpay(sandbox, requestTimeout: .milliseconds(400)) { client in
+            try await withAmanpay(sandbox, requestTimeout: .milliseconds(400), transport: kind) { client in
                 let r = try await client.purchase(purchase("amb-2", "10.00"))
                 #expect(r.status == .unknown)
                 #expect(r.error?.errorClass == .unknown)

@@ -141,11 +141,12 @@ struct FirstPayClientTests {
         }
     }
 
-    @Test func serverErrorsAreRetriedWithTheExactSchedule() async throws {
+    @Test(arguments: TransportKind.allCases)
+    func serverErrorsAreRetriedWithTheExactSchedule(_ kind: TransportKind) async throws {
         try await withSandbox { sandbox in
             sandbox.addFault(SandboxFault(provider: "firstpay", operation: "pay_in", times: 2, httpStatus: 500))
             let clock = TestClock()
-            try await withFirstPay(sandbox, clock: clock) { client in
+            try await withFirstPay(sandbox, clock: clock, transport: kind) { client in
                 let r = try await client.payIn(payment("r-1"))
                 #expect(r.status == .processing)
                 #expect(clock.sleeps == [.milliseconds(50), .milliseconds(100)])
@@ -167,10 +168,11 @@ struct FirstPayClientTests {
         }
     }
 
-    @Test func ambiguousCreateIsResolvedByAStatusReadWithoutDuplicate() async throws {
+    @Test(arguments: TransportKind.allCases)
+    func ambiguousCreateIsResolvedByAStatusReadWithoutDuplicate(_ kind: TransportKind) async throws {
         try await withSandbox { sandbox in
             sandbox.addFault(SandboxFault(provider: "firstpay", operation: "pay_in", times: 1, hangAfterProcessingMs: 3000))
-            try await withFirstPay(sandbox, requestTimeout: .milliseconds(400)) { client in
+            try await withFirstPay(sandbox, requestTimeout: .milliseconds(400), transport: kind) { client in
                 let r = try await client.payIn(payment("amb-1"))
                 #expect(r.status == .processing)
                 #expect(r.merchantPaymentId == "amb-1")

@@ -101,19 +101,24 @@ func withAmanpay<R: Sendable>(
     clock: TestClock = TestClock(),
     random: any RandomSource = SequenceRandom([0.5]),
     circuit: CircuitBreakerConfiguration = .init(failureThreshold: 50),
+    transport kind: TransportKind = .configured,
     _ body: (AmanpayClient) async throws -> R
 ) async throws -> R {
+    let configuration = AmanpayConfiguration(
+        baseURL: sandbox.baseURL, merchantId: 1_758_378, secretKey: Secret(secret),
+        timeouts: .init(connect: .seconds(1), request: requestTimeout), retryPolicy: retry, circuitBreaker: circuit)
+    // The worker's transport as the client makes it itself; the NIO client handed in.
+    let transport = kind == .asyncHTTPClient ? nil : kind.make(timeouts: configuration.timeouts)
     let client = AmanpayClient(
-        configuration: AmanpayConfiguration(
-            baseURL: sandbox.baseURL, merchantId: 1_758_378, secretKey: Secret(secret),
-            timeouts: .init(connect: .seconds(1), request: requestTimeout), retryPolicy: retry, circuitBreaker: circuit),
-        clock: clock, random: random, logger: quietLogger)
+        configuration: configuration, transport: transport, clock: clock, random: random, logger: quietLogger)
     do {
         let r = try await body(client)
         try await client.shutdown()
+        try await transport?.shutdown()
         return r
     } catch {
         try? await client.shutdown()
+        try? await transport?.shutdown()
         throw error
     }
 }
@@ -136,19 +141,24 @@ func withFirstPay<R: Sendable>(
     privateKeyFile: String = "merchant_private.pem",
     publicKeyOverride: String? = nil,
     clock: TestClock = TestClock(),
+    transport kind: TransportKind = .configured,
     _ body: (FirstPayClient) async throws -> R
 ) async throws -> R {
     var configuration = try firstpayConfiguration(
         baseURL: sandbox.baseURL, retry: retry, requestTimeout: requestTimeout, privateKeyFile: privateKeyFile)
     if let publicKeyOverride { configuration.publicKeyPEM = publicKeyOverride }
+    let transport = kind == .asyncHTTPClient ? nil : kind.make(timeouts: configuration.timeouts)
     let client = try FirstPayClient(
-        configuration: configuration, clock: clock, random: SequenceRandom([0.5]), logger: quietLogger)
+        configuration: configuration, transport: transport, clock: clock, random: SequenceRandom([0.5]),
+        logger: quietLogger)
     do {
         let r = try await body(client)
         try await client.shutdown()
+        try await transport?.shutdown()
         return r
     } catch {
         try? await client.shutdown()
+        try? await transport?.shutdown()
         throw error
     }
 }
