@@ -174,7 +174,7 @@ examples-test: broker
 	$(PYTHON) scripts/examples-test.py $(EXAMPLES_LANGUAGES)
 
 # Container images from local bases, with podman, where no registry can be pulled from (scripts/images.sh;
-# deploy/README.md, "Images built here"): a Debian 12 base by debootstrap (built once, then cached), RabbitMQ from
+# deploy/images.md): a Debian 12 base by debootstrap (built once, then cached), RabbitMQ from
 # Debian's package, PayBridge from one static-stdlib release build on the host. IMAGE_TAG (default dev).
 images:
 	@bash scripts/install-deps.sh image

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # PayBridge's container images built from local bases, with podman, where no container registry can be reached
-# (deploy/README.md, "Images built here"). Debian 12, as root; `bash scripts/install-deps.sh image` installs podman,
+# (deploy/images.md). Debian 12, as root; `bash scripts/install-deps.sh image` installs podman,
 # runc and debootstrap.
 #   bash scripts/images.sh [all|base|rabbitmq|binaries|paybridge|sizes]      (default: all, in that order)
 #   base       localhost/paybridge-base:bookworm   Debian 12 minbase from Debian's archive (debootstrap), trimmed
