@@ -185,17 +185,19 @@ let package = Package(
         .executableTarget(
             name: "PayBridgeBench",
             dependencies: [
-                "AMQP", "PayBridge", "PayBridgeContract", "PayBridgeTopology", "ProviderCore", "StrictJSON",
+                "BenchSupport", "AMQP", "PayBridge", "PayBridgeContract", "PayBridgeTopology", "ProviderCore", "StrictJSON",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The command both benchmark executables publish.
+        .target(name: "BenchSupport", dependencies: ["PayBridgeContract", "StrictJSON"]),
         // `make bench-profile`: allocations and CPU time per command, stage by stage. CAllocationCounter defines
         // malloc and friends (counting, then glibc's own): linked into paybridge-profile and nothing else.
         .target(name: "CAllocationCounter"),
         .executableTarget(
             name: "PayBridgeProfile",
             dependencies: [
-                "CAllocationCounter", "AMQP", "Amanpay", "PayBridge", "PayBridgeContract", "PayBridgeRules",
+                "CAllocationCounter", "BenchSupport", "AMQP", "Amanpay", "PayBridge", "PayBridgeContract", "PayBridgeRules",
                 "PayBridgeTopology", "PayBridgeTracing", "PaymentVocabulary", "ProviderCore", "StrictJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -7,6 +7,7 @@
 # drain's size (default 20000); PROFILE_NO_DRAIN=1 skips the drain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 VHOST=bench-profile
 BASE="${RABBITMQ_BASE_URL:-amqp://guest:guest@127.0.0.1:5672}"
 KEYS="${PAYBRIDGE_SANDBOX_KEYS_DIR:-../shared/providers/testdata}"
@@ -32,14 +33,9 @@ if [ "${PROFILE_NO_DRAIN:-}" != 1 ]; then
   echo "$drain" >&2
 fi
 
-timeout 60 rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 || true
-timeout 60 rabbitmqctl -q add_vhost "$VHOST"
-timeout 60 rabbitmqctl -q set_permissions -p "$VHOST" guest ".*" ".*" ".*"
+fresh_vhost "$VHOST"
 
-PAYBRIDGE_SANDBOX_PORT=$SANDBOX_PORT PAYBRIDGE_SANDBOX_KEYS_DIR="$KEYS" LOG_LEVEL=warning \
-  .build/release/paybridge-sandbox >"$tmp/sandbox.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$SANDBOX_PORT/_sandbox/health" >/dev/null && break; sleep 0.1; done
+start_sandbox "$SANDBOX_PORT" "$KEYS"
 
 echo "==> per-stage budget (paybridge-profile)" >&2
 PROFILE_AMQP_URL="$BASE/$VHOST" PROFILE_SANDBOX_URL="http://127.0.0.1:$SANDBOX_PORT" PROFILE_DRAIN="$drain" \

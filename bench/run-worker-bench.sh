@@ -8,6 +8,7 @@
 # (default paybridge-bench) and BENCH_SANDBOX_PORT (default 18089) keep concurrent benchmarks apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 N="${BENCH_COMMANDS:-20000}"
 VHOST="${BENCH_VHOST:-paybridge-bench}"
 BASE="${RABBITMQ_BASE_URL:-amqp://guest:guest@127.0.0.1:5672}"
@@ -19,14 +20,9 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-timeout 60 rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 || true
-timeout 60 rabbitmqctl -q add_vhost "$VHOST"
-timeout 60 rabbitmqctl -q set_permissions -p "$VHOST" guest ".*" ".*" ".*"
+fresh_vhost "$VHOST"
 
-PAYBRIDGE_SANDBOX_PORT=$SANDBOX_PORT PAYBRIDGE_SANDBOX_KEYS_DIR="$KEYS" LOG_LEVEL=warning \
-  .build/release/paybridge-sandbox >"$tmp/sandbox.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$SANDBOX_PORT/_sandbox/health" >/dev/null && break; sleep 0.1; done
+start_sandbox "$SANDBOX_PORT" "$KEYS"
 
 broker_pid() { pgrep -f 'beam.smp.*rabbit' | head -n1 || true; }
 

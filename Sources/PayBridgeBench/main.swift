@@ -17,6 +17,7 @@
 // BENCH_OTHER_PIDS="broker=<pid>,sandbox=<pid>" adds the CPU time those processes used per command in phase 1
 // (`<name>_cpu_us_per_command`), to see where the machine's time goes.
 import AMQP
+import BenchSupport
 import Foundation
 import Logging
 import PayBridge
@@ -92,18 +93,7 @@ final class Ledger: Sendable {
     func takeLatencies() -> [Duration] { state.withLock { s in defer { s.latencies = [] }; return s.latencies } }
 }
 
-func command(_ id: String) -> [UInt8] {
-    let event: JSONValue = .object([
-        "specversion": .string("1.0"), "id": .string(id), "type": .string(PaymentCommandKind.amanpayPayout.type),
-        "source": .string("/bench"), "time": .string("2026-11-21T00:00:00Z"),
-        "data": .object([
-            "paymentId": .string(id), "amount": .string("250.50"), "currency": .string("BDT"),
-            "customerEmail": .string("bench@example.com"), "customerName": .string("Bench Payee"),
-            "paymentMethod": .string("bkash"), "recipientType": .string("bank_account"),
-        ]),
-    ])
-    return event.serialized()
-}
+func command(_ id: String) -> [UInt8] { BenchCommand.payoutBody(id) }
 
 func percentile(_ sorted: [Duration], _ p: Double) -> Double {
     guard !sorted.isEmpty else { return .nan }

@@ -1,4 +1,5 @@
 import AMQP
+import BenchSupport
 import Amanpay
 import Foundation
 import PayBridgeContract
@@ -15,18 +16,7 @@ enum Inputs {
 
     /// The body `paybridge-bench` publishes for command `id` (Sources/PayBridgeBench/main.swift, `command(_:)`),
     /// byte for byte.
-    static func commandBody(_ id: String) -> [UInt8] {
-        let event: JSONValue = .object([
-            "specversion": .string("1.0"), "id": .string(id), "type": .string(PaymentCommandKind.amanpayPayout.type),
-            "source": .string("/bench"), "time": .string("2026-11-21T00:00:00Z"),
-            "data": .object([
-                "paymentId": .string(id), "amount": .string("250.50"), "currency": .string("BDT"),
-                "customerEmail": .string("bench@example.com"), "customerName": .string("Bench Payee"),
-                "paymentMethod": .string("bkash"), "recipientType": .string("bank_account"),
-            ]),
-        ])
-        return event.serialized()
-    }
+    static func commandBody(_ id: String) -> [UInt8] { BenchCommand.payoutBody(id) }
 
     /// The AMQP properties `paybridge-bench` publishes it with.
     static func properties(_ id: String) -> AMQPProperties {

@@ -57,14 +57,7 @@ struct LocalStages: Sendable {
         let kinds = executed.map { rules.classify($0.delivery, receivedAt: Date()) }
         return measure(plan, row: "2b") { index in
             let kind = kinds[index % kinds.count], delivery = executed[index % kinds.count].delivery
-            var admission = rules.screen(kind, delivery: delivery, at: Date())
-            if case .execute(let account) = admission {
-                let key = rules.notificationKey(kind, delivery: delivery, account: account)
-                admission = memory.withLock { memory in
-                    rules.admit(kind, account: account, notificationKey: key, delivery: delivery, memory: &memory,
-                                now: .now)
-                }
-            }
+            let admission = CommandProcessor.admission(kind, delivery: delivery, rules: rules, memory: memory)
             guard case .execute = admission, case .command(.success(let command)) = kind else {
                 fail("the bench command was not admitted")
             }

@@ -130,29 +130,9 @@ public final class ProviderHTTPTransport: Sendable {
         operation: String,
         logger: Logger
     ) async throws -> TransportResponse {
-        guard let tracer else {
-            return try await post(url: url, headers: headers, body: body, provider: provider, operation: operation,
-                                  span: nil, logger: logger)
-        }
-        // Attributes name the provider and operation, never the URL's path or query (they may carry ids).
-        let span = tracer.startAnySpan("POST \(provider.rawValue) \(operation)", context: ServiceContext.current ?? .topLevel,
-                                       ofKind: .client)
-        defer { span.end() }
-        if span.isRecording {
-            span.attributes["http.request.method"] = "POST"
-            span.attributes["paybridge.provider"] = provider.rawValue
-            span.attributes["paybridge.operation"] = operation
-        }
-        do {
-            let response = try await post(url: url, headers: headers, body: body, provider: provider,
-                                          operation: operation, span: (span, tracer), logger: logger)
-            if span.isRecording { span.attributes["http.response.status_code"] = response.status }
-            if response.status >= 500 { span.setStatus(SpanStatus(code: .error)) }
-            return response
-        } catch {
-            span.recordError(error)
-            span.setStatus(SpanStatus(code: .error, message: (error as? ProviderError)?.code.rawValue))
-            throw error
+        try await ProviderRequestSpan.run(tracer: tracer, provider: provider, operation: operation) { span in
+            try await post(url: url, headers: headers, body: body, provider: provider, operation: operation,
+                           span: span, logger: logger)
         }
     }
 

@@ -25,7 +25,7 @@ import Tracing
 /// - an outcome that cannot be published is retried with backoff (``OutcomeRetry``) while the delivery waits,
 ///   unacked; the provider is not called again, and ``OutcomeGate`` holds the commands behind it back;
 /// - the delivery is acked only after everything the plan publishes is confirmed.
-final class CommandProcessor: Sendable {
+package final class CommandProcessor: Sendable {
     /// One executor per merchant account of the provider.
     let executors: [MerchantAccount: any PaymentCommandExecutor]
     let provider: Provider
@@ -131,15 +131,7 @@ final class CommandProcessor: Sendable {
     private func plan(_ kind: DeliveryKind, _ delivery: CommandDelivery, _ log: CommandLog) async throws
         -> (DeliveryPlan, DeliveryExecution?)
     {
-        // Whatever builds events runs outside the memory's lock; inside it only the memory's own steps.
-        var admission = rules.screen(kind, delivery: delivery, at: Date())
-        if case .execute(let account) = admission {
-            let key = rules.notificationKey(kind, delivery: delivery, account: account)
-            admission = memory.withLock { memory in
-                rules.admit(kind, account: account, notificationKey: key, delivery: delivery, memory: &memory,
-                            now: .now)
-            }
-        }
+        let admission = Self.admission(kind, delivery: delivery, rules: rules, memory: memory)
         guard case .execute(let account) = admission, let executor = executors[account] else {
             if case .planned(let plan) = admission { return (plan, nil) }
             preconditionFailure("the rules admit only configured accounts")
@@ -158,6 +150,22 @@ final class CommandProcessor: Sendable {
                          ])
         }
         return (plan, execution)
+    }
+
+    /// Whether the rules settle a delivery without a provider call (``DeliveryRules/screen(_:delivery:at:)``, then
+    /// ``DeliveryRules/admit(_:account:notificationKey:delivery:memory:now:)`` under the memory's lock). Whatever
+    /// builds events runs outside the lock; inside it only the memory's own steps.
+    package static func admission(_ kind: DeliveryKind, delivery: CommandDelivery, rules: DeliveryRules,
+                                  memory: borrowing Mutex<WorkerMemory>) -> DeliveryRules.Admission {
+        var admission = rules.screen(kind, delivery: delivery, at: Date())
+        if case .execute(let account) = admission {
+            let key = rules.notificationKey(kind, delivery: delivery, account: account)
+            admission = memory.withLock { memory in
+                rules.admit(kind, account: account, notificationKey: key, delivery: delivery, memory: &memory,
+                            now: .now)
+            }
+        }
+        return admission
     }
 
     /// Runs `body` in the delivery's span: `process <queue>`, a consumer span, child of the context the message
