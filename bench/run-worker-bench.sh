@@ -4,7 +4,7 @@
 # while the driver publishes; p50/p99 command → event latency at a fixed rate; the worker's CPU per command and
 # peak RSS. Runs at 0 ms and at 100 ms provider latency (prefetch 200).
 # BENCH_COMMANDS (default 20000) sets the backlog size. `http_transport_only` is the provider HTTP round trip alone
-# (paybridge-bench --http): CPU per request that no worker change below the transport can remove. BENCH_VHOST
+# (paybridge-bench --http-nio): CPU per request that no worker change below the transport can remove. BENCH_VHOST
 # (default paybridge-bench) and BENCH_SANDBOX_PORT (default 18089) keep concurrent benchmarks apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +43,7 @@ run_case() {  # $1 = provider latency in ms, $2 = prefetch, $3 = latency-phase r
 
 echo "==> worker benchmark: $N commands (amanpay.payout), 2 cores, broker + sandbox + worker + driver on one machine"
 run_case 0 200
-# The floor the provider round trip sets: ProviderHTTPTransport (AsyncHTTPClient) alone, from Swift tasks, 200 in
-# flight, against the same sandbox endpoint family (a status read it answers at once).
-echo "http_transport_only $(.build/release/paybridge-bench --http "http://127.0.0.1:$SANDBOX_PORT/payments/payouts/status" "$N" 200)"
+# The floor the provider round trip sets: the worker's default transport (NIOHTTPTransport) alone, from Swift tasks,
+# 200 in flight, against the same sandbox endpoint family (a status read it answers at once).
+echo "http_transport_only $(.build/release/paybridge-bench --http-nio "http://127.0.0.1:$SANDBOX_PORT/payments/payouts/status" "$N" 200)"
 [ "${BENCH_DRAIN_ONLY:-}" = 1 ] || run_case 100 200 1000

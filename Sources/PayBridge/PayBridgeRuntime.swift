@@ -1,6 +1,5 @@
 import AMQP
 import Amanpay
-import AsyncHTTPClient
 import FirstPay
 import Logging
 import PayBridgeContract
@@ -16,8 +15,8 @@ import PayBridgeTopology
 ///
 /// ``start(configuration:role:logger:)`` connects to the broker (two connections: consuming and publishing,
 /// so flow control on publishes never stalls deliveries), declares the topology, and builds the services: the
-/// connections (``BrokerConnectionService``, readiness per connection), the providers' one shared `HTTPClient`
-/// (``HTTPClientService``), the listeners and the workers; ``run()`` serves until SIGTERM/SIGINT or
+/// connections (``BrokerConnectionService``, readiness per connection), the providers' one shared HTTP client
+/// (``ProviderHTTPClient``, `PAYBRIDGE_HTTP_TRANSPORT`), the listeners and the workers; ``run()`` serves until SIGTERM/SIGINT or
 /// ``triggerGracefulShutdown()``, and the group drains and closes everything in reverse order.
 /// The executable and the tests build it the same way.
 public final class PayBridgeRuntime: Sendable {
@@ -80,16 +79,12 @@ public final class PayBridgeRuntime: Sendable {
             await publishConnection.close()
             throw error
         }
-        // One HTTPClient for every provider: its connect timeout is the shortest configured, its pool the largest.
-        let timeouts = configuration.allAmanpayAccounts.values.map(\.timeouts)
-            + configuration.allFirstPayAccounts.values.map(\.timeouts)
-        var sharedTimeouts = TransportTimeouts()
-        if let first = timeouts.first {
-            sharedTimeouts = first
-            sharedTimeouts.connect = timeouts.map(\.connect).min()!
-            sharedTimeouts.maxConnectionsPerHost = timeouts.map(\.maxConnectionsPerHost).max()!
-        }
-        let httpClient = ProviderHTTPTransport.makeClient(timeouts: sharedTimeouts)
+        // One HTTP client for every provider (`PAYBRIDGE_HTTP_TRANSPORT`): its connect timeout is the shortest
+        // configured, its pool the largest; each account's transport keeps its own deadline and response bound.
+        let httpClient = ProviderHTTPClient(
+            kind: configuration.httpTransport,
+            sharedBy: configuration.allAmanpayAccounts.values.map(\.timeouts)
+                + configuration.allFirstPayAccounts.values.map(\.timeouts))
         // One client per merchant account: its own keys and its own circuit breaker.
         var amanpay: [MerchantAccount: AmanpayClient] = [:]
         for (account, accountConfiguration) in configuration.allAmanpayAccounts {
@@ -97,8 +92,7 @@ public final class PayBridgeRuntime: Sendable {
             clientLogger[metadataKey: PayBridgeLoggingKeys.account] = "\(account.name)"
             amanpay[account] = AmanpayClient(
                 configuration: accountConfiguration,
-                transport: ProviderHTTPTransport(client: httpClient, timeouts: accountConfiguration.timeouts,
-                                                 tracer: configuration.tracer),
+                transport: httpClient.transport(timeouts: accountConfiguration.timeouts, tracer: configuration.tracer),
                 logger: clientLogger)
         }
         var firstpay: [MerchantAccount: FirstPayClient] = [:]
@@ -108,8 +102,8 @@ public final class PayBridgeRuntime: Sendable {
             do {
                 firstpay[account] = try FirstPayClient(
                     configuration: accountConfiguration,
-                    transport: ProviderHTTPTransport(client: httpClient, timeouts: accountConfiguration.timeouts,
-                                                 tracer: configuration.tracer),
+                    transport: httpClient.transport(timeouts: accountConfiguration.timeouts,
+                                                    tracer: configuration.tracer),
                     logger: clientLogger)
             } catch {
                 await publishConnection.close()
@@ -194,7 +188,7 @@ public final class PayBridgeRuntime: Sendable {
                                              interval: configuration.unroutedPollInterval, logger: logger)
         let listeners: [any Service] = [adminServer] + (callbackServer.map { [$0] } ?? [])
         // Additional services (the span exporter) start first and stop last, after every span has ended.
-        let services: [any Service] = additionalServices + [HTTPClientService(client: httpClient)] + connections
+        let services: [any Service] = additionalServices + [httpClient] + connections
             + [unrouted] + listeners + workers
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger)
@@ -212,6 +206,7 @@ public final class PayBridgeRuntime: Sendable {
             PayBridgeLoggingKeys.accounts: "\(amanpay.keys.sorted().map { "amanpay/\($0)" } + firstpay.keys.sorted().map { "firstpay/\($0)" })",
             PayBridgeLoggingKeys.reconcileSchedule: "\(configuration.reconcileSchedule)",
             PayBridgeLoggingKeys.historyRetention: "\(configuration.historyRetention)",
+            PayBridgeLoggingKeys.httpTransport: "\(configuration.httpTransport.rawValue)",
         ]) { $1 })
         return PayBridgeRuntime(
             configuration: configuration, role: role, metrics: metrics, readiness: readiness, logger: logger,

@@ -8,7 +8,7 @@ enum Scope: String, Sendable {
     /// leave the thread (checked).
     case thread
     /// Every thread of the process: the global atomic counters and `CLOCK_PROCESS_CPUTIME_ID`. For stages that
-    /// hand work to other threads (the AMQP I/O thread, AsyncHTTPClient's event loops); exact only while nothing
+    /// hand work to other threads (the AMQP I/O thread, the HTTP transport's event loops); exact only while nothing
     /// else in the process allocates, which the profiler arranges by running these stages alone.
     case process
 }

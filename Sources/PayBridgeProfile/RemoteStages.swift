@@ -1,6 +1,5 @@
 import AMQP
 import Amanpay
-import AsyncHTTPClient
 import Foundation
 import Logging
 import PayBridge
@@ -10,26 +9,33 @@ import PayBridgeTopology
 import ProviderCore
 
 /// Stage 3 as a whole: the provider call against the sandbox (`paybridge-sandbox`, its own process), counted for the
-/// whole process because AsyncHTTPClient works on its event-loop threads. CPU is this process's only (the calling
+/// whole process because the transport works on its event-loop threads. CPU is this process's only (the calling
 /// side); the sandbox's is not in it.
 struct ProviderStages: Sendable {
     let plan: Plan
     let baseURL: String
-    let httpClient: HTTPClient
-    let transport: ProviderHTTPTransport
+    let httpClient: ProviderHTTPClient
+    let transport: any ProviderTransport
     let client: AmanpayClient
     let executor: AmanpayCommandExecutor
     /// Distinguishes this run's payment ids from earlier runs' against the same sandbox.
     let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
 
-    /// The client as `PayBridgeRuntime` makes it (one shared `HTTPClient`, default timeouts), without a tracer:
-    /// the provider request's span is row 6b.
+    /// The client as `PayBridgeRuntime` makes it (one shared client of the worker's default transport, or of
+    /// `PAYBRIDGE_HTTP_TRANSPORT` when set; default timeouts), without a tracer: the provider request's span is 6b.
     init(plan: Plan, baseURL: String) {
         self.plan = plan
         self.baseURL = baseURL
         let timeouts = TransportTimeouts()
-        httpClient = ProviderHTTPTransport.makeClient(timeouts: timeouts)
-        transport = ProviderHTTPTransport(client: httpClient, timeouts: timeouts, tracer: nil)
+        var kind = ProviderHTTPTransportKind.default
+        if let text = ProcessInfo.processInfo.environment["PAYBRIDGE_HTTP_TRANSPORT"] {
+            guard let named = ProviderHTTPTransportKind(rawValue: text) else {
+                fail("PAYBRIDGE_HTTP_TRANSPORT=\(text): use nio or asynchttpclient")
+            }
+            kind = named
+        }
+        httpClient = ProviderHTTPClient(kind: kind, timeouts: timeouts)
+        transport = httpClient.transport(timeouts: timeouts, tracer: nil)
         client = AmanpayClient(configuration: Inputs.amanpayConfiguration(baseURL: baseURL), transport: transport,
                                logger: Logger(label: "paybridge.provider.amanpay"))
         executor = AmanpayCommandExecutor(client: client)
@@ -60,7 +66,7 @@ struct ProviderStages: Sendable {
 
     /// 3: `AmanpayCommandExecutor.execute` as the worker calls it for a first delivery: the command's data read into
     /// a payout request, signed, its body written, the retry runner and circuit breaker, one POST through
-    /// AsyncHTTPClient, the answer verified and read. One command after the other; `concurrent`: the CPU per command
+    /// the transport, the answer verified and read. One command after the other; `concurrent`: the CPU per command
     /// with 200 at once (a task each), as the worker runs them with prefetch 200.
     func execute(rules: DeliveryRules) async throws -> (figures: Figures, concurrent: Double) {
         func commands(_ prefix: String) -> [PaymentCommand] {

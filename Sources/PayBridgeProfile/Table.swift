@@ -83,8 +83,8 @@ func drainRows(_ output: String) -> [Row] {
             notes: "\(voluntary) voluntary, \(involuntary) involuntary (all the worker's threads)"),
     ]
     if let http = values["http_cpu_us_per_request"] {
-        rows.append(Row(stage: "HTTP transport alone (paybridge-bench --http)", allocations: "—", cpu: http,
-                        notes: "ProviderHTTPTransport.post, 200 in flight, this bench's sandbox"))
+        rows.append(Row(stage: "HTTP transport alone (paybridge-bench --http-nio)", allocations: "—", cpu: http,
+                        notes: "NIOHTTPTransport.post, 200 in flight, this bench's sandbox"))
     }
     return rows
 }

@@ -35,7 +35,7 @@ struct TracingStages: Sendable {
 
     @inline(never) private static func walk(_ value: Int) async -> Int { value }
 
-    /// 6b: the provider request's client span as `ProviderHTTPTransport` makes it (started, its `traceparent`
+    /// 6b: the provider request's client span as both transports make it (started, its `traceparent`
     /// injected into the request's headers, ended), minus the same headers built without it.
     func requestSpan() -> Figures {
         let tracer = tracing.tracer

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 import PaymentVocabulary
@@ -84,6 +85,8 @@ enum NIOHTTPFailure: Error {
     case deadline(sent: Bool)
     /// The response's body (or its announced `Content-Length`) exceeds `maxResponseBytes`.
     case responseTooLarge
+    /// The response's header lines exceed the client's `maxResponseHeadBytes` (`limit`).
+    case responseHeadTooLarge(limit: Int)
     /// The connection closed or failed. `sent`: the request had been written to it.
     case connection(any Error, sent: Bool)
     /// The connection could not be made (TCP or TLS).
@@ -91,6 +94,33 @@ enum NIOHTTPFailure: Error {
     case shutDown
 
     struct ConnectionClosed: Error {}
+
+    /// Which failure, without its details (for log lines).
+    enum Kind: Sendable, CustomStringConvertible {
+        case deadline, responseTooLarge, responseHeadTooLarge, connection, connect, shutDown
+
+        var description: String {
+            switch self {
+            case .deadline: "deadline"
+            case .responseTooLarge: "response too large"
+            case .responseHeadTooLarge: "response head too large"
+            case .connection: "connection error"
+            case .connect: "connect error"
+            case .shutDown: "shutdown"
+            }
+        }
+    }
+
+    var kind: Kind {
+        switch self {
+        case .deadline: .deadline
+        case .responseTooLarge: .responseTooLarge
+        case .responseHeadTooLarge: .responseHeadTooLarge
+        case .connection: .connection
+        case .connect: .connect
+        case .shutDown: .shutDown
+        }
+    }
 }
 
 /// One request on its way through ``NIOHTTPTransport``: what to send, its deadline, and the caller's continuation,
@@ -102,6 +132,8 @@ final class NIOHTTPRequest: Sendable {
     let maxResponseBytes: Int
     let provider: Provider
     let operation: String
+    /// The caller's logger: debug lines about the connection this request opens (and that connection's later life).
+    let logger: Logger
 
     enum Phase {
         /// Waiting for a connection (in a pool's queue, or while one is made for it).
@@ -120,13 +152,14 @@ final class NIOHTTPRequest: Sendable {
     private let state = Mutex(State())
 
     init(head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, maxResponseBytes: Int, provider: Provider,
-         operation: String) {
+         operation: String, logger: Logger) {
         self.head = head
         self.body = body
         self.deadline = deadline
         self.maxResponseBytes = maxResponseBytes
         self.provider = provider
         self.operation = operation
+        self.logger = logger
     }
 
     /// Installs the caller's continuation; resumes it at once when the request already finished (cancelled early).
@@ -148,6 +181,16 @@ final class NIOHTTPRequest: Sendable {
         state.withLock { s in
             if case .finished = s.phase { return false }
             s.phase = .running(connection)
+            return true
+        }
+    }
+
+    /// The request was not written after all (its connection turned out closed): it waits for a connection again.
+    /// `false` when it already finished (cancelled, expired), then it must not be sent.
+    func requeue() -> Bool {
+        state.withLock { s in
+            if case .finished = s.phase { return false }
+            s.phase = .waiting
             return true
         }
     }
@@ -204,7 +247,7 @@ final class NIOHTTPRequest: Sendable {
     /// runs on (its response will never be read).
     func cancel() {
         if case .running(let connection) = finish(.failure(CancellationError())) {
-            connection.channel.close(promise: nil)
+            connection.close(.abandoned)
         }
     }
 

@@ -4,69 +4,72 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import PaymentVocabulary
-import Synchronization
 import Tracing
 
-/// A minimal HTTP/1.1 client for provider POSTs, directly on SwiftNIO: the same
+/// HTTP/1.1 POSTs to a provider directly on SwiftNIO, over a shared ``NIOHTTPClient``: the same
 /// ``post(url:headers:body:provider:operation:logger:)`` as ``ProviderHTTPTransport`` (same ``TransportResponse``,
-/// same ``ProviderError`` codes), without AsyncHTTPClient.
+/// same ``ProviderError`` codes), without AsyncHTTPClient. What the worker uses unless
+/// `PAYBRIDGE_HTTP_TRANSPORT=asynchttpclient` (docs/benchmarks-budget.md: about 60 µs of CPU less per request).
 ///
-/// Per host (scheme, host, port) a pool of keep-alive connections, at most `timeouts.maxConnectionsPerHost`, then
-/// requests queue. `timeouts.connect` bounds the TCP connect and the TLS handshake; `timeouts.request` is one
-/// deadline for the whole exchange (waiting for a connection included); a body (or a `Content-Length`) over
-/// `timeouts.maxResponseBytes` is `RESPONSE_TOO_LARGE`. https uses NIOSSL with `tlsConfiguration` (by default the
-/// system's trust roots, the host name checked; an IP address is checked against the certificate's addresses).
-/// Its I/O runs on `MultiThreadedEventLoopGroup.singleton`, the group AsyncHTTPClient uses by default.
+/// `timeouts.request` is one deadline for the whole exchange (waiting for a connection included); a body (or a
+/// `Content-Length`) over `timeouts.maxResponseBytes` is `RESPONSE_TOO_LARGE`. Connections, their connect timeout,
+/// their number per host, the idle timeout, the response-head bound and TLS are the client's
+/// (``NIOHTTPClient/Configuration``): `timeouts.connect` and `timeouts.maxConnectionsPerHost` apply only to a
+/// transport made with its own client (``init(timeouts:tracer:tlsConfiguration:)``).
 ///
-/// A prototype measured against ``ProviderHTTPTransport`` (docs/benchmarks.md); the worker does not use it. Not yet:
-/// - one pool shared by several transports (the runtime shares one `HTTPClient` between merchant accounts; each of
-///   these transports has its own pools);
-/// - an idle timeout: idle connections stay open until the server closes them (one found closed is dropped when
-///   next taken), and a request written to a connection the server closes at that moment fails (`CONNECTION_ERROR`,
-///   may have reached the provider) instead of going out again on a new one;
-/// - logging: `logger` is not used;
-/// - retrying a refused connect within the connect timeout (AsyncHTTPClient does): it fails at once;
-/// - proxies, HTTP/2, redirects (not wanted), compression, `Expect: 100-continue`, chunked request bodies,
-///   TLS client certificates other than through `tlsConfiguration`, an SNI override;
-/// - pool metrics (open, idle, waiting);
-/// - a bound on the queue of requests waiting for a connection (their deadline bounds each);
-/// - the worker's end-to-end tests and `bench/ab.sh` on a worker that uses it.
+/// **A connection the server closed while idle** never fails a request and never sends one twice. A pooled
+/// connection is reused only if it is open, was used less than the idle timeout ago, and its channel is still
+/// active when the request is about to be written. When writing on a reused connection fails before any byte of
+/// the request reached the socket, the request goes out once more, on a new connection: the connection's socket
+/// writes at most once per flush (NIO's `writeSpinCount` is 0), so a failure inside the flush that wrote the request
+/// proves the one write call failed and wrote nothing. Once any byte may have been written the transport never
+/// sends again: it is `CONNECTION_ERROR` with `mayHaveReachedProvider` true, and the client decides (a create
+/// reads the payment's status before it would send again). A server that closes an idle connection just as a
+/// request is written to it can still cause that (the request's bytes are in the socket before the close
+/// arrives); the idle timeout, shorter than the provider's, keeps it rare.
+///
 /// `mayHaveReachedProvider` is `false` where AsyncHTTPClient's mapping says `true` for: a refused connect
 /// (`CONNECTION_REFUSED`), a TLS handshake failure, an unusable URL, and the deadline passing while the request still
 /// waited for a connection (`TIMEOUT`): none of these wrote the request.
+///
+/// Not supported: proxies, HTTP/2, redirects (not wanted), compression, `Expect: 100-continue`, chunked request
+/// bodies, an SNI override, TLS client certificates other than through the client's `tlsConfiguration`, retrying a
+/// refused connect within the connect timeout (AsyncHTTPClient does; this fails at once), pool metrics (open, idle,
+/// waiting), and a bound on the queue of requests waiting for a connection (their deadline bounds each).
+///
+/// Logging: the `logger` of a request gets debug lines when its request opens a connection or cannot, and the
+/// connection's later life (closed by the server, closed idle, closed after a failure) is logged with the logger
+/// of the request that opened it; they name `host:port` only (``NIOHTTPLoggingKeys``).
 public final class NIOHTTPTransport: Sendable {
     public let timeouts: TransportTimeouts
     /// As in ``ProviderHTTPTransport``: a client span per request and its W3C headers on the request.
     public let tracer: (any Tracer)?
-    private let group: any EventLoopGroup
-    private let tlsConfiguration: TLSConfiguration
+    public let client: NIOHTTPClient
+    private let ownsClient: Bool
 
-    private struct State {
-        /// Parsed URLs with their pool: each endpoint's URL is parsed once (bounded, like the other transport's).
-        var targets: [String: (NIOHTTPEndpoint, NIOHTTPHostPool)] = [:]
-        var pools: [NIOHTTPEndpoint.Key: NIOHTTPHostPool] = [:]
-        var sslContext: NIOSSLContext?
-        var shutDown = false
-    }
-
-    private let state = Mutex(State())
-    private static let maximumTargets = 64
-
-    public init(timeouts: TransportTimeouts = .init(), tracer: (any Tracer)? = nil,
-                tlsConfiguration: TLSConfiguration = .makeClientConfiguration()) {
+    /// A transport over a shared client (``NIOHTTPClient``); ``shutdown()`` leaves the client running.
+    public init(client: NIOHTTPClient, timeouts: TransportTimeouts = .init(), tracer: (any Tracer)? = nil) {
+        self.client = client
         self.timeouts = timeouts
         self.tracer = tracer
-        self.tlsConfiguration = tlsConfiguration
-        self.group = MultiThreadedEventLoopGroup.singleton
+        self.ownsClient = false
     }
 
-    /// Closes every connection and fails requests still waiting for one (the event loops are shared and stay).
+    /// A transport with a client of its own (`timeouts.connect`, `timeouts.maxConnectionsPerHost`, `tlsConfiguration`,
+    /// the other settings default); ``shutdown()`` closes it.
+    public init(timeouts: TransportTimeouts = .init(), tracer: (any Tracer)? = nil,
+                tlsConfiguration: TLSConfiguration = .makeClientConfiguration()) {
+        var configuration = NIOHTTPClient.Configuration(timeouts: timeouts)
+        configuration.tlsConfiguration = tlsConfiguration
+        self.client = NIOHTTPClient(configuration: configuration)
+        self.timeouts = timeouts
+        self.tracer = tracer
+        self.ownsClient = true
+    }
+
+    /// Shuts the client down when this transport made it.
     public func shutdown() async throws {
-        let pools = state.withLock { s in
-            s.shutDown = true
-            return Array(s.pools.values)
-        }
-        for pool in pools { await pool.shutdown() }
+        if ownsClient { await client.shutdown() }
     }
 
     /// POSTs `body` as JSON and returns the response, whatever its status.
@@ -81,17 +84,29 @@ public final class NIOHTTPTransport: Sendable {
         logger: Logger
     ) async throws -> TransportResponse {
         try await ProviderRequestSpan.run(tracer: tracer, provider: provider, operation: operation) { span in
-            try await post(url: url, headers: headers, body: body, provider: provider, operation: operation,
-                           span: span)
+            let (request, pool) = try prepare(
+                url: url, headers: headers, body: body, provider: provider, operation: operation, logger: logger,
+                span: span)
+            return try await withTaskCancellationHandler {
+                try await withUnsafeThrowingContinuation { continuation in
+                    request.install(continuation)
+                    // Cancelled before it started: resumed already, nothing to send.
+                    if !request.isFinished { pool.dispatch(request) }
+                }
+            } onCancel: {
+                request.cancel()
+            }
         }
     }
 
-    private func post(
+    /// The request as it will be written, and its host's pool: ``post(url:headers:body:provider:operation:logger:)``
+    /// dispatches it (tests dispatch it themselves to choose the thread).
+    func prepare(
         url: String, headers: [(String, String)], body: String, provider: Provider, operation: String,
-        span: (span: any Span, tracer: any Tracer)?
-    ) async throws -> TransportResponse {
+        logger: Logger, span: ProviderRequestSpan.Current? = nil
+    ) throws -> (NIOHTTPRequest, NIOHTTPHostPool) {
         let deadline = NIODeadline.now() + .nanoseconds(timeouts.request.nanosecondsTotal)
-        let (endpoint, pool) = try target(for: url, provider: provider, operation: operation)
+        let (endpoint, pool) = try client.target(for: url, provider: provider, operation: operation)
         let bodyBuffer = ByteBuffer(string: body)
         var requestHeaders = HTTPHeaders()
         requestHeaders.reserveCapacity(headers.count + 4)
@@ -103,57 +118,8 @@ public final class NIOHTTPTransport: Sendable {
         let request = NIOHTTPRequest(
             head: HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.target, headers: requestHeaders),
             body: bodyBuffer, deadline: deadline, maxResponseBytes: timeouts.maxResponseBytes, provider: provider,
-            operation: operation)
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { continuation in
-                request.install(continuation)
-                // Cancelled before it started: resumed already, nothing to send.
-                if !request.isFinished { pool.dispatch(request) }
-            }
-        } onCancel: {
-            request.cancel()
-        }
-    }
-
-    /// The parsed URL and its host's pool (made on first use).
-    private func target(for url: String, provider: Provider, operation: String) throws
-        -> (NIOHTTPEndpoint, NIOHTTPHostPool)
-    {
-        if let cached = state.withLock({ $0.targets[url] }) { return cached }
-        let endpoint: NIOHTTPEndpoint
-        do {
-            endpoint = try NIOHTTPEndpoint(url: url)
-        } catch {
-            throw ProviderError(provider: provider, operation: operation, errorClass: .transient,
-                                code: .connectionError, message: "not a usable http(s) URL (nothing was sent)")
-        }
-        return try state.withLock { s -> (NIOHTTPEndpoint, NIOHTTPHostPool) in
-            if s.shutDown {
-                throw Self.providerError(.shutDown, provider: provider, operation: operation)
-            }
-            let pool: NIOHTTPHostPool
-            if let existing = s.pools[endpoint.key] {
-                pool = existing
-            } else {
-                var sslContext: NIOSSLContext?
-                if endpoint.key.tls {
-                    do {
-                        sslContext = try s.sslContext ?? NIOSSLContext(configuration: tlsConfiguration)
-                        s.sslContext = sslContext
-                    } catch {
-                        throw ProviderError(
-                            provider: provider, operation: operation, errorClass: .transient, code: .connectionError,
-                            message: "TLS could not be set up (nothing was sent)")
-                    }
-                }
-                pool = NIOHTTPHostPool(
-                    key: endpoint.key, maxConnections: timeouts.maxConnectionsPerHost, connectTimeout: timeouts.connect,
-                    group: group, tls: sslContext, serverHostname: endpoint.hostIsIPAddress ? nil : endpoint.key.host)
-                s.pools[endpoint.key] = pool
-            }
-            if s.targets.count < Self.maximumTargets { s.targets[url] = (endpoint, pool) }
-            return (endpoint, pool)
-        }
+            operation: operation, logger: logger)
+        return (request, pool)
     }
 
     /// The ``ProviderError`` of a failure: the codes of ``ProviderHTTPTransport``'s mapping (A4), with
@@ -174,9 +140,16 @@ public final class NIOHTTPTransport: Sendable {
                 .responseTooLarge,
                 "the response body exceeded the transport's maxResponseBytes (the request reached the provider)",
                 reached: true)
+        case .responseHeadTooLarge(let limit):
+            return error(
+                .responseTooLarge,
+                "the response's header lines exceeded the transport's limit of \(limit) bytes"
+                    + " (the request reached the provider)",
+                reached: true)
         case .connection(_, let sent):
             let message = sent
-                ? "no complete response (the request may have reached the provider)" : "could not connect"
+                ? "no complete response (the request may have reached the provider)"
+                : "the connection failed before the request was written (the request was not sent)"
             return error(.connectionError, message, reached: sent)
         case .connect(let underlying):
             if underlying is NIOConnectionError {

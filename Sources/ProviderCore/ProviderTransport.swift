@@ -2,8 +2,9 @@ public import Logging
 public import PaymentVocabulary
 
 /// What a provider client needs from its HTTP transport: one JSON POST, answered with the whole response or a
-/// transient ``ProviderError`` (A4), and a shutdown. ``ProviderHTTPTransport`` (AsyncHTTPClient, what the worker
-/// uses) and ``NIOHTTPTransport`` (the minimal NIO client) both are one, so the clients' tests run on either.
+/// transient ``ProviderError`` (A4), and a shutdown. ``NIOHTTPTransport`` (the minimal NIO client, what the worker
+/// uses by default) and ``ProviderHTTPTransport`` (AsyncHTTPClient, `PAYBRIDGE_HTTP_TRANSPORT=asynchttpclient`) both
+/// are one, so the clients' tests run on either.
 public protocol ProviderTransport: Sendable {
     func post(
         url: String,

@@ -53,6 +53,25 @@ import Testing
         }
     }
 
+    @Test func theProviderHTTPTransportIsNIOByDefaultAsyncHTTPClientOnRequestAndAnythingElseIsAnError() throws {
+        let base = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s"]
+        #expect(try PayBridgeConfiguration.fromEnvironment(base).httpTransport == .nio)
+        for (value, kind) in [("nio", ProviderHTTPTransportKind.nio), ("asynchttpclient", .asyncHTTPClient)] {
+            #expect(try PayBridgeConfiguration.fromEnvironment(base.merging(["PAYBRIDGE_HTTP_TRANSPORT": value]) { $1 })
+                .httpTransport == kind)
+        }
+        for value in ["NIO", "async-http-client", "ahc"] {
+            do {
+                _ = try PayBridgeConfiguration.fromEnvironment(
+                    base.merging(["PAYBRIDGE_HTTP_TRANSPORT": value]) { $1 })
+                Issue.record("PAYBRIDGE_HTTP_TRANSPORT=\(value) was accepted")
+            } catch {
+                #expect(error.setting == "PAYBRIDGE_HTTP_TRANSPORT")
+                #expect(error.description == "configuration: PAYBRIDGE_HTTP_TRANSPORT: must be nio or asynchttpclient")
+            }
+        }
+    }
+
     @Test func callbackDedupAndDefaultExchangeTrustAreSettingsWithSafeDefaults() throws {
         let base = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s"]
         let defaults = try PayBridgeConfiguration.fromEnvironment(base)

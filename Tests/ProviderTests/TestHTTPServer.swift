@@ -5,8 +5,9 @@ import NIOPosix
 import Synchronization
 
 /// A small HTTP/1.1 server on 127.0.0.1 for the transport tests that the sandbox cannot script: it counts the
-/// connections it accepted and answers every request as `answer` says (a response, chunked or not, or closing the
-/// connection without one).
+/// connections it accepted, those that closed and the requests it read, answers every request as `answer` says (a
+/// response, chunked or not, or closing the connection without one), and closes or resets its open connections on
+/// demand (a server closing idle keep-alive connections).
 final class TestHTTPServer: Sendable {
     enum Answer: Sendable {
         case respond(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], chunked: Bool = false)
@@ -16,32 +17,41 @@ final class TestHTTPServer: Sendable {
 
     let port: Int
     private let channel: any Channel
-    private let accepted: Counter
+    private let tracking: Tracking
 
     var url: String { "http://127.0.0.1:\(port)/test" }
     /// Connections accepted so far.
-    var connections: Int { accepted.value.load(ordering: .relaxed) }
+    var connections: Int { tracking.accepted.load(ordering: .relaxed) }
+    /// Connections closed so far (by either side).
+    var closedConnections: Int { tracking.closed.load(ordering: .relaxed) }
+    /// Requests read completely so far.
+    var requests: Int { tracking.requests.load(ordering: .relaxed) }
 
-    private init(port: Int, channel: any Channel, accepted: Counter) {
+    private init(port: Int, channel: any Channel, tracking: Tracking) {
         self.port = port
         self.channel = channel
-        self.accepted = accepted
+        self.tracking = tracking
     }
 
     static func with<R: Sendable>(answer: @escaping @Sendable () -> Answer,
                                   _ body: (TestHTTPServer) async throws -> R) async throws -> R {
-        let counter = Counter()
+        let tracking = Tracking()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
-                counter.value.add(1, ordering: .relaxed)
+                tracking.accepted.add(1, ordering: .relaxed)
+                tracking.open.withLock { $0[ObjectIdentifier(child)] = child }
+                child.closeFuture.whenComplete { _ in
+                    tracking.open.withLock { $0[ObjectIdentifier(child)] = nil }
+                    tracking.closed.add(1, ordering: .relaxed)
+                }
                 return child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try child.pipeline.syncOperations.addHandler(AnsweringHandler(answer: answer))
+                    try child.pipeline.syncOperations.addHandler(AnsweringHandler(answer: answer, tracking: tracking))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        let server = TestHTTPServer(port: channel.localAddress?.port ?? 0, channel: channel, accepted: counter)
+        let server = TestHTTPServer(port: channel.localAddress?.port ?? 0, channel: channel, tracking: tracking)
         do {
             let result = try await body(server)
             try? await channel.close()
@@ -52,9 +62,32 @@ final class TestHTTPServer: Sendable {
         }
     }
 
-    /// Holds the accepted-connections counter for both the server and its child initializer.
-    private final class Counter: Sendable {
-        let value = Atomic<Int>(0)
+    /// Closes every open connection: with a FIN, or `reset` with an RST (`SO_LINGER` 0). Returns once they are closed.
+    func closeConnections(reset: Bool = false) async throws {
+        for child in tracking.open.withLock({ Array($0.values) }) {
+            if reset, let options = child as? any SocketOptionProvider {
+                try await options.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+            }
+            try? await child.close()
+        }
+    }
+
+    /// Waits (bounded by `limit`) until `condition` holds; returns whether it did.
+    func wait(upTo limit: Duration = .seconds(5), until condition: (TestHTTPServer) -> Bool) async throws -> Bool {
+        let started = ContinuousClock.now
+        while !condition(self) {
+            guard ContinuousClock.now - started < limit else { return false }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
+
+    /// What the server and its connections' handlers count and hold.
+    fileprivate final class Tracking: Sendable {
+        let accepted = Atomic<Int>(0)
+        let closed = Atomic<Int>(0)
+        let requests = Atomic<Int>(0)
+        let open = Mutex<[ObjectIdentifier: any Channel]>([:])
     }
 }
 
@@ -62,11 +95,16 @@ private final class AnsweringHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
     let answer: @Sendable () -> TestHTTPServer.Answer
+    let tracking: TestHTTPServer.Tracking
 
-    init(answer: @escaping @Sendable () -> TestHTTPServer.Answer) { self.answer = answer }
+    init(answer: @escaping @Sendable () -> TestHTTPServer.Answer, tracking: TestHTTPServer.Tracking) {
+        self.answer = answer
+        self.tracking = tracking
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .end = unwrapInboundIn(data) else { return }
+        tracking.requests.add(1, ordering: .relaxed)
         switch answer() {
         case .close:
             context.close(promise: nil)

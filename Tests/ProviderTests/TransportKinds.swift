@@ -8,22 +8,23 @@ import ProviderCore
 import Testing
 import Tracing
 
-/// The provider transports the tests run on: the worker's (``ProviderHTTPTransport`` on AsyncHTTPClient) and the
-/// minimal NIO client (``NIOHTTPTransport``). `TransportTests` and the transport-sensitive client tests run on both;
-/// `PAYBRIDGE_TEST_TRANSPORT=nio` runs every other client test on the NIO client too.
+/// The provider transports the tests run on: the worker's default (``NIOHTTPTransport``, the minimal NIO client)
+/// and its fallback (``ProviderHTTPTransport`` on AsyncHTTPClient, `PAYBRIDGE_HTTP_TRANSPORT=asynchttpclient`).
+/// `TransportTests` and the transport-sensitive client tests run on both; `PAYBRIDGE_TEST_TRANSPORT` chooses the one
+/// every other client test runs on.
 enum TransportKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case asyncHTTPClient = "async-http-client"
     case nio
 
     var testDescription: String { rawValue }
 
-    /// What the client tests use unless a test names a kind: `PAYBRIDGE_TEST_TRANSPORT` (`async-http-client`, the
-    /// default, or `nio`).
+    /// What the client tests use unless a test names a kind: `PAYBRIDGE_TEST_TRANSPORT` (`nio`, the default and the
+    /// worker's, or `async-http-client`).
     static let configured: TransportKind = {
         let name = ProcessInfo.processInfo.environment["PAYBRIDGE_TEST_TRANSPORT"]
-        guard let name else { return .asyncHTTPClient }
+        guard let name else { return .nio }
         guard let kind = TransportKind(rawValue: name) else {
-            fatalError("PAYBRIDGE_TEST_TRANSPORT=\(name): use async-http-client or nio")
+            fatalError("PAYBRIDGE_TEST_TRANSPORT=\(name): use nio or async-http-client")
         }
         return kind
     }()

@@ -73,6 +73,9 @@ public struct PayBridgeConfiguration: Sendable {
     /// their callback notifications and put-backs. Only for the upgrade window (docs/operations-broker.md, "Upgrading"): the documented
     /// roles give nobody the default exchange, but a broker with wider grants would let a producer impersonate.
     public var trustDefaultExchange = false
+    /// `PAYBRIDGE_HTTP_TRANSPORT`: the HTTP client the providers are called with, `nio` (default) or
+    /// `asynchttpclient` (the one before, for one release). See ``ProviderHTTPTransportKind``.
+    public var httpTransport: ProviderHTTPTransportKind = .default
     /// How a command whose outcome the broker refused waits before publishing it again.
     var outcomeRetry = OutcomeRetry()
     /// How long a provider's queue is left alone after a configuration failure or an open circuit: the first
@@ -184,6 +187,12 @@ public struct PayBridgeConfiguration: Sendable {
         }
         if let bytes = try env.integer("PAYBRIDGE_MAX_COMMAND_BYTES", in: 1024...(64 << 20)) {
             configuration.maxCommandBytes = bytes
+        }
+        if let text = env.value("PAYBRIDGE_HTTP_TRANSPORT") {
+            guard let kind = ProviderHTTPTransportKind(rawValue: text) else {
+                throw ConfigurationError(setting: "PAYBRIDGE_HTTP_TRANSPORT", problem: "must be nio or asynchttpclient")
+            }
+            configuration.httpTransport = kind
         }
         if let seconds = try env.integer("PAYBRIDGE_SHUTDOWN_TIMEOUT_SECONDS", in: 1...3600) {
             configuration.shutdownTimeout = .seconds(seconds)

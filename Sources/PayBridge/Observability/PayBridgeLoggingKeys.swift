@@ -33,6 +33,8 @@ enum PayBridgeLoggingKeys {
     static let role = "paybridge.role"
     static let reconcileSchedule = "paybridge.reconcile_schedule"
     static let historyRetention = "paybridge.history_retention"
+    /// The providers' HTTP client (`PAYBRIDGE_HTTP_TRANSPORT`), in the start-up line.
+    static let httpTransport = "paybridge.http_transport"
     /// The W3C trace id of the span a line belongs to.
     static let traceId = "trace_id"
     /// The error's description (never a secret: ``ProviderError`` and ``AMQPError`` descriptions are safe to log).
