@@ -70,9 +70,19 @@ public enum AmanpaySignature {
     /// Constant-time comparison of two hex strings, ASCII case-insensitive. Length is not secret.
     public static func constantTimeEqualsIgnoringCase(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }
+        // Native strings' bytes are contiguous: a plain loop over two buffers, no iterators.
+        let compared = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right in differences(left, right) == 0 }
+        }
+        if let equal = compared ?? nil { return equal }
+        return differences(a.utf8, b.utf8) == 0
+    }
+
+    /// The bits in which two equally long texts differ, letters compared case-insensitively, every byte visited.
+    private static func differences(_ a: some Sequence<UInt8>, _ b: some Sequence<UInt8>) -> UInt8 {
         var diff: UInt8 = 0
-        for (x, y) in zip(a.utf8, b.utf8) { diff |= lower(x) ^ lower(y) }
-        return diff == 0
+        for (x, y) in zip(a, b) { diff |= lower(x) ^ lower(y) }
+        return diff
     }
 
     @inline(__always) static func lower(_ c: UInt8) -> UInt8 { (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c }

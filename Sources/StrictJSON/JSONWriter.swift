@@ -18,7 +18,9 @@ enum JSONWriter {
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             // Sorting the members themselves, not the keys, saves looking each value up again.
-            let members = sortingKeys ? o.members.sorted(by: { precedesInUTF16Order($0.key, $1.key) }) : o.members
+            // Objects PayBridge builds are mostly in order already: then nothing is copied.
+            let members = sortingKeys && !isSorted(o.members)
+                ? o.members.sorted(by: { precedesInUTF16Order($0.key, $1.key) }) : o.members
             for (k, member) in members.enumerated() {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)
@@ -63,6 +65,26 @@ enum JSONWriter {
     /// character at U+E000…U+FFFF and one above U+FFFF (a surrogate pair sorts below U+E000). Such characters start
     /// with a byte ≥ 0xEE, so a first difference at a smaller byte is decided by the bytes.
     static func precedesInUTF16Order(_ a: String, _ b: String) -> Bool {
+        let decided = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right in decideByBytes(left, right) } ?? nil
+        }
+        if let answer = decided ?? nil { return answer }
+        return precedesInUTF16OrderSlowly(a, b)
+    }
+
+    /// The order of two keys' UTF-8 bytes, `nil` when it is not their UTF-16 order (a first difference at a byte
+    /// from 0xEE up).
+    private static func decideByBytes(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool? {
+        for (x, y) in zip(left, right) where x != y {
+            if x >= 0xEE || y >= 0xEE { return nil }
+            return x < y
+        }
+        return left.count < right.count
+    }
+
+    /// ``precedesInUTF16Order(_:_:)`` for strings whose bytes are not contiguous, or that differ first at a
+    /// character from U+E000 up.
+    private static func precedesInUTF16OrderSlowly(_ a: String, _ b: String) -> Bool {
         var left = a.utf8.makeIterator()
         var right = b.utf8.makeIterator()
         while true {
@@ -78,10 +100,30 @@ enum JSONWriter {
         }
     }
 
+    /// Whether `members` are already in the order ``precedesInUTF16Order(_:_:)`` sorts them.
+    static func isSorted(_ members: [JSONMember]) -> Bool {
+        var index = members.startIndex + 1
+        while index < members.endIndex {
+            if !precedesInUTF16Order(members[index - 1].key, members[index].key) { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// Whether a byte of `s` must be escaped: a control character, `"` or `\`.
+    static func needsEscaping(_ s: String) -> Bool {
+        func needsEscaping(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C }
+        // A native string's bytes are contiguous: a plain loop over them, no iterator.
+        if let answer = s.utf8.withContiguousStorageIfAvailable({ bytes in bytes.contains(where: needsEscaping) }) {
+            return answer
+        }
+        return s.utf8.contains(where: needsEscaping)
+    }
+
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copy them whole.
-        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+        guard needsEscaping(s) else {
             out.append(contentsOf: s.utf8)
             out.append(UInt8(ascii: "\""))
             return

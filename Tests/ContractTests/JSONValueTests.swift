@@ -30,6 +30,20 @@ import Testing
         #expect(object.serializedString == "{" + expected.map { "\"\($0)\":null" }.joined(separator: ",") + "}")
     }
 
+    @Test func everyPairOfKeysIsWrittenInUTF16OrderWhicheverOrderItCameIn() {
+        // Objects already in order are written without sorting: that check must use the same order, including a
+        // pair in UTF-8 order that is not in UTF-16 order (U+E000 before U+10000).
+        let keys = ["", "a", "ab", "b", "Z", "é", "\u{E000}", "\u{FFFF}", "\u{10000}", "\u{1F600}", "a\u{E000}",
+                    "a\u{10000}", "\u{E000}a", "\u{10000}a"]
+        for first in keys {
+            for second in keys where second != first {
+                let object = JSONValue.object(JSONObject([JSONMember(first, .null), JSONMember(second, .null)]))
+                let ordered = first.utf16.lexicographicallyPrecedes(second.utf16) ? [first, second] : [second, first]
+                #expect(object.serializedString == "{\"\(ordered[0])\":null,\"\(ordered[1])\":null}")
+            }
+        }
+    }
+
     @Test func stringsRoundTripWithEscapes() throws {
         let text = #"["quote\" backslash\\ slash\/ nl\n tab\t ctl\u0001 snow\u2603 clef\ud834\udd1e"]"#
         let v = try JSONValue.parse(text)
