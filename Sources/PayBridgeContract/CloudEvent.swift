@@ -120,6 +120,7 @@ public struct CloudEvent: Sendable, Equatable {
     /// The event as a JSON object (structured mode).
     public var jsonValue: JSONValue {
         var o = extensions
+        o.reserveCapacity(extensions.count + 9)  // the attributes below: one allocation, not one per doubling
         o["specversion"] = .string(specversion)
         o["id"] = .string(id)
         o["type"] = .string(type)

@@ -37,6 +37,7 @@ public enum EventPII: String, Sendable, CaseIterable {
         switch value {
         case .object(let object):
             var out: JSONObject = [:]
+            out.reserveCapacity(object.count)
             for member in object.members where !signatureKeys.contains(member.key) {
                 if mask, numberKeys.contains(member.key) {
                     out[member.key] = maskedLeaf(member.value)

@@ -44,6 +44,9 @@ public struct JSONObject: Sendable {
         self.init(dictionary.keys.sorted().map { JSONMember($0, dictionary[$0]!) })
     }
 
+    /// Room for `count` members without growing (for objects built member by member).
+    public mutating func reserveCapacity(_ count: Int) { members.reserveCapacity(count) }
+
     public var count: Int { members.count }
     public var isEmpty: Bool { members.isEmpty }
     /// The keys in member order.

@@ -18,14 +18,24 @@ enum JSONWriter {
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             // Sorting the members themselves, not the keys, saves looking each value up again.
-            // Objects PayBridge builds are mostly in order already: then nothing is copied.
-            let members = sortingKeys && !isSorted(o.members)
-                ? o.members.sorted(by: { precedesInUTF16Order($0.key, $1.key) }) : o.members
-            for (k, member) in members.enumerated() {
-                if k > 0 { out.append(UInt8(ascii: ",")) }
+            let members = o.members
+            func writeMember(_ member: JSONMember, first: Bool) {
+                if !first { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 write(member.value, sortingKeys: sortingKeys, into: &out)
+            }
+            if !sortingKeys || isSorted(members) {
+                for (k, member) in members.enumerated() { writeMember(member, first: k == 0) }
+            } else {
+                // The members' positions are sorted, on the stack for objects of up to 128 members, not the
+                // members themselves: no copy of the object.
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: members.count) { buffer in
+                    var order = buffer  // Ints: nothing to deinitialize
+                    for k in order.indices { order.initializeElement(at: k, to: k) }
+                    order.sort { precedesInUTF16Order(members[$0].key, members[$1].key) }
+                    for (k, position) in order.enumerated() { writeMember(members[position], first: k == 0) }
+                }
             }
             out.append(UInt8(ascii: "}"))
         }
