@@ -17,7 +17,6 @@ enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            // Sorting the members themselves, not the keys, saves looking each value up again.
             let members = o.members
             func writeMember(_ member: JSONMember, first: Bool) {
                 if !first { out.append(UInt8(ascii: ",")) }
@@ -79,7 +78,7 @@ enum JSONWriter {
             b.utf8.withContiguousStorageIfAvailable { right in decideByBytes(left, right) } ?? nil
         }
         if let answer = decided ?? nil { return answer }
-        return precedesInUTF16OrderSlowly(a, b)
+        return a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 
     /// The order of two keys' UTF-8 bytes, `nil` when it is not their UTF-16 order (a first difference at a byte
@@ -90,24 +89,6 @@ enum JSONWriter {
             return x < y
         }
         return left.count < right.count
-    }
-
-    /// ``precedesInUTF16Order(_:_:)`` for strings whose bytes are not contiguous, or that differ first at a
-    /// character from U+E000 up.
-    private static func precedesInUTF16OrderSlowly(_ a: String, _ b: String) -> Bool {
-        var left = a.utf8.makeIterator()
-        var right = b.utf8.makeIterator()
-        while true {
-            switch (left.next(), right.next()) {
-            case (nil, nil): return false
-            case (nil, _): return true
-            case (_, nil): return false
-            case (let x?, let y?):
-                if x == y { continue }
-                if x >= 0xEE || y >= 0xEE { return a.utf16.lexicographicallyPrecedes(b.utf16) }
-                return x < y
-            }
-        }
     }
 
     /// Whether `members` are already in the order ``precedesInUTF16Order(_:_:)`` sorts them.
