@@ -147,6 +147,10 @@ struct PatternProgram: Sendable {
     /// Turns the parsed tree into instructions.
     private struct Builder {
         var instructions: [Instruction] = []
+        /// Nodes emitted so far. An empty group emits no instruction, so repeats of it nested (`((){900}){900}`)
+        /// would never reach ``maximumInstructions``: this bounds the work itself.
+        var steps = 0
+        static let maximumSteps = 16 * PatternProgram.maximumInstructions
 
         /// Appends one instruction; `false` once the program is too large.
         mutating func append(_ instruction: Instruction) -> Bool {
@@ -158,6 +162,8 @@ struct PatternProgram: Sendable {
         var next: Int32 { Int32(instructions.count) }
 
         mutating func emit(_ node: ASCIIPattern.Node) -> Bool {
+            steps += 1
+            guard steps <= Self.maximumSteps else { return false }
             switch node {
             case .bytes(let set):
                 return append(Instruction(operation: .byte, set: set))

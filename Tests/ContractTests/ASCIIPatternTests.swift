@@ -86,6 +86,11 @@ import Testing
         #expect(ASCIIPattern("^a.c$")?.matches("a\u{0B}c") == true)
     }
 
+    @Test func nestedRepeatsOfAnEmptyGroupAreRefusedAtOnce() {
+        // Emits no instruction at all, so only a bound on the compile's work stops 900 × 900 × 900 steps.
+        #expect(ASCIIPattern("((((){900}){900}^[0-9]&$){900})") == nil)
+    }
+
     @Test func patternsOutsideTheSubsetAndNonASCIITextAreLeftToICU() {
         for pattern in ["(?=a)", "a*?", "(a)\\1", "[[:alpha:]]", "é", "[]a]", "[a&&b]", "\\bword", "a{2", "*a", "(a", "[+-[]", "[(--]", "[%-&&]", "[\\w-x]"] {
             #expect(ASCIIPattern(pattern) == nil, "\(pattern)")
