@@ -180,7 +180,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTLPExporter"])),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // gperftools' tcmalloc (Debian's libgoogle-perftools-dev) replaces glibc's malloc in the service: with
+            // 200 commands in flight, allocations made on one thread and freed on another cost glibc about 10 %
+            // more worker CPU per command (docs/benchmarks-budget.md, "The allocator").
+            linkerSettings: [.linkedLibrary("tcmalloc_minimal", .when(platforms: [.linux]))]
         ),
         .executableTarget(
             name: "PayBridgeBench",

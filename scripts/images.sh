@@ -159,9 +159,9 @@ build_binaries() {
   cp deploy/paybridge-probe "$CONTEXT/deploy/"
 }
 
-# The libraries the runtime stage installs (librabbitmq4 brings libssl3) or Debian's base has: nothing else may be
+# The libraries the runtime stage installs (librabbitmq4 brings libssl3; libtcmalloc-minimal4) or Debian's base has: nothing else may be
 # needed, the Swift runtime least of all.
-RUNTIME_LIBS='linux-vdso|ld-linux-x86-64|libc|libm|libpthread|libdl|librt|libutil|libgcc_s|libstdc\+\+|libz|librabbitmq|libssl|libcrypto'
+RUNTIME_LIBS='linux-vdso|ld-linux-x86-64|libc|libm|libpthread|libdl|librt|libutil|libgcc_s|libstdc\+\+|libz|librabbitmq|libssl|libcrypto|libtcmalloc_minimal'
 check_binaries() {
   local binary needed other
   for binary in "$@"; do

@@ -10,6 +10,8 @@
 set -euo pipefail
 need=()
 dpkg -s librabbitmq-dev >/dev/null 2>&1 || need+=(librabbitmq-dev)
+# gperftools' tcmalloc, the allocator the paybridge binary links (Package.swift says why).
+dpkg -s libgoogle-perftools-dev >/dev/null 2>&1 || need+=(libgoogle-perftools-dev)
 command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # the TLS tests make their certificates with it

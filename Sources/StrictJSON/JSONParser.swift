@@ -167,7 +167,7 @@ struct JSONParser {
             throw JSONParseError(
                 offset: start, reason: "number literal longer than \(limits.maximumNumberLength) characters")
         }
-        return JSONNumber(unchecked: String(decoding: bytes[start..<i], as: UTF8.self))
+        return JSONNumber(unchecked: Self.ascii(bytes[start..<i]))
     }
 
     private mutating func parseString() throws(JSONParseError) -> String {
@@ -176,15 +176,17 @@ struct JSONParser {
         let maximum = limits.maximumStringBytes
         // Fast path: no escapes. Scanning stops one byte past the bound.
         let scanEnd = bytes.count - start > maximum ? start + maximum + 1 : bytes.count
+        var highBits: UInt8 = 0  // any byte ≥ 0x80 sets bit 7: the string is not ASCII
         while i < scanEnd {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
-                let s = try decodeUTF8(bytes[start..<i], at: start)
+                let s = highBits < 0x80 ? Self.ascii(bytes[start..<i]) : try decodeUTF8(bytes[start..<i], at: start)
                 i += 1
                 return s
             }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw fail("unescaped control character in string") }
+            highBits |= c
             i += 1
         }
         guard i - start <= maximum else { throw tooLong(start) }
@@ -258,6 +260,12 @@ struct JSONParser {
 
     private func tooLong(_ start: Int) -> JSONParseError {
         JSONParseError(offset: start, reason: "string longer than \(limits.maximumStringBytes) bytes")
+    }
+
+    /// ASCII bytes as a string: ASCII is valid UTF-8, so no validation is needed (and the generic validator's
+    /// metadata lookups, a visible share of parsing, are skipped).
+    private static func ascii(_ slice: ArraySlice<UInt8>) -> String {
+        slice.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Strict UTF-8: overlong forms, encoded surrogates (U+D800…U+DFFF) and code points above U+10FFFF are errors.

@@ -26,7 +26,7 @@ enum AMQPCommand: Sendable {
     }
 
     /// Publishes and settlements: the I/O thread sends them and moves on (confirms arrive through the frame
-    /// loop), so several can share a corked socket.
+    /// loop), so several can be held and written together.
     var needsNoReply: Bool {
         switch self {
         case .publish, .publishBatch, .settle: true

@@ -132,16 +132,16 @@ final class AMQPIOThread {
         guard !incoming.isEmpty || !deferred.isEmpty else { return }
         var earlier: [AMQPCommand] = []
         swap(&earlier, &deferred)
-        // Runs of publishes and acks go out corked (one push per run); anything that waits for a reply does not.
+        // Runs of publishes and acks are held and go out in one write; anything that waits for a reply is not held.
         defer {
-            handle?.setCorked(false)
+            handle?.setHolding(false)
             incoming.removeAll(keepingCapacity: true)
         }
         var connectionDropped = false
         func serve(_ command: AMQPCommand) {
             // Once the connection dropped while serving, everything after waits for the reconnect.
             guard !connectionDropped else { return deferCommand(command) }
-            handle?.setCorked(command.needsNoReply)
+            handle?.setHolding(command.needsNoReply)
             if !execute(command) { deferCommand(command) }
             if handle == nil { connectionDropped = true }
         }

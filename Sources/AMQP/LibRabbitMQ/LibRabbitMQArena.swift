@@ -164,6 +164,8 @@ enum LibRabbitMQDecoding {
     static func string(_ b: amqp_bytes_t, problems: inout AMQPDecodingProblems) -> String {
         guard b.len > 0, let base = b.bytes else { return "" }
         let raw = UnsafeRawBufferPointer(start: base, count: b.len)
+        // ASCII (almost every header) is valid UTF-8: decoded without the generic validator.
+        if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
         if let valid = String(validating: raw, as: UTF8.self) { return valid }
         problems.insert(.notUTF8)
         return String(decoding: raw, as: UTF8.self)

@@ -16,8 +16,10 @@ final class LibRabbitMQHandle {
 
     private(set) var state: amqp_connection_state_t?
     let endpoint: String
-    /// Whether `TCP_CORK` is on (``setCorked(_:)``).
-    private(set) var corked = false
+    /// The socket, once open.
+    private var socket: OpaquePointer?
+    /// Whether sends are being held in the socket's send buffer (``setHolding(_:)``).
+    private(set) var holding = false
     /// The C memory of one publish at a time (reset by each; the handle lives on the I/O thread alone).
     let publishArena = LibRabbitMQArena()
 
@@ -26,15 +28,17 @@ final class LibRabbitMQHandle {
         self.endpoint = endpoint
     }
 
-    /// Turns `TCP_CORK` on or off. While on, the kernel sends only full segments: a run of publishes and acks
-    /// goes out in a few segments with one push at the end, instead of one push (and one wake-up of the broker's
-    /// reader) per message. librabbitmq still makes a `send` per frame; the push is what costs. Must be off before
-    /// waiting for a reply: the kernel holds a corked partial segment for up to 200 ms.
-    func setCorked(_ on: Bool) {
-        guard on != corked, state != nil else { return }
-        var value: Int32 = on ? 1 : 0
-        if setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_CORK, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 {
-            corked = on
+    /// Holds sends in the socket's send buffer (`crmq_send_buffer_install`) or writes what was held. While
+    /// holding, a run of publishes and acks goes out as one write (one TLS record, one wake-up of the broker's
+    /// reader) instead of one per frame, three per publish. Must be off before waiting for a reply: a held
+    /// request never leaves. A write that fails shuts the socket down, so the next read reports the loss.
+    func setHolding(_ on: Bool) {
+        guard on != holding, state != nil, let socket else { return }
+        holding = on
+        if on {
+            crmq_send_buffer_hold(socket)
+        } else {
+            _ = crmq_send_buffer_release(socket)
         }
     }
 
@@ -104,6 +108,9 @@ final class LibRabbitMQHandle {
             throw AMQPError(.connectionFailed, "cannot connect: \(Self.statusText(status))",
                             libraryStatus: status, host: endpoint, operation: "connect")
         }
+        // Without the buffer (a librabbitmq whose sockets look different) every frame is written on its own.
+        _ = crmq_send_buffer_install(socket)
+        self.socket = socket
         _ = amqp_set_rpc_timeout(state, &timeout)
         let heartbeatSeconds = Int32(config.heartbeat.components.seconds)
         let reply = crmq_login(state, config.virtualHost, 0, Int32(config.frameMax), heartbeatSeconds,
@@ -147,6 +154,7 @@ final class LibRabbitMQHandle {
     /// The only place the C state is destroyed.
     func close(graceful: Bool) {
         guard let state else { return }
+        setHolding(false)
         if graceful {
             for channel in [Self.topologyChannel, Self.consumeChannel, Self.publishChannel] {
                 _ = amqp_channel_close(state, channel, Int32(AMQP_REPLY_SUCCESS))
@@ -155,6 +163,7 @@ final class LibRabbitMQHandle {
         }
         amqp_destroy_connection(state)
         self.state = nil
+        socket = nil
     }
 
     /// Runs `body` with the live C state. Only on the I/O thread.

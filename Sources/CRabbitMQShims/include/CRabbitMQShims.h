@@ -33,10 +33,23 @@ int crmq_wake_fd_create(void);
 void crmq_wake_fd_signal(int fd);
 void crmq_wake_fd_drain(int fd);
 
-/// eventfd(2) helpers for waking the I/O thread out of poll(2); Swift's Glibc module does not export
-/// <sys/eventfd.h>.
-int crmq_wake_fd_create(void);
-void crmq_wake_fd_signal(int fd);
-void crmq_wake_fd_drain(int fd);
+/// A send buffer for a librabbitmq socket (TCP or TLS), so that a run of publishes and acks costs one write
+/// instead of one per frame (three per publish).
+///
+/// librabbitmq 0.11 writes every frame with its own send(2) (or SSL_write: one TLS record each) and has no
+/// option to batch them. The socket object's first field points to its class, a table of six functions
+/// (`librabbitmq/amqp_socket.h`, unchanged since 0.4); `crmq_send_buffer_install` gives the socket a copy of
+/// that table whose `send` appends to a buffer while holding, and whose `delete` also frees the buffer.
+/// Returns 0, or -1 when the socket does not look like a librabbitmq socket (nothing is changed then).
+int crmq_send_buffer_install(amqp_socket_t *_Nonnull socket);
+
+/// Starts holding: every send is buffered until `crmq_send_buffer_release`. Nothing may wait for a reply
+/// while holding (the request would never leave). No-op on a socket without a buffer.
+void crmq_send_buffer_hold(amqp_socket_t *_Nonnull socket);
+
+/// Stops holding and writes what was buffered, in order, waiting for the socket to take it as librabbitmq's
+/// own send does. Returns 0 (also without a buffer), or a negative librabbitmq status when the write failed:
+/// the buffered bytes are dropped and the socket is shut down, so the connection's next read fails.
+int crmq_send_buffer_release(amqp_socket_t *_Nonnull socket);
 
 #endif
