@@ -29,7 +29,7 @@ public struct TraceContext: Sendable, Hashable {
 
     /// A new trace's first span.
     public static func newTrace() -> TraceContext {
-        var random = SystemRandomNumberGenerator()
+        var random = RandomWords()
         var high: UInt64 = 0, low: UInt64 = 0
         while high == 0 && low == 0 {
             high = random.next()
@@ -40,13 +40,13 @@ public struct TraceContext: Sendable, Hashable {
 
     /// A child span's context: the same trace, a new span id.
     public func child() -> TraceContext {
-        var random = SystemRandomNumberGenerator()
+        var random = RandomWords()
         var child = self
         child.spanID = Self.newSpanID(&random)
         return child
     }
 
-    private static func newSpanID(_ random: inout SystemRandomNumberGenerator) -> UInt64 {
+    private static func newSpanID(_ random: inout RandomWords) -> UInt64 {
         var id: UInt64 = 0
         while id == 0 { id = random.next() }
         return id

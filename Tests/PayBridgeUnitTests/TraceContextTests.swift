@@ -124,4 +124,20 @@ import Tracing
         #expect(span.context.traceID != "4bf92f3577b34da6a3ce929d0e0e4736")
         #expect(span.links.map(\.traceID) == ["4bf92f3577b34da6a3ce929d0e0e4736"])
     }
+
+    /// Ids come from blocks of 64 random words: across several blocks (and from several threads at once) no id
+    /// repeats, which a block handed out twice or not refilled would break.
+    @Test func randomWordsNeverRepeatAcrossBlocks() async {
+        let perTask = 1_000
+        let words = await withTaskGroup(of: [UInt64].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var random = RandomWords()
+                    return (0..<perTask).map { _ in random.next() }
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(Set(words).count == 4 * perTask)
+    }
 }
