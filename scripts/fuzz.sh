@@ -54,8 +54,9 @@ module_sources() {
     # The field-table conversion and the values it builds; librabbitmq itself is linked as installed.
     AMQPValues) ls Sources/AMQPValues/*.swift ;;
     AMQP) printf 'Sources/AMQP/%s.swift\n' AMQPValues+Export LibRabbitMQ/LibRabbitMQArena ;;
-    # Only the W3C parser: it imports nothing (the tracer and spans need swift-distributed-tracing).
-    PayBridgeTracing) echo Sources/PayBridgeTracing/TraceContext.swift ;;
+    # Only the W3C parser and its id source: they need nothing else (the tracer and spans need
+    # swift-distributed-tracing).
+    PayBridgeTracing) printf 'Sources/PayBridgeTracing/%s.swift\n' TraceContext RandomWords ;;
     esac
 }
 

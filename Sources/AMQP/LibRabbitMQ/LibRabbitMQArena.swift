@@ -56,7 +56,7 @@ final class LibRabbitMQArena {
         guard count > 0 else { return amqp_bytes_t(len: 0, bytes: nil) }
         let pointer = allocate(count, alignment: 1)
         let target = UnsafeMutableRawBufferPointer(start: pointer, count: count)
-        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 in
+        let copied: Void? = string.utf8.withContiguousStorageIfAvailable { utf8 in
             target.copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[0..<count])))
         }
         if copied == nil {
