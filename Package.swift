@@ -183,7 +183,7 @@ let package = Package(
             ],
             // gperftools' tcmalloc (Debian's libgoogle-perftools-dev) replaces glibc's malloc in the service: with
             // 200 commands in flight, allocations made on one thread and freed on another cost glibc about 10 %
-            // more worker CPU per command (docs/benchmarks-budget.md, "The allocator").
+            // more worker CPU per command (docs/benchmarks-budget.md, "System calls and the allocator").
             linkerSettings: [.linkedLibrary("tcmalloc_minimal", .when(platforms: [.linux]))]
         ),
         .executableTarget(

@@ -40,6 +40,14 @@ static struct crmq_send_buffer *buffer_of(void *socket) {
     return (struct crmq_send_buffer *)((struct crmq_socket *)socket)->klass;
 }
 
+static ssize_t buffered_send(void *socket, const void *data, size_t length, int flags);
+
+/// The socket's buffer, or NULL when none is installed on it.
+static struct crmq_send_buffer *installed_buffer(amqp_socket_t *socket) {
+    const struct crmq_socket_class *klass = ((struct crmq_socket *)socket)->klass;
+    return klass && klass->send == buffered_send ? buffer_of(socket) : NULL;
+}
+
 /// Writes `count` bytes through the original class, waiting (poll) while the socket cannot take them, as
 /// librabbitmq's amqp_try_send does for a publish (no deadline). Returns 0 or a negative librabbitmq status.
 static int write_all(struct crmq_send_buffer *b, void *socket, const unsigned char *bytes, size_t count) {
@@ -106,8 +114,8 @@ static void buffered_delete(void *socket) {
 int crmq_send_buffer_install(amqp_socket_t *socket) {
     struct crmq_socket *base = (struct crmq_socket *)socket;
     const struct crmq_socket_class *original = base->klass;
-    if (!original || !original->send || !original->recv || !original->close || !original->get_sockfd
-        || !original->delete || original->send == buffered_send) {
+    if (installed_buffer(socket) || !original || !original->send || !original->recv || !original->close
+        || !original->get_sockfd || !original->delete) {
         return -1;
     }
     // Installed on an open socket: its class must name a descriptor.
@@ -123,15 +131,13 @@ int crmq_send_buffer_install(amqp_socket_t *socket) {
 }
 
 void crmq_send_buffer_hold(amqp_socket_t *socket) {
-    struct crmq_socket *base = (struct crmq_socket *)socket;
-    if (base->klass->send != buffered_send) { return; }
-    buffer_of(socket)->holding = 1;
+    struct crmq_send_buffer *b = installed_buffer(socket);
+    if (b) { b->holding = 1; }
 }
 
 int crmq_send_buffer_release(amqp_socket_t *socket) {
-    struct crmq_socket *base = (struct crmq_socket *)socket;
-    if (base->klass->send != buffered_send) { return 0; }
-    struct crmq_send_buffer *b = buffer_of(socket);
+    struct crmq_send_buffer *b = installed_buffer(socket);
+    if (!b) { return 0; }
     b->holding = 0;
     return b->count ? flush(b, socket) : 0;
 }

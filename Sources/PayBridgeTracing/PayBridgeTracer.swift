@@ -4,8 +4,8 @@ import Tracing
 /// ``SpanRecorder`` when they end.
 ///
 /// It is the tracer when no OTLP exporter is configured: trace context then still flows from a command to its
-/// provider calls and events (and logs carry the trace id), at the cost of a random number or two (drawn in blocks, ``RandomWords``) and a lock per span;
-/// nothing is stored or exported. Tests give it an ``InMemorySpanRecorder``.
+/// provider calls and events (and logs carry the trace id), at the cost of a random number or two (drawn in blocks,
+/// ``RandomWords``) and a lock per span; nothing is stored or exported. Tests give it an ``InMemorySpanRecorder``.
 public struct PayBridgeTracer: Tracer {
     public typealias Span = PayBridgeSpan
 

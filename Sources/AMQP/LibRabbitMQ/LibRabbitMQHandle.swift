@@ -18,8 +18,6 @@ final class LibRabbitMQHandle {
     let endpoint: String
     /// The socket, once open.
     private var socket: OpaquePointer?
-    /// Whether sends are being held in the socket's send buffer (``setHolding(_:)``).
-    private(set) var holding = false
     /// The C memory of one publish at a time (reset by each; the handle lives on the I/O thread alone).
     let publishArena = LibRabbitMQArena()
 
@@ -32,9 +30,9 @@ final class LibRabbitMQHandle {
     /// holding, a run of publishes and acks goes out as one write (one TLS record, one wake-up of the broker's
     /// reader) instead of one per frame, three per publish. Must be off before waiting for a reply: a held
     /// request never leaves. A write that fails shuts the socket down, so the next read reports the loss.
+    /// Whether the buffer holds is its own state: holding twice, or releasing with nothing held, costs nothing.
     func setHolding(_ on: Bool) {
-        guard on != holding, state != nil, let socket else { return }
-        holding = on
+        guard let socket else { return }
         if on {
             crmq_send_buffer_hold(socket)
         } else {
