@@ -49,6 +49,12 @@ struct CompiledSchema: Sendable {
     var hasMemberKeywords: Bool { !properties.isEmpty || additionalProperties != nil || propertyNames != nil }
 
     init(form: Form) { self.form = form }
+
+    /// A compiled node as the validator holds it: one reference per node.
+    final class Node: Sendable {
+        let schema: CompiledSchema
+        init(_ schema: CompiledSchema) { self.schema = schema }
+    }
 }
 
 /// Builds a validator's node table from a schema document whose patterns are compiled and `$ref`s resolved.

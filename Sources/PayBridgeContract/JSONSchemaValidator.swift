@@ -18,7 +18,8 @@ public struct JSONSchemaValidator: Sendable {
     /// The schema document.
     public let schema: JSONValue
     /// Every subschema the walk can reach, with its keywords looked up once; `nodes[0]` is the root.
-    private let nodes: [CompiledSchema]
+    /// Held by reference: a visit reads a node's keywords in place instead of copying (and retaining) every one.
+    private let nodes: [CompiledSchema.Node]
 
     /// Prepares a validator: compiles every `pattern`, checks that every `$ref` resolves, and turns the document
     /// into a table of subschemas whose keywords need no dictionary lookups while validating.
@@ -46,7 +47,7 @@ public struct JSONSchemaValidator: Sendable {
         }
         var compiler = SchemaCompiler(patterns: patterns, references: references)
         _ = compiler.compile(schema)
-        nodes = compiler.nodes
+        nodes = compiler.nodes.map(CompiledSchema.Node.init)
     }
 
     /// Validates an instance.
@@ -91,7 +92,7 @@ public struct JSONSchemaValidator: Sendable {
             report(instancePath, schemaPath + "/" + keyword, message())
         }
         let s = nodes[node]
-        switch s.form {
+        switch s.schema.form {
         case .anything: return
         case .nothing:
             report(instancePath, schemaPath, "is not allowed")
@@ -103,52 +104,52 @@ public struct JSONSchemaValidator: Sendable {
             return
         }
 
-        if let ref = s.ref {
+        if let ref = s.schema.ref {
             check(ref.node, instance, instancePath: instancePath, schemaPath: ref.path, depth: depth + 1,
                   errors: &errors, quick: quick)
         }
 
-        if let types = s.types {
+        if let types = s.schema.types {
             let actual = instance.schemaTypeName
             if !types.contains(where: { $0 == actual || (actual == "integer" && $0 == "number") }) {
                 fail("type", "must be \(types.joined(separator: " or ")), not \(actual)")
                 return  // Further keywords would only repeat the type problem.
             }
         }
-        if let options = s.enumValues, !options.contains(where: { $0.isSemanticallyEqual(to: instance) }) {
+        if let options = s.schema.enumValues, !options.contains(where: { $0.isSemanticallyEqual(to: instance) }) {
             fail("enum", "must be one of \(options.map(\.serializedString).joined(separator: ", "))")
         }
-        if let c = s.const, !c.isSemanticallyEqual(to: instance) {
+        if let c = s.schema.const, !c.isSemanticallyEqual(to: instance) {
             fail("const", "must be \(c.serializedString)")
         }
 
         switch instance {
         case .string(let str):
             var tooLong = false
-            if s.minLength != nil || s.maxLength != nil {
+            if s.schema.minLength != nil || s.schema.maxLength != nil {
                 let length = str.unicodeScalars.count
-                if let min = s.minLength, length < min { fail("minLength", "must be at least \(min) characters long") }
-                if let max = s.maxLength, length > max {
+                if let min = s.schema.minLength, length < min { fail("minLength", "must be at least \(min) characters long") }
+                if let max = s.schema.maxLength, length > max {
                     fail("maxLength", "must be at most \(max) characters long")
                     tooLong = true
                 }
             }
             // Length first: a string already too long is not also run through the pattern.
-            if !tooLong, let pattern = s.pattern, !pattern.matches(str) {
+            if !tooLong, let pattern = s.schema.pattern, !pattern.matches(str) {
                 fail("pattern", "must match pattern \(pattern.source)")
             }
-            if s.isDateTime, !Self.isDateTime(str) {
+            if s.schema.isDateTime, !Self.isDateTime(str) {
                 fail("format", "must be an RFC 3339 date-time (e.g. 2026-01-31T12:00:00Z)")
             }
         case .number(let n):
-            if let m = s.minimum, n.compare(to: m) < 0 { fail("minimum", "must be ≥ \(m)") }
-            if let m = s.maximum, n.compare(to: m) > 0 { fail("maximum", "must be ≤ \(m)") }
-            if let m = s.exclusiveMinimum, n.compare(to: m) <= 0 { fail("exclusiveMinimum", "must be > \(m)") }
-            if let m = s.exclusiveMaximum, n.compare(to: m) >= 0 { fail("exclusiveMaximum", "must be < \(m)") }
+            if let m = s.schema.minimum, n.compare(to: m) < 0 { fail("minimum", "must be ≥ \(m)") }
+            if let m = s.schema.maximum, n.compare(to: m) > 0 { fail("maximum", "must be ≤ \(m)") }
+            if let m = s.schema.exclusiveMinimum, n.compare(to: m) <= 0 { fail("exclusiveMinimum", "must be > \(m)") }
+            if let m = s.schema.exclusiveMaximum, n.compare(to: m) >= 0 { fail("exclusiveMaximum", "must be < \(m)") }
         case .array(let elements):
-            if let min = s.minItems, elements.count < min { fail("minItems", "must have at least \(min) items") }
-            if let max = s.maxItems, elements.count > max { fail("maxItems", "must have at most \(max) items") }
-            if let items = s.items {
+            if let min = s.schema.minItems, elements.count < min { fail("minItems", "must have at least \(min) items") }
+            if let max = s.schema.maxItems, elements.count > max { fail("maxItems", "must have at most \(max) items") }
+            if let items = s.schema.items {
                 for (k, element) in elements.enumerated() {
                     check(
                         items, element, instancePath: path(instancePath + "/\(k)"),
@@ -156,19 +157,19 @@ public struct JSONSchemaValidator: Sendable {
                 }
             }
         case .object(let members):
-            for name in s.required where members[name] == nil {
+            for name in s.schema.required where members[name] == nil {
                 fail("required", "required property '\(name)' is missing")
             }
-            if let min = s.minProperties, members.count < min {
+            if let min = s.schema.minProperties, members.count < min {
                 fail("minProperties", "must have at least \(min) properties")
             }
-            if let max = s.maxProperties, members.count > max {
+            if let max = s.schema.maxProperties, members.count > max {
                 fail("maxProperties", "must have at most \(max) properties")
             }
-            guard s.hasMemberKeywords else { break }
+            guard s.schema.hasMemberKeywords else { break }
             func visit(_ key: String, _ value: JSONValue) {
                 let childPath = path(instancePath + "/" + Self.escapePointer(key))
-                if let propertyNames = s.propertyNames {
+                if let propertyNames = s.schema.propertyNames {
                     // Only whether the name passes matters (the violation is reported for the member).
                     var nameErrors: [SchemaValidationError] = []
                     check(propertyNames, .string(key), instancePath: "", schemaPath: "", depth: depth + 1,
@@ -177,13 +178,13 @@ public struct JSONSchemaValidator: Sendable {
                         report(childPath, schemaPath + "/propertyNames", "property name '\(key)' is not allowed here")
                     }
                 }
-                if let propertySchema = s.properties[key] {
+                if let propertySchema = s.schema.properties[key] {
                     check(
                         propertySchema, value, instancePath: childPath,
                         schemaPath: path(schemaPath + "/properties/" + Self.escapePointer(key)), depth: depth + 1,
                         errors: &errors, quick: quick)
-                } else if let additional = s.additionalProperties {
-                    if nodes[additional].form == .nothing {
+                } else if let additional = s.schema.additionalProperties {
+                    if nodes[additional].schema.form == .nothing {
                         report(childPath, schemaPath + "/additionalProperties", "property '\(key)' is not allowed")
                     } else {
                         check(
@@ -201,14 +202,14 @@ public struct JSONSchemaValidator: Sendable {
         default: break
         }
 
-        if let subs = s.allOf {
+        if let subs = s.schema.allOf {
             for (k, sub) in subs.enumerated() {
                 check(
                     sub, instance, instancePath: instancePath, schemaPath: path(schemaPath + "/allOf/\(k)"),
                     depth: depth + 1, errors: &errors, quick: quick)
             }
         }
-        if let subs = s.anyOf {
+        if let subs = s.schema.anyOf {
             var firstBranchErrors: [SchemaValidationError]? = nil
             var matched = false
             for (k, sub) in subs.enumerated() {
@@ -226,7 +227,7 @@ public struct JSONSchemaValidator: Sendable {
                 fail("anyOf", "must match at least one of \(subs.count) alternatives" + Self.hint(firstBranchErrors))
             }
         }
-        if let subs = s.oneOf {
+        if let subs = s.schema.oneOf {
             var matches = 0
             var firstBranchErrors: [SchemaValidationError]? = nil
             for (k, sub) in subs.enumerated() {
@@ -242,22 +243,22 @@ public struct JSONSchemaValidator: Sendable {
                 fail("oneOf", "must match exactly one of \(subs.count) alternatives, matches \(matches)")
             }
         }
-        if let not = s.not {
+        if let not = s.schema.not {
             var branch: [SchemaValidationError] = []
             check(not, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1, errors: &branch,
                   quick: true)
             if branch.isEmpty { fail("not", "is not allowed") }
         }
-        if let condition = s.if {
+        if let condition = s.schema.if {
             var branch: [SchemaValidationError] = []
             check(
                 condition, instance, instancePath: instancePath, schemaPath: schemaPath, depth: depth + 1,
                 errors: &branch, quick: true)
-            if branch.isEmpty, let then = s.then {
+            if branch.isEmpty, let then = s.schema.then {
                 check(
                     then, instance, instancePath: instancePath, schemaPath: path(schemaPath + "/then"),
                     depth: depth + 1, errors: &errors, quick: quick)
-            } else if !branch.isEmpty, let otherwise = s.else {
+            } else if !branch.isEmpty, let otherwise = s.schema.else {
                 check(
                     otherwise, instance, instancePath: instancePath, schemaPath: path(schemaPath + "/else"),
                     depth: depth + 1, errors: &errors, quick: quick)
