@@ -44,8 +44,10 @@ int crmq_poll_socket_and_wake(int socket_fd, int wake_fd, int timeout_ms) {
     int n = poll(fds, 2, timeout_ms);
     if (n < 0) return -1;
     if (n == 0) return 0;
-    if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) return 1;
-    return 2;
+    int ready = 0;
+    if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) ready |= 1;
+    if (fds[1].revents & POLLIN) ready |= 2;
+    return ready;
 }
 
 int crmq_wake_fd_create(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }

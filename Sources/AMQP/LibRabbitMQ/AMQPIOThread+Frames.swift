@@ -8,13 +8,13 @@ extension AMQPIOThread {
         switch method.id {
         case LibRabbitMQMethod.basicDeliver:
             let deliver = method.decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
-            let tag = LibRabbitMQDecoding.string(deliver.consumer_tag)
+            let tag = repeatedStrings.string(deliver.consumer_tag)
             let deliveryTag = deliver.delivery_tag
             let (properties, body) = try handle.readContent(channel: frame.channel)
             let delivery = AMQPDelivery(
                 body: body, properties: properties, deliveryTag: deliveryTag, redelivered: deliver.redelivered != 0,
-                exchange: LibRabbitMQDecoding.string(deliver.exchange),
-                routingKey: LibRabbitMQDecoding.string(deliver.routing_key), consumerTag: tag, epoch: machine.epoch,
+                exchange: repeatedStrings.string(deliver.exchange),
+                routingKey: repeatedStrings.string(deliver.routing_key), consumerTag: tag, epoch: machine.epoch,
                 mailbox: mailbox)
             switch consumers.delivered(delivery, to: tag) {
             case .buffered:

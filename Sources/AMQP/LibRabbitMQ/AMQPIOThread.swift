@@ -29,6 +29,8 @@ final class AMQPIOThread {
     var ledger = PublishConfirmLedger<PublishWaiter>()
     var consumers = ConsumerRegistry<AMQPCommand.DeliverySink, AMQPDelivery>()
     var topology = TopologyRecord()
+    /// Consumer tags, exchanges and routing keys of recent deliveries, reused rather than allocated per delivery.
+    var repeatedStrings = RepeatedStrings()
     /// Commands that cannot run yet (disconnected, or publishes while the broker blocks us), in arrival order.
     var deferred: [AMQPCommand] = []
     /// The commands taken from the mailbox, being served (empty between wake-ups, its capacity kept).

@@ -111,9 +111,11 @@ final class AMQPMailbox: Sendable {
             return true
         }
         guard sleep else { return }
-        _ = crmq_poll_socket_and_wake(socket, wakeFD, milliseconds)
+        let ready = crmq_poll_socket_and_wake(socket, wakeFD, milliseconds)
         queued.withLock { $0.sleeping = false }
-        crmq_wake_fd_drain(wakeFD)
+        // Drained only when it fired: a wake-up signalled after poll returned is drained by the next sleep, whose
+        // poll then returns at once.
+        if ready < 0 || ready & 2 != 0 { crmq_wake_fd_drain(wakeFD) }
     }
 
     /// Accepts no more commands and returns those still queued.

@@ -23,7 +23,7 @@ amqp_rpc_reply_t crmq_login(amqp_connection_state_t _Nonnull state,
                             const char *_Nonnull connection_name);
 
 /// Waits up to `timeout_ms` for the socket or the wake-up fd to become readable (poll(2)).
-/// Returns 1 when the socket is readable, 2 when only the wake fd is, 0 on timeout, -1 on error.
+/// Returns a bit set, 1: the socket is readable (or failed), 2: the wake fd is readable; 0 on timeout, -1 on error.
 /// Why: librabbitmq has no way to be woken from a blocking wait; we poll both fds and only then call it.
 int crmq_poll_socket_and_wake(int socket_fd, int wake_fd, int timeout_ms);
 
