@@ -77,6 +77,7 @@ def main(description, root, argv):
     finally:
         if report.failed:  # what is still there (the walkthrough printed its logs before its own `down -v`)
             stack.print_logs(stack.containers(all_states=True))
+            stack.print_network_probe(stack.containers(all_states=True))
         report.section("teardown")
         ticker.stop()
         status, output, leftovers = shell.compose_down()

@@ -104,6 +104,35 @@ def print_logs(names, lines=80):
         print("\n".join("    | " + line for line in text.splitlines()), flush=True)
 
 
+# Run inside a container after a failure: how long resolving `sandbox` and opening a TCP connection to it take
+# from there (a worker once got CONNECT_TIMEOUT to sandbox:8089 for more than 30 s after `compose up`; NIO counts
+# name resolution inside the 2 s connect timeout, so either could be the cause).
+NETWORK_PROBE = r"""
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+grep -v '^#' /etc/resolv.conf | tr '\n' ' '; echo
+t=$(date +%s%N); out=$(timeout 12 getent ahostsv4 sandbox | head -n 1); echo "getent ahostsv4 sandbox: ${out:-nothing} ($(ms $t) ms)"
+t=$(date +%s%N); out=$(timeout 12 getent ahosts sandbox | head -n 1); echo "getent ahosts sandbox: ${out:-nothing} ($(ms $t) ms)"
+t=$(date +%s%N)
+if timeout 5 bash -c 'exec 3<>/dev/tcp/sandbox/8089' 2>/dev/null; then r=connected; else r="no connection"; fi
+echo "tcp sandbox:8089: $r ($(ms $t) ms)"
+"""
+
+
+def print_network_probe(names):
+    """From each running worker: name resolution of `sandbox` and a TCP connection to it, timed."""
+    for name in names:
+        if "worker" not in name or inspect(name, "{{.State.Status}}") != "running":
+            continue
+        try:
+            done = subprocess.run(["podman", "exec", name, "bash", "-c", NETWORK_PROBE], stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, timeout=60)
+            text = done.stdout
+        except subprocess.TimeoutExpired:
+            text = "(the probe did not finish within 60 s)"
+        print(f"--- network probe from {name} to the sandbox")
+        print("\n".join("    | " + line for line in text.splitlines()), flush=True)
+
+
 def _seconds(duration):
     """Go durations as podman prints them (10s, 1m30s, 500ms) in seconds."""
     total, number = 0.0, ""

@@ -204,6 +204,7 @@ def run(shell, report, root):
     report.section("`docker compose down -v`")
     if report.failed:
         stack.print_logs(stack.containers(all_states=True))
+        stack.print_network_probe(stack.containers(all_states=True))
     status, output, took = shell.run("docker compose down -v", runner.cwd, timeout=180)
     left = stack.containers(all_states=True)
     _, volumes, _ = stack.podman("volume", "ls", "--filter", stack.LABEL, "--format", "{{.Name}}")
