@@ -189,19 +189,20 @@ public struct PaymentOutcome: Sendable, Equatable {
     /// The event `data` object.
     /// - Parameter includeAttempts: whether to write ``attempts`` (not part of callback events).
     func jsonValue(includeAttempts: Bool = true) -> JSONValue {
-        var o: JSONObject = [
-            "commandId": .stringOrNull(commandId),
-            "provider": .string(provider.rawValue),
-            "operation": .stringOrNull(operation),
-            "paymentId": .stringOrNull(paymentId),
-            "providerPaymentId": .stringOrNull(providerPaymentId),
-            "status": .string(status.rawValue),
-            "final": .bool(final),
-            "providerStatus": .stringOrNull(providerStatus),
-            "amount": .stringOrNull(amount),
-            "currency": .stringOrNull(currency),
-            "raw": raw,
-        ]
+        // Room for every member below up front: growing the array as members are added cost an allocation.
+        var o = JSONObject()
+        o.reserveCapacity(27 + providerDetails.fields.count)
+        o["commandId"] = .stringOrNull(commandId)
+        o["provider"] = .string(provider.rawValue)
+        o["operation"] = .stringOrNull(operation)
+        o["paymentId"] = .stringOrNull(paymentId)
+        o["providerPaymentId"] = .stringOrNull(providerPaymentId)
+        o["status"] = .string(status.rawValue)
+        o["final"] = .bool(final)
+        o["providerStatus"] = .stringOrNull(providerStatus)
+        o["amount"] = .stringOrNull(amount)
+        o["currency"] = .stringOrNull(currency)
+        o["raw"] = raw
         if let account { o["account"] = .string(account.name) }
         if let providerOperationId { o["providerOperationId"] = .string(providerOperationId) }
         if let error { o["error"] = error.jsonValue }

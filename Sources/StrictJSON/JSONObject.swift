@@ -130,7 +130,9 @@ extension JSONObject: Hashable {
 extension JSONObject: ExpressibleByDictionaryLiteral {
     /// In literal order; a repeated key keeps its last value.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self.init(elements.map { JSONMember($0.0, $0.1) })
+        self.init()
+        members.reserveCapacity(elements.count)
+        for (key, value) in elements { self[key] = value }
     }
 }
 

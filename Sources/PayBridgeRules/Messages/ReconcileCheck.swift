@@ -49,11 +49,16 @@ package struct ReconcileCheck: Equatable, Sendable {
 
     /// The body, as JSON.
     package var body: [UInt8] {
-        var o: JSONObject = [
-            "provider": .string(provider.rawValue), "commandId": .string(commandId), "operation": .string(kind.operation),
-            "paymentId": .string(paymentId), "status": .string(status.rawValue), "step": .number(JSONNumber(step)),
-            "openSince": .string(openSince), "account": .string(account.name),
-        ]
+        var o = JSONObject()
+        o.reserveCapacity(12)  // every member below: no growing on the way
+        o["provider"] = .string(provider.rawValue)
+        o["commandId"] = .string(commandId)
+        o["operation"] = .string(kind.operation)
+        o["paymentId"] = .string(paymentId)
+        o["status"] = .string(status.rawValue)
+        o["step"] = .number(JSONNumber(step))
+        o["openSince"] = .string(openSince)
+        o["account"] = .string(account.name)
         if let providerPaymentId { o["providerPaymentId"] = .string(providerPaymentId) }
         if let providerStatus { o["providerStatus"] = .string(providerStatus) }
         if let amount { o["amount"] = .string(amount) }
