@@ -9,10 +9,12 @@ public enum AmanpaySignature {
     public static func sign(_ values: [String], secret: Secret) -> String {
         // Hashed piece by piece: the same bytes as the concatenation, without building it.
         var hasher = SHA512()
-        for value in values + [secret.value] {
+        func hash(_ value: String) {
             var value = value
             value.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         }
+        for value in values { hash(value) }
+        hash(secret.value)
         return hex(hasher.finalize())
     }
 
@@ -23,6 +25,7 @@ public enum AmanpaySignature {
     /// fields. `paymentID` also reads `paymentId` (A8); `amount` is rendered with exactly 2 decimals (A3).
     public static func responseValues(of body: JSONValue, fields: [String]) -> [String]? {
         var values: [String] = []
+        values.reserveCapacity(fields.count)
         for field in fields {
             var value = body[field]
             if value == nil || value?.isNull == true {

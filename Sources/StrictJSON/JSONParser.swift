@@ -79,6 +79,9 @@ struct JSONParser {
             i += 1
             return .object(JSONObject())
         }
+        // Room for a typical object's members at once: grown from empty, an object of 5 to 8 members took 4
+        // allocations.
+        members.reserveCapacity(8)
         while true {
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string object key") }
