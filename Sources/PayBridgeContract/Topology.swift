@@ -60,7 +60,7 @@ public enum Topology {
     /// Quorum queue holding one provider's commands, bound to ``commandsExchange`` with `<provider>.*`.
     /// - Parameter provider: the provider.
     /// - Returns: `payments.amanpay` or `payments.firstpay`.
-    public static func commandQueue(_ provider: Provider) -> String { PerProvider.names[provider]!.commandQueue }
+    public static func commandQueue(_ provider: Provider) -> String { PerProvider.names(provider).commandQueue }
 
     /// The command queue a command routing key (`amanpay.purchase`) lands on: that of the provider its first segment
     /// names; `nil` when it names none.
@@ -138,7 +138,7 @@ public enum Topology {
 
     /// `<provider>.<operation>.response` for `paybridge.payment.response.v1`.
     public static func responseRoutingKey(_ kind: PaymentCommandKind) -> String {
-        PerProvider.responseRoutingKeys[kind]!
+        PerProvider.responseRoutingKey(kind)
     }
     /// `<provider>.<operation>.response` for `paybridge.payment.response.v1`. An unknown or unreadable operation
     /// is written as `unknown`.
@@ -147,12 +147,12 @@ public enum Topology {
     }
     /// `<provider>.callback` for `paybridge.payment.callback.v1`; also the original routing key a callback
     /// notification carries on the provider's command queue (``Headers/notification``).
-    public static func callbackRoutingKey(_ provider: Provider) -> String { PerProvider.names[provider]!.callback }
+    public static func callbackRoutingKey(_ provider: Provider) -> String { PerProvider.names(provider).callback }
     /// `<provider>.unresolved` for `paybridge.payment.unresolved.v1`: a payment still open when its reconciliation
     /// schedule ran out.
-    public static func unresolvedRoutingKey(_ provider: Provider) -> String { PerProvider.names[provider]!.unresolved }
+    public static func unresolvedRoutingKey(_ provider: Provider) -> String { PerProvider.names(provider).unresolved }
     /// `<provider>.reconcile`: the original routing key of a reconciliation check on the provider's command queue.
-    public static func reconcileRoutingKey(_ provider: Provider) -> String { PerProvider.names[provider]!.reconcile }
+    public static func reconcileRoutingKey(_ provider: Provider) -> String { PerProvider.names(provider).reconcile }
     /// `<provider>.<operation>.failed` for `paybridge.command.failed.v1`. An unknown or unreadable operation is
     /// written as `unknown`.
     public static func failedRoutingKey(_ provider: Provider, operation: String?) -> String {
