@@ -12,13 +12,13 @@ struct RepeatedStrings {
     init() { entries.reserveCapacity(Self.capacity) }
 
     /// `bytes` as a string: an entry with exactly these bytes when there is one, else a new string (remembered,
-    /// replacing the oldest entry once full). Bytes that are not UTF-8 are decoded with repairs, as
-    /// ``LibRabbitMQDecoding/string(_:)`` does, and never remembered.
+    /// replacing the oldest entry once full). Bytes that are not UTF-8 are decoded with repairs by
+    /// ``LibRabbitMQDecoding/string(_:)`` and never remembered.
     mutating func string(_ bytes: amqp_bytes_t) -> String {
         guard bytes.len > 0, let base = bytes.bytes else { return "" }
         let raw = UnsafeRawBufferPointer(start: base, count: bytes.len)
         for entry in entries where Self.equal(entry, raw) { return entry }
-        guard let decoded = String(validating: raw, as: UTF8.self) else { return String(decoding: raw, as: UTF8.self) }
+        guard let decoded = String(validating: raw, as: UTF8.self) else { return LibRabbitMQDecoding.string(bytes) }
         if entries.count < Self.capacity {
             entries.append(decoded)
         } else {
