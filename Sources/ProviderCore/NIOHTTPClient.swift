@@ -11,11 +11,13 @@ import Synchronization
 ///
 /// Connections are opened on demand, at most ``Configuration/maxConnectionsPerHost`` per host (then requests wait),
 /// and closed when the server closes them, after a failed exchange, on `Connection: close`, and after
-/// ``Configuration/idleTimeout`` unused (see ``NIOHTTPHostPool``).
+/// ``Configuration/idleTimeout`` unused (see ``NIOHTTPHostPool``). A host name is looked up before a connection is
+/// opened, bounded by the request's deadline rather than by the connect timeout (see ``NIOHTTPNameResolution``).
 public final class NIOHTTPClient: Sendable {
     /// What is the same for every request: connections, TLS, the bounds on what a server may send before the body.
     public struct Configuration: Sendable {
-        /// TCP connect and TLS handshake, each new connection (at most the request's remaining deadline). Default 2 s.
+        /// TCP connect and TLS handshake, each new connection (at most the request's remaining deadline); the host
+        /// name's lookup before it is bounded by the deadline alone. Default 2 s.
         public var connectTimeout: Duration
         /// Connections open at once per host; more requests wait for one. Default 256.
         public var maxConnectionsPerHost: Int
@@ -51,6 +53,8 @@ public final class NIOHTTPClient: Sendable {
 
     public let configuration: Configuration
     let group: any EventLoopGroup
+    /// How host names become addresses (the system's resolver; tests give their own).
+    let nameResolution: NIOHTTPNameResolution
 
     private struct State {
         /// Parsed URLs with their pool: each endpoint's URL is parsed once. Bounded, because URLs with ids in the
@@ -68,10 +72,17 @@ public final class NIOHTTPClient: Sendable {
 
     /// - Parameter eventLoopGroup: where the connections live; default `MultiThreadedEventLoopGroup.singleton`
     ///   (AsyncHTTPClient's default group too). It is not shut down with the client.
-    public init(configuration: Configuration = .init(),
-                eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public convenience init(configuration: Configuration = .init(),
+                            eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.init(configuration: configuration, eventLoopGroup: eventLoopGroup, nameResolution: .system)
+    }
+
+    init(configuration: Configuration = .init(),
+         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+         nameResolution: NIOHTTPNameResolution) {
         self.configuration = configuration
         self.group = eventLoopGroup
+        self.nameResolution = nameResolution
     }
 
     /// Fails requests still waiting for a connection, closes every connection, and refuses new requests
@@ -115,7 +126,7 @@ public final class NIOHTTPClient: Sendable {
                 }
                 pool = NIOHTTPHostPool(
                     key: endpoint.key, configuration: configuration, group: group, tls: sslContext,
-                    serverHostname: endpoint.hostIsIPAddress ? nil : endpoint.key.host)
+                    serverHostname: endpoint.hostIsIPAddress ? nil : endpoint.key.host, nameResolution: nameResolution)
                 s.pools[endpoint.key] = pool
             }
             if s.targets.count < Self.maximumTargets { s.targets[url] = (endpoint, pool) }

@@ -25,6 +25,9 @@ final class NIOHTTPHostPool: Sendable {
     private let group: any EventLoopGroup
     private let tls: NIOSSLContext?
     private let serverHostname: String?
+    private let nameResolution: NIOHTTPNameResolution
+    /// The host, when it is an IP address literal (then there is nothing to look up).
+    private let hostAddress: SocketAddress?
 
     struct IdleConnection {
         var connection: NIOHTTPConnection
@@ -43,12 +46,15 @@ final class NIOHTTPHostPool: Sendable {
         var sweep: Scheduled<Void>?
         var sweepScheduled = false
         var shutDown = false
+        /// While the host's name is being looked up: the connects waiting for the answer (each counted in `open`).
+        /// One lookup at a time per host; connects needed meanwhile share it.
+        var lookupWaiters: [NIOHTTPRequest]?
     }
 
     private let state = Mutex(State())
 
     init(key: NIOHTTPEndpoint.Key, configuration: NIOHTTPClient.Configuration, group: any EventLoopGroup,
-         tls: NIOSSLContext?, serverHostname: String?) {
+         tls: NIOSSLContext?, serverHostname: String?, nameResolution: NIOHTTPNameResolution = .system) {
         self.key = key
         self.peer = key.host.contains(":") ? "[\(key.host)]:\(key.port)" : "\(key.host):\(key.port)"
         self.maxConnections = max(1, configuration.maxConnectionsPerHost)
@@ -58,6 +64,8 @@ final class NIOHTTPHostPool: Sendable {
         self.group = group
         self.tls = tls
         self.serverHostname = serverHostname
+        self.nameResolution = nameResolution
+        self.hostAddress = try? SocketAddress(ipAddress: key.host, port: key.port)
     }
 
     private enum Next {
@@ -176,21 +184,68 @@ final class NIOHTTPHostPool: Sendable {
         return nil
     }
 
-    /// Opens a connection (already counted in `open`) and runs `request` on it.
+    /// Opens a connection (already counted in `open`) and runs `request` on it: first the host's addresses (see
+    /// ``NIOHTTPNameResolution``), then the TCP connect and TLS handshake, bounded by the connect timeout.
     private func connect(for request: NIOHTTPRequest) {
+        guard request.deadline > .now() else {
+            connectFailed(request, NIOHTTPFailure.deadline(sent: false))
+            return
+        }
+        let loop = group.next()
+        if let hostAddress {
+            open(for: request, addresses: [hostAddress], on: loop)
+            return
+        }
+        let first = state.withLock { s -> Bool in
+            guard s.lookupWaiters != nil else {
+                s.lookupWaiters = [request]
+                return true
+            }
+            s.lookupWaiters?.append(request)
+            return false
+        }
+        // Each waiter is bounded by its own deadline, not by the lookup.
+        loop.scheduleTask(deadline: request.deadline) { [self] in lookupOutlived(request) }
+        guard first else { return }
+        nameResolution.resolve(host: key.host, port: key.port, on: loop).whenComplete { [self] result in
+            let waiters = state.withLock { s -> [NIOHTTPRequest] in
+                defer { s.lookupWaiters = nil }
+                return s.lookupWaiters ?? []
+            }
+            for waiter in waiters {
+                switch result {
+                case .success(let addresses): open(for: waiter, addresses: addresses, on: loop)
+                case .failure(let error): connectFailed(waiter, NIOHTTPFailure.connect(error))
+                }
+            }
+        }
+    }
+
+    /// `request`'s deadline passed: if it still waits for the host's lookup, it fails (not sent).
+    private func lookupOutlived(_ request: NIOHTTPRequest) {
+        let waited = state.withLock { s -> Bool in
+            guard let index = s.lookupWaiters?.firstIndex(where: { $0 === request }) else { return false }
+            s.lookupWaiters?.remove(at: index)
+            return true
+        }
+        if waited { connectFailed(request, NIOHTTPFailure.connect(NIOHTTPNameResolution.TimedOut(host: key.host))) }
+    }
+
+    /// Connects to `addresses` (NIO's Happy Eyeballs over them) and runs `request` on the new connection.
+    private func open(for request: NIOHTTPRequest, addresses: [SocketAddress], on loop: any EventLoop) {
         let remaining = request.deadline - .now()
         guard remaining > .zero else {
             connectFailed(request, NIOHTTPFailure.deadline(sent: false))
             return
         }
         let timeout = min(connectTimeout, remaining)
-        let loop = group.next()
         let (tls, serverHostname, peer, logger) = (self.tls, self.serverHostname, self.peer, request.logger)
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderFieldSize = maxResponseHeadBytes
         limits.maxHeaderListSize = maxResponseHeadBytes
         ClientBootstrap(group: loop)
             .connectTimeout(timeout)
+            .resolver(NIOHTTPNameResolution.Resolved(addresses: addresses, eventLoop: loop))
             // One write call per flush: a request whose flush failed was not written at all (see NIOHTTPTransport).
             .channelOption(.writeSpin, value: 0)
             .channelInitializer { [self, limits] channel in

@@ -152,6 +152,13 @@ public final class NIOHTTPTransport: Sendable {
                 : "the connection failed before the request was written (the request was not sent)"
             return error(.connectionError, message, reached: sent)
         case .connect(let underlying):
+            if let lookup = underlying as? NIOHTTPNameResolution.TimedOut {
+                return error(.connectTimeout, "\(lookup) (the request was not sent)", reached: false)
+            }
+            if let lookup = underlying as? NIOHTTPNameResolution.LookupFailed {
+                return error(.connectionError, "could not resolve \(lookup.host) (the request was not sent)",
+                             reached: false)
+            }
             if underlying is NIOConnectionError {
                 return error(.connectionRefused, "could not connect", reached: false)
             }
