@@ -5,7 +5,9 @@
 # promtool (checks and unit-tests deploy/prometheus-rules.yaml; the Prometheus server it also brings is not kept
 # running: it would take port 9090, PayBridge's admin port).
 # `install-deps.sh image` also installs what `make image-check` uses: podman with Debian's runc (crun refuses
-# hybrid cgroups), netavark and aardvark-dns (container networks with names), debootstrap (the local Debian base)
+# hybrid cgroups), netavark and aardvark-dns (container networks with names), iptables (netavark's firewall driver:
+# without it every container on a network fails with "netavark: No such file or directory"; podman only suggests
+# it), debootstrap (the local Debian base)
 # and python3-pika (the check's AMQP client).
 set -euo pipefail
 need=()
@@ -32,7 +34,7 @@ if [ "${1:-}" = deploy ]; then
   command -v promtool >/dev/null 2>&1 || lean+=(prometheus)
 fi
 if [ "${1:-}" = image ]; then
-  for pkg in podman runc netavark aardvark-dns debootstrap python3-pika; do
+  for pkg in podman runc netavark aardvark-dns iptables debootstrap python3-pika; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
 fi
