@@ -42,25 +42,32 @@ struct NIOHTTPNameResolutionTests {
         "http://\(host):\(server.port)/test"
     }
 
-    @Test func aLookupSlowerThanTheConnectTimeoutStillConnectsWithinTheRequestsDeadline() async throws {
-        // The embedded DNS of podman or Docker drops a query now and then; glibc answers after its 5 s retry.
-        let lookup = SlowLookup(delay: .milliseconds(900))
+    /// A server, a client whose lookups of any name take `delay`, and a transport over that client; all shut down
+    /// after `body`.
+    static func withSlowLookup(
+        _ delay: Duration, configuration: NIOHTTPClient.Configuration = .init(), timeouts: TransportTimeouts = .init(),
+        _ body: (TestHTTPServer, SlowLookup, NIOHTTPTransport) async throws -> Void
+    ) async throws {
+        let lookup = SlowLookup(delay: delay)
         try await TestHTTPServer.with(answer: { Self.ok }) { server throws in
-            let client = NIOHTTPClient(configuration: .init(connectTimeout: .milliseconds(300)),
-                                       nameResolution: lookup.resolution)
-            let transport = NIOHTTPTransport(client: client, timeouts: .init(request: .seconds(5)))
-            #expect(try await transport.post(Self.url(server)).status == 200)
-            #expect(lookup.calls.load(ordering: .relaxed) == 1)
+            let client = NIOHTTPClient(configuration: configuration, nameResolution: lookup.resolution)
+            try await body(server, lookup, NIOHTTPTransport(client: client, timeouts: timeouts))
             await client.shutdown()
         }
         try await lookup.shutdown()
     }
 
+    @Test func aLookupSlowerThanTheConnectTimeoutStillConnectsWithinTheRequestsDeadline() async throws {
+        // The embedded DNS of podman or Docker drops a query now and then; glibc answers after its 5 s retry.
+        try await Self.withSlowLookup(.milliseconds(900), configuration: .init(connectTimeout: .milliseconds(300)),
+                                      timeouts: .init(request: .seconds(5))) { server, lookup, transport throws in
+            #expect(try await transport.post(Self.url(server)).status == 200)
+            #expect(lookup.calls.load(ordering: .relaxed) == 1)
+        }
+    }
+
     @Test func connectionsOpenedWhileALookupRunsShareIt() async throws {
-        let lookup = SlowLookup(delay: .milliseconds(400))
-        try await TestHTTPServer.with(answer: { Self.ok }) { server throws in
-            let client = NIOHTTPClient(nameResolution: lookup.resolution)
-            let transport = NIOHTTPTransport(client: client)
+        try await Self.withSlowLookup(.milliseconds(400)) { server, lookup, transport throws in
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<6 { group.addTask { try await transport.post(Self.url(server)).status } }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -69,16 +76,12 @@ struct NIOHTTPNameResolutionTests {
             // Six connections (six requests at once), one lookup.
             #expect(server.connections == 6)
             #expect(lookup.calls.load(ordering: .relaxed) == 1)
-            await client.shutdown()
         }
-        try await lookup.shutdown()
     }
 
     @Test func aLookupPastTheRequestsDeadlineFailsAtTheDeadlineAsNotSent() async throws {
-        let lookup = SlowLookup(delay: .seconds(3))
-        try await TestHTTPServer.with(answer: { Self.ok }) { server throws in
-            let client = NIOHTTPClient(nameResolution: lookup.resolution)
-            let transport = NIOHTTPTransport(client: client, timeouts: .init(request: .milliseconds(300)))
+        let timeouts = TransportTimeouts(request: .milliseconds(300))
+        try await Self.withSlowLookup(.seconds(3), timeouts: timeouts) { server, _, transport throws in
             let started = ContinuousClock.now
             let error = await #expect(throws: ProviderError.self) { try await transport.post(Self.url(server)) }
             #expect(ContinuousClock.now - started < .seconds(2))
@@ -86,9 +89,7 @@ struct NIOHTTPNameResolutionTests {
             #expect(error?.message.contains("could not resolve provider.test before the request's deadline") == true)
             #expect(error?.mayHaveReachedProvider == false)
             #expect(server.connections == 0)
-            await client.shutdown()
         }
-        try await lookup.shutdown()
     }
 
     @Test func theSystemResolverFindsLocalhost() async throws {
