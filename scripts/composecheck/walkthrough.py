@@ -38,6 +38,10 @@ def healthy_counts(output, services):
     return counts
 
 
+# A send that answers later than this passes but prints the workers' last log lines (a send normally takes 3-5 s).
+SLOW_SEND_SECONDS = 10
+
+
 class Runner:
     """Runs README lines: tracks `cd`, the scale of the last `up`, and waits where a `ps` comment says to."""
 
@@ -65,6 +69,10 @@ class Runner:
         self.report.check(problem is None, f"`{command}` ({took:.1f} s)", f"`{command}`: {problem} ({took:.1f} s)")
         if problem is not None or expect:
             print(indented(output), flush=True)
+        if problem is None and " send --wait" in bare and took > SLOW_SEND_SECONDS:
+            # Passed, but near the 30 s the send waits: the worker's own account of why, for the next time it fails.
+            self.report.info(f"slow: over {SLOW_SEND_SECONDS} s; the workers' last lines")
+            stack.print_logs([c for c in stack.containers() if re.search(r"-worker-\d+$", c)], lines=40)
         return problem is None, output
 
     def restarts(self):
