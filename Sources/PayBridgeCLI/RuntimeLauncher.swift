@@ -33,6 +33,7 @@ enum RuntimeLauncher {
         } catch {
             fail("\(error)", code: 2)
         }
+        applyCPUScheduling(configuration.cpuScheduling, role: role, logger: logger)
         do {
             if let export = try TraceExport.make(ProcessInfo.processInfo.environment, logger: logger) {
                 configuration.tracer = export.tracer
@@ -54,6 +55,20 @@ enum RuntimeLauncher {
             try await runtime.run()
         } catch {
             fail("stopped with an error: \(error)", code: 1)
+        }
+    }
+
+    /// Sets `PAYBRIDGE_CPU_SCHEDULING` (or the role's default) on every thread. Unset with the role's default
+    /// `normal`: left as the process was started, so an operator's `chrt` stands. A refusal is logged, not fatal.
+    static func applyCPUScheduling(_ setting: CPUScheduling?, role: PayBridgeRuntime.Role, logger: Logger) {
+        let scheduling = setting ?? .default(for: role)
+        guard setting != nil || scheduling != .normal else { return }
+        do {
+            let threads = try scheduling.applyToAllThreads()
+            logger.info("CPU scheduling set", metadata: ["scheduling": "\(scheduling)", "threads": "\(threads)"])
+        } catch {
+            logger.warning("CPU scheduling left as it was; set PAYBRIDGE_CPU_SCHEDULING=normal to silence this",
+                           metadata: ["scheduling": "\(scheduling)", "error": "\(error)"])
         }
     }
 

@@ -35,8 +35,9 @@ func expectNothingLostAfterStop(_ world: EndToEnd, ids: Set<String>, operation: 
     #expect(answeredIds.isDisjoint(with: remaining))
 }
 
-/// Starts `paybridge worker` (Amanpay only) as its own process against the world's vhost and sandbox.
-func startWorkerProcess(_ world: EndToEnd, prefetch: Int) throws -> Process {
+/// Starts `paybridge worker` (Amanpay only) as its own process against the world's vhost and sandbox, with
+/// `environment` added to its settings.
+func startWorkerProcess(_ world: EndToEnd, prefetch: Int, environment: [String: String] = [:]) throws -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: paybridgeExecutable)
     process.arguments = ["worker", "--log-level", "error"]
@@ -45,7 +46,7 @@ func startWorkerProcess(_ world: EndToEnd, prefetch: Int) throws -> Process {
         "PAYBRIDGE_PREFETCH": "\(prefetch)",
         "AMANPAY_BASE_URL": world.sandbox.baseURL,
         "AMANPAY_MERCHANT_ID": "\(world.sandbox.configuration.amanpayMerchantId)", "AMANPAY_SECRET_KEY": "s3cr3t",
-    ]
+    ].merging(environment) { _, added in added }
     try process.run()
     return process
 }

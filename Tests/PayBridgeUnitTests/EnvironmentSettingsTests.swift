@@ -72,6 +72,26 @@ import Testing
         }
     }
 
+    @Test func cpuSchedulingIsBatchForAWorkerAndNormalWhereCallbacksAreServedUnlessSet() throws {
+        let base = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s"]
+        #expect(try PayBridgeConfiguration.fromEnvironment(base).cpuScheduling == nil, "unset: the role decides")
+        #expect(CPUScheduling.default(for: .worker) == .batch)
+        #expect(CPUScheduling.default(for: .callbacks) == .normal)
+        #expect(CPUScheduling.default(for: .all) == .normal)
+        for scheduling in CPUScheduling.allCases {
+            #expect(try PayBridgeConfiguration.fromEnvironment(
+                base.merging(["PAYBRIDGE_CPU_SCHEDULING": scheduling.rawValue]) { $1 }).cpuScheduling == scheduling)
+        }
+        for value in ["BATCH", "idle", "fifo", "0"] {
+            do {
+                _ = try PayBridgeConfiguration.fromEnvironment(base.merging(["PAYBRIDGE_CPU_SCHEDULING": value]) { $1 })
+                Issue.record("PAYBRIDGE_CPU_SCHEDULING=\(value) was accepted")
+            } catch {
+                #expect(error.description == "configuration: PAYBRIDGE_CPU_SCHEDULING: must be batch or normal")
+            }
+        }
+    }
+
     @Test func callbackDedupAndDefaultExchangeTrustAreSettingsWithSafeDefaults() throws {
         let base = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s"]
         let defaults = try PayBridgeConfiguration.fromEnvironment(base)

@@ -36,6 +36,12 @@ def check_containers(stack, report):
         status, body = stack.pod.exec(name, "paybridge-probe", "/readyz")
         report.check(status == 0, f"{name}: /readyz answers {body.strip()!r}",
                      f"{name}: /readyz failed ({status}): {body.strip()[:300]!r}")
+    # PID 1 is paybridge itself (the image's entrypoint); field 41 of a thread's stat is its policy (3 = SCHED_BATCH).
+    _, stats = stack.pod.exec("worker", "sh", "-c", "cat /proc/1/task/*/stat")
+    policies = [line.rsplit(")", 1)[1].split()[38] for line in stats.splitlines() if ")" in line]
+    report.check(len(policies) >= 4 and set(policies) == {"3"},
+                 f"worker: all {len(policies)} threads run under SCHED_BATCH (PAYBRIDGE_CPU_SCHEDULING's worker default; "
+                 "the container's seccomp profile allows it)", f"worker: thread policies {policies}")
     _, env = stack.pod.exec("worker", "env")
     leaked = [line.split("=", 1)[0] for line in env.splitlines() if "paybridge:paybridge@" in line or "s3cr3t" in line]
     report.check(not leaked and "PAYBRIDGE_AMQP_URL_FILE=/run/secrets/amqp_url" in env,

@@ -76,6 +76,9 @@ public struct PayBridgeConfiguration: Sendable {
     /// `PAYBRIDGE_HTTP_TRANSPORT`: the HTTP client the providers are called with, `nio` (default) or
     /// `asynchttpclient` (the one before, for one release). See ``ProviderHTTPTransportKind``.
     public var httpTransport: ProviderHTTPTransportKind = .default
+    /// `PAYBRIDGE_CPU_SCHEDULING`: `batch` or `normal`, the threads' Linux scheduling policy; `nil` (unset): the
+    /// role's default, `batch` for `worker`, `normal` for `callbacks` and `run`. See ``CPUScheduling``.
+    public var cpuScheduling: CPUScheduling?
     /// How a command whose outcome the broker refused waits before publishing it again.
     var outcomeRetry = OutcomeRetry()
     /// How long a provider's queue is left alone after a configuration failure or an open circuit: the first
@@ -193,6 +196,12 @@ public struct PayBridgeConfiguration: Sendable {
                 throw ConfigurationError(setting: "PAYBRIDGE_HTTP_TRANSPORT", problem: "must be nio or asynchttpclient")
             }
             configuration.httpTransport = kind
+        }
+        if let text = env.value("PAYBRIDGE_CPU_SCHEDULING") {
+            guard let scheduling = CPUScheduling(rawValue: text) else {
+                throw ConfigurationError(setting: "PAYBRIDGE_CPU_SCHEDULING", problem: "must be batch or normal")
+            }
+            configuration.cpuScheduling = scheduling
         }
         if let seconds = try env.integer("PAYBRIDGE_SHUTDOWN_TIMEOUT_SECONDS", in: 1...3600) {
             configuration.shutdownTimeout = .seconds(seconds)
