@@ -9,11 +9,11 @@ import Glibc
 ///   event loop, a pool thread resuming a command) does not preempt the thread running on that core; it runs at
 ///   the next scheduler tick or when that thread sleeps. A worker wakes its threads about once per command, so
 ///   under load this saves most of its involuntary context switches and the cache refills after them (on this
-///   project's benchmark about a tenth of the worker's CPU per command; docs/benchmarks-budget.md). The price is
-///   latency under load: a woken thread can wait up to a scheduler tick (1–4 ms), nothing next to a provider's
-///   round trip. Nice value and CPU share are unchanged.
-/// - `normal` (`SCHED_OTHER`, the `callbacks` and `run` roles' default): every wake-up may preempt; the lowest
-///   latency for the callback listener.
+///   project's benchmark about a tenth of the worker's CPU per command; docs/benchmarks.md, "CPU scheduling").
+///   The price is latency while the cores are busy: each hand-off of a command can wait up to a tick (1–4 ms).
+///   Nice value and CPU share are unchanged.
+/// - `normal` (`SCHED_OTHER`): every wake-up may preempt. The `callbacks` and `run` roles leave the policy as the
+///   process started unless `PAYBRIDGE_CPU_SCHEDULING` is set (``default(for:)`` is `normal` for them).
 ///
 /// Unprivileged: lowering to `SCHED_BATCH` needs no capability. A container whose seccomp profile forbids
 /// `sched_setscheduler` keeps `normal`; the worker logs a warning and runs on.
