@@ -58,11 +58,10 @@ enum RuntimeLauncher {
         }
     }
 
-    /// Sets `PAYBRIDGE_CPU_SCHEDULING` (or the role's default) on every thread. Unset with the role's default
-    /// `normal`: left as the process was started, so an operator's `chrt` stands. A refusal is logged, not fatal.
+    /// Sets `PAYBRIDGE_CPU_SCHEDULING` (or the role's default, if it has one) on every thread. A refusal is logged,
+    /// not fatal.
     static func applyCPUScheduling(_ setting: CPUScheduling?, role: PayBridgeRuntime.Role, logger: Logger) {
-        let scheduling = setting ?? .default(for: role)
-        guard setting != nil || scheduling != .normal else { return }
+        guard let scheduling = setting ?? .default(for: role) else { return }
         do {
             let threads = try scheduling.applyToAllThreads()
             logger.info("CPU scheduling set", metadata: ["scheduling": "\(scheduling)", "threads": "\(threads)"])

@@ -72,12 +72,12 @@ import Testing
         }
     }
 
-    @Test func cpuSchedulingIsBatchForAWorkerAndNormalWhereCallbacksAreServedUnlessSet() throws {
+    @Test func cpuSchedulingIsBatchForAWorkerAndLeftAsStartedWhereCallbacksAreServedUnlessSet() throws {
         let base = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s"]
         #expect(try PayBridgeConfiguration.fromEnvironment(base).cpuScheduling == nil, "unset: the role decides")
         #expect(CPUScheduling.default(for: .worker) == .batch)
-        #expect(CPUScheduling.default(for: .callbacks) == .normal)
-        #expect(CPUScheduling.default(for: .all) == .normal)
+        #expect(CPUScheduling.default(for: .callbacks) == nil, "left as the process started")
+        #expect(CPUScheduling.default(for: .all) == nil, "left as the process started")
         for scheduling in CPUScheduling.allCases {
             #expect(try PayBridgeConfiguration.fromEnvironment(
                 base.merging(["PAYBRIDGE_CPU_SCHEDULING": scheduling.rawValue]) { $1 }).cpuScheduling == scheduling)

@@ -77,7 +77,8 @@ public struct PayBridgeConfiguration: Sendable {
     /// `asynchttpclient` (the one before, for one release). See ``ProviderHTTPTransportKind``.
     public var httpTransport: ProviderHTTPTransportKind = .default
     /// `PAYBRIDGE_CPU_SCHEDULING`: `batch` or `normal`, the threads' Linux scheduling policy; `nil` (unset): the
-    /// role's default, `batch` for `worker`, `normal` for `callbacks` and `run`. See ``CPUScheduling``.
+    /// role's default, `batch` for `worker`, the policy the process started with for `callbacks` and `run`. See
+    /// ``CPUScheduling``.
     public var cpuScheduling: CPUScheduling?
     /// How a command whose outcome the broker refused waits before publishing it again.
     var outcomeRetry = OutcomeRetry()

@@ -13,7 +13,7 @@ import Glibc
 ///   The price is latency while the cores are busy: each hand-off of a command can wait up to a tick (1–4 ms).
 ///   Nice value and CPU share are unchanged.
 /// - `normal` (`SCHED_OTHER`): every wake-up may preempt. The `callbacks` and `run` roles leave the policy as the
-///   process started unless `PAYBRIDGE_CPU_SCHEDULING` is set (``default(for:)`` is `normal` for them).
+///   process started unless `PAYBRIDGE_CPU_SCHEDULING` is set (``default(for:)`` is `nil` for them).
 ///
 /// Unprivileged: lowering to `SCHED_BATCH` needs no capability. A container whose seccomp profile forbids
 /// `sched_setscheduler` keeps `normal`; the worker logs a warning and runs on.
@@ -21,9 +21,10 @@ public enum CPUScheduling: String, Sendable, CaseIterable {
     case batch
     case normal
 
-    /// The default of a role: `batch` for a worker, `normal` where a callback listener runs.
-    public static func `default`(for role: PayBridgeRuntime.Role) -> CPUScheduling {
-        role == .worker ? .batch : .normal
+    /// The default of a role: `batch` for a worker; `nil` (the policy the process started with, so an operator's
+    /// `chrt` stands) where a callback listener runs.
+    public static func `default`(for role: PayBridgeRuntime.Role) -> CPUScheduling? {
+        role == .worker ? .batch : nil
     }
 
     /// The kernel's policy number (`<linux/sched.h>`; Swift's Glibc module does not export `SCHED_BATCH`), as
@@ -49,7 +50,7 @@ public enum CPUScheduling: String, Sendable, CaseIterable {
     public func applyToAllThreads() throws -> Int {
         var done = Set<Int32>()
         for _ in 0..<4 {
-            let threads = Self.threadIDs().subtracting(done)
+            let threads = Set(Self.threadIDs(ofProcess: "self")).subtracting(done)
             if threads.isEmpty { break }
             for thread in threads {
                 var parameters = sched_param()
@@ -70,10 +71,8 @@ public enum CPUScheduling: String, Sendable, CaseIterable {
     /// threads whose file cannot be read are left out. For tests and diagnostics.
     public static func policies(ofProcess process: Int32) -> [Int32: Int32] {
         var result: [Int32: Int32] = [:]
-        let directory = "/proc/\(process)/task"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
-            guard let thread = Int32(name),
-                let stat = try? String(contentsOfFile: "\(directory)/\(name)/stat", encoding: .utf8),
+        for thread in threadIDs(ofProcess: "\(process)") {
+            guard let stat = try? String(contentsOfFile: "/proc/\(process)/task/\(thread)/stat", encoding: .utf8),
                 let commandEnd = stat.lastIndex(of: ")")
             else { continue }
             // Fields after the command name start at field 3 (state); the policy is field 41.
@@ -83,8 +82,9 @@ public enum CPUScheduling: String, Sendable, CaseIterable {
         return result
     }
 
-    private static func threadIDs() -> Set<Int32> {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return Set(names.compactMap { Int32($0) })
+    /// The ids of `process`'s threads (`self` or a pid), from `/proc/<process>/task`.
+    private static func threadIDs(ofProcess process: String) -> [Int32] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process)/task")) ?? []
+        return names.compactMap { Int32($0) }
     }
 }
