@@ -33,16 +33,26 @@ public final class NIOHTTPClient: Sendable {
         /// https: trust roots, client certificate, … Default: the system's trust roots, the host name checked (an IP
         /// address against the certificate's addresses).
         public var tlsConfiguration: TLSConfiguration
+        /// A host name lookup, or a connect (TCP and TLS), that takes this long or longer is logged at info with its
+        /// duration (`provider host lookup slow`, `provider connect slow`): the time a request spent before it was
+        /// written is otherwise invisible. Default 1 s.
+        public var slowSetupThreshold: Duration
+        /// A host name lookup unanswered this long gets another one beside it, up to three at once; the first
+        /// answer is used (see ``NIOHTTPHostLookup``). Default 1 s.
+        public var lookupHedgeDelay: Duration
 
         public init(
             connectTimeout: Duration = .seconds(2), maxConnectionsPerHost: Int = 256, idleTimeout: Duration = .seconds(60),
-            maxResponseHeadBytes: Int = 80 * 1024, tlsConfiguration: TLSConfiguration = .makeClientConfiguration()
+            maxResponseHeadBytes: Int = 80 * 1024, tlsConfiguration: TLSConfiguration = .makeClientConfiguration(),
+            slowSetupThreshold: Duration = .seconds(1), lookupHedgeDelay: Duration = .seconds(1)
         ) {
             self.connectTimeout = connectTimeout
             self.maxConnectionsPerHost = maxConnectionsPerHost
             self.idleTimeout = idleTimeout
             self.maxResponseHeadBytes = maxResponseHeadBytes
             self.tlsConfiguration = tlsConfiguration
+            self.slowSetupThreshold = slowSetupThreshold
+            self.lookupHedgeDelay = lookupHedgeDelay
         }
 
         /// `timeouts.connect` and `timeouts.maxConnectionsPerHost`, the rest default.
@@ -146,4 +156,18 @@ enum NIOHTTPLoggingKeys {
     static let idleMilliseconds = "paybridge.http.idle_ms"
     /// How many requests a connection served.
     static let requests = "paybridge.http.requests"
+    /// How long a slow host name lookup or connect took, in milliseconds.
+    static let durationMilliseconds = "paybridge.http.duration_ms"
+    /// How a slow lookup or connect ended: `ok`, or why it failed.
+    static let outcome = "paybridge.http.outcome"
+    /// How many lookups a slow host name lookup took (see ``NIOHTTPHostLookup``).
+    static let lookups = "paybridge.http.lookups"
+
+    /// `ok`, or the error's description.
+    static func outcome<Value>(of result: Result<Value, any Error>) -> String {
+        switch result {
+        case .success: "ok"
+        case .failure(let error): "\(error)"
+        }
+    }
 }

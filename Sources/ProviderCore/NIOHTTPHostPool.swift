@@ -21,11 +21,13 @@ final class NIOHTTPHostPool: Sendable {
     private let maxConnections: Int
     private let connectTimeout: TimeAmount
     private let idleTimeout: TimeAmount
+    private let slowSetupThreshold: TimeAmount
     private let maxResponseHeadBytes: Int
     private let group: any EventLoopGroup
     private let tls: NIOSSLContext?
     private let serverHostname: String?
-    private let nameResolution: NIOHTTPNameResolution
+    /// The host name's lookups (unused for an IP address literal).
+    private let lookup: NIOHTTPHostLookup
     /// The host, when it is an IP address literal (then there is nothing to look up).
     private let hostAddress: SocketAddress?
 
@@ -46,9 +48,6 @@ final class NIOHTTPHostPool: Sendable {
         var sweep: Scheduled<Void>?
         var sweepScheduled = false
         var shutDown = false
-        /// While the host's name is being looked up: the connects waiting for the answer (each counted in `open`).
-        /// One lookup at a time per host; connects needed meanwhile share it.
-        var lookupWaiters: [NIOHTTPRequest]?
     }
 
     private let state = Mutex(State())
@@ -60,11 +59,14 @@ final class NIOHTTPHostPool: Sendable {
         self.maxConnections = max(1, configuration.maxConnectionsPerHost)
         self.connectTimeout = .nanoseconds(configuration.connectTimeout.nanosecondsTotal)
         self.idleTimeout = .nanoseconds(max(configuration.idleTimeout.nanosecondsTotal, 1))
+        self.slowSetupThreshold = .nanoseconds(configuration.slowSetupThreshold.nanosecondsTotal)
         self.maxResponseHeadBytes = configuration.maxResponseHeadBytes
         self.group = group
         self.tls = tls
         self.serverHostname = serverHostname
-        self.nameResolution = nameResolution
+        self.lookup = NIOHTTPHostLookup(
+            host: key.host, port: key.port, peer: peer, resolution: nameResolution,
+            hedgeDelay: configuration.lookupHedgeDelay, slowThreshold: configuration.slowSetupThreshold)
         self.hostAddress = try? SocketAddress(ipAddress: key.host, port: key.port)
     }
 
@@ -185,7 +187,7 @@ final class NIOHTTPHostPool: Sendable {
     }
 
     /// Opens a connection (already counted in `open`) and runs `request` on it: first the host's addresses (see
-    /// ``NIOHTTPNameResolution``), then the TCP connect and TLS handshake, bounded by the connect timeout.
+    /// ``NIOHTTPHostLookup``), then the TCP connect and TLS handshake, bounded by the connect timeout.
     private func connect(for request: NIOHTTPRequest) {
         guard request.deadline > .now() else {
             connectFailed(request, NIOHTTPFailure.deadline(sent: false))
@@ -196,39 +198,12 @@ final class NIOHTTPHostPool: Sendable {
             open(for: request, addresses: [hostAddress], on: loop)
             return
         }
-        let first = state.withLock { s -> Bool in
-            guard s.lookupWaiters != nil else {
-                s.lookupWaiters = [request]
-                return true
-            }
-            s.lookupWaiters?.append(request)
-            return false
-        }
-        // Each waiter is bounded by its own deadline, not by the lookup.
-        loop.scheduleTask(deadline: request.deadline) { [self] in lookupOutlived(request) }
-        guard first else { return }
-        nameResolution.resolve(host: key.host, port: key.port, on: loop).whenComplete { [self] result in
-            let waiters = state.withLock { s -> [NIOHTTPRequest] in
-                defer { s.lookupWaiters = nil }
-                return s.lookupWaiters ?? []
-            }
-            for waiter in waiters {
-                switch result {
-                case .success(let addresses): open(for: waiter, addresses: addresses, on: loop)
-                case .failure(let error): connectFailed(waiter, NIOHTTPFailure.connect(error))
-                }
+        lookup.resolve(for: request, on: loop) { [self] result in
+            switch result {
+            case .success(let addresses): open(for: request, addresses: addresses, on: loop)
+            case .failure(let error): connectFailed(request, NIOHTTPFailure.connect(error))
             }
         }
-    }
-
-    /// `request`'s deadline passed: if it still waits for the host's lookup, it fails (not sent).
-    private func lookupOutlived(_ request: NIOHTTPRequest) {
-        let waited = state.withLock { s -> Bool in
-            guard let index = s.lookupWaiters?.firstIndex(where: { $0 === request }) else { return false }
-            s.lookupWaiters?.remove(at: index)
-            return true
-        }
-        if waited { connectFailed(request, NIOHTTPFailure.connect(NIOHTTPNameResolution.TimedOut(host: key.host))) }
     }
 
     /// Connects to `addresses` (NIO's Happy Eyeballs over them) and runs `request` on the new connection.
@@ -239,6 +214,7 @@ final class NIOHTTPHostPool: Sendable {
             return
         }
         let timeout = min(connectTimeout, remaining)
+        let started = NIODeadline.now()
         let (tls, serverHostname, peer, logger) = (self.tls, self.serverHostname, self.peer, request.logger)
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderFieldSize = maxResponseHeadBytes
@@ -295,11 +271,23 @@ final class NIOHTTPHostPool: Sendable {
                 }
             }
             .whenComplete { [self] result in
+                logIfSlow(since: started, result: result, logger: logger)
                 switch result {
                 case .success(let connection): established(connection, for: request)
                 case .failure(let error): connectFailed(request, error)
                 }
             }
+    }
+
+    /// An info line when a connect (TCP and TLS) took ``NIOHTTPClient/Configuration/slowSetupThreshold`` or longer.
+    private func logIfSlow(since started: NIODeadline, result: Result<NIOHTTPConnection, any Error>, logger: Logger) {
+        let took = NIODeadline.now() - started
+        guard took >= slowSetupThreshold else { return }
+        logger.info("provider connect slow", metadata: [
+            NIOHTTPLoggingKeys.peer: "\(peer)",
+            NIOHTTPLoggingKeys.durationMilliseconds: "\(took.nanoseconds / 1_000_000)",
+            NIOHTTPLoggingKeys.outcome: "\(NIOHTTPLoggingKeys.outcome(of: result))",
+        ])
     }
 
     private func established(_ connection: NIOHTTPConnection, for request: NIOHTTPRequest) {

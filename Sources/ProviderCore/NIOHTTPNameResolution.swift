@@ -17,7 +17,8 @@ import NIOPosix
 /// servers do while a container joins the network; so does any server over lossy UDP) makes glibc wait 5 s before
 /// asking again, so every connect in those 5 s failed as a connect timeout, with lookups queued behind the slow one
 /// failing too, and the circuit breaker then held the provider. Here the lookup is bounded by the request's
-/// deadline, not by the connect timeout, and the connect timeout covers only the TCP and TLS handshakes.
+/// deadline, not by the connect timeout, and the connect timeout covers only the TCP and TLS handshakes; a lookup
+/// left unanswered for a second gets another one beside it (``NIOHTTPHostLookup``).
 struct NIOHTTPNameResolution: Sendable {
     /// Where the blocking lookups run.
     var threadPool: NIOThreadPool
