@@ -50,6 +50,7 @@ class Runner:
         self.cwd = shell.root
         self.scale = {}
         self.restarts_told = False
+        self.slow_lines_told = set()
 
     def line(self, command, timeout=300, expect=None):
         """Runs one README line; `expect(output)` returns None when the output is what the README says, else why
@@ -69,11 +70,23 @@ class Runner:
         self.report.check(problem is None, f"`{command}` ({took:.1f} s)", f"`{command}`: {problem} ({took:.1f} s)")
         if problem is not None or expect:
             print(indented(output), flush=True)
+        if " send --wait" in bare:
+            self.slow_setups()
         if problem is None and " send --wait" in bare and took > SLOW_SEND_SECONDS:
             # Passed, but near the 30 s the send waits: the worker's own account of why, for the next time it fails.
             self.report.info(f"slow: over {SLOW_SEND_SECONDS} s; the workers' last lines")
             stack.print_logs([c for c in stack.containers() if re.search(r"-worker-\d+$", c)], lines=40)
         return problem is None, output
+
+    def slow_setups(self):
+        """Prints the workers' info lines about a provider lookup or connect that took a second or more (podman's
+        DNS server drops queries while a container joins the network; the worker then looks the name up again)."""
+        for name in (c for c in stack.containers() if re.search(r"-worker-\d+$", c)):
+            for line in stack.logs(name, 400).splitlines():
+                slow = "provider host lookup slow" in line or "provider connect slow" in line
+                if slow and (name, line) not in self.slow_lines_told:
+                    self.slow_lines_told.add((name, line))
+                    self.report.info(f"{name}: {line}")
 
     def restarts(self):
         """{container: restart count} of the project's containers that restarted."""
