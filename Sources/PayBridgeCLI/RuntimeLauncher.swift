@@ -34,6 +34,10 @@ enum RuntimeLauncher {
             fail("\(error)", code: 2)
         }
         applyCPUScheduling(configuration.cpuScheduling, role: role, logger: logger)
+        if let loops = HTTPEventLoops.apply(configuration.httpEventLoops, role: role,
+                                            environment: ProcessInfo.processInfo.environment) {
+            logger.info("HTTP event loops set", metadata: ["loops": "\(loops)"])
+        }
         do {
             if let export = try TraceExport.make(ProcessInfo.processInfo.environment, logger: logger) {
                 configuration.tracer = export.tracer

@@ -92,6 +92,27 @@ import Testing
         }
     }
 
+    @Test func httpEventLoopsAreHalfTheCoresForAWorkerAndNIOsOwnWhereCallbacksAreServedUnlessSet() throws {
+        let base = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s"]
+        #expect(try PayBridgeConfiguration.fromEnvironment(base).httpEventLoops == nil, "unset: the role decides")
+        #expect([1, 2, 3, 4, 8, 64].map { HTTPEventLoops.default(for: .worker, cores: $0) } == [1, 1, 1, 2, 4, 32])
+        #expect(HTTPEventLoops.default(for: .callbacks, cores: 8) == nil, "NIO's own default")
+        #expect(HTTPEventLoops.default(for: .all, cores: 8) == nil, "NIO's own default")
+        for loops in [1, 3, 256] {
+            #expect(try PayBridgeConfiguration.fromEnvironment(
+                base.merging(["PAYBRIDGE_HTTP_EVENT_LOOPS": "\(loops)"]) { $1 }).httpEventLoops == loops)
+        }
+        for value in ["0", "257", "-1", "two", "1.5"] {
+            do {
+                _ = try PayBridgeConfiguration.fromEnvironment(base.merging(["PAYBRIDGE_HTTP_EVENT_LOOPS": value]) { $1 })
+                Issue.record("PAYBRIDGE_HTTP_EVENT_LOOPS=\(value) was accepted")
+            } catch {
+                #expect(error.description.hasPrefix(
+                    "configuration: PAYBRIDGE_HTTP_EVENT_LOOPS: must be a whole number in 1...256"), "\(error)")
+            }
+        }
+    }
+
     @Test func callbackDedupAndDefaultExchangeTrustAreSettingsWithSafeDefaults() throws {
         let base = ["AMANPAY_BASE_URL": "http://127.0.0.1:1", "AMANPAY_MERCHANT_ID": "1", "AMANPAY_SECRET_KEY": "s"]
         let defaults = try PayBridgeConfiguration.fromEnvironment(base)

@@ -80,6 +80,9 @@ public struct PayBridgeConfiguration: Sendable {
     /// role's default, `batch` for `worker`, the policy the process started with for `callbacks` and `run`. See
     /// ``CPUScheduling``.
     public var cpuScheduling: CPUScheduling?
+    /// `PAYBRIDGE_HTTP_EVENT_LOOPS` (1–256): the NIO group's event loops; `nil` (unset): the role's default, half
+    /// the cores for `worker`, NIO's own for `callbacks` and `run`. See ``HTTPEventLoops``.
+    public var httpEventLoops: Int?
     /// How a command whose outcome the broker refused waits before publishing it again.
     var outcomeRetry = OutcomeRetry()
     /// How long a provider's queue is left alone after a configuration failure or an open circuit: the first
@@ -204,6 +207,7 @@ public struct PayBridgeConfiguration: Sendable {
             }
             configuration.cpuScheduling = scheduling
         }
+        configuration.httpEventLoops = try env.integer("PAYBRIDGE_HTTP_EVENT_LOOPS", in: HTTPEventLoops.allowed)
         if let seconds = try env.integer("PAYBRIDGE_SHUTDOWN_TIMEOUT_SECONDS", in: 1...3600) {
             configuration.shutdownTimeout = .seconds(seconds)
         }
