@@ -6,6 +6,8 @@
 # BENCH_COMMANDS (default 20000) sets the backlog size. `http_transport_only` is the provider HTTP round trip alone
 # (paybridge-bench --http-nio): CPU per request that no worker change below the transport can remove. BENCH_VHOST
 # (default paybridge-bench) and BENCH_SANDBOX_PORT (default 18089) keep concurrent benchmarks apart.
+# BENCH_RATE_0MS fixes the latency phase's rate at 0 ms (default: half the drain rate, so two builds that drain at
+# different speeds are measured at different rates; fix it to compare their latency).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -42,7 +44,7 @@ run_case() {  # $1 = provider latency in ms, $2 = prefetch, $3 = latency-phase r
 }
 
 echo "==> worker benchmark: $N commands (amanpay.payout), 2 cores, broker + sandbox + worker + driver on one machine"
-run_case 0 200
+run_case 0 200 "${BENCH_RATE_0MS:-}"
 # The floor the provider round trip sets: the worker's default transport (NIOHTTPTransport) alone, from Swift tasks,
 # 200 in flight, against the same sandbox endpoint family (a status read it answers at once).
 echo "http_transport_only $(.build/release/paybridge-bench --http-nio "http://127.0.0.1:$SANDBOX_PORT/payments/payouts/status" "$N" 200)"
