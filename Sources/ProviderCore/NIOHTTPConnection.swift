@@ -172,9 +172,8 @@ final class NIOHTTPClientHandler: ChannelInboundHandler, RemovableChannelHandler
         }
         flushing = true
         let flushesBefore = socketFlushes.count
-        context.write(wrapOutboundOut(.head(request.head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(request.body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.write(wrapOutboundOut(.head(NIOHTTPRequest.observedHead)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(request.bytes))), promise: nil)
         flushing = false
         if failedInFlush, socketFlushes.count &- flushesBefore <= 1 {
             current = nil

@@ -232,13 +232,13 @@ final class NIOHTTPHostPool: Sendable {
                     if let tls {
                         try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
                     }
-                    // NIO's `addHTTPClientHandlers`, with the response decoder's limits set.
+                    // NIO's `addHTTPClientHandlers` with the response decoder's limits set, and the request's bytes
+                    // written as built (`NIOHTTPRequestBytes`) instead of through the encoder and header validator.
                     try pipeline.addHandlers([
-                        HTTPRequestEncoder(),
+                        NIOHTTPRequestWriter(),
                         ByteToMessageHandler(HTTPResponseDecoder(
                             leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
                             limitConfiguration: limits)),
-                        NIOHTTPRequestHeadersValidator(),
                     ])
                     try pipeline.addHandler(NIOHTTPClientHandler(
                         pool: self, tls: tls != nil, socketFlushes: socketFlushes, ready: channel.eventLoop.makePromise(),

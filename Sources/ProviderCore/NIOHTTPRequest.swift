@@ -126,8 +126,8 @@ enum NIOHTTPFailure: Error {
 /// One request on its way through ``NIOHTTPTransport``: what to send, its deadline, and the caller's continuation,
 /// resumed exactly once (by the response, the deadline, a failure or cancellation, whichever comes first).
 final class NIOHTTPRequest: Sendable {
-    let head: HTTPRequestHead
-    let body: ByteBuffer
+    /// Request line, headers and body, as written (``NIOHTTPRequestBytes``).
+    let bytes: ByteBuffer
     let deadline: NIODeadline
     let maxResponseBytes: Int
     let provider: Provider
@@ -151,10 +151,13 @@ final class NIOHTTPRequest: Sendable {
 
     private let state = Mutex(State())
 
-    init(head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, maxResponseBytes: Int, provider: Provider,
+    /// What NIO's response decoder is told about every request (it needs the method: a response to `HEAD` has no
+    /// body); the bytes on the wire are ``bytes``.
+    static let observedHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+
+    init(bytes: ByteBuffer, deadline: NIODeadline, maxResponseBytes: Int, provider: Provider,
          operation: String, logger: Logger) {
-        self.head = head
-        self.body = body
+        self.bytes = bytes
         self.deadline = deadline
         self.maxResponseBytes = maxResponseBytes
         self.provider = provider

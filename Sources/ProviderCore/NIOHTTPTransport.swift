@@ -107,18 +107,18 @@ public final class NIOHTTPTransport: Sendable {
     ) throws -> (NIOHTTPRequest, NIOHTTPHostPool) {
         let deadline = NIODeadline.now() + .nanoseconds(timeouts.request.nanosecondsTotal)
         let (endpoint, pool) = try client.target(for: url, provider: provider, operation: operation)
-        let bodyBuffer = ByteBuffer(string: body)
-        var requestHeaders = HTTPHeaders()
-        requestHeaders.reserveCapacity(headers.count + 4)
-        requestHeaders.add(name: "Host", value: endpoint.hostHeader)
-        requestHeaders.add(name: "Content-Type", value: "application/json")
-        for (name, value) in headers { requestHeaders.add(name: name, value: value) }
-        if let span { span.tracer.inject(span.span.context, into: &requestHeaders, using: HTTPHeadersInjector()) }
-        requestHeaders.replaceOrAdd(name: "Content-Length", value: String(bodyBuffer.readableBytes))
-        let request = NIOHTTPRequest(
-            head: HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.target, headers: requestHeaders),
-            body: bodyBuffer, deadline: deadline, maxResponseBytes: timeouts.maxResponseBytes, provider: provider,
-            operation: operation, logger: logger)
+        var bytes = NIOHTTPRequestBytes(target: endpoint.target, host: endpoint.hostHeader, bodyBytes: body.utf8.count)
+        for (name, value) in headers { bytes.add(name: name, value: value) }
+        if let span { span.tracer.inject(span.span.context, into: &bytes, using: NIOHTTPRequestBytesInjector()) }
+        let request: NIOHTTPRequest
+        do {
+            request = NIOHTTPRequest(
+                bytes: try bytes.finish(body: body), deadline: deadline, maxResponseBytes: timeouts.maxResponseBytes,
+                provider: provider, operation: operation, logger: logger)
+        } catch {
+            throw ProviderError(provider: provider, operation: operation, errorClass: .transient,
+                                code: .connectionError, message: "\(error) (nothing was sent)")
+        }
         return (request, pool)
     }
 
