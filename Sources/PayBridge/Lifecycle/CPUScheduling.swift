@@ -10,8 +10,9 @@ import Glibc
 ///   the next scheduler tick or when that thread sleeps. A worker wakes its threads about once per command, so
 ///   under load this saves most of its involuntary context switches and the cache refills after them (on this
 ///   project's benchmark about a tenth of the worker's CPU per command; docs/benchmarks.md, "CPU scheduling").
-///   The price is latency while the cores are busy: each hand-off of a command can wait up to a tick (1–4 ms).
-///   Nice value and CPU share are unchanged.
+///   Each hand-off of a command can wait up to a tick (1–4 ms) while the cores are busy; at the same load the CPU
+///   saved shortened the queues more (lower p50 and p99 on the benchmark at a fixed rate). Nice value and CPU
+///   share are unchanged.
 /// - `normal` (`SCHED_OTHER`): every wake-up may preempt. The `callbacks` and `run` roles leave the policy as the
 ///   process started unless `PAYBRIDGE_CPU_SCHEDULING` is set (``default(for:)`` is `nil` for them).
 ///
