@@ -10,8 +10,8 @@ import Synchronization
 /// again, and a server that restarts meanwhile can make the lookup end as "not known" after 25 s. podman's embedded
 /// DNS server (aardvark-dns 1.4, Debian 12's) tears its sockets down and sets them up again whenever a container
 /// joins or leaves the network, so a worker's first lookup of a provider in a Compose stack did exactly that. A
-/// fresh lookup a second later is answered. A failure ends the round only when no other lookup of it is still running: a name that
-/// does not exist fails at once, as before.
+/// fresh lookup a second later is answered. A failure ends the round only when no other lookup of it is still
+/// running: a name that does not exist fails at once, as before.
 ///
 /// Each waiting connect is bounded by its own request's deadline, not by the lookups.
 final class NIOHTTPHostLookup: Sendable {
